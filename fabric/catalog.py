@@ -1,0 +1,243 @@
+"""The hardware catalog: real parts with their published numbers and sources.
+
+The catalog ships as ``fabric/data/catalog.toml``. Every numeric field is
+stored as ``{value, source, conf, estimate}`` so that every number fabric
+prints can be traced to where it came from, and estimates say so. A user
+catalog in the same format (TOML or JSON) extends or overrides it field by
+field; a plain number in a user file is accepted and sourced as
+``"user catalog <path>"``.
+"""
+
+import copy
+import functools
+import json
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from fabric.exceptions import CatalogError
+
+__all__ = ["Catalog", "Part", "Value", "load_catalog", "default_catalog"]
+
+CATEGORIES = ("gpu", "cpu", "nvswitch", "nic", "switch", "cable", "system", "wan", "nccl")
+
+# Fields every part of a category must have (the builders and solvers read them).
+REQUIRED = {
+    "gpu": ("name", "arch", "nvlink_generation", "nvlink_links", "nvlink_link_gbps",
+            "nccl_nvlink_link_GBps", "nvls_efficiency", "host_link", "host_link_gbps",
+            "memory_GB", "power_w"),
+    "cpu": ("name", "cores", "power_w"),
+    "nvswitch": ("name", "nvlink_generation", "ports", "port_gbps", "sharp", "latency_ns",
+                 "power_w"),
+    "nic": ("name", "protocols", "max_gbps", "ports", "port_gbps", "max_planes",
+            "host_link_gbps", "latency_ns", "power_w"),
+    "switch": ("name", "protocol", "ports", "port_gbps", "capacity_gbps", "port_modes",
+               "sharp_version", "latency_ns", "power_w"),
+    "cable": ("name", "type", "rate_gbps", "reach_m", "power_w"),
+}
+
+
+@dataclass(frozen=True)
+class Value:
+    """One catalog number with its provenance."""
+
+    value: object
+    source: str
+    conf: str
+    estimate: bool
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of the catalog: its category, key and fields.
+
+    ``part["ports"]`` gives the plain value; ``part.field("ports")`` the
+    :class:`Value` with its source.
+    """
+
+    category: str
+    key: str
+    fields: dict
+
+    def __getitem__(self, name):
+        return self.field(name).value
+
+    def get(self, name, default=None):
+        """Return the plain value of ``name``, or ``default`` when the part lacks it."""
+        if name not in self.fields:
+            return default
+        return self.fields[name].value
+
+    def field(self, name):
+        """Return the :class:`Value` of ``name`` (raises CatalogError when missing)."""
+        try:
+            return self.fields[name]
+        except KeyError:
+            msg = f"catalog part `{self.category}.{self.key}` has no field `{name}`"
+            raise CatalogError(msg) from None
+
+    def estimates(self):
+        """Names of the fields of this part whose value is an estimate."""
+        return sorted(k for k, v in self.fields.items() if v.estimate)
+
+
+class Catalog:
+    """A loaded hardware catalog (shipped data plus optional user overrides).
+
+    Examples
+    --------
+    >>> cat = default_catalog()
+    >>> cat.part("nvswitch", "nvlink5-switch")["ports"]
+    72
+    >>> cat.part("gpu", "GB200")["nvlink_links"]
+    18
+    """
+
+    def __init__(self, data, *, version, sources):
+        self._data = data
+        self.version = version
+        self.sources = tuple(sources)
+
+    def part(self, category, key):
+        """Return the :class:`Part` ``category.key``.
+
+        Raises
+        ------
+        CatalogError
+            When the category or part is unknown; the message lists the known keys.
+        """
+        if category not in self._data:
+            msg = f"catalog has no category `{category}`; known: {', '.join(sorted(self._data))}"
+            raise CatalogError(msg)
+        parts = self._data[category]
+        if key not in parts:
+            msg = (f"catalog has no {category} `{key}`; known {category} parts: "
+                   f"{', '.join(sorted(parts))} (add it with --catalog FILE)")
+            raise CatalogError(msg)
+        return parts[key]
+
+    def keys(self, category):
+        """Keys of the parts in ``category`` (empty when the category is absent)."""
+        return sorted(self._data.get(category, {}))
+
+    def categories(self):
+        """Categories present in this catalog."""
+        return sorted(self._data)
+
+
+def _wrap(value, origin):
+    """Turn one raw field into a Value (tables with `value` keep their provenance)."""
+    if isinstance(value, dict) and "value" in value:
+        return Value(value["value"], str(value.get("source", origin)), str(value.get("conf", "user")),
+                     bool(value.get("estimate", False)))
+    return Value(value, origin, "user" if origin.startswith("user") else "H", False)
+
+
+def _merge(base, raw, origin):
+    for category, parts in raw.items():
+        if category == "catalog":
+            continue
+        if not isinstance(parts, dict):
+            msg = f"{origin}: `{category}` must be a table of parts, got {type(parts).__name__}"
+            raise CatalogError(msg)
+        bucket = base.setdefault(category, {})
+        for key, fields in parts.items():
+            if not isinstance(fields, dict):
+                msg = f"{origin}: `{category}.{key}` must be a table of fields"
+                raise CatalogError(msg)
+            merged = dict(bucket[key].fields) if key in bucket else {}
+            for name, value in fields.items():
+                merged[name] = _wrap(value, origin)
+            bucket[key] = Part(category, key, merged)
+
+
+def _check(data, origin):
+    problems = []
+    for category, required in REQUIRED.items():
+        for key, part in data.get(category, {}).items():
+            missing = [f for f in required if f not in part.fields]
+            if missing:
+                problems.append(f"`{category}.{key}` lacks {', '.join(missing)}")
+    if problems:
+        msg = f"{origin}: incomplete catalog parts: " + "; ".join(problems)
+        raise CatalogError(msg)
+
+
+def _read(path):
+    path = Path(path)
+    try:
+        raw_bytes = path.read_bytes()
+    except OSError as exc:
+        msg = f"cannot read catalog file `{path}`: {exc.strerror or exc}"
+        raise CatalogError(msg) from None
+    try:
+        if path.suffix.lower() == ".json":
+            return json.loads(raw_bytes)
+        return tomllib.loads(raw_bytes.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        msg = f"catalog file `{path}` is not valid TOML/JSON: {exc}"
+        raise CatalogError(msg) from None
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped():
+    text = resources.files("fabric").joinpath("data/catalog.toml").read_text(encoding="utf-8")
+    raw = tomllib.loads(text)
+    data = {}
+    _merge(data, raw, "fabric/data/catalog.toml")
+    _check(data, "fabric/data/catalog.toml")
+    version = str(raw.get("catalog", {}).get("version", "unknown"))
+    return data, version
+
+
+def load_catalog(path=None):
+    """Load the shipped catalog, extended or overridden by the file at ``path``.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A user catalog (TOML, or JSON when it ends in ``.json``) in the shipped
+        format. Fields it names replace the shipped ones; new parts are added.
+
+    Returns
+    -------
+    Catalog
+
+    Raises
+    ------
+    CatalogError
+        When the file cannot be read or parsed, or a part lacks a required field.
+
+    Examples
+    --------
+    >>> load_catalog().part("switch", "QM9700")["ports"]
+    64
+    """
+    data, version = _shipped()
+    if path is None:
+        return default_catalog()
+    data = copy.copy(data)
+    data = {c: dict(p) for c, p in data.items()}
+    raw = _read(path)
+    _merge(data, raw, f"user catalog {path}")
+    _check(data, str(path))
+    user_version = raw.get("catalog", {}).get("version")
+    if user_version:
+        version = f"{version}+{user_version}"
+    else:
+        version = f"{version}+user"
+    return Catalog(data, version=version, sources=("fabric/data/catalog.toml", str(path)))
+
+
+@functools.lru_cache(maxsize=1)
+def default_catalog():
+    """Return the shipped catalog (cached).
+
+    Examples
+    --------
+    >>> default_catalog().part("nic", "cx8")["max_gbps"]
+    800.0
+    """
+    data, version = _shipped()
+    return Catalog(data, version=version, sources=("fabric/data/catalog.toml",))

@@ -1,0 +1,309 @@
+"""Read and write fabric graphs: JSON (node-link), GraphML and DOT.
+
+Every writer copies nothing it does not need, never mutates its input, and
+writes to a temporary file in the target directory that is renamed into
+place only when complete, so a failed export leaves no partial file.
+"""
+
+import json
+import os
+import tempfile
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from contextlib import contextmanager
+from pathlib import Path
+
+import networkx as nx
+
+from fabric.exceptions import FabricError, FabricFormatError
+from fabric.schema import EDGE_ATTRS, NODE_ATTRS, SCHEMA_VERSION
+
+__all__ = [
+    "write_json", "read_json", "write_graphml", "read_graphml", "write_dot",
+    "read_fabric", "write_fabric", "atomic_write", "FORMATS",
+]
+
+FORMATS = ("json", "graphml", "dot")
+"""Formats :func:`write_fabric` writes (``dot`` has no reader)."""
+
+_MAGIC = "fabric-topology"
+_GRAPH_KEY = "fabric_graph_json"
+
+
+@contextmanager
+def atomic_write(path, mode="w"):
+    """Open a temporary file next to ``path``; rename it to ``path`` on success.
+
+    Raises
+    ------
+    FabricError
+        When the directory does not exist or is not writable.
+    """
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        msg = f"cannot write `{path}`: directory `{directory}` does not exist"
+        raise FabricError(msg)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        msg = f"cannot write `{path}`: {exc.strerror or exc}"
+        raise FabricError(msg) from None
+    try:
+        encoding = None if "b" in mode else "utf-8"
+        with os.fdopen(fd, mode, encoding=encoding) as fh:
+            yield fh
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _graph_meta(G):
+    return {k: v for k, v in G.graph.items()}
+
+
+def write_json(G, path):
+    """Write ``G`` as node-link JSON with the schema version.
+
+    Examples
+    --------
+    >>> import tempfile, os, topologies
+    >>> G = topologies.dgx_h100_graph()
+    >>> path = os.path.join(tempfile.mkdtemp(), "f.json")
+    >>> write_json(G, path)
+    >>> nx.utils.graphs_equal(read_json(path), G)
+    True
+    """
+    data = nx.node_link_data(G, edges="edges")
+    doc = {"format": _MAGIC, "schema_version": SCHEMA_VERSION, "graph": data}
+    with atomic_write(path) as fh:
+        json.dump(doc, fh, separators=(",", ":"))
+
+
+def _from_json_doc(doc, path):
+    if not isinstance(doc, dict) or doc.get("format") != _MAGIC:
+        msg = (f"`{path}` is not a fabric JSON file (no \"format\": \"{_MAGIC}\"); write one "
+               f"with `fabric build` or `fabric export --format json`")
+        raise FabricFormatError(msg)
+    if doc.get("schema_version") != SCHEMA_VERSION:
+        msg = (f"`{path}` has schema version {doc.get('schema_version')!r}; this fabric reads "
+               f"version {SCHEMA_VERSION}")
+        raise FabricFormatError(msg)
+    try:
+        G = nx.node_link_graph(doc["graph"], directed=False, multigraph=False, edges="edges")
+    except (KeyError, TypeError, nx.NetworkXError) as exc:
+        msg = f"`{path}`: malformed node-link data ({exc})"
+        raise FabricFormatError(msg) from None
+    return G
+
+
+def read_json(path):
+    """Read a fabric written by :func:`write_json`.
+
+    Raises
+    ------
+    FabricFormatError
+        When the file is unreadable, not JSON, not a fabric file, or of another schema version.
+    """
+    try:
+        with open(path, encoding="utf-8") as fh:
+            doc = json.load(fh)
+    except OSError as exc:
+        msg = f"cannot read `{path}`: {exc.strerror or exc}"
+        raise FabricFormatError(msg) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        msg = f"`{path}` is not valid JSON: {exc}"
+        raise FabricFormatError(msg) from None
+    return _from_json_doc(doc, path)
+
+
+def write_graphml(G, path):
+    """Write ``G`` as GraphML with typed keys; ``G.graph`` is stored as a JSON string.
+
+    Examples
+    --------
+    >>> import tempfile, os, topologies
+    >>> G = topologies.gb200_nvl72_graph(trays=2)
+    >>> path = os.path.join(tempfile.mkdtemp(), "f.graphml")
+    >>> write_graphml(G, path)
+    >>> H = read_graphml(path)
+    >>> nx.utils.graphs_equal(H, G), type(H.nodes["d0-gpu0"]["nvlink_links"]).__name__
+    (True, 'int')
+    """
+    H = nx.Graph()
+    H.graph["format"] = _MAGIC
+    H.graph["schema_version"] = SCHEMA_VERSION
+    H.graph[_GRAPH_KEY] = json.dumps(_graph_meta(G))
+    H.add_nodes_from(G.nodes(data=True))
+    H.add_edges_from(G.edges(data=True))
+    with atomic_write(path, "wb") as fh:
+        nx.write_graphml(H, fh, named_key_ids=True)
+
+
+def read_graphml(path):
+    """Read a fabric written by :func:`write_graphml`, restoring every type.
+
+    Raises
+    ------
+    FabricFormatError
+        When the file is unreadable, not GraphML, or not a fabric file.
+    """
+    try:
+        H = nx.read_graphml(path, node_type=str, force_multigraph=False)
+    except OSError as exc:
+        msg = f"cannot read `{path}`: {exc.strerror or exc}"
+        raise FabricFormatError(msg) from None
+    except (ET.ParseError, nx.NetworkXError, KeyError, ValueError) as exc:
+        msg = f"`{path}` is not valid GraphML: {exc}"
+        raise FabricFormatError(msg) from None
+    if H.graph.get("format") != _MAGIC or _GRAPH_KEY not in H.graph:
+        msg = f"`{path}` is GraphML but not a fabric file (write one with `fabric export`)"
+        raise FabricFormatError(msg)
+    if H.graph.get("schema_version") != SCHEMA_VERSION:
+        msg = f"`{path}` has schema version {H.graph.get('schema_version')!r}, not {SCHEMA_VERSION}"
+        raise FabricFormatError(msg)
+    G = nx.Graph()
+    G.graph.update(json.loads(H.graph[_GRAPH_KEY]))
+    # GraphML stores one type per key; coerce known attributes to their schema type so a
+    # key written as double (e.g. an integral float) reads back as the schema says.
+    for n, d in H.nodes(data=True):
+        G.add_node(n, **_coerce(d, NODE_ATTRS))
+    for u, v, d in H.edges(data=True):
+        G.add_edge(u, v, **_coerce(d, EDGE_ATTRS))
+    return G
+
+
+def _coerce(d, schema):
+    out = {}
+    for k, v in d.items():
+        spec = schema.get(k)
+        if spec is not None and spec[0] in (int, float) and not isinstance(v, spec[0]):
+            v = spec[0](v)
+        out[k] = v
+    return out
+
+
+def _dot_id(s):
+    return '"' + str(s).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _dot_label(*lines):
+    return '"' + "\\n".join(x.replace("\\", "").replace('"', "'") for x in lines) + '"'
+
+
+_DOT_COLORS = {"nvlink": "#76b900", "c2c": "#8a2be2", "pcie": "#999999",
+               "infiniband": "#1f77b4", "ethernet": "#ff7f0e", "wan": "#d62728"}
+
+
+def write_dot(G, path):
+    """Write ``G`` as Graphviz DOT, grouping nodes in clusters by site, rack and host.
+
+    Nodes that have a ``host`` go in that host's cluster, inside their rack's
+    cluster, inside their site's; switches of a rack (NVLink chips) go in the
+    rack cluster. Edges are coloured by medium and labelled with their rate.
+
+    Examples
+    --------
+    >>> import tempfile, os, topologies
+    >>> path = os.path.join(tempfile.mkdtemp(), "f.dot")
+    >>> write_dot(topologies.dgx_h100_graph(), path)
+    >>> open(path).read().count('subgraph "cluster_')
+    2
+    """
+    tree = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
+    for n, d in G.nodes(data=True):
+        site = d.get("site")
+        rack = d.get("rack")
+        host = d.get("host")
+        tree[site][rack][host].append((n, d))
+    lines = [f"graph {_dot_id(G.graph.get('builder', 'fabric'))} {{",
+             "  graph [compound=true, fontname=Helvetica, rankdir=BT];",
+             "  node [fontname=Helvetica, fontsize=10, shape=box, style=rounded];",
+             "  edge [fontname=Helvetica, fontsize=8];"]
+    shapes = {"gpu": "box", "nvswitch": "hexagon", "nic": "ellipse", "cpu": "box3d",
+              "host": "folder", "leaf": "hexagon", "spine": "hexagon", "core": "hexagon",
+              "wan": "doubleoctagon"}
+
+    def emit_node(n, d, indent):
+        label = _dot_label(str(n), f"{d.get('kind')} {d.get('part')}")
+        lines.append(f"{indent}{_dot_id(n)} [label={label}, "
+                     f"shape={shapes.get(d.get('kind'), 'box')}];")
+
+    for site, racks in tree.items():
+        indent = "  "
+        if site is not None:
+            lines.append(f"{indent}subgraph {_dot_id(f'cluster_site_{site}')} {{")
+            lines.append(f"{indent}  label={_dot_id(f'site {site}')};")
+            indent += "  "
+        for rack, hosts in racks.items():
+            rindent = indent
+            if rack is not None:
+                lines.append(f"{rindent}subgraph {_dot_id(f'cluster_rack_{site}_{rack}')} {{")
+                lines.append(f"{rindent}  label={_dot_id(f'rack {rack}')};")
+                rindent += "  "
+            for host, members in hosts.items():
+                hindent = rindent
+                if host is not None:
+                    lines.append(f"{hindent}subgraph {_dot_id(f'cluster_host_{host}')} {{")
+                    lines.append(f"{hindent}  label={_dot_id(host)};")
+                    hindent += "  "
+                for n, d in members:
+                    emit_node(n, d, hindent)
+                if host is not None:
+                    lines.append(f"{rindent}}}")
+            if rack is not None:
+                lines.append(f"{indent}}}")
+        if site is not None:
+            lines.append("  }")
+    for u, v, d in G.edges(data=True):
+        medium = d.get("medium")
+        label = f"{d.get('links')}x {d.get('bandwidth_gbps', 0):g}G"
+        lines.append(f"  {_dot_id(u)} -- {_dot_id(v)} [color={_dot_id(_DOT_COLORS.get(medium, 'black'))}, "
+                     f"label={_dot_id(label)}];")
+    lines.append("}")
+    with atomic_write(path) as fh:
+        fh.write("\n".join(lines))
+        fh.write("\n")
+
+
+def write_fabric(G, path, fmt=None):
+    """Write ``G`` to ``path`` in ``fmt`` (json, graphml or dot; default from the suffix).
+
+    Raises
+    ------
+    FabricFormatError
+        When the format is unknown.
+    """
+    fmt = (fmt or Path(path).suffix.lstrip(".") or "json").lower()
+    writers = {"json": write_json, "graphml": write_graphml, "dot": write_dot, "gv": write_dot}
+    if fmt not in writers:
+        msg = f"unknown format `{fmt}`; formats: {', '.join(FORMATS)}"
+        raise FabricFormatError(msg)
+    writers[fmt](G, path)
+
+
+def read_fabric(path):
+    """Read a fabric file written by fabric, detecting JSON or GraphML from its content.
+
+    Raises
+    ------
+    FabricFormatError
+        When the file cannot be read or is not a fabric JSON/GraphML file.
+    """
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(512).lstrip()
+    except OSError as exc:
+        msg = f"cannot read `{path}`: {exc.strerror or exc}"
+        raise FabricFormatError(msg) from None
+    if head.startswith(b"{"):
+        return read_json(path)
+    if head.startswith(b"<"):
+        return read_graphml(path)
+    msg = (f"`{path}` is neither fabric JSON nor GraphML; give a preset name or a file "
+           f"written by `fabric build`/`fabric export`")
+    raise FabricFormatError(msg)

@@ -1,0 +1,128 @@
+"""The fabric graph schema: node kinds, link media and every attribute with its unit.
+
+A fabric is a plain :class:`networkx.Graph`. Nodes and edges carry only scalar
+attributes (``str``, ``int``, ``float``, ``bool``) so that JSON and GraphML
+round-trip them with their types. Units are part of every numeric name:
+
+* link rates in Gb/s **per direction** (``bandwidth_gbps``, ``port_gbps``),
+* latency in ns (``latency_ns``), lengths in m (``length_m``).
+
+Node attributes
+---------------
+kind : str
+    One of :data:`NODE_KINDS`.
+part : str
+    The hardware catalog key of the part (``"GB200"``, ``"nvlink5-switch"``,
+    ``"QM9700"``...); ``"virtual"`` for nodes that stand for several parts
+    (an aggregated NVLink switch node names its chip in ``chips_part``).
+site, pod, rack, domain, plane, rail, tier : int
+    Location keys that apply to the node. ``domain`` numbers NVLink domains
+    across the whole fabric; ``rack`` numbers racks across the whole fabric.
+    ``tier`` is 0 for NVLink switches, 1 for leaf, 2 for spine, 3 for core,
+    4 for WAN routers.
+host : str
+    The name of the host node the GPU, CPU or NIC belongs to (on host nodes:
+    their own name).
+nvlink_links : int
+    GPUs only: the number of NVLink links the GPU has.
+ports : int
+    Switches, NICs and WAN routers: the port budget at the configured port
+    speed ``port_gbps``. NVLink switches count NVLink ports.
+port_gbps : float
+    Configured per-port rate, Gb/s per direction.
+chips : int
+    Aggregated NVLink switch nodes only: how many switch chips it stands for.
+
+Edge attributes
+---------------
+medium : str
+    One of :data:`MEDIA`.
+links : int
+    Number of parallel physical links the edge stands for (>= 1).
+bandwidth_gbps : float
+    Aggregate rate of those links, Gb/s per direction.
+latency_ns : float
+    One-way latency of the link (propagation plus serialization of the
+    cable; switch latency is a node property in the catalog).
+length_m : float, optional
+    Cable or fiber length in m.
+cable : str, optional
+    Catalog key of the cable or optic.
+
+``G.graph`` holds the provenance: ``builder``, ``params`` (dict),
+``catalog_version``, ``schema_version`` and ``notes`` (list of str).
+"""
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "NODE_KINDS",
+    "SWITCH_KINDS",
+    "NETWORK_KINDS",
+    "MEDIA",
+    "NETWORK_MEDIA",
+    "NODE_ATTRS",
+    "EDGE_ATTRS",
+    "MEDIUM_ENDPOINTS",
+]
+
+SCHEMA_VERSION = 1
+
+NODE_KINDS = ("gpu", "cpu", "host", "nic", "nvswitch", "leaf", "spine", "core", "wan")
+"""Every node kind a fabric graph may hold."""
+
+SWITCH_KINDS = ("nvswitch", "leaf", "spine", "core", "wan")
+"""Kinds that have a port budget (``ports`` at ``port_gbps``)."""
+
+NETWORK_KINDS = ("leaf", "spine", "core", "wan")
+"""Scale-out switch kinds (tiers 1-4)."""
+
+MEDIA = ("nvlink", "c2c", "pcie", "infiniband", "ethernet", "wan")
+"""Every link medium."""
+
+NETWORK_MEDIA = ("infiniband", "ethernet", "wan")
+"""Media of the scale-out and scale-across networks."""
+
+# name -> (type, required-for-kinds or None for optional everywhere)
+NODE_ATTRS = {
+    "kind": (str, "all"),
+    "part": (str, "all"),
+    "site": (int, None),
+    "pod": (int, None),
+    "rack": (int, None),
+    "domain": (int, None),
+    "plane": (int, None),
+    "rail": (int, None),
+    "tier": (int, None),
+    "host": (str, ("gpu", "cpu", "nic", "host")),
+    "nvlink_links": (int, ("gpu",)),
+    "ports": (int, ("nvswitch", "leaf", "spine", "core", "wan", "nic")),
+    "port_gbps": (float, ("nvswitch", "leaf", "spine", "core", "wan", "nic")),
+    "chips": (int, None),
+    "chips_part": (str, None),
+}
+"""Node attribute name -> (type, kinds that must carry it; ``"all"`` or ``None`` = optional)."""
+
+EDGE_ATTRS = {
+    "medium": (str, True),
+    "links": (int, True),
+    "bandwidth_gbps": (float, True),
+    "latency_ns": (float, True),
+    "length_m": (float, False),
+    "cable": (str, False),
+}
+"""Edge attribute name -> (type, required)."""
+
+MEDIUM_ENDPOINTS = {
+    "nvlink": {frozenset(("gpu", "nvswitch")), frozenset(("nvswitch",)), frozenset(("gpu",))},
+    "c2c": {frozenset(("gpu", "cpu"))},
+    "pcie": {frozenset(("gpu", "nic")), frozenset(("gpu", "cpu")), frozenset(("cpu", "nic")),
+             frozenset(("cpu", "host"))},
+    "infiniband": {frozenset(p) for p in (("nic", "leaf"), ("leaf", "spine"), ("spine", "core"),
+                                          ("nic", "spine"), ("leaf", "wan"), ("spine", "wan"),
+                                          ("core", "wan"))},
+    "ethernet": {frozenset(p) for p in (("nic", "leaf"), ("leaf", "spine"), ("spine", "core"),
+                                        ("nic", "spine"), ("leaf", "wan"), ("spine", "wan"),
+                                        ("core", "wan"))},
+    "wan": {frozenset(("wan",))},
+}
+"""Medium -> the allowed pairs of endpoint kinds."""

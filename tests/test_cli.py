@@ -1,0 +1,108 @@
+"""The CLI through click's CliRunner, including every error path (no tracebacks)."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import fabric
+from cli import main
+
+
+@pytest.fixture
+def run():
+    runner = CliRunner()
+
+    def invoke(*args):
+        result = runner.invoke(main, list(args), catch_exceptions=False)
+        return result
+    return invoke
+
+
+def test_presets(run):
+    result = run("presets", "--json")
+    assert result.exit_code == 0
+    names = [p["name"] for p in json.loads(result.output)]
+    assert {"dgx-h100", "hgx-b200", "gb200-nvl72", "gb300-nvl72", "nvl36x2"} <= set(names)
+    text = run("presets")
+    assert text.exit_code == 0 and "gb200-nvl72" in text.output
+
+
+def test_info_gb200_done_criterion(run):
+    result = run("info", "gb200-nvl72", "--json")
+    assert result.exit_code == 0, result.output
+    s = json.loads(result.output)
+    assert s["gpus"] == 72
+    assert s["nodes_by_kind"]["nvswitch"] == 18
+    assert s["links_by_medium"]["nvlink"] == 1296
+    assert s["gpu_scaleup_gbps"] == 7200.0
+    assert s["gpu_scaleout_gbps"] == 400.0
+    assert s["hosts"] == 18
+
+
+def test_info_text(run):
+    result = run("info", "dgx-h100")
+    assert result.exit_code == 0
+    assert "3,600 Gb/s (450.0 GB/s)" in result.output
+
+
+def test_build_then_info_and_export(run, tmp_path):
+    out = tmp_path / "rack.json"
+    result = run("build", "gb300-nvl72", "--set", "trays=4", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    info = json.loads(run("info", str(out), "--json").output)
+    assert info["gpus"] == 16 and info["gpu_scaleout_gbps"] == 800.0
+    for fmt in ("graphml", "dot", "json"):
+        target = tmp_path / f"x.{fmt}"
+        result = run("export", str(out), "--format", fmt, "-o", str(target))
+        assert result.exit_code == 0, result.output
+        assert target.stat().st_size > 0
+    back = json.loads(run("info", str(tmp_path / "x.graphml"), "--json").output)
+    assert back == info
+
+
+@pytest.mark.parametrize(("args", "code", "match"), [
+    (("build", "nope", "-o", "{tmp}/a.json"), 2, "unknown preset `nope`"),
+    (("build", "gb200-nvl72", "--set", "trays", "-o", "{tmp}/a.json"), 2, "KEY=VALUE"),
+    (("build", "gb200-nvl72", "--set", "color=red", "-o", "{tmp}/a.json"), 2,
+     "no parameter `color`"),
+    (("build", "gb200-nvl72", "--set", "trays=0", "-o", "{tmp}/a.json"), 2,
+     "`trays` must be between 1 and 18, got 0"),
+    (("build", "gb200-nvl72", "--set", "trays=-2", "-o", "{tmp}/a.json"), 2, "between 1 and 18"),
+    (("build", "dgx-h100", "--set", "link_split=6,6,6,6", "-o", "{tmp}/a.json"), 2,
+     "24 NVLink links over 4 chips; a .* has 18"),
+    (("info", "{tmp}/garbage.txt"), 1, "neither fabric JSON nor GraphML"),
+    (("info", "no-such-thing"), 2, "neither a preset nor an existing file"),
+    (("export", "dgx-h100", "--format", "pdf", "-o", "{tmp}/a.pdf"), 2, "Invalid value"),
+    (("export", "dgx-h100", "--format", "json", "-o", "{tmp}/missing/a.json"), 1,
+     "does not exist"),
+    (("info", "{tmp}/garbage.txt", "--set", "trays=2"), 2, "presets only"),
+])
+def test_errors(run, tmp_path, args, code, match):
+    (tmp_path / "garbage.txt").write_text("not a fabric")
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    result = run(*args)
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    assert "Error:" in result.output
+    import re
+    assert re.search(match, result.output), result.output
+    # nothing was written
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["garbage.txt"]
+
+
+def test_user_catalog_override(run, tmp_path):
+    cat = tmp_path / "mine.toml"
+    cat.write_text('[catalog]\nversion = "lab-1"\n[nic.cx7]\nmax_gbps = 200.0\nport_gbps = 200.0\n')
+    result = run("--catalog", str(cat), "info", "gb200-nvl72", "--json")
+    assert result.exit_code == 0, result.output
+    s = json.loads(result.output)
+    assert s["gpu_scaleout_gbps"] == 200.0
+    assert s["catalog_version"].endswith("+lab-1")
+
+
+def test_bad_user_catalog(run, tmp_path):
+    cat = tmp_path / "bad.toml"
+    cat.write_text("[nic.cx7\nmax_gbps=")
+    result = run("--catalog", str(cat), "info", "dgx-h100")
+    assert result.exit_code == 1 and "not valid TOML" in result.output

@@ -1,0 +1,80 @@
+"""Private helpers shared by the builders: bulk node/edge collection and provenance."""
+
+import networkx as nx
+
+from fabric.catalog import default_catalog
+from fabric.exceptions import ParameterError
+from fabric.schema import SCHEMA_VERSION
+from fabric.validate import validate_fabric
+
+COPPER_NS_PER_M = 4.5     # hardware-facts §7: passive DAC <= 4.5 ns/m (H)
+FIBER_NS_PER_M = 4.9      # hardware-facts §7: 4.9 us/km in fiber (H)
+
+
+class Collector:
+    """Accumulates nodes and edges as lists, then inserts them into a graph at once.
+
+    Builders of large fabrics generate millions of edges; building plain lists
+    and calling ``add_nodes_from``/``add_edges_from`` once keeps construction
+    close to the cost of networkx's own insertion.
+    """
+
+    def __init__(self):
+        self.nodes = []
+        self.edges = []
+        self.notes = []
+
+    def node(self, name, attrs):
+        self.nodes.append((name, attrs))
+        return name
+
+    def edge(self, u, v, attrs):
+        self.edges.append((u, v, attrs))
+
+    def note(self, text):
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def graph(self, builder, params, catalog, *, validate=True):
+        G = nx.Graph()
+        G.graph.update(builder=builder, params=dict(params), catalog_version=catalog.version,
+                       schema_version=SCHEMA_VERSION, notes=list(self.notes))
+        G.add_nodes_from(self.nodes)
+        G.add_edges_from(self.edges)
+        if validate:
+            validate_fabric(G)
+        return G
+
+
+def catalog_or_default(catalog):
+    return default_catalog() if catalog is None else catalog
+
+
+def link(medium, links, per_link_gbps, *, length_m=None, cable=None, ns_per_m=COPPER_NS_PER_M):
+    """Edge attributes for ``links`` parallel links of ``per_link_gbps`` each."""
+    attrs = {"medium": medium, "links": int(links), "bandwidth_gbps": float(links * per_link_gbps),
+             "latency_ns": float(round((length_m or 0.0) * ns_per_m, 3))}
+    if length_m is not None:
+        attrs["length_m"] = float(length_m)
+    if cable is not None:
+        attrs["cable"] = cable
+    return attrs
+
+
+def check_int(name, value, *, lo=1, hi=None, hint=""):
+    """Raise ParameterError unless ``value`` is an int within [lo, hi]."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        msg = f"`{name}` must be an integer, got {value!r}"
+        raise ParameterError(msg)
+    if value < lo or (hi is not None and value > hi):
+        bound = f">= {lo}" if hi is None else f"between {lo} and {hi}"
+        msg = f"`{name}` must be {bound}, got {value}" + (f"; {hint}" if hint else "")
+        raise ParameterError(msg)
+    return value
+
+
+def check_choice(name, value, choices):
+    if value not in choices:
+        msg = f"`{name}` must be one of {', '.join(map(str, choices))}, got {value!r}"
+        raise ParameterError(msg)
+    return value

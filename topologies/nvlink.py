@@ -1,0 +1,445 @@
+"""NVLink-domain builders: DGX H100, HGX B200, GB200/GB300 NVL72 and NVL36x2.
+
+Each builder returns a validated fabric graph of one NVLink domain with its
+hosts, CPUs, GPUs, NVLink switch chips and per-GPU scale-out NICs (the NICs
+are not cabled to a network here; the scale-out builders do that).
+
+Node names are ``d<domain>-<kind><index>`` (``d0-gpu17``, ``d0-nvsw3``,
+``d0-host4``, ``d0-cpu8``, ``d0-nic17``), prefixed by ``s<site>-`` inside a
+multi-site fabric. GPUs are inserted in topology order (host by host), which
+is the default rank order of the collective engine.
+
+Modelling choices, stated once (also recorded in ``G.graph["notes"]``):
+
+* a NIC hangs off its GPU by a ``pcie`` edge (the GPUDirect RDMA path through
+  the shared PCIe switch); the host's CPUs hang off the host node by
+  ``pcie`` edges. Neither carries collective traffic.
+* NVLink cable lengths (board traces, the NVL72 copper spine) are estimates
+  (0.3 m in a DGX/HGX, 1 m in an NVL72 rack, 3 m between NVL36x2 racks).
+"""
+
+from dataclasses import dataclass, field
+
+from fabric.exceptions import ParameterError
+from topologies._common import Collector, catalog_or_default, check_choice, check_int, link
+
+__all__ = [
+    "dgx_h100_graph",
+    "hgx_b200_graph",
+    "gb200_nvl72_graph",
+    "gb300_nvl72_graph",
+    "nvl36x2_graph",
+    "NVLINK_SYSTEMS",
+]
+
+NVLINK_SYSTEMS = ("dgx-h100", "hgx-b200", "gb200-nvl72", "gb300-nvl72", "nvl36x2")
+"""Names of the NVLink-domain systems the scale-out builders can use as units."""
+
+_NOTE_PCIE = ("NICs attach to their GPU by a pcie edge (GPUDirect path); host-CPU pcie "
+              "edges carry no collective traffic")
+_NOTE_LEN = ("NVLink edge lengths are estimates (0.3 m on a baseboard, 1 m in an NVL72 "
+             "copper spine, 3 m between NVL36x2 racks); latency_ns = 4.5 ns/m x length")
+
+
+@dataclass
+class DomainParts:
+    """What one NVLink domain added to a Collector (names in topology order)."""
+
+    gpus: list = field(default_factory=list)
+    nics: list = field(default_factory=list)
+    hosts: list = field(default_factory=list)
+    switches: list = field(default_factory=list)
+
+
+def _nic_config(cat, nic, planes):
+    part = cat.part("nic", nic)
+    max_planes = part["max_planes"]
+    if planes < 1 or planes > max_planes:
+        msg = (f"`planes` must be between 1 and {max_planes} for NIC `{nic}` "
+               f"({part['name']}), got {planes}")
+        raise ParameterError(msg)
+    return part, part["max_gbps"] / planes
+
+
+def add_nvlink_domain(col, cat, system, *, domain, prefix="", loc=None, aggregate=False,
+                      nic=None, planes=1, gpu=None, trays=None, link_split=None,
+                      links_per_chip=None, rack=None):
+    """Add one NVLink domain of ``system`` to ``col`` and return its :class:`DomainParts`.
+
+    ``loc`` holds location keys (site, pod, ...) set on every node. ``rack``
+    is the global rack number of the domain (NVL36x2 uses ``rack`` and
+    ``rack + 1``). Parameters left as None take the published design.
+    """
+    loc = dict(loc or {})
+    p = f"{prefix}d{domain}-"
+    rack = domain if rack is None else rack
+    col.note(_NOTE_PCIE)
+    col.note(_NOTE_LEN)
+    if system == "dgx-h100":
+        return _baseboard(col, cat, p, domain, rack, loc, aggregate, gpu or "H100",
+                          "nvswitch3", [int(x) for x in (link_split or (5, 4, 4, 5))],
+                          nic or "cx7", planes, "dgx-h100", "xeon-8480c", "link_split")
+    if system == "hgx-b200":
+        per = 9 if links_per_chip is None else links_per_chip
+        return _baseboard(col, cat, p, domain, rack, loc, aggregate, gpu or "B200",
+                          "nvlink5-switch", [per, per], nic or "cx7", planes, "hgx-b200",
+                          "xeon-8570", "links_per_chip")
+    if system in ("gb200-nvl72", "gb300-nvl72"):
+        gb = "GB200" if system == "gb200-nvl72" else "GB300"
+        default_nic = "cx7" if gb == "GB200" else "cx8"
+        return _nvl72(col, cat, p, domain, rack, loc, aggregate, gpu or gb, nic or default_nic,
+                      planes, 18 if trays is None else trays, system)
+    if system == "nvl36x2":
+        return _nvl36x2(col, cat, p, domain, rack, loc, aggregate, gpu or "GB200",
+                        nic or "cx7", planes, 9 if trays is None else trays)
+    msg = f"`system` must be one of {', '.join(NVLINK_SYSTEMS)}, got {system!r}"
+    raise ParameterError(msg)
+
+
+def _host(col, p, h, part, loc, rack, domain, cpus, cpu_part, cat):
+    host = col.node(f"{p}host{h}", {"kind": "host", "part": part, "host": f"{p}host{h}",
+                                    "rack": rack, "domain": domain, **loc})
+    names = []
+    cpu = cat.part("cpu", cpu_part)
+    for c in cpus:
+        name = col.node(f"{p}cpu{c}", {"kind": "cpu", "part": cpu_part, "host": host,
+                                       "rack": rack, "domain": domain, **loc})
+        col.edge(host, name, link("pcie", 1, cpu.get("pcie_gbps", 512.0), length_m=0.2))
+        names.append(name)
+    return host, names
+
+
+def _gpu(col, p, i, part, gpu_part, host, rack, domain, rail, loc):
+    return col.node(f"{p}gpu{i}", {"kind": "gpu", "part": part, "host": host, "rack": rack,
+                                   "domain": domain, "rail": rail,
+                                   "nvlink_links": int(gpu_part["nvlink_links"]), **loc})
+
+
+def _nic(col, p, i, nic, nic_part, per_port, planes, gpu, host, rack, domain, rail, loc, pcie):
+    name = col.node(f"{p}nic{i}", {"kind": "nic", "part": nic, "host": host, "rack": rack,
+                                   "domain": domain, "rail": rail, "ports": int(planes),
+                                   "port_gbps": float(per_port), **loc})
+    col.edge(gpu, name, link("pcie", 1, min(pcie, nic_part["host_link_gbps"]), length_m=0.2))
+    return name
+
+
+def _switch_chip(col, p, s, chip, chip_part, rack, domain, loc, aggregate_chips=0):
+    attrs = {"kind": "nvswitch", "part": chip, "rack": rack, "domain": domain, "tier": 0,
+             "ports": int(chip_part["ports"]) * max(1, aggregate_chips),
+             "port_gbps": float(chip_part["port_gbps"]), **loc}
+    if aggregate_chips:
+        attrs.update(part="virtual", chips=int(aggregate_chips), chips_part=chip)
+        return col.node(f"{p}nvsw", attrs) if s is None else col.node(f"{p}nvsw{s}", attrs)
+    attrs["switch_tray"] = s // 2
+    return col.node(f"{p}nvsw{s}", attrs)
+
+
+def _baseboard(col, cat, p, domain, rack, loc, aggregate, gpu_key, chip, split, nic, planes,
+               system, cpu_part, param):
+    """An 8-GPU DGX/HGX baseboard: each GPU has split[c] links to chip c."""
+    gpu_part = cat.part("gpu", gpu_key)
+    chip_part = cat.part("nvswitch", chip)
+    nic_part, per_port = _nic_config(cat, nic, planes)
+    n_links = gpu_part["nvlink_links"]
+    for c, k in enumerate(split):
+        check_int(f"links to NVSwitch chip {c}", k, lo=0, hi=n_links)
+    if sum(split) > n_links:
+        msg = (f"`{param}` gives each GPU {sum(split)} NVLink links over {len(split)} chips; "
+               f"a {gpu_part['name']} has {n_links}")
+        raise ParameterError(msg)
+    for c, k in enumerate(split):
+        if 8 * k > chip_part["ports"]:
+            msg = (f"`{param}`: {k} links from each of 8 GPUs to NVSwitch chip {c} need {8 * k} ports; "
+                   f"a {chip_part['name']} has {chip_part['ports']} "
+                   f"(use at most {chip_part['ports'] // 8} links per chip)")
+            raise ParameterError(msg)
+    parts = DomainParts()
+    host, cpus = _host(col, p, 0, system, loc, rack, domain, (0, 1), cpu_part, cat)
+    parts.hosts.append(host)
+    rate = min(gpu_part["nvlink_link_gbps"], chip_part["port_gbps"])
+    if aggregate:
+        chips = [_switch_chip(col, p, None, chip, chip_part, rack, domain, loc, len(split))]
+    else:
+        chips = [_switch_chip(col, p, c, chip, chip_part, rack, domain, loc)
+                 for c in range(len(split))]
+    parts.switches.extend(chips)
+    for i in range(8):
+        g = _gpu(col, p, i, gpu_key, gpu_part, host, rack, domain, i, loc)
+        parts.gpus.append(g)
+        col.edge(g, cpus[i // 4], link("pcie", 1, gpu_part["host_link_gbps"], length_m=0.3))
+        if aggregate:
+            col.edge(g, chips[0], link("nvlink", sum(split), rate, length_m=0.3))
+        else:
+            for c, k in enumerate(split):
+                if k:
+                    col.edge(g, chips[c], link("nvlink", k, rate, length_m=0.3))
+        parts.nics.append(_nic(col, p, i, nic, nic_part, per_port, planes, g, host, rack, domain,
+                               i, loc, gpu_part["host_link_gbps"]))
+    return parts
+
+
+def _rack_gpus(col, cat, p, domain, rack, loc, gpu_key, nic, planes, trays, first_tray, system,
+               parts, gpu_part, nic_part, per_port):
+    """Compute trays of one rack: 4 GPUs and 2 Grace CPUs each, C2C GPU<->CPU."""
+    c2c = gpu_part["host_link_gbps"]
+    rack_gpus = []
+    for t in range(first_tray, first_tray + trays):
+        host, cpus = _host(col, p, t, f"{system}-tray", loc, rack, domain, (2 * t, 2 * t + 1),
+                           "grace", cat)
+        parts.hosts.append(host)
+        for j in range(4):
+            i = 4 * t + j
+            g = _gpu(col, p, i, gpu_key, gpu_part, host, rack, domain, j, loc)
+            col.edge(g, cpus[j // 2], link("c2c", 1, c2c, length_m=0.05))
+            parts.gpus.append(g)
+            rack_gpus.append(g)
+            parts.nics.append(_nic(col, p, i, nic, nic_part, per_port, planes, g, host, rack,
+                                   domain, j, loc, c2c))
+    return rack_gpus
+
+
+def _nvl72(col, cat, p, domain, rack, loc, aggregate, gpu_key, nic, planes, trays, system):
+    check_int("trays", trays, lo=1, hi=18, hint="an NVL72 rack holds 18 compute trays")
+    gpu_part = cat.part("gpu", gpu_key)
+    chip_part = cat.part("nvswitch", "nvlink5-switch")
+    nic_part, per_port = _nic_config(cat, nic, planes)
+    parts = DomainParts()
+    gpus = _rack_gpus(col, cat, p, domain, rack, loc, gpu_key, nic, planes, trays, 0, system,
+                      parts, gpu_part, nic_part, per_port)
+    rate = min(gpu_part["nvlink_link_gbps"], chip_part["port_gbps"])
+    n_chips = gpu_part["nvlink_links"]          # one link from every GPU to every chip
+    if aggregate:
+        sw = _switch_chip(col, p, None, "nvlink5-switch", chip_part, rack, domain, loc, n_chips)
+        parts.switches.append(sw)
+        attrs = link("nvlink", n_chips, rate, length_m=1.0)
+        for g in gpus:
+            col.edge(g, sw, attrs)
+        return parts
+    chips = [_switch_chip(col, p, s, "nvlink5-switch", chip_part, rack, domain, loc)
+             for s in range(n_chips)]
+    parts.switches.extend(chips)
+    attrs = link("nvlink", 1, rate, length_m=1.0)
+    for g in gpus:
+        for s in chips:
+            col.edge(g, s, attrs)
+    return parts
+
+
+def _nvl36x2(col, cat, p, domain, rack, loc, aggregate, gpu_key, nic, planes, trays):
+    check_int("trays", trays, lo=1, hi=9, hint="an NVL36 rack holds 9 compute trays")
+    gpu_part = cat.part("gpu", gpu_key)
+    chip_part = cat.part("nvswitch", "nvlink5-switch")
+    nic_part, per_port = _nic_config(cat, nic, planes)
+    rate = min(gpu_part["nvlink_link_gbps"], chip_part["port_gbps"])
+    n_chips = gpu_part["nvlink_links"]
+    cross = 4 * trays                    # each chip: one port per local GPU, as many across
+    col.note("NVL36x2: each rack's 18 chips have one link to each local GPU and the same "
+             "number of links to the same-numbered chip in the other rack (cross-rack "
+             "cabling is not in NVIDIA's docs; design as described by secondary sources)")
+    parts = DomainParts()
+    per_rack = []
+    for r in range(2):
+        gpus = _rack_gpus(col, cat, p, domain, rack + r, loc, gpu_key, nic, planes, trays,
+                          r * trays, "nvl36x2", parts, gpu_part, nic_part, per_port)
+        if aggregate:
+            chips = [_switch_chip(col, p, f"r{r}", "nvlink5-switch", chip_part, rack + r,
+                                  domain, loc, n_chips)]
+            attrs = link("nvlink", n_chips, rate, length_m=1.0)
+        else:
+            chips = [_switch_chip(col, p, r * n_chips + s, "nvlink5-switch", chip_part,
+                                  rack + r, domain, loc) for s in range(n_chips)]
+            attrs = link("nvlink", 1, rate, length_m=1.0)
+        for g in gpus:
+            for s in chips:
+                col.edge(g, s, attrs)
+        parts.switches.extend(chips)
+        per_rack.append(chips)
+    if aggregate:
+        col.edge(per_rack[0][0], per_rack[1][0],
+                 link("nvlink", cross * n_chips, rate, length_m=3.0))
+    else:
+        attrs = link("nvlink", cross, rate, length_m=3.0)
+        for a, b in zip(per_rack[0], per_rack[1]):
+            col.edge(a, b, attrs)
+    return parts
+
+
+def _domain_graph(system, builder, params, catalog, **kw):
+    cat = catalog_or_default(catalog)
+    col = Collector()
+    add_nvlink_domain(col, cat, system, domain=0, **kw)
+    return col.graph(builder, params, cat)
+
+
+def dgx_h100_graph(*, link_split=(5, 4, 4, 5), aggregate_nvswitch=False, nic="cx7", planes=1,
+                   catalog=None):
+    """Return a DGX H100: 8 H100, 4 NVSwitch gen3 chips, 8 ConnectX-7, 1 host.
+
+    Parameters
+    ----------
+    link_split
+        NVLink links from each GPU to chips 0..3 (published: 5/4/4/5).
+    aggregate_nvswitch
+        Collapse the chips into one switch node with the same total bandwidth.
+    nic
+        Catalog key of the per-GPU scale-out NIC.
+    planes
+        Network ports each NIC is split into (1 = one 400G port).
+    catalog
+        A :class:`fabric.Catalog`; the shipped one by default.
+
+    Returns
+    -------
+    networkx.Graph
+
+    Raises
+    ------
+    ParameterError
+        When the split exceeds the GPU's 18 links or a chip's 64 ports, or
+        ``planes`` exceeds the NIC's.
+
+    Examples
+    --------
+    >>> G = dgx_h100_graph()
+    >>> sorted(d for n, d in G.degree(weight="links") if G.nodes[n]["kind"] == "nvswitch")
+    [32, 32, 40, 40]
+    """
+    split = tuple(int(x) for x in link_split)
+    params = {"link_split": ",".join(map(str, split)), "aggregate_nvswitch": aggregate_nvswitch,
+              "nic": nic, "planes": planes}
+    check_choice("aggregate_nvswitch", aggregate_nvswitch, (True, False))
+    return _domain_graph("dgx-h100", "dgx_h100_graph", params, catalog, link_split=split,
+                         aggregate=aggregate_nvswitch, nic=nic, planes=planes)
+
+
+def hgx_b200_graph(*, links_per_chip=9, aggregate_nvswitch=False, nic="cx7", planes=1,
+                   catalog=None):
+    """Return an HGX B200: 8 B200, 2 NVLink5 switch chips, 9 links per GPU per chip.
+
+    Parameters
+    ----------
+    links_per_chip
+        NVLink links from each GPU to each of the two chips (published: 9).
+    aggregate_nvswitch, nic, planes, catalog
+        As for :func:`dgx_h100_graph`.
+
+    Returns
+    -------
+    networkx.Graph
+
+    Raises
+    ------
+    ParameterError
+        When 2 x ``links_per_chip`` exceeds the GPU's 18 links or 8 x
+        ``links_per_chip`` a chip's 72 ports.
+
+    Examples
+    --------
+    >>> G = hgx_b200_graph()
+    >>> sum(d["bandwidth_gbps"] for *_, d in G.edges("d0-gpu0", data=True) if d["medium"] == "nvlink")
+    7200.0
+    """
+    params = {"links_per_chip": links_per_chip, "aggregate_nvswitch": aggregate_nvswitch,
+              "nic": nic, "planes": planes}
+    check_int("links_per_chip", links_per_chip, lo=1)
+    return _domain_graph("hgx-b200", "hgx_b200_graph", params, catalog,
+                         links_per_chip=links_per_chip, aggregate=aggregate_nvswitch, nic=nic,
+                         planes=planes)
+
+
+def gb200_nvl72_graph(*, trays=18, aggregate_nvswitch=False, nic="cx7", planes=1, catalog=None):
+    """Return a GB200 NVL72 rack: 72 GPUs, 36 Grace, 18 trays, 18 NVLink5 switch chips.
+
+    Every GPU has exactly one NVLink5 link to every chip (1,296 links).
+
+    Parameters
+    ----------
+    trays
+        Compute trays populated (1-18; 4 GPUs each).
+    aggregate_nvswitch, nic, planes, catalog
+        As for :func:`dgx_h100_graph`; the NIC defaults to ConnectX-7 400G.
+
+    Returns
+    -------
+    networkx.Graph
+
+    Raises
+    ------
+    ParameterError
+        When ``trays`` is outside 1-18 or ``planes`` exceeds the NIC's.
+
+    Examples
+    --------
+    >>> G = gb200_nvl72_graph()
+    >>> sum(d["links"] for u, v, d in G.edges(data=True) if d["medium"] == "nvlink")
+    1296
+    """
+    params = {"trays": trays, "aggregate_nvswitch": aggregate_nvswitch, "nic": nic,
+              "planes": planes}
+    return _domain_graph("gb200-nvl72", "gb200_nvl72_graph", params, catalog, trays=trays,
+                         aggregate=aggregate_nvswitch, nic=nic, planes=planes)
+
+
+def gb300_nvl72_graph(*, trays=18, aggregate_nvswitch=False, nic="cx8", planes=1, catalog=None):
+    """Return a GB300 NVL72 rack: as GB200 NVL72 with GB300 GPUs and ConnectX-8 800G NICs.
+
+    Parameters
+    ----------
+    trays, aggregate_nvswitch, nic, planes, catalog
+        As for :func:`gb200_nvl72_graph`; the NIC defaults to ConnectX-8.
+
+    Returns
+    -------
+    networkx.Graph
+
+    Raises
+    ------
+    ParameterError
+        As for :func:`gb200_nvl72_graph`.
+
+    Examples
+    --------
+    >>> G = gb300_nvl72_graph()
+    >>> G.nodes["d0-nic0"]["port_gbps"]
+    800.0
+    """
+    params = {"trays": trays, "aggregate_nvswitch": aggregate_nvswitch, "nic": nic,
+              "planes": planes}
+    return _domain_graph("gb300-nvl72", "gb300_nvl72_graph", params, catalog, trays=trays,
+                         aggregate=aggregate_nvswitch, nic=nic, planes=planes)
+
+
+def nvl36x2_graph(*, trays_per_rack=9, aggregate_nvswitch=False, nic="cx7", planes=1,
+                  catalog=None):
+    """Return a GB200 NVL36x2: two 36-GPU racks joined into one 72-GPU NVLink domain.
+
+    Each rack has 9 compute trays (4 GB200 GPUs each) and 18 NVLink5 switch
+    chips; every GPU has one link to each chip of its rack, and chip ``i`` of
+    one rack has 36 links to chip ``i`` of the other (all 72 ports used).
+
+    Parameters
+    ----------
+    trays_per_rack
+        Compute trays per rack (1-9).
+    aggregate_nvswitch, nic, planes, catalog
+        As for :func:`dgx_h100_graph`.
+
+    Returns
+    -------
+    networkx.Graph
+
+    Raises
+    ------
+    ParameterError
+        When ``trays_per_rack`` is outside 1-9 or ``planes`` exceeds the NIC's.
+
+    Examples
+    --------
+    >>> G = nvl36x2_graph()
+    >>> G["d0-nvsw0"]["d0-nvsw18"]["links"]
+    36
+    """
+    params = {"trays_per_rack": trays_per_rack, "aggregate_nvswitch": aggregate_nvswitch,
+              "nic": nic, "planes": planes}
+    return _domain_graph("nvl36x2", "nvl36x2_graph", params, catalog, trays=trays_per_rack,
+                         aggregate=aggregate_nvswitch, nic=nic, planes=planes)

@@ -1,0 +1,224 @@
+"""The preset registry: names -> builders, their parameters, types, bounds and defaults.
+
+The CLI reads :data:`TOPOLOGIES`; ``--set KEY=VALUE`` strings are parsed and
+checked here, so every front end gets the same errors.
+"""
+
+from dataclasses import dataclass
+
+from fabric.exceptions import ParameterError
+from topologies import nvlink
+
+__all__ = ["Param", "Preset", "TOPOLOGIES", "register", "build_preset", "parse_overrides"]
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class Param:
+    """One preset parameter: its type (int, float, bool, str), default, help and bounds."""
+
+    name: str
+    type: type
+    default: object
+    help: str
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple = ()
+
+    def parse(self, text):
+        """Convert the string ``text`` to this parameter's type and check its bounds."""
+        if not isinstance(text, str):
+            return self.check(text)
+        raw = text.strip()
+        try:
+            if self.type is bool:
+                if raw.lower() in _TRUE:
+                    value = True
+                elif raw.lower() in _FALSE:
+                    value = False
+                else:
+                    raise ValueError(raw)
+            elif self.type is int:
+                value = int(raw.replace("_", "").replace(",", ""))
+            elif self.type is float:
+                value = float(raw)
+            else:
+                value = raw
+        except ValueError:
+            kind = {bool: "true/false", int: "an integer", float: "a number"}.get(self.type,
+                                                                                   "a string")
+            msg = f"`{self.name}` must be {kind}, got {text!r}"
+            raise ParameterError(msg) from None
+        return self.check(value)
+
+    def check(self, value):
+        """Check a typed value against the bounds and choices."""
+        if self.type is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if self.type is bool:
+            ok = isinstance(value, bool)
+        else:
+            ok = isinstance(value, self.type) and not isinstance(value, bool)
+        if not ok:
+            msg = f"`{self.name}` must be of type {self.type.__name__}, got {value!r}"
+            raise ParameterError(msg)
+        if self.choices and value not in self.choices:
+            msg = (f"`{self.name}` must be one of {', '.join(map(str, self.choices))}, "
+                   f"got {value!r}")
+            raise ParameterError(msg)
+        if self.lo is not None and value < self.lo:
+            msg = f"`{self.name}` must be >= {self.lo:g}, got {value}"
+            if self.hi is not None:
+                msg = f"`{self.name}` must be between {self.lo:g} and {self.hi:g}, got {value}"
+            raise ParameterError(msg)
+        if self.hi is not None and value > self.hi:
+            msg = f"`{self.name}` must be <= {self.hi:g}, got {value}"
+            if self.lo is not None:
+                msg = f"`{self.name}` must be between {self.lo:g} and {self.hi:g}, got {value}"
+            raise ParameterError(msg)
+        return value
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named fabric: the builder, what it is, and its parameters."""
+
+    name: str
+    builder: object
+    summary: str
+    params: tuple
+    family: str = "nvlink"
+
+    def param(self, key):
+        for p in self.params:
+            if p.name == key:
+                return p
+        known = ", ".join(p.name for p in self.params) or "(none)"
+        msg = f"preset `{self.name}` has no parameter `{key}`; its parameters: {known}"
+        raise ParameterError(msg)
+
+    def defaults(self):
+        return {p.name: p.default for p in self.params}
+
+
+TOPOLOGIES = {}
+"""Preset name -> :class:`Preset`, in the order presets were registered."""
+
+
+def register(preset):
+    """Add ``preset`` to :data:`TOPOLOGIES` (replacing one of the same name)."""
+    TOPOLOGIES[preset.name] = preset
+    return preset
+
+
+def parse_overrides(items):
+    """Parse ``["KEY=VALUE", ...]`` into a dict of strings.
+
+    Raises
+    ------
+    ParameterError
+        When an item has no ``=`` or an empty key, or a key repeats.
+
+    Examples
+    --------
+    >>> parse_overrides(["trays=9", "nic=cx8"])
+    {'trays': '9', 'nic': 'cx8'}
+    """
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            msg = f"`--set` takes KEY=VALUE, got {item!r}"
+            raise ParameterError(msg)
+        if key in out:
+            msg = f"`--set {key}` given twice"
+            raise ParameterError(msg)
+        out[key] = value
+    return out
+
+
+def build_preset(name, overrides=None, *, catalog=None):
+    """Build the preset ``name`` with ``overrides`` (strings or typed values).
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`TOPOLOGIES`.
+    overrides : dict, optional
+        Parameter name -> value (a string is parsed to the parameter's type).
+    catalog : fabric.Catalog, optional
+
+    Returns
+    -------
+    networkx.Graph
+
+    Raises
+    ------
+    ParameterError
+        Unknown preset, unknown parameter, or a value of the wrong type or
+        outside its bounds.
+
+    Examples
+    --------
+    >>> G = build_preset("gb200-nvl72", {"trays": "9"})
+    >>> sum(1 for _, k in G.nodes(data="kind") if k == "gpu")
+    36
+    """
+    if name not in TOPOLOGIES:
+        msg = f"unknown preset `{name}`; presets: {', '.join(TOPOLOGIES)}"
+        raise ParameterError(msg)
+    preset = TOPOLOGIES[name]
+    kwargs = preset.defaults()
+    for key, value in (overrides or {}).items():
+        kwargs[key] = preset.param(key).parse(value)
+    return preset.builder(**kwargs, catalog=catalog)
+
+
+def _nvlink_common(nic):
+    return (
+        Param("aggregate_nvswitch", bool, False,
+              "collapse the NVLink switch chips into one node with the same total bandwidth"),
+        Param("nic", str, nic, "catalog key of the per-GPU scale-out NIC",
+              choices=("cx7", "cx8", "bf3")),
+        Param("planes", int, 1, "network ports each NIC is split into", lo=1, hi=8),
+    )
+
+
+def _split_builder(*, link_split, **kw):
+    try:
+        split = tuple(int(x) for x in str(link_split).split(","))
+    except ValueError:
+        msg = f"`link_split` must be 4 comma-separated integers like 5,4,4,5, got {link_split!r}"
+        raise ParameterError(msg) from None
+    if len(split) != 4:
+        msg = f"`link_split` must name 4 chips (a DGX H100 has 4 NVSwitch chips), got {link_split!r}"
+        raise ParameterError(msg)
+    return nvlink.dgx_h100_graph(link_split=split, **kw)
+
+
+register(Preset("dgx-h100", _split_builder,
+                "DGX H100: 8 H100, 4 NVSwitch gen3 (5/4/4/5 links), 8 ConnectX-7 400G, 1 host",
+                (Param("link_split", str, "5,4,4,5",
+                       "NVLink links from each GPU to NVSwitch chips 0-3"),
+                 *_nvlink_common("cx7"))))
+register(Preset("hgx-b200", nvlink.hgx_b200_graph,
+                "HGX B200: 8 B200, 2 NVLink5 switch chips (9 links per GPU per chip)",
+                (Param("links_per_chip", int, 9, "NVLink links from each GPU to each chip",
+                       lo=1, hi=18),
+                 *_nvlink_common("cx7"))))
+register(Preset("gb200-nvl72", nvlink.gb200_nvl72_graph,
+                "GB200 NVL72 rack: 72 GPUs, 36 Grace, 18 trays, 18 NVLink5 switch chips, CX-7 400G",
+                (Param("trays", int, 18, "compute trays (4 GPUs each)", lo=1, hi=18),
+                 *_nvlink_common("cx7"))))
+register(Preset("gb300-nvl72", nvlink.gb300_nvl72_graph,
+                "GB300 NVL72 rack: 72 GPUs, 36 Grace, 18 trays, 18 NVLink5 switch chips, CX-8 800G",
+                (Param("trays", int, 18, "compute trays (4 GPUs each)", lo=1, hi=18),
+                 *_nvlink_common("cx8"))))
+register(Preset("nvl36x2", nvlink.nvl36x2_graph,
+                "GB200 NVL36x2: two 36-GPU racks joined into one 72-GPU NVLink domain",
+                (Param("trays_per_rack", int, 9, "compute trays per rack (4 GPUs each)",
+                       lo=1, hi=9),
+                 *_nvlink_common("cx7"))))
