@@ -271,14 +271,16 @@ def _domain_graph(system, builder, params, catalog, **kw):
     return col.graph(builder, params, cat)
 
 
-def dgx_h100_graph(*, link_split=(5, 4, 4, 5), aggregate_nvswitch=False, nic="cx7", planes=1,
-                   catalog=None):
+def dgx_h100_graph(*, link_split=(5, 4, 4, 5), gpu="H100", aggregate_nvswitch=False, nic="cx7",
+                   planes=1, catalog=None):
     """Return a DGX H100: 8 H100, 4 NVSwitch gen3 chips, 8 ConnectX-7, 1 host.
 
     Parameters
     ----------
     link_split
         NVLink links from each GPU to chips 0..3 (published: 5/4/4/5).
+    gpu
+        Catalog key of the GPU (``"H200"`` gives a DGX H200, same NVLink design).
     aggregate_nvswitch
         Collapse the chips into one switch node with the same total bandwidth.
     nic
@@ -305,21 +307,23 @@ def dgx_h100_graph(*, link_split=(5, 4, 4, 5), aggregate_nvswitch=False, nic="cx
     [32, 32, 40, 40]
     """
     split = tuple(int(x) for x in link_split)
-    params = {"link_split": ",".join(map(str, split)), "aggregate_nvswitch": aggregate_nvswitch,
-              "nic": nic, "planes": planes}
+    params = {"link_split": ",".join(map(str, split)), "gpu": gpu,
+              "aggregate_nvswitch": aggregate_nvswitch, "nic": nic, "planes": planes}
     check_choice("aggregate_nvswitch", aggregate_nvswitch, (True, False))
     return _domain_graph("dgx-h100", "dgx_h100_graph", params, catalog, link_split=split,
-                         aggregate=aggregate_nvswitch, nic=nic, planes=planes)
+                         gpu=gpu, aggregate=aggregate_nvswitch, nic=nic, planes=planes)
 
 
-def hgx_b200_graph(*, links_per_chip=9, aggregate_nvswitch=False, nic="cx7", planes=1,
-                   catalog=None):
+def hgx_b200_graph(*, links_per_chip=9, gpu="B200", aggregate_nvswitch=False, nic="cx7",
+                   planes=1, catalog=None):
     """Return an HGX B200: 8 B200, 2 NVLink5 switch chips, 9 links per GPU per chip.
 
     Parameters
     ----------
     links_per_chip
         NVLink links from each GPU to each of the two chips (published: 9).
+    gpu
+        Catalog key of the GPU (``"B300"`` for an HGX B300).
     aggregate_nvswitch, nic, planes, catalog
         As for :func:`dgx_h100_graph`.
 
@@ -339,12 +343,12 @@ def hgx_b200_graph(*, links_per_chip=9, aggregate_nvswitch=False, nic="cx7", pla
     >>> sum(d["bandwidth_gbps"] for *_, d in G.edges("d0-gpu0", data=True) if d["medium"] == "nvlink")
     7200.0
     """
-    params = {"links_per_chip": links_per_chip, "aggregate_nvswitch": aggregate_nvswitch,
-              "nic": nic, "planes": planes}
+    params = {"links_per_chip": links_per_chip, "gpu": gpu,
+              "aggregate_nvswitch": aggregate_nvswitch, "nic": nic, "planes": planes}
     check_int("links_per_chip", links_per_chip, lo=1)
     return _domain_graph("hgx-b200", "hgx_b200_graph", params, catalog,
-                         links_per_chip=links_per_chip, aggregate=aggregate_nvswitch, nic=nic,
-                         planes=planes)
+                         links_per_chip=links_per_chip, gpu=gpu, aggregate=aggregate_nvswitch,
+                         nic=nic, planes=planes)
 
 
 def gb200_nvl72_graph(*, trays=18, aggregate_nvswitch=False, nic="cx7", planes=1, catalog=None):
