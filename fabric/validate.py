@@ -5,15 +5,17 @@
 """
 
 import warnings
-from collections import Counter, defaultdict
+from collections import defaultdict
+from operator import itemgetter
 
 import networkx as nx
+import numpy as np
 
 from fabric.exceptions import FabricValidationError
 from fabric.schema import (EDGE_ATTRS, MEDIA, MEDIUM_ENDPOINTS, NODE_ATTRS, NODE_KINDS,
                            SCHEMA_VERSION, SWITCH_KINDS)
 
-__all__ = ["validate_fabric", "FabricWarning"]
+__all__ = ["validate_fabric", "validate_parts", "FabricWarning"]
 
 _GRAPH_KEYS = ("builder", "params", "catalog_version", "schema_version")
 _REL_TOL = 1e-9
@@ -31,103 +33,268 @@ def _type_ok(value, typ):
     return isinstance(value, typ)
 
 
-def _check_nodes(G, errors):
+def _node_attr_errors(kind, d, required_by_kind):
+    """Errors of a node's attribute names and types (cached per kind and type signature)."""
+    out = []
+    if kind not in NODE_KINDS:
+        return [f"`kind` must be one of {', '.join(NODE_KINDS)}, got {kind!r}"]
+    for name, typ in required_by_kind[kind]:
+        if name not in d:
+            out.append(f"missing `{name}`")
+    for name, value in d.items():
+        spec = NODE_ATTRS.get(name)
+        if spec is not None:
+            if not _type_ok(value, spec[0]):
+                out.append(f"`{name}` must be {spec[0].__name__}, got {type(value).__name__} "
+                           f"{value!r}")
+        elif not isinstance(value, (str, int, float, bool)):
+            out.append(f"extra attribute `{name}` must be a scalar, got {type(value).__name__}")
+    return out
+
+
+def _check_nodes(nodes, kind_of, errors):
     required_by_kind = defaultdict(list)
     for name, (typ, req) in NODE_ATTRS.items():
-        if req == "all":
-            for kind in NODE_KINDS:
-                required_by_kind[kind].append((name, typ))
-        elif req:
-            for kind in req:
-                required_by_kind[kind].append((name, typ))
-    known = set(NODE_ATTRS)
-    kinds = set(NODE_KINDS)
-    for n, d in G.nodes(data=True):
+        for kind in (NODE_KINDS if req == "all" else req or ()):
+            required_by_kind[kind].append((name, typ))
+    cache = {}
+    budgeted = set(SWITCH_KINDS) | {"nic"}
+    hosted = {"gpu", "cpu", "nic"}
+    for n, d in nodes:
         kind = d.get("kind")
-        if kind not in kinds:
-            errors.append(f"node {n!r}: `kind` must be one of {', '.join(NODE_KINDS)}, got {kind!r}")
-            continue
-        for name, typ in required_by_kind[kind]:
-            if name not in d:
-                errors.append(f"node {n!r} ({kind}): missing `{name}`")
-        for name, value in d.items():
-            if name in known:
-                typ = NODE_ATTRS[name][0]
-                if not _type_ok(value, typ):
-                    errors.append(f"node {n!r}: `{name}` must be {typ.__name__}, "
-                                  f"got {type(value).__name__} {value!r}")
-            elif not isinstance(value, (str, int, float, bool)):
-                errors.append(f"node {n!r}: extra attribute `{name}` must be a scalar, "
-                              f"got {type(value).__name__}")
-        if kind in SWITCH_KINDS or kind == "nic":
+        sig = (kind, tuple(d), tuple(map(type, d.values())))
+        problems = cache.get(sig)
+        if problems is None:
+            problems = cache[sig] = _node_attr_errors(kind, d, required_by_kind)
+        if problems:
+            where = f"node {n!r}" if kind not in NODE_KINDS else f"node {n!r} ({kind})"
+            errors.extend(f"{where}: {p}" for p in problems)
+            if kind not in NODE_KINDS:
+                continue
+        if kind in budgeted:
             ports, speed = d.get("ports"), d.get("port_gbps")
             if isinstance(ports, int) and ports <= 0:
                 errors.append(f"node {n!r}: `ports` must be > 0, got {ports}")
             if isinstance(speed, float) and speed <= 0:
                 errors.append(f"node {n!r}: `port_gbps` must be > 0, got {speed}")
-        if kind in ("gpu", "cpu", "nic"):
+        if kind in hosted:
             host = d.get("host")
-            if host is not None and G.nodes.get(host, {}).get("kind") != "host":
+            if host is not None and kind_of.get(host) != "host":
                 errors.append(f"node {n!r}: `host` {host!r} is not a host node of this graph")
 
 
-def _check_edges(G, errors):
-    media = set(MEDIA)
-    kind = nx.get_node_attributes(G, "kind")
-    load = Counter()          # (node) -> physical links counted against its port budget
-    nvlinks = Counter()       # gpu -> nvlink links
-    port_gbps = nx.get_node_attributes(G, "port_gbps")
-    for u, v, d in G.edges(data=True):
-        where = f"edge ({u!r}, {v!r})"
-        medium = d.get("medium")
-        if medium not in media:
-            errors.append(f"{where}: `medium` must be one of {', '.join(MEDIA)}, got {medium!r}")
+def _edge_attr_errors(d):
+    """Errors of one edge's attributes alone (cached per distinct attribute tuple)."""
+    out = []
+    medium = d.get("medium")
+    if medium not in MEDIA:
+        return [f"`medium` must be one of {', '.join(MEDIA)}, got {medium!r}"], None
+    for name, (typ, required) in EDGE_ATTRS.items():
+        if name not in d:
+            if required:
+                out.append(f"missing `{name}`")
             continue
-        for name, (typ, required) in EDGE_ATTRS.items():
-            if name not in d:
-                if required:
-                    errors.append(f"{where}: missing `{name}`")
-                continue
-            if not _type_ok(d[name], typ):
-                errors.append(f"{where}: `{name}` must be {typ.__name__}, "
-                              f"got {type(d[name]).__name__} {d[name]!r}")
-        links = d.get("links")
-        bw = d.get("bandwidth_gbps")
-        if not isinstance(links, int) or not isinstance(bw, float):
-            continue
-        if links < 1:
-            errors.append(f"{where}: `links` must be >= 1, got {links}")
-            continue
-        if not bw > 0:
-            errors.append(f"{where}: `bandwidth_gbps` must be > 0, got {bw}")
-        lat = d.get("latency_ns")
-        if isinstance(lat, float) and not lat >= 0:
-            errors.append(f"{where}: `latency_ns` must be >= 0, got {lat}")
-        ku, kv = kind.get(u), kind.get(v)
-        if frozenset((ku, kv)) not in MEDIUM_ENDPOINTS[medium]:
-            errors.append(f"{where}: medium {medium!r} cannot join a {ku} and a {kv}")
-            continue
-        per_link = bw / links
-        for n, k in ((u, ku), (v, kv)):
-            if k in SWITCH_KINDS or (k == "nic" and medium != "pcie"):
-                load[n] += links
-                cap = port_gbps.get(n)
-                if isinstance(cap, float) and per_link > cap * (1 + _REL_TOL):
-                    errors.append(f"{where}: {per_link:g} Gb/s per link exceeds the "
-                                  f"{cap:g} Gb/s ports of {n!r}")
-            elif k == "gpu" and medium == "nvlink":
-                nvlinks[n] += links
-    ports = nx.get_node_attributes(G, "ports")
-    for n, used in load.items():
-        budget = ports.get(n)
-        if isinstance(budget, int) and used > budget:
-            errors.append(f"node {n!r} ({kind[n]}): {used} links exceed its port budget of "
-                          f"{budget} ports at {port_gbps.get(n, 0):g} Gb/s")
-    budget = nx.get_node_attributes(G, "nvlink_links")
-    for n, used in nvlinks.items():
-        if isinstance(budget.get(n), int) and used > budget[n]:
-            errors.append(f"node {n!r} (gpu): {used} NVLink links exceed the GPU's "
-                          f"{budget[n]} NVLink links")
+        if not _type_ok(d[name], typ):
+            out.append(f"`{name}` must be {typ.__name__}, got {type(d[name]).__name__} "
+                       f"{d[name]!r}")
+    for name, value in d.items():
+        if name not in EDGE_ATTRS and not isinstance(value, (str, int, float, bool)):
+            out.append(f"extra attribute `{name}` must be a scalar, got {type(value).__name__}")
+    links, bw, lat = d.get("links"), d.get("bandwidth_gbps"), d.get("latency_ns")
+    if not isinstance(links, int) or not isinstance(bw, float):
+        return out, None
+    if links < 1:
+        out.append(f"`links` must be >= 1, got {links}")
+        return out, None
+    if not bw > 0:
+        out.append(f"`bandwidth_gbps` must be > 0, got {bw}")
+    if isinstance(lat, float) and not lat >= 0:
+        out.append(f"`latency_ns` must be >= 0, got {lat}")
+    return out, (medium, links, bw / links)
+
+
+_KIND_INDEX = {k: i for i, k in enumerate(NODE_KINDS)}
+_MEDIUM_INDEX = {m: i for i, m in enumerate(MEDIA)}
+# _PAIR_OK[kind_u, kind_v, medium]: may this medium join these kinds? (-1 = unknown kind)
+_PAIR_OK = np.zeros((len(NODE_KINDS) + 1, len(NODE_KINDS) + 1, len(MEDIA)), dtype=bool)
+for _m, _pairs in MEDIUM_ENDPOINTS.items():
+    for _pair in _pairs:
+        _a, _b = (tuple(_pair) * 2)[:2]
+        _PAIR_OK[_KIND_INDEX[_a], _KIND_INDEX[_b], _MEDIUM_INDEX[_m]] = True
+        _PAIR_OK[_KIND_INDEX[_b], _KIND_INDEX[_a], _MEDIUM_INDEX[_m]] = True
+
+
+def _check_edges(nodes, edges, edge_key, errors):
+    """Attribute, endpoint-kind and port-budget checks of every edge, vectorized.
+
+    One Python pass maps each edge to (u, v, attribute signature) integers;
+    each distinct signature is checked once; the rest is numpy.
+    """
+    edges = edges if isinstance(edges, list) else list(edges)
+    m = len(edges)
+    if m == 0:
+        return
+    index = {n: i for i, (n, _) in enumerate(nodes)}
+    n_nodes = len(nodes)
+    # C-speed passes (map/itemgetter) over the edge list; Python runs once per distinct
+    # attribute signature, not once per edge.
+    us = list(map(index.get, map(itemgetter(0), edges)))
+    vs = list(map(index.get, map(itemgetter(1), edges)))
+    dicts = list(map(itemgetter(2), edges))
+    try:
+        keys = list(map(edge_key, dicts)) if edge_key is not None else \
+            list(map(tuple, map(dict.items, dicts)))
+        sig_of = dict.fromkeys(keys)
+    except TypeError:                          # an unhashable attribute value somewhere
+        keys = list(range(m))
+        sig_of = dict.fromkeys(keys)
+    for j, key in enumerate(sig_of):
+        sig_of[key] = j
+    s_idx = np.fromiter(map(sig_of.__getitem__, keys), dtype=np.int64, count=m)
+    _, first = np.unique(s_idx, return_index=True)
+    sig_dicts = [dicts[i] for i in first]
+    del keys, dicts
+    if None in us or None in vs:
+        us = [-1 if x is None else x for x in us]
+        vs = [-1 if x is None else x for x in vs]
+    u_idx = np.asarray(us, dtype=np.int64)
+    v_idx = np.asarray(vs, dtype=np.int64)
+    del us, vs
+    n_sig = len(sig_dicts)
+    sig_ok = np.zeros(n_sig, dtype=bool)
+    sig_medium = np.zeros(n_sig, dtype=np.int64)
+    sig_links = np.zeros(n_sig, dtype=np.int64)
+    sig_rate = np.zeros(n_sig, dtype=np.float64)
+    for i, d in enumerate(sig_dicts):
+        problems, ok = _edge_attr_errors(d)
+        if problems:
+            for e in np.flatnonzero(s_idx == i):
+                u, v, _ = edges[e]
+                errors.extend(f"edge ({u!r}, {v!r}): {p}" for p in problems)
+        if ok is not None:
+            medium, links, per_link = ok
+            sig_ok[i] = True
+            sig_medium[i], sig_links[i], sig_rate[i] = _MEDIUM_INDEX[medium], links, per_link
+    for e in np.flatnonzero((u_idx < 0) | (v_idx < 0)):
+        u, v, _ = edges[e]
+        errors.append(f"edge ({u!r}, {v!r}) names a node the graph does not have")
+    kind = np.array([_KIND_INDEX.get(d.get("kind"), -1) for _, d in nodes] + [-1],
+                    dtype=np.int64)
+    ok = sig_ok[s_idx] & (u_idx >= 0) & (v_idx >= 0)
+    med, links, rate = sig_medium[s_idx], sig_links[s_idx], sig_rate[s_idx]
+    ku, kv = kind[u_idx], kind[v_idx]
+    pair = _PAIR_OK[ku, kv, med]
+    for e in np.flatnonzero(ok & ~pair):
+        u, v, _ = edges[e]
+        errors.append(f"edge ({u!r}, {v!r}): medium {MEDIA[med[e]]!r} cannot join a "
+                      f"{NODE_KINDS[ku[e]] if ku[e] >= 0 else None} and a "
+                      f"{NODE_KINDS[kv[e]] if kv[e] >= 0 else None}")
+    ok &= pair
+    switch = np.isin(kind, [_KIND_INDEX[k] for k in SWITCH_KINDS])
+    nic = kind == _KIND_INDEX["nic"]
+    gpu = kind == _KIND_INDEX["gpu"]
+    pcie, nvlink = _MEDIUM_INDEX["pcie"], _MEDIUM_INDEX["nvlink"]
+    names = [n for n, _ in nodes]
+    attrs = [d for _, d in nodes]
+    port_gbps = np.array([d.get("port_gbps", np.inf) if isinstance(d.get("port_gbps"), float)
+                          else np.inf for d in attrs] + [np.inf])
+    load = np.zeros(n_nodes, dtype=np.int64)
+    nvload = np.zeros(n_nodes, dtype=np.int64)
+    too_fast = set()
+    for end in (u_idx, v_idx):
+        counted = ok & (switch[end] | (nic[end] & (med != pcie)))
+        load += np.bincount(end[counted], weights=links[counted], minlength=n_nodes).astype(np.int64)
+        fast = counted & (rate > port_gbps[end] * (1 + _REL_TOL))
+        too_fast.update(np.unique(end[fast]).tolist())
+        on_gpu = ok & gpu[end] & (med == nvlink)
+        nvload += np.bincount(end[on_gpu], weights=links[on_gpu],
+                              minlength=n_nodes).astype(np.int64)
+    for i in sorted(too_fast):
+        cap = attrs[i]["port_gbps"]
+        worst = max(sig_rate[j] for j in set(s_idx[(u_idx == i) | (v_idx == i)].tolist()))
+        errors.append(f"node {names[i]!r}: a link of {worst:g} Gb/s per link exceeds "
+                      f"its {cap:g} Gb/s ports")
+    for i in np.flatnonzero(load > 0):
+        budget = attrs[i].get("ports")
+        if isinstance(budget, int) and load[i] > budget:
+            errors.append(f"node {names[i]!r} ({attrs[i]['kind']}): {load[i]} links exceed its "
+                          f"port budget of {budget} ports at {attrs[i].get('port_gbps', 0):g} Gb/s")
+    for i in np.flatnonzero(nvload > 0):
+        budget = attrs[i].get("nvlink_links")
+        if isinstance(budget, int) and nvload[i] > budget:
+            errors.append(f"node {names[i]!r} (gpu): {nvload[i]} NVLink links exceed the GPU's "
+                          f"{budget} NVLink links")
+
+
+def _check_parts(graph_attrs, nodes, edges, edge_key, *, strict):
+    """Every check but connectivity, over node and edge iterables; returns the errors.
+
+    ``edge_key(d)`` keys the per-edge attribute cache: builders share one dict
+    among identical edges of their edge list and pass ``id``; a graph gives
+    every edge its own dict and uses the attribute tuple.
+    """
+    errors = []
+    for key in _GRAPH_KEYS:
+        if key not in graph_attrs:
+            errors.append(f"G.graph lacks provenance key `{key}`")
+    if graph_attrs.get("schema_version", SCHEMA_VERSION) != SCHEMA_VERSION:
+        errors.append(f"schema_version {graph_attrs['schema_version']!r} is not {SCHEMA_VERSION}")
+    if "params" in graph_attrs and not isinstance(graph_attrs["params"], dict):
+        errors.append("G.graph `params` must be a dict")
+    if not nodes:
+        errors.append("the graph has no nodes")
+        return errors
+    kind_of = {n: d.get("kind") for n, d in nodes}
+    _check_nodes(nodes, kind_of, errors)
+    _check_edges(nodes, edges, edge_key, errors)
+    soft = []
+    if "gpu" not in set(kind_of.values()):
+        soft.append("the fabric has no GPUs")
+    if strict:
+        errors.extend(soft)
+    else:
+        for message in soft:
+            warnings.warn(message, FabricWarning, stacklevel=3)
+    return errors
+
+
+def _edge_list(G):
+    """Every edge once as (u, v, data), straight from the adjacency (faster than EdgeDataView)."""
+    seen = set()
+    out = []
+    for u, nbrs in G._adj.items():
+        out.extend([(u, v, d) for v, d in nbrs.items() if v not in seen])
+        seen.add(u)
+    return out
+
+
+def _check_connected(G, errors):
+    if not nx.is_connected(G):
+        parts = nx.number_connected_components(G)
+        isolated = [n for n, deg in G.degree() if deg == 0][:5]
+        hint = f"; isolated nodes include {isolated}" if isolated else ""
+        errors.append(f"the fabric is not connected: {parts} components{hint}")
+
+
+def validate_parts(graph_attrs, nodes, edges, G, *, strict=True):
+    """Validate a builder's node and edge lists, then the connectivity of the graph ``G``
+    built from them (the fast path of :func:`validate_fabric` for builders).
+
+    The edge list may share one attribute dict among many edges; the per-edge
+    attribute check then runs once per distinct dict. ``nodes`` and ``edges``
+    must be exactly what was inserted into ``G``.
+
+    Raises
+    ------
+    FabricValidationError
+        As :func:`validate_fabric`.
+    """
+    errors = _check_parts(graph_attrs, nodes, edges, id, strict=strict)
+    if nodes:
+        _check_connected(G, errors)
+    if errors:
+        raise FabricValidationError(errors)
+    return G
 
 
 def validate_fabric(G, *, strict=True):
@@ -169,35 +336,13 @@ def validate_fabric(G, *, strict=True):
     ...     print(len(exc.errors))
     1
     """
-    errors = []
     if not isinstance(G, nx.Graph) or G.is_directed() or G.is_multigraph():
         raise FabricValidationError([f"a fabric must be an undirected networkx.Graph, "
                                      f"got {type(G).__name__}"])
-    for key in _GRAPH_KEYS:
-        if key not in G.graph:
-            errors.append(f"G.graph lacks provenance key `{key}`")
-    if G.graph.get("schema_version", SCHEMA_VERSION) != SCHEMA_VERSION:
-        errors.append(f"schema_version {G.graph['schema_version']!r} is not {SCHEMA_VERSION}")
-    if "params" in G.graph and not isinstance(G.graph["params"], dict):
-        errors.append("G.graph `params` must be a dict")
-    if G.number_of_nodes() == 0:
-        errors.append("the graph has no nodes")
-        raise FabricValidationError(errors)
-    _check_nodes(G, errors)
-    _check_edges(G, errors)
-    if not nx.is_connected(G):
-        parts = nx.number_connected_components(G)
-        isolated = [n for n, deg in G.degree() if deg == 0][:5]
-        hint = f"; isolated nodes include {isolated}" if isolated else ""
-        errors.append(f"the fabric is not connected: {parts} components{hint}")
-    soft = []
-    if not any(k == "gpu" for k in nx.get_node_attributes(G, "kind").values()):
-        soft.append("the fabric has no GPUs")
-    if strict:
-        errors.extend(soft)
-    else:
-        for message in soft:
-            warnings.warn(message, FabricWarning, stacklevel=2)
+    nodes = list(G.nodes(data=True))
+    errors = _check_parts(G.graph, nodes, _edge_list(G), None, strict=strict)
+    if nodes:
+        _check_connected(G, errors)
     if errors:
         raise FabricValidationError(errors)
     return G

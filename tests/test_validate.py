@@ -36,7 +36,8 @@ def test_switch_port_budget(G):
 
 def test_link_faster_than_port(G):
     G["d0-gpu0"]["d0-nvsw1"]["bandwidth_gbps"] = 4 * 400.0
-    assert any("400 Gb/s per link exceeds the 200 Gb/s ports" in e for e in errors_of(G))
+    assert any("d0-nvsw1" in e and "400 Gb/s per link exceeds its 200 Gb/s ports" in e
+               for e in errors_of(G))
 
 
 def test_missing_and_mistyped_attributes(G):

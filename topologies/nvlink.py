@@ -219,9 +219,7 @@ def _nvl72(col, cat, p, domain, rack, loc, aggregate, gpu_key, nic, planes, tray
              for s in range(n_chips)]
     parts.switches.extend(chips)
     attrs = link("nvlink", 1, rate, length_m=1.0)
-    for g in gpus:
-        for s in chips:
-            col.edge(g, s, attrs)
+    col.edges.extend([(g, s, attrs) for g in gpus for s in chips])
     return parts
 
 
@@ -249,9 +247,7 @@ def _nvl36x2(col, cat, p, domain, rack, loc, aggregate, gpu_key, nic, planes, tr
             chips = [_switch_chip(col, p, r * n_chips + s, "nvlink5-switch", chip_part,
                                   rack + r, domain, loc) for s in range(n_chips)]
             attrs = link("nvlink", 1, rate, length_m=1.0)
-        for g in gpus:
-            for s in chips:
-                col.edge(g, s, attrs)
+        col.edges.extend([(g, s, attrs) for g in gpus for s in chips])
         parts.switches.extend(chips)
         per_rack.append(chips)
     if aggregate:

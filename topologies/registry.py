@@ -7,7 +7,7 @@ checked here, so every front end gets the same errors.
 from dataclasses import dataclass
 
 from fabric.exceptions import ParameterError
-from topologies import nvlink
+from topologies import nvlink, scaleout
 
 __all__ = ["Param", "Preset", "TOPOLOGIES", "register", "build_preset", "parse_overrides"]
 
@@ -226,3 +226,89 @@ register(Preset("nvl36x2", nvlink.nvl36x2_graph,
                 (Param("trays_per_rack", int, 9, "compute trays per rack (4 GPUs each)",
                        lo=1, hi=9),
                  *_nvlink_common("cx7"))))
+
+
+def _agg():
+    return Param("aggregate_nvswitch", bool, False,
+                 "collapse each NVLink domain's switch chips into one node (same bandwidth)")
+
+
+def _tiers():
+    return Param("tiers", int, None, "2 or 3 switch tiers (default: 2 when it fits, else 3)",
+                 lo=2, hi=3)
+
+
+register(Preset("fat-tree", scaleout.fat_tree_graph,
+                "k-ary fat tree of single-GPU hosts: k^3/4 hosts, 5k^2/4 switches (3 tiers)",
+                (Param("k", int, 8, "switch ports used (even)", lo=2, hi=144),
+                 Param("tiers", int, 3, "2 or 3 tiers", lo=2, hi=3),
+                 Param("switch", str, "QM9700", "catalog switch", choices=("QM9700", "Q3400",
+                                                                           "SN5600")),
+                 Param("gpus", int, None, "hosts to populate (rounded up to whole pods)", lo=1),
+                 Param("gpu", str, "H100", "GPU of each host"),
+                 Param("nic", str, "cx7", "NIC of each host", choices=("cx7", "cx8", "bf3"))),
+                family="scale-out"))
+register(Preset("superpod-h100", scaleout.superpod_h100_graph,
+                "DGX SuperPOD H100: SUs of 32 DGX H100 slots on QM9700 NDR, rail-optimized",
+                (Param("sus", int, 1, "scalable units (1-4 published)", lo=1, hi=128),
+                 Param("gpus", int, None, "GPUs (rounded up to whole SUs; overrides sus)", lo=1),
+                 Param("gpu", str, "H100", "GPU model", choices=("H100", "H200")),
+                 _agg(), _tiers()),
+                family="scale-out"))
+register(Preset("superpod-b200", scaleout.superpod_b200_graph,
+                "DGX SuperPOD B200: SUs of 32 DGX B200 on QM9700, core tier from 16 SUs",
+                (Param("sus", int, 2, "scalable units (2-64 published)", lo=1, hi=128),
+                 Param("gpus", int, None, "GPUs (rounded up to whole SUs; overrides sus)", lo=1),
+                 _agg(), _tiers()),
+                family="scale-out"))
+register(Preset("superpod-gb200", scaleout.superpod_gb200_graph,
+                "DGX SuperPOD GB200: NVL72 racks, SU = 8 racks, CX-7 400G per GPU, QM9700",
+                (Param("racks", int, 16, "NVL72 racks", lo=1),
+                 Param("gpus", int, None, "GPUs (rounded up to whole racks; overrides racks)",
+                       lo=1),
+                 _agg(), _tiers()),
+                family="scale-out"))
+register(Preset("azure-gb300", scaleout.azure_gb300_graph,
+                "Azure GB300 cluster: 64 GB300 NVL72 racks (4,608 GPUs), Q3400 XDR, 800G per GPU",
+                (Param("racks", int, 64, "NVL72 racks", lo=1),
+                 Param("gpus", int, None, "GPUs (rounded up to whole racks; overrides racks)",
+                       lo=1),
+                 _agg(), _tiers()),
+                family="scale-out"))
+register(Preset("spectrum-x", scaleout.spectrum_x_graph,
+                "Spectrum-X Ethernet, SN5600 + CX-8 SuperNICs, rail-optimized, multi-plane "
+                "(default: DGX B300 twin-planar)",
+                (Param("sus", int, 1, "scalable units", lo=1),
+                 Param("gpus", int, None, "GPUs (rounded up to whole nodes/racks; overrides sus)",
+                       lo=1),
+                 Param("system", str, "hgx-b200", "hgx-b200 (as DGX B300), gb300-nvl72 or "
+                       "gb200-nvl72", choices=("hgx-b200", "gb300-nvl72", "gb200-nvl72")),
+                 Param("planes", int, 2, "planes per NIC (800G / planes per port)", lo=1),
+                 Param("oversubscription", float, 1.0, "leaf down:up bandwidth (>= 1)"),
+                 _tiers(), _agg()),
+                family="scale-out"))
+register(Preset("fairwater", scaleout.fairwater_graph,
+                "Fairwater-class site: NVL72 racks, two-tier multi-plane Ethernet, 800G per GPU",
+                (Param("gpus", int, 9216, "GPUs (rounded up to whole racks)", lo=1),
+                 Param("system", str, "gb300-nvl72", "rack type",
+                       choices=("gb300-nvl72", "gb200-nvl72")),
+                 Param("planes", int, 8, "planes per 800G NIC (8 = 8 x 100G)", lo=1),
+                 Param("switch", str, "SN6810", "Ethernet switch", choices=("SN6810", "SN5600")),
+                 _agg()),
+                family="scale-out"))
+register(Preset("superfactory", scaleout.superfactory_graph,
+                "several sites joined by a WAN (default: 2 Fairwater-class sites, "
+                "Wisconsin-Atlanta distance)",
+                (Param("sites", int, 2, "number of sites", lo=1, hi=16),
+                 Param("site", str, "fairwater", "preset of each site",
+                       choices=scaleout.SITE_PRESETS),
+                 Param("site_gpus", int, 9216, "GPUs per site (rounded up to whole racks)", lo=1),
+                 Param("distance_km", float, 1043.0, "great-circle distance between sites, km",
+                       lo=0),
+                 Param("route_factor", float, None, "fiber route / great-circle distance "
+                       "(default: catalog wan.fiber.route_factor)", lo=1),
+                 Param("wan_gbps", float, 102400.0, "WAN capacity per site pair, Gb/s per "
+                       "direction (estimate)"),
+                 Param("planes", int, 8, "planes per NIC at each site", lo=1),
+                 _agg()),
+                family="superfactory"))

@@ -1,0 +1,699 @@
+"""Scale-out presets: fat trees, DGX SuperPODs, Azure GB300, Spectrum-X, Fairwater, superfactories.
+
+Every builder places NVLink domains (see :mod:`topologies.nvlink`) and cables
+their NICs into a rail-optimized Clos per plane with
+:func:`topologies.clos.add_clos_plane`. All accept ``gpus=N``, rounded up to
+whole scalable units or racks with a note in ``G.graph["notes"]``.
+"""
+
+import math
+
+from fabric.exceptions import ParameterError
+from topologies._common import Collector, catalog_or_default, check_choice, check_int, link
+from topologies.clos import add_clos_plane, switch_radix
+from topologies.nvlink import add_nvlink_domain
+
+__all__ = [
+    "fat_tree_graph",
+    "superpod_h100_graph",
+    "superpod_b200_graph",
+    "superpod_gb200_graph",
+    "azure_gb300_graph",
+    "spectrum_x_graph",
+    "fairwater_graph",
+    "superfactory_graph",
+    "SITE_PRESETS",
+]
+
+_GPUS_PER_DOMAIN = {"dgx-h100": 8, "hgx-b200": 8, "gb200-nvl72": 72, "gb300-nvl72": 72,
+                    "nvl36x2": 72}
+_RACK_SYSTEMS = ("gb200-nvl72", "gb300-nvl72", "nvl36x2")
+
+
+def _medium(cat, switch):
+    return cat.part("switch", switch)["protocol"]
+
+
+def _rail(system, nic_index):
+    """Rail of a NIC: its GPU's index in a DGX/HGX host, or its compute tray in a rack."""
+    return nic_index // 4 if system in _RACK_SYSTEMS else nic_index
+
+
+def _rails(system):
+    return 18 if system in _RACK_SYSTEMS else 8
+
+
+def _round_up_note(col, gpus, units, per_unit, unit_name):
+    total = units * per_unit
+    if gpus is not None and total != gpus:
+        col.note(f"gpus={gpus:,} rounded up to {total:,} ({units:,} {unit_name})")
+
+
+class _Site:
+    """Lays out the domains of one site and cables its planes (private helper)."""
+
+    def __init__(self, col, cat, *, prefix="", loc=None, first_domain=0, first_rack=0,
+                 aggregate=False):
+        self.col, self.cat = col, cat
+        self.prefix, self.loc = prefix, dict(loc or {})
+        self.next_domain, self.next_rack = first_domain, first_rack
+        self.aggregate = aggregate
+        self.domains = []
+
+    def add_domains(self, system, count, *, nic=None, planes=1, gpu=None):
+        for _ in range(count):
+            parts = add_nvlink_domain(self.col, self.cat, system, domain=self.next_domain,
+                                      rack=self.next_rack, prefix=self.prefix, loc=self.loc,
+                                      aggregate=self.aggregate, nic=nic, planes=planes, gpu=gpu)
+            self.domains.append(parts)
+            self.next_domain += 1
+            self.next_rack += 2 if system == "nvl36x2" else 1
+        return self.domains
+
+    def rail_groups(self, system, su_domains):
+        """Leaf groups: per SU (chunk of domains), per rail, the NICs on that rail."""
+        groups = []
+        for su, start in enumerate(range(0, len(self.domains), su_domains)):
+            chunk = self.domains[start:start + su_domains]
+            for r in range(_rails(system)):
+                nics = [nic for d in chunk for i, nic in enumerate(d.nics) if _rail(system, i) == r]
+                if nics:
+                    groups.append((nics, {"rail": r, "pod": su}))
+        return groups
+
+    def cable(self, groups, *, planes, switch, port_gbps, tiers, pod_leaves, leaf_down, leaf_up,
+              radix=None):
+        medium = _medium(self.cat, switch)
+        out = []
+        for plane in range(planes):
+            out.append(add_clos_plane(self.col, self.cat, groups, switch=switch,
+                                      port_gbps=port_gbps, medium=medium, plane=plane,
+                                      prefix=self.prefix, loc=self.loc, tiers=tiers,
+                                      pod_leaves=pod_leaves, leaf_down=leaf_down,
+                                      leaf_up=leaf_up, radix=radix))
+        return out
+
+
+def _ports_split(radix, oversubscription):
+    if oversubscription < 1:
+        msg = (f"`oversubscription` must be >= 1 (down:up bandwidth at the leaf), got "
+               f"{oversubscription:g}; use 1 for a non-blocking fabric")
+        raise ParameterError(msg)
+    down = int(round(radix * oversubscription / (1 + oversubscription)))
+    up = radix - down
+    if up < 1:
+        msg = f"`oversubscription` {oversubscription:g} leaves no uplink on a {radix}-port leaf"
+        raise ParameterError(msg)
+    return down, up
+
+
+# --------------------------------------------------------------------------- fat tree
+def fat_tree_graph(k, *, tiers=3, switch="QM9700", gpus=None, gpu="H100", nic="cx7",
+                   catalog=None):
+    """Return a k-ary fat tree of ``switch``: single-GPU hosts on k-port switches.
+
+    Three tiers: ``k`` pods of ``k/2`` leaf and ``k/2`` spine switches and
+    ``(k/2)^2`` core switches: ``k^3/4`` hosts and ``5k^2/4`` switches. Two
+    tiers: ``k`` leaves and ``k/2`` spines: ``k^2/2`` hosts. Full bisection.
+
+    Parameters
+    ----------
+    k
+        Switch ports used (even, 2..the switch's radix at the NIC speed).
+    tiers
+        2 or 3.
+    switch
+        Catalog key of the switch; links run at the NIC's port speed.
+    gpus
+        Populate only enough pods (3 tiers) or leaves (2 tiers) for this many
+        hosts, rounded up to whole pods/leaves.
+    gpu, nic
+        Catalog keys of each host's GPU and NIC.
+    catalog
+
+    Returns
+    -------
+    networkx.Graph
+
+    Raises
+    ------
+    ParameterError
+        When ``k`` is odd, below 2 or above the switch radix, or ``gpus`` exceeds the tree.
+
+    Examples
+    --------
+    >>> G = fat_tree_graph(4)
+    >>> sum(1 for _, k in G.nodes(data="kind") if k in ("leaf", "spine", "core"))
+    20
+    """
+    cat = catalog_or_default(catalog)
+    check_int("tiers", tiers, lo=2, hi=3)
+    nic_part = cat.part("nic", nic)
+    port = nic_part["port_gbps"]
+    radix = switch_radix(cat.part("switch", switch), port)
+    if not isinstance(k, int) or isinstance(k, bool) or k < 2 or k % 2 or k > radix:
+        msg = (f"`k` must be even and between 2 and {radix} (the ports of a {switch} at "
+               f"{port:g} Gb/s), got {k!r}")
+        raise ParameterError(msg)
+    half = k // 2
+    full = k ** 3 // 4 if tiers == 3 else k * k // 2
+    if gpus is None:
+        gpus = full
+    check_int("gpus", gpus, lo=1, hi=full, hint=f"a {tiers}-tier fat tree with k={k} holds {full:,}")
+    block = half * half if tiers == 3 else half         # hosts per pod / per leaf
+    hosts = math.ceil(gpus / block) * block
+    col = Collector()
+    _round_up_note(col, gpus, hosts // block, block, "pods" if tiers == 3 else "leaves")
+    gpu_part = cat.part("gpu", gpu)
+    nics = []
+    for h in range(hosts):
+        p = f"h{h}-"
+        host = col.node(f"{p}host", {"kind": "host", "part": "server-1gpu", "host": f"{p}host",
+                                     "domain": h})
+        cpu = col.node(f"{p}cpu", {"kind": "cpu", "part": "xeon-8480c", "host": host, "domain": h})
+        g = col.node(f"{p}gpu", {"kind": "gpu", "part": gpu, "host": host, "domain": h, "rail": 0,
+                                 "nvlink_links": int(gpu_part["nvlink_links"])})
+        n = col.node(f"{p}nic", {"kind": "nic", "part": nic, "host": host, "domain": h, "rail": 0,
+                                 "ports": 1, "port_gbps": float(port)})
+        col.edge(host, cpu, link("pcie", 1, 504.0, length_m=0.2))
+        col.edge(cpu, g, link("pcie", 1, gpu_part["host_link_gbps"], length_m=0.3))
+        col.edge(g, n, link("pcie", 1, min(gpu_part["host_link_gbps"],
+                                           nic_part["host_link_gbps"]), length_m=0.2))
+        nics.append(n)
+    groups = [(nics[i:i + half], {"pod": (i // half) // half if tiers == 3 else 0})
+              for i in range(0, hosts, half)]
+    add_clos_plane(col, cat, groups, switch=switch, port_gbps=port, medium=_medium(cat, switch),
+                   plane=0, tiers=tiers, pod_leaves=half, leaf_down=half, leaf_up=half, radix=k)
+    params = {"k": k, "tiers": tiers, "switch": switch, "gpus": gpus, "gpu": gpu, "nic": nic}
+    return col.graph("fat_tree_graph", params, cat)
+
+
+# --------------------------------------------------------------------------- SuperPODs
+def _superpod(builder, system, sus, *, gpus, nodes_per_su, ufm, switch, aggregate, catalog,
+              params, gpu=None, tiers=None):
+    cat = catalog_or_default(catalog)
+    per_node = _GPUS_PER_DOMAIN[system]
+    slots = nodes_per_su
+    if gpus is not None:
+        check_int("gpus", gpus, lo=1)
+        nodes = math.ceil(gpus / per_node)
+        sus = math.ceil((nodes + (1 if ufm else 0)) / slots)
+    check_int("sus", sus, lo=1, hi=128)
+    nodes = sus * slots - (1 if ufm else 0)
+    col = Collector()
+    if gpus is not None and nodes * per_node != gpus:
+        col.note(f"gpus={gpus:,} rounded up to {nodes * per_node:,} ({sus} scalable units of "
+                 f"{slots} node slots{', one used by the UFM appliance' if ufm else ''})")
+    site = _Site(col, cat, aggregate=aggregate)
+    nic = "cx7"
+    site.add_domains(system, nodes, nic=nic, gpu=gpu)
+    groups = site.rail_groups(system, slots)
+    if ufm:
+        _add_ufm(col, cat, groups, sus)
+    port = cat.part("nic", nic)["port_gbps"]
+    radix = switch_radix(cat.part("switch", switch), port)
+    site.cable(groups, planes=1, switch=switch, port_gbps=port, tiers=tiers,
+               pod_leaves=_rails(system), leaf_down=radix // 2, leaf_up=radix // 2)
+    params = dict(params, sus=sus)
+    return col.graph(builder, params, cat)
+
+
+def _add_ufm(col, cat, groups, sus):
+    """The UFM appliance takes the last node slot; 4 cables to rails 0-3 of the last SU."""
+    col.note("the UFM appliance occupies one node slot and has 4 cables to leaves "
+             "(DGX SuperPOD H100 reference: node-leaf cables = 8 x nodes + 4)")
+    host = col.node("ufm-host", {"kind": "host", "part": "ufm-appliance", "host": "ufm-host"})
+    cpu = col.node("ufm-cpu", {"kind": "cpu", "part": "xeon-8480c", "host": host})
+    col.edge(host, cpu, link("pcie", 1, 504.0, length_m=0.2))
+    last = [g for g in groups if g[1]["pod"] == sus - 1]
+    for r in range(4):
+        nic = col.node(f"ufm-nic{r}", {"kind": "nic", "part": "cx7", "host": host, "rail": r,
+                                       "ports": 1, "port_gbps": 400.0})
+        col.edge(cpu, nic, link("pcie", 1, 504.0, length_m=0.2))
+        last[r][0].append(nic)
+
+
+def superpod_h100_graph(sus=1, *, gpus=None, aggregate_nvswitch=False, gpu="H100", tiers=None,
+                        catalog=None):
+    """Return a DGX SuperPOD H100 compute fabric: ``sus`` scalable units on QM9700 NDR.
+
+    One SU has 32 node slots (one, in the whole POD, holds the UFM appliance),
+    8 rails, one leaf per rail per SU (32 down, 32 up), spines sized by the
+    two-tier rule of :mod:`topologies.clos`. Reproduces NVIDIA's table: 1 SU =
+    31 nodes, 8 leaf, 4 spine, 252 node-leaf and 256 leaf-spine cables; 4 SUs
+    = 127 nodes, 32 leaf, 16 spine.
+
+    Parameters
+    ----------
+    sus
+        Scalable units (1-4 is the published 2-tier range).
+    gpus
+        Alternative to ``sus``: rounded up to whole SUs.
+    aggregate_nvswitch, gpu, tiers, catalog
+        As for the NVLink builders; ``tiers`` None picks 2 when it fits.
+
+    Returns
+    -------
+    networkx.Graph
+
+    Raises
+    ------
+    ParameterError
+
+    Examples
+    --------
+    >>> G = superpod_h100_graph(1)
+    >>> sum(1 for _, k in G.nodes(data="kind") if k == "leaf"), sum(1 for _, k in G.nodes(data="kind") if k == "spine")
+    (8, 4)
+    """
+    return _superpod("superpod_h100_graph", "dgx-h100", sus, gpus=gpus, nodes_per_su=32, ufm=True,
+                     switch="QM9700", aggregate=aggregate_nvswitch, catalog=catalog, gpu=gpu,
+                     tiers=tiers, params={"gpus": gpus, "aggregate_nvswitch": aggregate_nvswitch,
+                                          "gpu": gpu, "tiers": tiers})
+
+
+def superpod_b200_graph(sus=2, *, gpus=None, aggregate_nvswitch=False, tiers=None, catalog=None):
+    """Return a DGX SuperPOD B200 compute fabric: 32 DGX B200 per SU on QM9700.
+
+    Two tiers up to 8 SUs; from 16 SUs a core tier (pods = SUs): 16 SUs = 128
+    leaf, 128 spine, 64 core, as in NVIDIA's reference table.
+
+    Parameters
+    ----------
+    sus
+        Scalable units (the reference covers 2-64).
+    gpus, aggregate_nvswitch, tiers, catalog
+        As for :func:`superpod_h100_graph`.
+
+    Returns
+    -------
+    networkx.Graph
+
+    Raises
+    ------
+    ParameterError
+
+    Examples
+    --------
+    >>> G = superpod_b200_graph(2)
+    >>> sum(1 for _, k in G.nodes(data="kind") if k == "gpu")
+    512
+    """
+    return _superpod("superpod_b200_graph", "hgx-b200", sus, gpus=gpus, nodes_per_su=32,
+                     ufm=False, switch="QM9700", aggregate=aggregate_nvswitch, catalog=catalog,
+                     tiers=tiers, params={"gpus": gpus, "aggregate_nvswitch": aggregate_nvswitch,
+                                          "tiers": tiers})
+
+
+def _rack_fabric(builder, system, racks, *, gpus, nic, planes, switch, oversubscription, tiers,
+                 aggregate, catalog, params, col=None, cat=None, prefix="", loc=None,
+                 first_domain=0, first_rack=0):
+    """NVL72 racks (or DGX nodes) cabled into a rail-optimized Clos per plane."""
+    cat = cat or catalog_or_default(catalog)
+    per_domain = _GPUS_PER_DOMAIN[system]
+    if gpus is not None:
+        check_int("gpus", gpus, lo=1)
+        racks = math.ceil(gpus / per_domain)
+    check_int("racks" if system in _RACK_SYSTEMS else "nodes", racks, lo=1)
+    nic_part = cat.part("nic", nic)
+    check_int("planes", planes, lo=1, hi=nic_part["max_planes"],
+              hint=f"a {nic_part['name']} splits into at most {nic_part['max_planes']} planes")
+    port = nic_part["max_gbps"] / planes
+    radix = switch_radix(cat.part("switch", switch), port)
+    down, up = _ports_split(radix, oversubscription)
+    ports_per_rail = 4 if system in _RACK_SYSTEMS else 1     # NICs per rail per domain
+    su = max(1, down // ports_per_rail)                       # domains per scalable unit
+    own = col is None
+    col = col or Collector()
+    if gpus is not None and racks * per_domain != gpus:
+        unit = "racks" if system in _RACK_SYSTEMS else "nodes"
+        col.note(f"gpus={gpus:,} rounded up to {racks * per_domain:,} ({racks:,} {unit})")
+    site = _Site(col, cat, prefix=prefix, loc=loc, first_domain=first_domain,
+                 first_rack=first_rack, aggregate=aggregate)
+    site.add_domains(system, racks, nic=nic, planes=planes)
+    groups = site.rail_groups(system, su)
+    planes_out = site.cable(groups, planes=planes, switch=switch, port_gbps=port, tiers=tiers,
+                            pod_leaves=_rails(system), leaf_down=down, leaf_up=up)
+    if not own:
+        return site, planes_out
+    params = dict(params, racks=racks, gpus=gpus)
+    return col.graph(builder, params, cat)
+
+
+def superpod_gb200_graph(racks=16, *, gpus=None, aggregate_nvswitch=False, tiers=None,
+                         catalog=None):
+    """Return a DGX SuperPOD GB200: NVL72 racks, one ConnectX-7 400G per GPU, QM9700 fat tree.
+
+    A scalable unit is 8 racks (576 GPUs): one leaf per compute-tray position
+    (18 rails) serving that tray's 4 NICs in each of the SU's 8 racks (32 down,
+    32 up). Per-SU leaf and spine counts are not published; they follow from
+    the rules of :mod:`topologies.clos` (derived).
+
+    Parameters
+    ----------
+    racks
+        NVL72 racks.
+    gpus, aggregate_nvswitch, tiers, catalog
+        As for :func:`superpod_h100_graph` (``gpus`` rounds up to whole racks).
+
+    Returns
+    -------
+    networkx.Graph
+
+    Raises
+    ------
+    ParameterError
+
+    Examples
+    --------
+    >>> G = superpod_gb200_graph(8)
+    >>> sum(1 for _, k in G.nodes(data="kind") if k == "leaf")
+    18
+    """
+    return _rack_fabric("superpod_gb200_graph", "gb200-nvl72", racks, gpus=gpus, nic="cx7",
+                        planes=1, switch="QM9700", oversubscription=1.0, tiers=tiers,
+                        aggregate=aggregate_nvswitch, catalog=catalog,
+                        params={"aggregate_nvswitch": aggregate_nvswitch, "tiers": tiers})
+
+
+def azure_gb300_graph(racks=64, *, gpus=None, aggregate_nvswitch=False, tiers=None,
+                      catalog=None):
+    """Return Azure's GB300 cluster: 64 NVL72 racks (4,608 GPUs) on Quantum-X800 Q3400.
+
+    ConnectX-8 at 800 Gb/s per GPU, non-blocking fat tree (72 down, 72 up per
+    leaf; one leaf per tray position per 18 racks). Switch counts are derived,
+    not published.
+
+    Parameters
+    ----------
+    racks, gpus, aggregate_nvswitch, tiers, catalog
+        As for :func:`superpod_gb200_graph`.
+
+    Returns
+    -------
+    networkx.Graph
+
+    Raises
+    ------
+    ParameterError
+
+    Examples
+    --------
+    >>> G = azure_gb300_graph(4)
+    >>> G.nodes["d0-nic0"]["port_gbps"]
+    800.0
+    """
+    return _rack_fabric("azure_gb300_graph", "gb300-nvl72", racks, gpus=gpus, nic="cx8",
+                        planes=1, switch="Q3400", oversubscription=1.0, tiers=tiers,
+                        aggregate=aggregate_nvswitch, catalog=catalog,
+                        params={"aggregate_nvswitch": aggregate_nvswitch, "tiers": tiers})
+
+
+def spectrum_x_graph(sus=1, *, gpus=None, system="hgx-b200", planes=2, oversubscription=1.0,
+                     tiers=None, aggregate_nvswitch=False, catalog=None):
+    """Return a Spectrum-X Ethernet fabric on SN5600 with ConnectX-8 SuperNICs, multi-plane.
+
+    The default is the DGX SuperPOD B300 twin-planar design: each GPU has
+    2 x 400GbE into 2 planes; one SU = 64 nodes / 512 GPUs with 16 leaf and
+    8 spine (4 SUs: 64/32; 16 SUs: 256/128).
+
+    Parameters
+    ----------
+    sus
+        Scalable units (one SU = as many nodes or racks as a leaf has down ports per rail).
+    gpus
+        Alternative to ``sus``, rounded up to whole nodes/racks.
+    system
+        ``hgx-b200`` (with B300 GPUs, a DGX B300) or ``gb300-nvl72``/``gb200-nvl72``.
+    planes
+        Planes per NIC (the ConnectX-8's 800G split into planes x 800/planes G).
+    oversubscription
+        Leaf down:up bandwidth ratio (>= 1).
+    tiers, aggregate_nvswitch, catalog
+        As for :func:`superpod_h100_graph`.
+
+    Returns
+    -------
+    networkx.Graph
+
+    Raises
+    ------
+    ParameterError
+        Oversubscription below 1, more planes than the NIC supports, a plane
+        speed the SN5600 has no port mode for, or a size the tiers cannot hold.
+
+    Examples
+    --------
+    >>> G = spectrum_x_graph(1)
+    >>> [sum(1 for _, k in G.nodes(data="kind") if k == t) for t in ("gpu", "leaf", "spine")]
+    [512, 16, 8]
+    """
+    cat = catalog_or_default(catalog)
+    check_choice("system", system, ("hgx-b200", "gb300-nvl72", "gb200-nvl72"))
+    check_int("planes", planes, lo=1)
+    nic = "cx8"
+    nic_part = cat.part("nic", nic)
+    if planes > nic_part["max_planes"]:
+        msg = (f"`planes` must be between 1 and {nic_part['max_planes']} (a ConnectX-8 splits "
+               f"its 800G into at most {nic_part['max_planes']} planes), got {planes}")
+        raise ParameterError(msg)
+    port = nic_part["max_gbps"] / planes
+    radix = switch_radix(cat.part("switch", "SN5600"), port)
+    down, _ = _ports_split(radix, oversubscription)
+    per_domain = _GPUS_PER_DOMAIN[system]
+    su_domains = max(1, down // (4 if system in _RACK_SYSTEMS else 1))
+    if gpus is None:
+        check_int("sus", sus, lo=1)
+        domains = sus * su_domains
+    else:
+        check_int("gpus", gpus, lo=1)
+        domains = math.ceil(gpus / per_domain)
+    gpu = "B300" if system == "hgx-b200" else None
+    params = {"sus": sus if gpus is None else None, "gpus": gpus, "system": system,
+              "planes": planes, "oversubscription": oversubscription, "tiers": tiers,
+              "aggregate_nvswitch": aggregate_nvswitch}
+    col = Collector()
+    if gpus is not None and domains * per_domain != gpus:
+        col.note(f"gpus={gpus:,} rounded up to {domains * per_domain:,} ({domains:,} domains)")
+    site = _Site(col, cat, aggregate=aggregate_nvswitch)
+    site.add_domains(system, domains, nic=nic, planes=planes, gpu=gpu)
+    groups = site.rail_groups(system, su_domains)
+    down, up = _ports_split(radix, oversubscription)
+    site.cable(groups, planes=planes, switch="SN5600", port_gbps=port, tiers=tiers,
+               pod_leaves=_rails(system), leaf_down=down, leaf_up=up)
+    return col.graph("spectrum_x_graph", params, cat)
+
+
+def fairwater_graph(gpus=9216, *, system="gb300-nvl72", planes=8, switch="SN6810",
+                    aggregate_nvswitch=False, catalog=None, _into=None):
+    """Return one Fairwater-class site: NVL72 racks on a two-tier multi-plane Ethernet backend.
+
+    800 Gb/s per GPU (a ConnectX-8 split into ``planes`` planes of 800/planes
+    Gb/s), each plane a separate two-tier rail-optimized Clos. Microsoft has not
+    published pod size, planes or switch models: the defaults (8 x 100G planes
+    as in OCP MRC, a 512-port-at-100G Spectrum-6 switch) are the design that
+    reaches 100,000+ GPUs in two tiers (at most 131,072 per plane).
+
+    Parameters
+    ----------
+    gpus
+        GPUs, rounded up to whole racks.
+    system
+        ``gb300-nvl72`` or ``gb200-nvl72``.
+    planes
+        Planes per NIC (1, 2, 4 or 8).
+    switch
+        Catalog key of the Ethernet switch (``SN6810`` or ``SN5600``).
+    aggregate_nvswitch
+        Collapse each rack's 18 NVLink switch chips into one node.
+    catalog
+
+    Returns
+    -------
+    networkx.Graph
+
+    Raises
+    ------
+    ParameterError
+        When two tiers cannot hold ``gpus`` with this switch and plane split.
+
+    Examples
+    --------
+    >>> G = fairwater_graph(576, planes=2)
+    >>> sum(1 for _, k in G.nodes(data="kind") if k == "gpu")
+    576
+    """
+    check_choice("system", system, ("gb300-nvl72", "gb200-nvl72"))
+    check_choice("switch", switch, ("SN6810", "SN5600"))
+    check_int("planes", planes, lo=1)
+    params = {"gpus": gpus, "system": system, "planes": planes, "switch": switch,
+              "aggregate_nvswitch": aggregate_nvswitch}
+    kw = dict(gpus=gpus, nic="cx8", planes=planes, switch=switch, oversubscription=1.0, tiers=2,
+              aggregate=aggregate_nvswitch, catalog=catalog, params=params)
+    if _into is not None:
+        return _rack_fabric("fairwater_graph", system, None, **kw, **_into)
+    return _rack_fabric("fairwater_graph", system, None, **kw)
+
+
+SITE_PRESETS = ("fairwater", "azure-gb300", "superpod-gb200")
+
+
+def superfactory_graph(sites=2, *, site="fairwater", site_gpus=9216, distance_km=1043.0,
+                       route_factor=None, wan_gbps=102400.0, planes=8,
+                       aggregate_nvswitch=False, catalog=None, site_specs=None):
+    """Return several sites joined by a WAN: the default is two Fairwater-class sites.
+
+    Each site is a full scale-out fabric (``site`` preset); its top-tier
+    switches have uplinks to a site WAN router group (kind ``wan``, one node
+    standing for the SN5600s needed at 400G), and every pair of sites is joined
+    by ``wan_gbps`` of 400ZR coherent links whose latency is the fiber delay,
+    4.9 us/km x ``distance_km`` x ``route_factor``.
+
+    Parameters
+    ----------
+    sites
+        Number of sites (>= 1).
+    site
+        Preset of every site: ``fairwater``, ``azure-gb300`` or ``superpod-gb200``.
+    site_gpus
+        GPUs per site (rounded up to whole racks).
+    distance_km
+        Great-circle distance between sites (default: Wisconsin-Atlanta, 1,043 km).
+    route_factor
+        Fiber route length over great-circle distance (default: the catalog's, 1.3, estimate).
+    wan_gbps
+        WAN capacity between each pair of sites, Gb/s per direction (default
+        102,400 = 256 x 400ZR, an estimate: AI WAN capacities are not published).
+    planes, aggregate_nvswitch, catalog
+        Passed to each site.
+    site_specs
+        Optional list of ``{"preset": name, **params}`` dicts, one per site,
+        overriding ``sites``/``site``/``site_gpus`` (from a spec file).
+
+    Returns
+    -------
+    networkx.Graph
+
+    Raises
+    ------
+    ParameterError
+        Negative distance, route factor below 1, non-positive WAN capacity,
+        or top-tier switches without free ports for the WAN uplinks.
+
+    Examples
+    --------
+    >>> G = superfactory_graph(2, site_gpus=576, planes=2)
+    >>> sorted({d["site"] for _, d in G.nodes(data=True) if d["kind"] == "gpu"})
+    [0, 1]
+    """
+    cat = catalog_or_default(catalog)
+    fiber = cat.part("wan", "fiber")
+    if route_factor is None:
+        route_factor = float(fiber["route_factor"])
+    if not distance_km >= 0:
+        msg = f"`distance_km` must be >= 0, got {distance_km:g}"
+        raise ParameterError(msg)
+    if not route_factor >= 1:
+        msg = f"`route_factor` must be >= 1 (fiber is never shorter than the great circle), got {route_factor:g}"
+        raise ParameterError(msg)
+    if not wan_gbps > 0:
+        msg = f"`wan_gbps` must be > 0, got {wan_gbps:g}"
+        raise ParameterError(msg)
+    if site_specs is None:
+        check_int("sites", sites, lo=1, hi=16)
+        check_choice("site", site, SITE_PRESETS)
+        site_specs = [{"preset": site, "gpus": site_gpus} for _ in range(sites)]
+    col = Collector()
+    tops = []
+    domain = rack = 0
+    for i, spec in enumerate(site_specs):
+        spec = dict(spec)
+        preset = spec.pop("preset", "fairwater")
+        check_choice(f"site {i} preset", preset, SITE_PRESETS)
+        into = dict(col=col, cat=cat, prefix=f"s{i}-", loc={"site": i}, first_domain=domain,
+                    first_rack=rack)
+        agg = spec.pop("aggregate_nvswitch", aggregate_nvswitch)
+        if preset == "fairwater":
+            system = spec.pop("system", "gb300-nvl72")
+            sw = spec.pop("switch", "SN6810")
+            pl = spec.pop("planes", planes)
+            g = spec.pop("gpus", site_gpus)
+            check_choice("system", system, ("gb300-nvl72", "gb200-nvl72"))
+            s, planes_out = _rack_fabric("fairwater_graph", system, None, gpus=g, nic="cx8",
+                                         planes=pl, switch=sw, oversubscription=1.0, tiers=2,
+                                         aggregate=agg, catalog=None, params={}, **into)
+        else:
+            system, nic, sw, n_planes = (("gb300-nvl72", "cx8", "Q3400", 1)
+                                         if preset == "azure-gb300" else
+                                         ("gb200-nvl72", "cx7", "QM9700", 1))
+            g = spec.pop("gpus", site_gpus)
+            s, planes_out = _rack_fabric(preset, system, None, gpus=g, nic=nic, planes=n_planes,
+                                         switch=sw, oversubscription=1.0, tiers=None,
+                                         aggregate=agg, catalog=None, params={}, **into)
+        if spec:
+            msg = f"site {i} ({preset}): unknown parameter(s) {', '.join(sorted(spec))}"
+            raise ParameterError(msg)
+        domain, rack = s.next_domain, s.next_rack
+        tops.append(planes_out)
+    _add_wan(col, cat, tops, distance_km=distance_km, route_factor=route_factor,
+             wan_gbps=wan_gbps, pairs=len(site_specs) - 1)
+    params = {"sites": len(site_specs), "site": site, "site_gpus": site_gpus,
+              "distance_km": distance_km, "route_factor": route_factor, "wan_gbps": wan_gbps,
+              "planes": planes, "aggregate_nvswitch": aggregate_nvswitch,
+              "site_specs": [dict(s) for s in site_specs] if site_specs else None}
+    return col.graph("superfactory_graph", params, cat)
+
+
+def _add_wan(col, cat, tops, *, distance_km, route_factor, wan_gbps, pairs):
+    """One WAN router group per site, uplinked from the site's top tier; full mesh of sites."""
+    router = cat.part("switch", "SN5600")
+    zr = cat.part("cable", "zr-400g")
+    zr_rate = float(zr["rate_gbps"])
+    router_port = 400.0
+    router_radix = switch_radix(router, router_port)
+    col.note(f"WAN: each site's top-tier switches uplink to one router group (SN5600 at 400G); "
+             f"sites joined pairwise by {wan_gbps:,.0f} Gb/s of 400ZR; latency 4.9 us/km x "
+             f"{distance_km:g} km x route factor {route_factor:g}; WAN capacity is an estimate")
+    routers = []
+    wan_links = math.ceil(wan_gbps / zr_rate) if len(tops) > 1 else 0
+    for i, planes_out in enumerate(tops):
+        top = [n for plane in planes_out for n in (plane["core"] or plane["spine"])]
+        top_set = set(top)
+        top_attrs = {n: a for n, a in col.nodes if n in top_set}
+        top_rate = top_attrs[top[0]]["port_gbps"]
+        total_wan = wan_gbps * max(pairs, 1)
+        per_top = max(1, math.ceil(total_wan / (len(top) * top_rate)))
+        used = _used_ports(col, top_set)
+        free = min(top_attrs[n]["ports"] - used.get(n, 0) for n in top)
+        if per_top > free:
+            msg = (f"site {i}: top-tier switches have {free} free ports but the WAN needs "
+                   f"{per_top} uplinks each for {wan_gbps:,.0f} Gb/s; lower `wan_gbps` or the "
+                   f"site's GPUs")
+            raise ParameterError(msg)
+        ports = len(top) * per_top + wan_links * pairs
+        chips = math.ceil(ports / router_radix)
+        name = col.node(f"s{i}-wan", {"kind": "wan", "part": "virtual", "chips": chips,
+                                      "chips_part": "SN5600", "ports": chips * router_radix,
+                                      "port_gbps": router_port, "tier": 4, "site": i})
+        attrs = link("ethernet", per_top, top_rate, length_m=300.0, cable="osfp-800g-2fr4",
+                     ns_per_m=4.9)
+        for n in top:
+            col.edge(n, name, attrs)
+        routers.append(name)
+    km = distance_km * route_factor
+    for a in range(len(routers)):
+        for b in range(a + 1, len(routers)):
+            col.edge(routers[a], routers[b],
+                     {"medium": "wan", "links": wan_links, "bandwidth_gbps": wan_links * zr_rate,
+                      "latency_ns": float(round(km * 4900.0, 1)), "length_m": float(km * 1000.0),
+                      "cable": "zr-400g"})
+
+
+def _used_ports(col, names):
+    used = {}
+    for u, v, d in col.edges:
+        if u in names:
+            used[u] = used.get(u, 0) + d["links"]
+        if v in names:
+            used[v] = used.get(v, 0) + d["links"]
+    return used
