@@ -8,11 +8,13 @@ import functools
 import json
 import os
 import sys
+import time
 
 import click
 
 import fabric
 import topologies
+from fabric import analysis
 from fabric.exceptions import FabricError, ParameterError
 
 __all__ = ["main"]
@@ -50,19 +52,43 @@ class _State:
 pass_state = click.make_pass_decorator(_State)
 
 
+def _progress(message):
+    click.echo(message, err=True)
+
+
 def _load_topology(state, topo, overrides):
-    """A preset name (with --set overrides) or a fabric file written by build/export."""
+    """A preset name (with --set overrides) or a fabric file written by build/export.
+
+    Presets come back validated by their builder; files are validated here.
+    Progress goes to stderr.
+    """
     sets = topologies.parse_overrides(overrides)
-    if os.path.exists(topo) and topo not in topologies.TOPOLOGIES:
+    start = time.perf_counter()
+    if topo.lower().endswith(".toml") and topo not in topologies.TOPOLOGIES:
+        if sets:
+            msg = "`--set` applies to presets only; put parameters in the spec file's [params]"
+            raise ParameterError(msg)
+        if not os.path.exists(topo):
+            msg = f"spec file `{topo}` does not exist"
+            raise ParameterError(msg)
+        _progress(f"building {topo} ...")
+        G = topologies.fabric_from_spec(topo, catalog=state.catalog)
+    elif os.path.exists(topo) and topo not in topologies.TOPOLOGIES:
         if sets:
             msg = "`--set` applies to presets only, not to a fabric file"
             raise ParameterError(msg)
-        return fabric.read_fabric(topo)
-    if topo not in topologies.TOPOLOGIES:
+        G = fabric.validate_fabric(fabric.read_fabric(topo))
+    elif topo not in topologies.TOPOLOGIES:
         msg = (f"`TOPO` {topo!r} is neither a preset nor an existing file; presets: "
                f"{', '.join(topologies.TOPOLOGIES)}")
         raise ParameterError(msg)
-    return topologies.build_preset(topo, sets, catalog=state.catalog)
+    else:
+        _progress(f"building {topo} ...")
+        G = topologies.build_preset(topo, sets, catalog=state.catalog)
+    elapsed = time.perf_counter() - start
+    _progress(f"{topo}: {G.number_of_nodes():,} nodes, {G.number_of_edges():,} edges "
+              f"({elapsed:.1f} s)")
+    return G
 
 
 _set_option = click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
@@ -117,12 +143,11 @@ def presets(as_json):
 @pass_state
 @_errors
 def build(state, preset, overrides, output, fmt):
-    """Build PRESET (a preset name) and write it to a fabric file."""
-    if preset not in topologies.TOPOLOGIES:
+    """Build PRESET (a preset name, or a TOML spec file) and write it to a fabric file."""
+    if preset not in topologies.TOPOLOGIES and not preset.lower().endswith(".toml"):
         msg = f"unknown preset `{preset}`; presets: {', '.join(topologies.TOPOLOGIES)}"
         raise ParameterError(msg)
-    G = topologies.build_preset(preset, topologies.parse_overrides(overrides),
-                                catalog=state.catalog)
+    G = _load_topology(state, preset, overrides)
     if fmt is None:
         fmt = "graphml" if output.lower().endswith(".graphml") else "json"
     fabric.write_fabric(G, output, fmt)
@@ -145,6 +170,38 @@ def _print_summary(s):
         click.echo(f"  {k:<12}{v:>12,}")
     click.echo(f"per-GPU NVLink bandwidth   {_fmt_bw(s['gpu_scaleup_gbps'])} per direction")
     click.echo(f"per-GPU network bandwidth  {_fmt_bw(s['gpu_scaleout_gbps'])} per direction")
+    if "bisection_gbps" in s:
+        b = s["bisection"]
+        click.echo(f"bisection                  {s['bisection_gbps']:,.0f} Gb/s ({b['method']}; "
+                   f"halves of {b['halves_gpus'][0]:,} and {b['halves_gpus'][1]:,} GPUs; "
+                   f"{b['per_gpu_gbps']:,.1f} Gb/s per GPU)")
+        over = ", ".join(f"{k} {v:g}:1" for k, v in s["oversubscription"].items()) or "none"
+        click.echo(f"oversubscription (down:up) {over}")
+        h = s["diameter_hops"]
+        hist = ", ".join(f"{k} hops {v:.1%}" for k, v in h["histogram"].items())
+        click.echo(f"GPU-GPU hops               max {h['max']}; {hist} "
+                   f"({'all' if h['exact'] else h['sources']} source GPUs)")
+        for p in s["ecmp_paths"]:
+            click.echo(f"ECMP paths                 {p['paths']:,} shortest paths of {p['hops']} "
+                       f"hops, {p['src']} -> {p['dst']} ({p['relation']})")
+        click.echo("bill of materials")
+        for category, parts in s["bom"]["parts"].items():
+            for part, n in parts.items():
+                click.echo(f"  {category:<10}{part:<28}{n:>10,}")
+        for part, n in s["bom"]["cables"].items():
+            click.echo(f"  {'cable':<10}{part:<28}{n:>10,}")
+        for part, n in s["bom"]["optics"].items():
+            click.echo(f"  {'optic':<10}{part:<28}{n:>10,}")
+        p = s["power_w"]
+        click.echo(f"power                      {p['total'] / 1e3:,.1f} kW, {p['per_gpu']:,.0f} W "
+                   f"per GPU ({p['note']})")
+        c = s["cost_usd"]
+        click.echo(f"cost (ESTIMATE)            ${c['total']:,.0f}, ${c['per_gpu']:,.0f} per GPU "
+                   f"(catalog street-price estimates)")
+    if "resilience" in s:
+        r = s["resilience"]
+        click.echo(f"after --fail {r['failure']}: bisection {r['bisection_after_gbps']:,.0f} Gb/s "
+                   f"({r['retained']:.1%} retained; {r['note']})")
     for note in s["notes"]:
         click.echo(f"note: {note}")
 
@@ -155,19 +212,60 @@ def _fmt_bw(v):
     return f"{v:,.0f} Gb/s ({v / 8:,.1f} GB/s)"
 
 
+def _apply_failure(G, spec, seed):
+    """`links=FRACTION`, `switch=NAME` or `switch=KIND` (a seeded random leaf/spine/core)."""
+    key, sep, value = spec.partition("=")
+    if key == "links" and sep:
+        try:
+            fraction = float(value)
+        except ValueError:
+            fraction = -1.0
+        if not 0 <= fraction <= 1:
+            msg = f"`--fail links=F` takes a fraction between 0 and 1, got {value!r}"
+            raise ParameterError(msg)
+        return analysis.fail_links(G, fraction, seed=seed)
+    if key == "switch" and sep and value:
+        if value in ("leaf", "spine", "core", "nvswitch", "wan"):
+            return analysis.fail_switch(G, kind=value, seed=seed)
+        return analysis.fail_switch(G, value)
+    msg = (f"`--fail` takes links=FRACTION, switch=NAME or switch=leaf|spine|core|nvswitch, "
+           f"got {spec!r}")
+    raise ParameterError(msg)
+
+
 @main.command()
 @click.argument("topo")
 @_set_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--fail", "failure", metavar="SPEC",
+              help="Also report the bisection left after a failure: links=FRACTION of the "
+                   "network links, switch=NAME, or switch=leaf|spine|core (a random one).")
+@click.option("--seed", default=0, show_default=True, help="Seed of --fail and of hop sampling.")
+@click.option("--bisection", type=click.Choice(("auto", "exact", "structural")), default="auto",
+              show_default=True, help="Max-flow (exact) or the Clos formula (structural).")
+@click.option("--counts-only", is_flag=True, help="Only counts and per-GPU bandwidths (fast).")
 @pass_state
 @_errors
-def info(state, topo, overrides, as_json):
-    """Analyse TOPO: counts by kind and medium, per-GPU bandwidths."""
+def info(state, topo, overrides, as_json, failure, seed, bisection, counts_only):
+    """Analyse TOPO: counts, bandwidths, bisection, oversubscription, hops, BOM, power, cost."""
     G = _load_topology(state, topo, overrides)
-    fabric.validate_fabric(G)
     s = fabric.fabric_summary(G)
+    if not counts_only:
+        _progress("analysing (bisection, hops, paths, bill of materials) ...")
+        s.update(analysis.fabric_metrics(G, catalog=state.catalog, seed=seed,
+                                         bisection=bisection))
+        if failure:
+            _progress(f"failing {failure} and recomputing the bisection (max-flow) ...")
+            H = _apply_failure(G, failure, seed)
+            after = analysis.bisection_bandwidth(H, method="exact")["bisection_gbps"]
+            s["resilience"] = {"failure": failure, "seed": seed,
+                               "bisection_before_gbps": s["bisection_gbps"],
+                               "bisection_after_gbps": after,
+                               "retained": round(after / s["bisection_gbps"], 6)
+                               if s["bisection_gbps"] else None,
+                               "note": H.graph["notes"][-1]}
     if as_json:
-        click.echo(json.dumps(s, indent=2))
+        click.echo(json.dumps(s, indent=2, default=str))
     else:
         _print_summary(s)
 
@@ -184,7 +282,6 @@ def info(state, topo, overrides, as_json):
 def export(state, topo, overrides, fmt, output):
     """Export TOPO as JSON (node-link), GraphML or Graphviz DOT."""
     G = _load_topology(state, topo, overrides)
-    fabric.validate_fabric(G)
     fabric.write_fabric(G, output, fmt)
     click.echo(f"wrote {output} ({fmt})", err=True)
 

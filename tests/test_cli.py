@@ -22,7 +22,7 @@ def run():
 def test_presets(run):
     result = run("presets", "--json")
     assert result.exit_code == 0
-    names = [p["name"] for p in json.loads(result.output)]
+    names = [p["name"] for p in json.loads(result.stdout)]
     assert {"dgx-h100", "hgx-b200", "gb200-nvl72", "gb300-nvl72", "nvl36x2"} <= set(names)
     text = run("presets")
     assert text.exit_code == 0 and "gb200-nvl72" in text.output
@@ -31,7 +31,7 @@ def test_presets(run):
 def test_info_gb200_done_criterion(run):
     result = run("info", "gb200-nvl72", "--json")
     assert result.exit_code == 0, result.output
-    s = json.loads(result.output)
+    s = json.loads(result.stdout)
     assert s["gpus"] == 72
     assert s["nodes_by_kind"]["nvswitch"] == 18
     assert s["links_by_medium"]["nvlink"] == 1296
@@ -50,14 +50,14 @@ def test_build_then_info_and_export(run, tmp_path):
     out = tmp_path / "rack.json"
     result = run("build", "gb300-nvl72", "--set", "trays=4", "-o", str(out))
     assert result.exit_code == 0, result.output
-    info = json.loads(run("info", str(out), "--json").output)
+    info = json.loads(run("info", str(out), "--json").stdout)
     assert info["gpus"] == 16 and info["gpu_scaleout_gbps"] == 800.0
     for fmt in ("graphml", "dot", "json"):
         target = tmp_path / f"x.{fmt}"
         result = run("export", str(out), "--format", fmt, "-o", str(target))
         assert result.exit_code == 0, result.output
         assert target.stat().st_size > 0
-    back = json.loads(run("info", str(tmp_path / "x.graphml"), "--json").output)
+    back = json.loads(run("info", str(tmp_path / "x.graphml"), "--json").stdout)
     assert back == info
 
 
@@ -96,7 +96,7 @@ def test_user_catalog_override(run, tmp_path):
     cat.write_text('[catalog]\nversion = "lab-1"\n[nic.cx7]\nmax_gbps = 200.0\nport_gbps = 200.0\n')
     result = run("--catalog", str(cat), "info", "gb200-nvl72", "--json")
     assert result.exit_code == 0, result.output
-    s = json.loads(result.output)
+    s = json.loads(result.stdout)
     assert s["gpu_scaleout_gbps"] == 200.0
     assert s["catalog_version"].endswith("+lab-1")
 

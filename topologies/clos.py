@@ -97,7 +97,7 @@ def _net_link(cat, medium, links, rate, length_m):
 
 
 def add_clos_plane(col, cat, groups, *, switch, port_gbps, medium, plane, prefix="", loc=None,
-                   tiers=None, pod_leaves=None, leaf_down, leaf_up, radix=None):
+                   tiers=None, pod_leaves=None, leaf_down, leaf_up, radix=None, reserve_top=0):
     """Cable one plane of a Clos: ``groups[i]`` is the list of NIC names leaf ``i`` serves.
 
     Parameters
@@ -126,6 +126,8 @@ def add_clos_plane(col, cat, groups, *, switch, port_gbps, medium, plane, prefix
         Ports per leaf toward NICs and toward spines.
     radix : int, optional
         Use only this many ports of each switch (a k-ary fat tree of k ports).
+    reserve_top : int
+        Ports of every top-tier switch to keep free (for WAN uplinks).
 
     Returns
     -------
@@ -159,7 +161,8 @@ def add_clos_plane(col, cat, groups, *, switch, port_gbps, medium, plane, prefix
         attrs = _net_link(cat, medium, 1, port_gbps, NIC_LEAF_M)
         col.edges.extend([(nic, name, attrs) for nic in nics])
 
-    two_tier_spines = smallest_divisor_at_least(leaf_up, math.ceil(n_leaves * leaf_up / radix))
+    top_ports = radix - reserve_top
+    two_tier_spines = smallest_divisor_at_least(leaf_up, math.ceil(n_leaves * leaf_up / top_ports))
     if tiers is None:
         tiers = 2 if two_tier_spines is not None else 3
     if tiers == 2:
@@ -188,7 +191,7 @@ def add_clos_plane(col, cat, groups, *, switch, port_gbps, medium, plane, prefix
         raise ParameterError(msg)
     spine_up = pod_leaves * leaf_up // per_pod          # non-blocking: up = down
     pods = math.ceil(n_leaves / pod_leaves)
-    group = smallest_divisor_at_least(spine_up, math.ceil(pods * spine_up / radix))
+    group = smallest_divisor_at_least(spine_up, math.ceil(pods * spine_up / top_ports))
     if group is None:
         msg = (f"`tiers`=3 cannot host {pods} pods: core switches of {radix} ports reach at most "
                f"{radix} pods of this size with a {switch}; use fewer GPUs or a larger switch")

@@ -283,7 +283,7 @@ register(Preset("spectrum-x", scaleout.spectrum_x_graph,
                        lo=1),
                  Param("system", str, "hgx-b200", "hgx-b200 (as DGX B300), gb300-nvl72 or "
                        "gb200-nvl72", choices=("hgx-b200", "gb300-nvl72", "gb200-nvl72")),
-                 Param("planes", int, 2, "planes per NIC (800G / planes per port)", lo=1),
+                 Param("planes", int, 2, "planes per NIC (800G / planes per port)", lo=1, hi=8),
                  Param("oversubscription", float, 1.0, "leaf down:up bandwidth (>= 1)"),
                  _tiers(), _agg()),
                 family="scale-out"))
@@ -292,7 +292,7 @@ register(Preset("fairwater", scaleout.fairwater_graph,
                 (Param("gpus", int, 9216, "GPUs (rounded up to whole racks)", lo=1),
                  Param("system", str, "gb300-nvl72", "rack type",
                        choices=("gb300-nvl72", "gb200-nvl72")),
-                 Param("planes", int, 8, "planes per 800G NIC (8 = 8 x 100G)", lo=1),
+                 Param("planes", int, 8, "planes per 800G NIC (8 = 8 x 100G)", lo=1, hi=8),
                  Param("switch", str, "SN6810", "Ethernet switch", choices=("SN6810", "SN5600")),
                  _agg()),
                 family="scale-out"))
@@ -309,6 +309,6 @@ register(Preset("superfactory", scaleout.superfactory_graph,
                        "(default: catalog wan.fiber.route_factor)", lo=1),
                  Param("wan_gbps", float, 102400.0, "WAN capacity per site pair, Gb/s per "
                        "direction (estimate)"),
-                 Param("planes", int, 8, "planes per NIC at each site", lo=1),
+                 Param("planes", int, 8, "planes per NIC at each site", lo=1, hi=8),
                  _agg()),
                 family="superfactory"))

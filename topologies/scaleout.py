@@ -82,7 +82,7 @@ class _Site:
         return groups
 
     def cable(self, groups, *, planes, switch, port_gbps, tiers, pod_leaves, leaf_down, leaf_up,
-              radix=None):
+              radix=None, reserve_top=0):
         medium = _medium(self.cat, switch)
         out = []
         for plane in range(planes):
@@ -90,7 +90,7 @@ class _Site:
                                       port_gbps=port_gbps, medium=medium, plane=plane,
                                       prefix=self.prefix, loc=self.loc, tiers=tiers,
                                       pod_leaves=pod_leaves, leaf_down=leaf_down,
-                                      leaf_up=leaf_up, radix=radix))
+                                      leaf_up=leaf_up, radix=radix, reserve_top=reserve_top))
         return out
 
 
@@ -307,7 +307,7 @@ def superpod_b200_graph(sus=2, *, gpus=None, aggregate_nvswitch=False, tiers=Non
 
 def _rack_fabric(builder, system, racks, *, gpus, nic, planes, switch, oversubscription, tiers,
                  aggregate, catalog, params, col=None, cat=None, prefix="", loc=None,
-                 first_domain=0, first_rack=0):
+                 first_domain=0, first_rack=0, wan_reserve=0.0):
     """NVL72 racks (or DGX nodes) cabled into a rail-optimized Clos per plane."""
     cat = cat or catalog_or_default(catalog)
     per_domain = _GPUS_PER_DOMAIN[system]
@@ -333,7 +333,8 @@ def _rack_fabric(builder, system, racks, *, gpus, nic, planes, switch, oversubsc
     site.add_domains(system, racks, nic=nic, planes=planes)
     groups = site.rail_groups(system, su)
     planes_out = site.cable(groups, planes=planes, switch=switch, port_gbps=port, tiers=tiers,
-                            pod_leaves=_rails(system), leaf_down=down, leaf_up=up)
+                            pod_leaves=_rails(system), leaf_down=down, leaf_up=up,
+                            reserve_top=int(radix * wan_reserve))
     if not own:
         return site, planes_out
     params = dict(params, racks=racks, gpus=gpus)
@@ -536,6 +537,9 @@ def fairwater_graph(gpus=9216, *, system="gb300-nvl72", planes=8, switch="SN6810
 
 
 SITE_PRESETS = ("fairwater", "azure-gb300", "superpod-gb200")
+WAN_RESERVE = 0.125
+"""Share of each top-tier switch's ports a superfactory site keeps free for WAN uplinks
+(a design choice of ours: sites' WAN attachment is not published)."""
 
 
 def superfactory_graph(sites=2, *, site="fairwater", site_gpus=9216, distance_km=1043.0,
@@ -547,7 +551,9 @@ def superfactory_graph(sites=2, *, site="fairwater", site_gpus=9216, distance_km
     switches have uplinks to a site WAN router group (kind ``wan``, one node
     standing for the SN5600s needed at 400G), and every pair of sites is joined
     by ``wan_gbps`` of 400ZR coherent links whose latency is the fiber delay,
-    4.9 us/km x ``distance_km`` x ``route_factor``.
+    4.9 us/km x ``distance_km`` x ``route_factor``. Each site keeps
+    :data:`WAN_RESERVE` (1/8) of its top-tier switch ports free for the WAN
+    uplinks when sizing its spines (our design choice; not published).
 
     Parameters
     ----------
@@ -611,7 +617,7 @@ def superfactory_graph(sites=2, *, site="fairwater", site_gpus=9216, distance_km
         preset = spec.pop("preset", "fairwater")
         check_choice(f"site {i} preset", preset, SITE_PRESETS)
         into = dict(col=col, cat=cat, prefix=f"s{i}-", loc={"site": i}, first_domain=domain,
-                    first_rack=rack)
+                    first_rack=rack, wan_reserve=WAN_RESERVE)
         agg = spec.pop("aggregate_nvswitch", aggregate_nvswitch)
         if preset == "fairwater":
             system = spec.pop("system", "gb300-nvl72")
@@ -649,9 +655,7 @@ def _add_wan(col, cat, tops, *, distance_km, route_factor, wan_gbps, pairs):
     router = cat.part("switch", "SN5600")
     zr = cat.part("cable", "zr-400g")
     zr_rate = float(zr["rate_gbps"])
-    router_port = 400.0
-    router_radix = switch_radix(router, router_port)
-    col.note(f"WAN: each site's top-tier switches uplink to one router group (SN5600 at 400G); "
+    col.note(f"WAN: each site's top-tier switches uplink to one router group (SN5600s); "
              f"sites joined pairwise by {wan_gbps:,.0f} Gb/s of 400ZR; latency 4.9 us/km x "
              f"{distance_km:g} km x route factor {route_factor:g}; WAN capacity is an estimate")
     routers = []
@@ -661,6 +665,8 @@ def _add_wan(col, cat, tops, *, distance_km, route_factor, wan_gbps, pairs):
         top_set = set(top)
         top_attrs = {n: a for n, a in col.nodes if n in top_set}
         top_rate = top_attrs[top[0]]["port_gbps"]
+        router_port = max(400.0, top_rate)         # SN5600 at 400G, or 800G for 800G spines
+        router_radix = switch_radix(router, router_port)
         total_wan = wan_gbps * max(pairs, 1)
         per_top = max(1, math.ceil(total_wan / (len(top) * top_rate)))
         used = _used_ports(col, top_set)

@@ -1,0 +1,677 @@
+"""Fabric metrics: bisection bandwidth, oversubscription, hops, path diversity, BOM, power, cost.
+
+Definitions (the numbers ``fabric info`` prints come from here):
+
+* **Bisection** (``bisection_gbps``): the largest flow, Gb/s per direction,
+  from the first half of the NVLink domains (topology order; domains are
+  never split, so with an odd count the halves differ by one domain) to the
+  second half, with any routing. A fabric of one NVLink domain is bisected
+  through NVLink instead (first half of its GPUs vs the rest).
+
+  - *exact*: max-flow/min-cut (scipy's Dinic) on the fabric with each NVLink
+    domain collapsed into one node (NVLink inside a domain is far faster than
+    its NICs, so a domain's traffic may leave through any of its NICs, as
+    NCCL's PXN does).
+  - *structural*: the same flow computed from the Clos hierarchy, matching
+    traffic at the lowest common switch: flows between halves on one leaf
+    switch locally, the excess climbs to its pod's spines (up to the leaf's
+    uplinks), then to the core (up to the pod's uplinks), then across the
+    WAN. This is exact for the full-mesh tiers our builders produce and runs
+    in one pass over the edges.
+* **Oversubscription** per tier: the tier's down bandwidth over its up bandwidth.
+* **Hops**: shortest GPU-to-GPU paths over the data path (GPUs, NICs,
+  switches; never CPUs or hosts), from a seeded sample of source GPUs.
+* **ECMP path diversity**: the number of shortest paths between two GPUs.
+"""
+
+import math
+import random
+from collections import Counter, defaultdict
+
+import networkx as nx
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import breadth_first_order, maximum_flow, shortest_path
+
+from fabric.catalog import default_catalog
+from fabric.exceptions import CatalogError, ParameterError
+from fabric.schema import NETWORK_KINDS, NETWORK_MEDIA
+
+__all__ = [
+    "bisection_bandwidth",
+    "oversubscription",
+    "hop_histogram",
+    "path_diversity",
+    "bill_of_materials",
+    "fail_links",
+    "fail_switch",
+    "fabric_metrics",
+]
+
+EXACT_EDGE_LIMIT = 2_500_000
+"""Above this many edges in the collapsed flow network, ``method="auto"`` uses the structural
+formula instead of max-flow."""
+
+_DATA_KINDS = frozenset(("gpu", "nic", "nvswitch", "leaf", "spine", "core", "wan"))
+
+
+def _domains(G):
+    """Domain id of every GPU/NIC, and the domain ids in topology order."""
+    dom = {}
+    order = []
+    seen = set()
+    for n, d in G.nodes(data=True):
+        if d["kind"] in ("gpu", "nic") and "domain" in d:
+            key = (d.get("site"), d["domain"])
+            dom[n] = key
+            if d["kind"] == "gpu" and key not in seen:
+                seen.add(key)
+                order.append(key)
+    return dom, order
+
+
+def _halves(order):
+    half = len(order) // 2
+    return set(order[:half]), set(order[half:])
+
+
+def _flow_network(G, side):
+    """Collapsed flow network: node ids, arcs (u, v, cap) in Gb/s, for domain halves ``side``."""
+    dom, _ = _domains(G)
+    index = {"__source__": 0, "__sink__": 1}
+    caps = defaultdict(int)
+
+    def idx(x):
+        i = index.get(x)
+        if i is None:
+            i = index[x] = len(index)
+        return i
+
+    big = 0
+    for u, v, d in G.edges(data=True):
+        ku, kv = G.nodes[u]["kind"], G.nodes[v]["kind"]
+        medium = d["medium"]
+        cap = int(round(d["bandwidth_gbps"]))
+        if medium in NETWORK_MEDIA:
+            a = idx(u)
+            b = idx(v)
+        elif medium == "pcie" and {ku, kv} == {"gpu", "nic"}:
+            nic = u if ku == "nic" else v
+            a, b = idx(("dom", dom[nic])), idx(nic)
+        else:
+            continue
+        caps[(a, b)] += cap
+        caps[(b, a)] += cap
+        big += cap
+    big = big + 1
+    for key, which in side.items():
+        node = index.get(("dom", key))
+        if node is None:
+            continue
+        if which == 0:
+            caps[(0, node)] = big
+        else:
+            caps[(node, 1)] = big
+    return len(index), caps
+
+
+def _max_flow(n, caps):
+    rows = np.fromiter((k[0] for k in caps), dtype=np.int32, count=len(caps))
+    cols = np.fromiter((k[1] for k in caps), dtype=np.int32, count=len(caps))
+    data = np.fromiter(caps.values(), dtype=np.int64, count=len(caps))
+    if data.max(initial=0) >= 2 ** 31:
+        scale = math.ceil(data.max() / (2 ** 31 - 1))
+        data = data // scale
+    else:
+        scale = 1
+    M = csr_matrix((data.astype(np.int32), (rows, cols)), shape=(n, n))
+    return float(maximum_flow(M, 0, 1, method="dinic").flow_value) * scale
+
+
+def _nvlink_bisection(G):
+    """One NVLink domain: max-flow from the first half of its GPUs to the rest over NVLink."""
+    gpus = [n for n, k in G.nodes(data="kind") if k == "gpu"]
+    a, b = gpus[:len(gpus) // 2], gpus[len(gpus) // 2:]
+    H = nx.DiGraph()
+    for u, v, d in G.edges(data=True):
+        if d["medium"] == "nvlink":
+            H.add_edge(u, v, capacity=d["bandwidth_gbps"])
+            H.add_edge(v, u, capacity=d["bandwidth_gbps"])
+    for g in a:
+        H.add_edge("__s__", g)
+    for g in b:
+        H.add_edge(g, "__t__")
+    value = nx.maximum_flow_value(H, "__s__", "__t__")
+    return value, len(a), len(b)
+
+
+def _structural(G, side):
+    """Hierarchical matching: leaf-local, then pod spines, then site core, then the WAN."""
+    dom, _ = _domains(G)
+    kind = nx.get_node_attributes(G, "kind")
+    tier_rank = {"leaf": 1, "spine": 2, "core": 3, "wan": 4}
+    leaf_ab = defaultdict(lambda: [0.0, 0.0])     # leaf -> [A Gb/s, B Gb/s] of NIC ports
+    up = defaultdict(float)                        # switch -> uplink Gb/s (to a higher tier)
+    parent = {}                                    # leaf -> pod key; spine -> site key
+    wan_edges = []
+    for u, v, d in G.edges(data=True):
+        ku, kv = kind[u], kind[v]
+        if d["medium"] == "wan":
+            wan_edges.append((u, v, d["bandwidth_gbps"]))
+            continue
+        if d["medium"] not in NETWORK_MEDIA:
+            continue
+        if ku == "nic" or kv == "nic":
+            nic, sw = (u, v) if ku == "nic" else (v, u)
+            if nic in dom:                         # NICs of GPU-less hosts (UFM) carry none
+                leaf_ab[sw][side[dom[nic]]] += d["bandwidth_gbps"]
+            continue
+        lo, hi = (u, v) if tier_rank[ku] < tier_rank[kv] else (v, u)
+        up[lo] += d["bandwidth_gbps"]
+    nodes = G.nodes
+    # matching at the leaves
+    total = 0.0
+    pod_excess = defaultdict(lambda: [0.0, 0.0])
+    for leaf, (a, b) in leaf_ab.items():
+        total += min(a, b)
+        d = nodes[leaf]
+        pod = (d.get("site"), d.get("plane"), d.get("pod") if _three_tier(G, d) else None)
+        pod_excess[pod][0] += min(max(a - b, 0.0), up[leaf])
+        pod_excess[pod][1] += min(max(b - a, 0.0), up[leaf])
+    # pods: spines of a 3-tier pod have uplinks to the core; 2-tier "pods" are whole planes
+    pod_up = defaultdict(float)
+    for n, k in kind.items():
+        if k == "spine":
+            d = nodes[n]
+            pod = (d.get("site"), d.get("plane"), d.get("pod"))
+            pod_up[pod] += up.get(n, 0.0) if d.get("pod") is not None else 0.0
+    site_excess = defaultdict(lambda: [0.0, 0.0])
+    for pod, (a, b) in pod_excess.items():
+        m = min(a, b)
+        total += m
+        if pod[2] is None:
+            ra, rb = a - m, b - m                   # 2 tiers: the spines face the WAN directly
+        else:
+            ra, rb = min(a - m, pod_up[pod]), min(b - m, pod_up[pod])
+        site_excess[pod[0]][0] += ra
+        site_excess[pod[0]][1] += rb
+    # core/spine tier of each site: non-blocking; what is left crosses the WAN
+    site_up = defaultdict(float)
+    for n, k in kind.items():
+        if k == "wan":
+            site_up[nodes[n].get("site")] += sum(dd["bandwidth_gbps"] for _, _, dd in
+                                                 G.edges(n, data=True) if dd["medium"] != "wan")
+    a_left = b_left = 0.0
+    for site, (a, b) in site_excess.items():
+        m = min(a, b)
+        total += m
+        ra, rb = a - m, b - m
+        if site_up:
+            ra, rb = min(ra, site_up.get(site, 0.0)), min(rb, site_up.get(site, 0.0))
+        a_left += ra
+        b_left += rb
+    cross = min(a_left, b_left)
+    if wan_edges:
+        site_side = {}
+        for n, k in kind.items():
+            if k == "wan":
+                site_side[n] = None
+        # WAN capacity between sites whose domains are on opposite sides
+        sites_a = {key[0] for key, s in side.items() if s == 0}
+        sites_b = {key[0] for key, s in side.items() if s == 1}
+        wan_cap = sum(bw for u, v, bw in wan_edges
+                      if (nodes[u]["site"] in sites_a and nodes[v]["site"] in sites_b)
+                      or (nodes[v]["site"] in sites_a and nodes[u]["site"] in sites_b))
+        cross = min(cross, wan_cap)
+    return total + cross
+
+
+def _three_tier(G, leaf_attrs):
+    return G.graph.get("_three_tier", {}).get((leaf_attrs.get("site"), leaf_attrs.get("plane")),
+                                              False)
+
+
+def _mark_tiers(G):
+    """Record which (site, plane) networks have a core tier (used by the structural formula)."""
+    three = {}
+    for n, d in G.nodes(data=True):
+        if d["kind"] == "core":
+            three[(d.get("site"), d.get("plane"))] = True
+    G.graph["_three_tier"] = three
+
+
+def bisection_bandwidth(G, *, method="auto"):
+    """Bisection bandwidth of a fabric in Gb/s per direction (see the module notes).
+
+    Parameters
+    ----------
+    G : networkx.Graph
+    method : {"auto", "exact", "structural"}
+        ``auto`` uses max-flow when the collapsed flow network has at most
+        :data:`EXACT_EDGE_LIMIT` arcs, else the structural formula.
+
+    Returns
+    -------
+    dict
+        ``bisection_gbps``, ``method``, ``halves_gpus`` (GPUs on each side),
+        ``per_gpu_gbps`` (bisection over the smaller half's GPUs).
+
+    Raises
+    ------
+    ParameterError
+        For an unknown method, or ``structural`` on a fabric with one NVLink domain.
+
+    Examples
+    --------
+    >>> import topologies
+    >>> G = topologies.fat_tree_graph(4)
+    >>> bisection_bandwidth(G, method="exact")["bisection_gbps"]  # 8 hosts x 400 Gb/s
+    3200.0
+    """
+    if method not in ("auto", "exact", "structural"):
+        msg = f"`method` must be auto, exact or structural, got {method!r}"
+        raise ParameterError(msg)
+    dom, order = _domains(G)
+    if len(order) < 2:
+        if method == "structural":
+            msg = "a single NVLink domain has no scale-out structure; use method='exact'"
+            raise ParameterError(msg)
+        value, na, nb = _nvlink_bisection(G)
+        return {"bisection_gbps": float(value), "method": "exact (NVLink max-flow)",
+                "halves_gpus": [na, nb], "per_gpu_gbps": value / max(min(na, nb), 1)}
+    a, b = _halves(order)
+    side = {k: 0 for k in a}
+    side.update({k: 1 for k in b})
+    count = Counter(side[dom[n]] for n, k in G.nodes(data="kind") if k == "gpu")
+    halves = [count[0], count[1]]
+    if method == "auto":
+        network_edges = sum(1 for _, _, m in G.edges(data="medium") if m in NETWORK_MEDIA)
+        method = "exact" if network_edges <= EXACT_EDGE_LIMIT else "structural"
+    if method == "exact":
+        n, caps = _flow_network(G, side)
+        value = _max_flow(n, caps)
+    else:
+        _mark_tiers(G)
+        try:
+            value = _structural(G, side)
+        finally:
+            G.graph.pop("_three_tier", None)
+    return {"bisection_gbps": float(value), "method": method, "halves_gpus": halves,
+            "per_gpu_gbps": value / max(min(halves), 1)}
+
+
+def oversubscription(G):
+    """Down:up bandwidth ratio of each switch tier (and of each site's WAN uplink).
+
+    Returns
+    -------
+    dict
+        tier name -> ratio (1.0 = non-blocking), for tiers that have uplinks.
+
+    Examples
+    --------
+    >>> import topologies
+    >>> oversubscription(topologies.fat_tree_graph(4))
+    {'leaf': 1.0, 'spine': 1.0}
+    """
+    rank = {"nic": 0, "leaf": 1, "spine": 2, "core": 3, "wan": 4}
+    kind = nx.get_node_attributes(G, "kind")
+    down, up = Counter(), Counter()
+    for u, v, d in G.edges(data=True):
+        ku, kv = kind[u], kind[v]
+        if d["medium"] not in NETWORK_MEDIA or d["medium"] == "wan":
+            continue
+        lo, hi = (ku, kv) if rank[ku] < rank[kv] else (kv, ku)
+        up[lo] += d["bandwidth_gbps"]
+        down[hi] += d["bandwidth_gbps"]
+    out = {}
+    for tier in ("leaf", "spine", "core"):
+        if up.get(tier):
+            out[tier] = round(down[tier] / up[tier], 6)
+    wan = sum(d["bandwidth_gbps"] for _, _, d in G.edges(data=True) if d["medium"] == "wan")
+    if wan:
+        gpus = sum(bw for bw in _gpu_network_rate(G).values())
+        sites = len({G.nodes[n].get("site") for n, k in kind.items() if k == "wan"})
+        out["wan"] = round(gpus / sites / wan, 3)
+    return out
+
+
+def _gpu_network_rate(G):
+    from fabric.metrics import per_gpu_bandwidth
+    return {g: v[1] for g, v in per_gpu_bandwidth(G).items()}
+
+
+def _data_csr(G):
+    """CSR adjacency of the data path (GPUs, NICs, switches) and the node index."""
+    names = [n for n, k in G.nodes(data="kind") if k in _DATA_KINDS]
+    index = {n: i for i, n in enumerate(names)}
+    rows, cols = [], []
+    for u, v in G.edges():
+        iu, iv = index.get(u), index.get(v)
+        if iu is not None and iv is not None:
+            rows.append(iu)
+            cols.append(iv)
+    r = np.asarray(rows + cols, dtype=np.int32)
+    c = np.asarray(cols + rows, dtype=np.int32)
+    M = csr_matrix((np.ones(len(r), dtype=np.int8), (r, c)), shape=(len(names), len(names)))
+    return M, names, index
+
+
+def hop_histogram(G, *, sources=16, seed=0, _csr=None):
+    """GPU-to-GPU hop counts over the data path, from ``sources`` sampled GPUs.
+
+    Parameters
+    ----------
+    sources : int
+        Source GPUs sampled (seeded); all GPUs when there are fewer.
+    seed : int
+
+    Returns
+    -------
+    dict
+        ``diameter_hops`` (max over the sampled sources), ``histogram``
+        (hops -> share of GPU pairs), ``sources``, ``exact`` (every GPU was a source).
+
+    Examples
+    --------
+    >>> import topologies
+    >>> hop_histogram(topologies.gb200_nvl72_graph())["histogram"]  # GPU-switch-GPU
+    {2: 1.0}
+    """
+    M, names, index = _csr or _data_csr(G)
+    gpus = np.array([index[n] for n, k in G.nodes(data="kind") if k == "gpu"])
+    rng = random.Random(seed)
+    picks = gpus.tolist() if len(gpus) <= sources else rng.sample(gpus.tolist(), sources)
+    dist = shortest_path(M, unweighted=True, directed=False, indices=picks)
+    d = dist[:, gpus]
+    counts = Counter()
+    for row, src in zip(d, picks):
+        vals, n = np.unique(row[np.isfinite(row) & (gpus != src)], return_counts=True)
+        for h, c in zip(vals.astype(int).tolist(), n.tolist()):
+            counts[h] += c
+    total = sum(counts.values()) or 1
+    return {"diameter_hops": max(counts) if counts else 0,
+            "histogram": {h: round(c / total, 6) for h, c in sorted(counts.items())},
+            "sources": len(picks), "exact": len(picks) == len(gpus)}
+
+
+def _count_shortest_paths(M, src, dst):
+    """Number of shortest paths from src to dst by BFS layers (sparse matrix-vector products)."""
+    n = M.shape[0]
+    dist = np.full(n, -1, dtype=np.int64)
+    sigma = np.zeros(n, dtype=np.float64)
+    dist[src] = 0
+    sigma[src] = 1.0
+    frontier = np.zeros(n, dtype=bool)
+    frontier[src] = True
+    Mt = M.T.tocsr().astype(np.float64)
+    level = 0
+    while frontier.any() and dist[dst] < 0:
+        contrib = Mt @ np.where(frontier, sigma, 0.0)
+        new = (contrib > 0) & (dist < 0)
+        level += 1
+        dist[new] = level
+        sigma[new] = contrib[new]
+        frontier = new
+    return int(dist[dst]), float(sigma[dst])
+
+
+def path_diversity(G, *, _csr=None):
+    """Shortest-path (ECMP) diversity between representative GPU pairs.
+
+    Pairs: the first GPU and (a) a GPU of its own NVLink domain, (b) the GPU
+    on the same rail in the last domain (another pod or site when there is
+    one), (c) a GPU on another rail in the last domain.
+
+    Returns
+    -------
+    list of dict
+        ``src``, ``dst``, ``relation``, ``hops``, ``paths``.
+
+    Examples
+    --------
+    >>> import topologies
+    >>> path_diversity(topologies.gb200_nvl72_graph())[0]["paths"]  # one path per chip
+    18
+    """
+    M, names, index = _csr or _data_csr(G)
+    gpus = [n for n, k in G.nodes(data="kind") if k == "gpu"]
+    if len(gpus) < 2:
+        return []
+    first = gpus[0]
+    fd = G.nodes[first]
+    same_dom = next((g for g in gpus[1:] if G.nodes[g].get("domain") == fd.get("domain")
+                     and G.nodes[g].get("site") == fd.get("site")), None)
+    last_dom = (G.nodes[gpus[-1]].get("site"), G.nodes[gpus[-1]].get("domain"))
+    last = [g for g in gpus if (G.nodes[g].get("site"), G.nodes[g].get("domain")) == last_dom]
+    pairs = []
+    if same_dom:
+        pairs.append((same_dom, "same NVLink domain"))
+    if last_dom != (fd.get("site"), fd.get("domain")):
+        rail = [g for g in last if G.nodes[g].get("rail") == fd.get("rail")]
+        other = [g for g in last if G.nodes[g].get("rail") != fd.get("rail")]
+        if rail:
+            pairs.append((rail[0], "same rail, last domain"))
+        if other:
+            pairs.append((other[-1], "other rail, last domain"))
+    out = []
+    for dst, relation in pairs:
+        hops, paths = _count_shortest_paths(M, index[first], index[dst])
+        out.append({"src": first, "dst": dst, "relation": relation, "hops": hops,
+                    "paths": int(paths) if paths < 2 ** 53 else paths})
+    return out
+
+
+def _part_field(cat, category, key, field):
+    try:
+        return cat.part(category, key).field(field)
+    except CatalogError:
+        return None
+
+
+_CATEGORY = {"gpu": "gpu", "cpu": "cpu", "nic": "nic", "nvswitch": "nvswitch", "leaf": "switch",
+             "spine": "switch", "core": "switch", "wan": "switch"}
+
+
+def bill_of_materials(G, *, catalog=None):
+    """Parts, cables and optics of a fabric, with power (W) and cost (USD, estimate).
+
+    Counting rules: a virtual (aggregated) node counts as its ``chips`` parts;
+    every physical copper link is one cable; every optical link is two optics
+    (one per end) of the edge's ``cable`` part; each NVL72 rack has one NVLink
+    copper spine. Power sums catalog ``power_w`` of GPUs, CPUs, NVLink switch
+    chips, NICs, switches and optics; cost sums ``price_usd`` where the catalog
+    has one (every price there is an estimate).
+
+    Returns
+    -------
+    dict
+        ``parts`` (category -> part -> count), ``cables`` (part -> count),
+        ``optics`` (part -> count; one module per optical link end),
+        ``links_by_tier`` (``"nic-leaf"``, ``"leaf-spine"``... -> physical links), ``power_w`` (``total``, ``per_gpu``,
+        ``by_category``), ``cost_usd`` (``total``, ``per_gpu``, ``estimate``,
+        ``unpriced`` parts).
+
+    Examples
+    --------
+    >>> import topologies
+    >>> bom = bill_of_materials(topologies.superpod_h100_graph(1))
+    >>> bom["parts"]["switch"]["QM9700"], bom["parts"]["gpu"]["H100"]
+    (12, 248)
+    """
+    cat = catalog or default_catalog()
+    parts = defaultdict(Counter)
+    racks = set()
+    gpus = 0
+    for n, d in G.nodes(data=True):
+        k = d["kind"]
+        if k == "host":
+            parts["system"][d["part"]] += 1
+            continue
+        category = _CATEGORY.get(k)
+        if category is None:
+            continue
+        if d["part"] == "virtual":
+            parts[category][d.get("chips_part", "virtual")] += d.get("chips", 1)
+        else:
+            parts[category][d["part"]] += 1
+        if k == "gpu":
+            gpus += 1
+            if d.get("rack") is not None and G.nodes[d["host"]]["part"].endswith("-tray"):
+                racks.add((d.get("site"), d["rack"]))
+    cables, optics, tiers = Counter(), Counter(), Counter()
+    kind_of = nx.get_node_attributes(G, "kind")
+    rank = {"nic": 0, "leaf": 1, "spine": 2, "core": 3, "wan": 4}
+    for u, v, d in G.edges(data=True):
+        if d["medium"] in NETWORK_MEDIA:
+            a, b = sorted((kind_of[u], kind_of[v]), key=rank.get)
+            tiers[f"{a}-{b}"] += d["links"]
+        c = d.get("cable")
+        if c is None or d["medium"] not in NETWORK_MEDIA:
+            continue
+        kind = _part_field(cat, "cable", c, "type")
+        kind = kind.value if kind else "optic"
+        if kind.startswith("copper"):
+            cables[c] += d["links"]
+        else:
+            optics[c] += 2 * d["links"]
+            cables["fiber"] += d["links"]
+    if racks:
+        cables["nvlink-copper-spine"] += len(racks)
+    power = Counter()
+    cost = 0.0
+    unpriced = set()
+    for category, counter in parts.items():
+        for part, n in counter.items():
+            cat_name = "system" if category == "system" else category
+            if category != "system":
+                p = _part_field(cat, cat_name, part, "power_w")
+                if p is not None:
+                    power[category] += float(p.value) * n
+            price = _part_field(cat, cat_name, part, "price_usd")
+            if price is not None and category != "system":
+                cost += float(price.value) * n
+            elif category != "system":
+                unpriced.add(part)
+    for part, n in optics.items():
+        p = _part_field(cat, "cable", part, "power_w")
+        if p is not None:
+            power["optics"] += float(p.value) * n
+        price = _part_field(cat, "cable", part, "price_usd")
+        if price is not None:
+            cost += float(price.value) * n
+        else:
+            unpriced.add(part)
+    for part, n in cables.items():
+        if part in ("fiber",):
+            continue
+        price = _part_field(cat, "cable", part, "price_usd")
+        if price is not None:
+            cost += float(price.value) * n
+        else:
+            unpriced.add(part)
+    total = sum(power.values())
+    return {
+        "parts": {c: dict(sorted(v.items())) for c, v in sorted(parts.items())},
+        "cables": dict(sorted(cables.items())),
+        "optics": dict(sorted(optics.items())),
+        "links_by_tier": dict(sorted(tiers.items(), key=lambda kv: kv[0].split("-")[0] and
+                                     (rank[kv[0].split("-")[0]], kv[0]))),
+        "power_w": {"total": round(total, 1), "per_gpu": round(total / max(gpus, 1), 1),
+                    "by_category": {k: round(v, 1) for k, v in sorted(power.items())},
+                    "note": "sum of catalog part powers (GPU TDP, CPUs, NVLink chips, NICs, "
+                            "switches, optics); excludes cooling, power conversion and storage"},
+        "cost_usd": {"total": round(cost), "per_gpu": round(cost / max(gpus, 1)),
+                     "estimate": True, "unpriced": sorted(unpriced)},
+    }
+
+
+def fail_links(G, fraction, *, seed=0, media=NETWORK_MEDIA):
+    """Copy of ``G`` with a seeded random ``fraction`` of its physical network links failed.
+
+    Each edge loses the failed share of its ``links`` (and bandwidth); edges
+    left with no link are removed.
+
+    Raises
+    ------
+    ParameterError
+        When ``fraction`` is outside [0, 1].
+
+    Examples
+    --------
+    >>> import topologies
+    >>> G = topologies.fat_tree_graph(4)
+    >>> H = fail_links(G, 0.5, seed=1)
+    >>> sum(d["links"] for *_, d in H.edges(data=True) if d["medium"] == "infiniband")
+    24
+    """
+    if not 0 <= fraction <= 1:
+        msg = f"`fraction` of failed links must be between 0 and 1, got {fraction}"
+        raise ParameterError(msg)
+    H = G.copy()
+    pool = []
+    for u, v, d in H.edges(data=True):
+        if d["medium"] in media:
+            pool.extend([(u, v)] * d["links"])
+    rng = random.Random(seed)
+    k = round(fraction * len(pool))
+    for u, v in rng.sample(pool, k):
+        d = H[u][v]
+        per = d["bandwidth_gbps"] / d["links"]
+        d["links"] -= 1
+        d["bandwidth_gbps"] = float(per * d["links"])
+    for u, v in [(u, v) for u, v, d in H.edges(data=True) if d["links"] == 0]:
+        H.remove_edge(u, v)
+    H.graph["notes"] = [*H.graph.get("notes", []),
+                        f"failed {k:,} of {len(pool):,} network links (seed {seed})"]
+    return H
+
+
+def fail_switch(G, name=None, *, kind="spine", seed=0):
+    """Copy of ``G`` with one switch removed: ``name``, or a seeded random switch of ``kind``.
+
+    Raises
+    ------
+    ParameterError
+        When the named node is not a switch, or the fabric has no switch of ``kind``.
+    """
+    if name is None:
+        pool = [n for n, k in G.nodes(data="kind") if k == kind]
+        if not pool:
+            msg = f"the fabric has no `{kind}` switch to fail; kinds: leaf, spine, core, nvswitch"
+            raise ParameterError(msg)
+        name = random.Random(seed).choice(pool)
+    elif name not in G or G.nodes[name]["kind"] not in ("nvswitch", *NETWORK_KINDS):
+        msg = f"`{name}` is not a switch of this fabric"
+        raise ParameterError(msg)
+    H = G.copy()
+    H.remove_node(name)
+    H.graph["notes"] = [*H.graph.get("notes", []), f"failed switch {name}"]
+    return H
+
+
+def fabric_metrics(G, *, catalog=None, sources=16, seed=0, bisection="auto"):
+    """Everything ``fabric info`` reports beyond the counts (see the module notes).
+
+    Returns
+    -------
+    dict
+        ``bisection_gbps``, ``bisection`` (details), ``oversubscription``,
+        ``diameter_hops`` (``max`` and ``histogram``), ``ecmp_paths``, ``bom``,
+        ``power_w``, ``cost_usd``.
+    """
+    bis = bisection_bandwidth(G, method=bisection)
+    csr = _data_csr(G)
+    hops = hop_histogram(G, sources=sources, seed=seed, _csr=csr)
+    bom = bill_of_materials(G, catalog=catalog)
+    return {
+        "bisection_gbps": bis["bisection_gbps"],
+        "bisection": bis,
+        "oversubscription": oversubscription(G),
+        "diameter_hops": {"max": hops["diameter_hops"], "histogram": hops["histogram"],
+                          "sources": hops["sources"], "exact": hops["exact"]},
+        "ecmp_paths": path_diversity(G, _csr=csr),
+        "bom": {k: bom[k] for k in ("parts", "cables", "optics", "links_by_tier")},
+        "power_w": bom["power_w"],
+        "cost_usd": bom["cost_usd"],
+    }
