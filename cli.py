@@ -286,5 +286,110 @@ def export(state, topo, overrides, fmt, output):
     click.echo(f"wrote {output} ({fmt})", err=True)
 
 
+# --------------------------------------------------------------------------- collectives
+# (issue 4: `fabric collective` and `fabric compare`; one block, library calls only)
+
+def _collective_model(state, topo, overrides, gpus, ranks_file, sharp):
+    from solvers.collectives import CollectiveModel, load_rank_file
+
+    G = _load_topology(state, topo, overrides)
+    fabric.validate_fabric(G)
+    ranks = None
+    if ranks_file is not None:
+        ranks = load_rank_file(ranks_file, fabric.gpu_nodes(G))
+    return CollectiveModel(G, ranks=ranks, gpus=gpus, catalog=state.catalog, sharp=sharp)
+
+
+def _collective_count(op, size, n):
+    per_rank = op in ("allgather", "reducescatter", "alltoall")
+    return size // 4 // (n if per_rank else 1)
+
+
+@main.command()
+@click.argument("topo")
+@click.option("--op", required=True, metavar="OP",
+              help="allreduce, allgather, reducescatter, broadcast, reduce, alltoall or sendrecv.")
+@click.option("--size", default=None, metavar="SIZE",
+              help="nccl-tests size: 8, 1K, 64MiB, 1GiB, 4G (K = 1024). Default 1GiB.")
+@click.option("--sweep", default=None, metavar="MIN:MAX",
+              help="Sizes from MIN to MAX, multiplying by 4 (like nccl-tests -b/-e/-f 4).")
+@click.option("--gpus", type=click.IntRange(min=2), default=None,
+              help="Use the first N GPUs in topology order (default: all).")
+@click.option("--ranks", "ranks_file", type=click.Path(exists=True, dir_okay=False),
+              help='Rank file: JSON list of GPU names, or {"assignment": {rank: gpu}}.')
+@click.option("--algo", default="auto", show_default=True, metavar="NAME",
+              help="ring, tree, nvls, nvlstree, collnet, hierarchical, p2p or auto.")
+@click.option("--no-sharp", is_flag=True,
+              help="Disable InfiniBand SHARP (as a default NCCL run without NCCL_COLLNET_ENABLE).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of rows.")
+@_set_option
+@pass_state
+@_errors
+def collective(state, topo, op, size, sweep, gpus, ranks_file, algo, no_sharp, as_json, overrides):
+    """Predict a collective's time and nccl-tests bandwidths on TOPO."""
+    from solvers.collectives import parse_size, size_range
+
+    if size is not None and sweep is not None:
+        raise click.UsageError("give --size or --sweep, not both")
+    if gpus is not None and ranks_file is not None:
+        raise click.UsageError("give --gpus or --ranks, not both")
+    sizes = size_range(sweep) if sweep is not None else [parse_size(size or "1GiB")]
+    model = _collective_model(state, topo, overrides, gpus, ranks_file, not no_sharp)
+    rows = model.sweep(op, sizes, algo=algo)
+    if as_json:
+        click.echo(json.dumps([r.row() for r in rows], indent=2))
+        return
+    click.echo(f"# {op} on {topo}: {model.n} ranks in {model.k_domains} NVLink domain(s)")
+    click.echo(f"# {'size':>12} {'count':>12} {'type':>6} {'time':>10} {'algbw':>8} {'busbw':>8}"
+               f"  {'algo':<13}{'proto':<7}bottleneck")
+    click.echo(f"# {'(B)':>12} {'(elements)':>12} {'':>6} {'(us)':>10} {'(GB/s)':>8} "
+               f"{'(GB/s)':>8}")
+    for r in rows:
+        click.echo(f"  {r.size_bytes:>12} {_collective_count(op, r.size_bytes, r.ranks):>12} "
+                   f"{'float':>6} {r.time_us:>10.2f} {r.algbw_GBps:>8.2f} {r.busbw_GBps:>8.2f}"
+                   f"  {r.algo:<13}{r.protocol:<7}{r.bottleneck}")
+
+
+@main.command()
+@click.argument("topo")
+@click.argument("results", type=click.Path(exists=True, dir_okay=False))
+@click.option("--op", default=None, metavar="OP", help="The collective, when RESULTS does not say.")
+@click.option("--gpus", type=click.IntRange(min=2), default=None,
+              help="Ranks of the run (default: the ranks RESULTS lists, else all GPUs).")
+@click.option("--ranks", "ranks_file", type=click.Path(exists=True, dir_okay=False),
+              help="Rank file of the run (JSON list or assignment).")
+@click.option("--algo", default="auto", show_default=True, metavar="NAME",
+              help="Algorithm to predict with (the run's NCCL_ALGO, or auto).")
+@click.option("--no-sharp", is_flag=True, help="Disable InfiniBand SHARP in the prediction.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@_set_option
+@pass_state
+@_errors
+def compare(state, topo, results, op, gpus, ranks_file, algo, no_sharp, as_json, overrides):
+    """Compare nccl-tests output RESULTS (text or -J JSON) with the prediction on TOPO."""
+    from solvers.nccl_results import compare_results, parse_nccl_tests
+
+    run = parse_nccl_tests(results)
+    if gpus is None and ranks_file is None:
+        gpus = run.ranks
+    model = _collective_model(state, topo, overrides, gpus, ranks_file, not no_sharp)
+    out = compare_results(model, run, op=op, algo=algo)
+    if as_json:
+        click.echo(json.dumps(out, indent=2))
+        return
+    click.echo(f"# {out['op']} on {topo}: {out['ranks']} ranks; measured vs predicted")
+    click.echo(f"# {'size':>12} {'time_meas':>10} {'time_pred':>10} {'busbw_meas':>10} "
+               f"{'busbw_pred':>10} {'error':>8}  algo")
+    for r in out["rows"]:
+        err = "n/a" if r["busbw_error"] is None else f"{r['busbw_error']:+.1%}"
+        click.echo(f"  {r['size_bytes']:>12} {r['measured_time_us']:>10.2f} "
+                   f"{r['predicted_time_us']:>10.2f} {r['measured_busbw_GBps']:>10.2f} "
+                   f"{r['predicted_busbw_GBps']:>10.2f} {err:>8}  {r['algo']}")
+    for name, s in out["summary"].items():
+        if s["rows"]:
+            click.echo(f"# {name:<5} rows {s['rows']:>3}: mean |error| {s['mean_abs_error']:.1%}, "
+                       f"max |error| {s['max_abs_error']:.1%}, mean error {s['mean_error']:+.1%}")
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -26,6 +26,7 @@ Node names: ``[s<site>-]p<plane>-leaf<i>``, ``...-spine<j>``, ``...-core<c>``.
 """
 
 import math
+from itertools import product
 
 from fabric.exceptions import ParameterError
 from topologies._common import FIBER_NS_PER_M, check_int, link
@@ -90,14 +91,16 @@ def _cable(cat, medium, length_m, rate_gbps):
     return "osfp-800g-2fr4"
 
 
-def _net_link(cat, medium, links, rate, length_m):
+def _net_link(cat, medium, links, rate, length_m, copies=1):
     ns = FIBER_NS_PER_M if length_m > 5.0 else 4.5
+    links *= copies
     return link(medium, links, rate, length_m=length_m, cable=_cable(cat, medium, length_m, rate),
                 ns_per_m=ns)
 
 
 def add_clos_plane(col, cat, groups, *, switch, port_gbps, medium, plane, prefix="", loc=None,
-                   tiers=None, pod_leaves=None, leaf_down, leaf_up, radix=None, reserve_top=0):
+                   tiers=None, pod_leaves=None, leaf_down, leaf_up, radix=None, reserve_top=0,
+                   copies=1):
     """Cable one plane of a Clos: ``groups[i]`` is the list of NIC names leaf ``i`` serves.
 
     Parameters
@@ -128,6 +131,10 @@ def add_clos_plane(col, cat, groups, *, switch, port_gbps, medium, plane, prefix
         Use only this many ports of each switch (a k-ary fat tree of k ports).
     reserve_top : int
         Ports of every top-tier switch to keep free (for WAN uplinks).
+    copies : int
+        Build one network standing for ``copies`` identical planes: every switch
+        node is virtual (``chips`` = copies) and every edge carries ``copies``
+        times the links; each NIC then has one edge carrying all its planes.
 
     Returns
     -------
@@ -150,6 +157,9 @@ def add_clos_plane(col, cat, groups, *, switch, port_gbps, medium, plane, prefix
         raise ParameterError(msg)
     n_leaves = len(groups)
     base = {"part": switch, "ports": physical, "port_gbps": float(port_gbps), "plane": plane, **loc}
+    if copies > 1:
+        base.update(part="virtual", chips=int(copies), chips_part=switch,
+                    ports=physical * int(copies))
     p = f"{prefix}p{plane}-"
     leaves = []
     for i, (nics, extra) in enumerate(groups):
@@ -158,8 +168,8 @@ def add_clos_plane(col, cat, groups, *, switch, port_gbps, medium, plane, prefix
             raise ParameterError(msg)
         name = col.node(f"{p}leaf{i}", {"kind": "leaf", "tier": 1, **base, **extra})
         leaves.append(name)
-        attrs = _net_link(cat, medium, 1, port_gbps, NIC_LEAF_M)
-        col.edges.extend([(nic, name, attrs) for nic in nics])
+        attrs = _net_link(cat, medium, 1, port_gbps, NIC_LEAF_M, copies)
+        col.edges.extend(product(nics, (name,), (attrs,)))
 
     top_ports = radix - reserve_top
     two_tier_spines = smallest_divisor_at_least(leaf_up, math.ceil(n_leaves * leaf_up / top_ports))
@@ -175,8 +185,9 @@ def add_clos_plane(col, cat, groups, *, switch, port_gbps, medium, plane, prefix
             raise ParameterError(msg)
         spines = [col.node(f"{p}spine{j}", {"kind": "spine", "tier": 2, **base})
                   for j in range(two_tier_spines)]
-        attrs = _net_link(cat, medium, leaf_up // two_tier_spines, port_gbps, LEAF_SPINE_M)
-        col.edges.extend([(leaf, spine, attrs) for leaf in leaves for spine in spines])
+        attrs = _net_link(cat, medium, leaf_up // two_tier_spines, port_gbps, LEAF_SPINE_M,
+                         copies)
+        col.edges.extend(product(leaves, spines, (attrs,)))
         return {"leaf": leaves, "spine": spines, "core": [], "tiers": 2}
 
     if tiers != 3:
@@ -198,8 +209,8 @@ def add_clos_plane(col, cat, groups, *, switch, port_gbps, medium, plane, prefix
         raise ParameterError(msg)
     cores = [[col.node(f"{p}core{j * group + c}", {"kind": "core", "tier": 3, "rail": j, **base})
               for c in range(group)] for j in range(per_pod)]
-    up_attrs = _net_link(cat, medium, leaf_up // per_pod, port_gbps, LEAF_SPINE_M)
-    core_attrs = _net_link(cat, medium, spine_up // group, port_gbps, SPINE_CORE_M)
+    up_attrs = _net_link(cat, medium, leaf_up // per_pod, port_gbps, LEAF_SPINE_M, copies)
+    core_attrs = _net_link(cat, medium, spine_up // group, port_gbps, SPINE_CORE_M, copies)
     spines = []
     for pod in range(pods):
         pod_spines = [col.node(f"{p}spine{pod * per_pod + j}",

@@ -19,6 +19,7 @@ Modelling choices, stated once (also recorded in ``G.graph["notes"]``):
 """
 
 from dataclasses import dataclass, field
+from itertools import product
 
 from fabric.exceptions import ParameterError
 from topologies._common import Collector, catalog_or_default, check_choice, check_int, link
@@ -219,7 +220,7 @@ def _nvl72(col, cat, p, domain, rack, loc, aggregate, gpu_key, nic, planes, tray
              for s in range(n_chips)]
     parts.switches.extend(chips)
     attrs = link("nvlink", 1, rate, length_m=1.0)
-    col.edges.extend([(g, s, attrs) for g in gpus for s in chips])
+    col.edges.extend(product(gpus, chips, (attrs,)))
     return parts
 
 
@@ -247,7 +248,7 @@ def _nvl36x2(col, cat, p, domain, rack, loc, aggregate, gpu_key, nic, planes, tr
             chips = [_switch_chip(col, p, r * n_chips + s, "nvlink5-switch", chip_part,
                                   rack + r, domain, loc) for s in range(n_chips)]
             attrs = link("nvlink", 1, rate, length_m=1.0)
-        col.edges.extend([(g, s, attrs) for g in gpus for s in chips])
+        col.edges.extend(product(gpus, chips, (attrs,)))
         parts.switches.extend(chips)
         per_rack.append(chips)
     if aggregate:

@@ -233,6 +233,11 @@ def _agg():
                  "collapse each NVLink domain's switch chips into one node (same bandwidth)")
 
 
+def _agg_planes():
+    return Param("aggregate_planes", bool, False,
+                 "one network of virtual switches standing for the identical planes")
+
+
 def _tiers():
     return Param("tiers", int, None, "2 or 3 switch tiers (default: 2 when it fits, else 3)",
                  lo=2, hi=3)
@@ -294,7 +299,7 @@ register(Preset("fairwater", scaleout.fairwater_graph,
                        choices=("gb300-nvl72", "gb200-nvl72")),
                  Param("planes", int, 8, "planes per 800G NIC (8 = 8 x 100G)", lo=1, hi=8),
                  Param("switch", str, "SN6810", "Ethernet switch", choices=("SN6810", "SN5600")),
-                 _agg()),
+                 _agg(), _agg_planes()),
                 family="scale-out"))
 register(Preset("superfactory", scaleout.superfactory_graph,
                 "several sites joined by a WAN (default: 2 Fairwater-class sites, "
@@ -310,5 +315,5 @@ register(Preset("superfactory", scaleout.superfactory_graph,
                  Param("wan_gbps", float, 102400.0, "WAN capacity per site pair, Gb/s per "
                        "direction (estimate)"),
                  Param("planes", int, 8, "planes per NIC at each site", lo=1, hi=8),
-                 _agg()),
+                 _agg(), _agg_planes()),
                 family="superfactory"))

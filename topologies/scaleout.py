@@ -73,18 +73,27 @@ class _Site:
     def rail_groups(self, system, su_domains):
         """Leaf groups: per SU (chunk of domains), per rail, the NICs on that rail."""
         groups = []
+        rails = _rails(system)
         for su, start in enumerate(range(0, len(self.domains), su_domains)):
-            chunk = self.domains[start:start + su_domains]
-            for r in range(_rails(system)):
-                nics = [nic for d in chunk for i, nic in enumerate(d.nics) if _rail(system, i) == r]
-                if nics:
-                    groups.append((nics, {"rail": r, "pod": su}))
+            by_rail = [[] for _ in range(rails)]
+            for d in self.domains[start:start + su_domains]:
+                for i, nic in enumerate(d.nics):
+                    by_rail[_rail(system, i)].append(nic)
+            groups.extend((nics, {"rail": r, "pod": su}) for r, nics in enumerate(by_rail) if nics)
         return groups
 
     def cable(self, groups, *, planes, switch, port_gbps, tiers, pod_leaves, leaf_down, leaf_up,
-              radix=None, reserve_top=0):
+              radix=None, reserve_top=0, aggregate_planes=False):
         medium = _medium(self.cat, switch)
         out = []
+        if aggregate_planes and planes > 1:
+            self.col.note(f"planes aggregated: one network of virtual switches stands for the "
+                          f"{planes} identical planes (same bandwidth and port budgets)")
+            return [add_clos_plane(self.col, self.cat, groups, switch=switch, port_gbps=port_gbps,
+                                   medium=medium, plane=0, prefix=self.prefix, loc=self.loc,
+                                   tiers=tiers, pod_leaves=pod_leaves, leaf_down=leaf_down,
+                                   leaf_up=leaf_up, radix=radix, reserve_top=reserve_top,
+                                   copies=planes)]
         for plane in range(planes):
             out.append(add_clos_plane(self.col, self.cat, groups, switch=switch,
                                       port_gbps=port_gbps, medium=medium, plane=plane,
@@ -307,7 +316,7 @@ def superpod_b200_graph(sus=2, *, gpus=None, aggregate_nvswitch=False, tiers=Non
 
 def _rack_fabric(builder, system, racks, *, gpus, nic, planes, switch, oversubscription, tiers,
                  aggregate, catalog, params, col=None, cat=None, prefix="", loc=None,
-                 first_domain=0, first_rack=0, wan_reserve=0.0):
+                 first_domain=0, first_rack=0, wan_reserve=0.0, aggregate_planes=False):
     """NVL72 racks (or DGX nodes) cabled into a rail-optimized Clos per plane."""
     cat = cat or catalog_or_default(catalog)
     per_domain = _GPUS_PER_DOMAIN[system]
@@ -334,7 +343,8 @@ def _rack_fabric(builder, system, racks, *, gpus, nic, planes, switch, oversubsc
     groups = site.rail_groups(system, su)
     planes_out = site.cable(groups, planes=planes, switch=switch, port_gbps=port, tiers=tiers,
                             pod_leaves=_rails(system), leaf_down=down, leaf_up=up,
-                            reserve_top=int(radix * wan_reserve))
+                            reserve_top=int(radix * wan_reserve),
+                            aggregate_planes=aggregate_planes)
     if not own:
         return site, planes_out
     params = dict(params, racks=racks, gpus=gpus)
@@ -486,7 +496,7 @@ def spectrum_x_graph(sus=1, *, gpus=None, system="hgx-b200", planes=2, oversubsc
 
 
 def fairwater_graph(gpus=9216, *, system="gb300-nvl72", planes=8, switch="SN6810",
-                    aggregate_nvswitch=False, catalog=None, _into=None):
+                    aggregate_nvswitch=False, aggregate_planes=False, catalog=None):
     """Return one Fairwater-class site: NVL72 racks on a two-tier multi-plane Ethernet backend.
 
     800 Gb/s per GPU (a ConnectX-8 split into ``planes`` planes of 800/planes
@@ -507,6 +517,8 @@ def fairwater_graph(gpus=9216, *, system="gb300-nvl72", planes=8, switch="SN6810
         Catalog key of the Ethernet switch (``SN6810`` or ``SN5600``).
     aggregate_nvswitch
         Collapse each rack's 18 NVLink switch chips into one node.
+    aggregate_planes
+        Build one network of virtual switches standing for the identical planes.
     catalog
 
     Returns
@@ -528,12 +540,11 @@ def fairwater_graph(gpus=9216, *, system="gb300-nvl72", planes=8, switch="SN6810
     check_choice("switch", switch, ("SN6810", "SN5600"))
     check_int("planes", planes, lo=1)
     params = {"gpus": gpus, "system": system, "planes": planes, "switch": switch,
-              "aggregate_nvswitch": aggregate_nvswitch}
-    kw = dict(gpus=gpus, nic="cx8", planes=planes, switch=switch, oversubscription=1.0, tiers=2,
-              aggregate=aggregate_nvswitch, catalog=catalog, params=params)
-    if _into is not None:
-        return _rack_fabric("fairwater_graph", system, None, **kw, **_into)
-    return _rack_fabric("fairwater_graph", system, None, **kw)
+              "aggregate_nvswitch": aggregate_nvswitch, "aggregate_planes": aggregate_planes}
+    return _rack_fabric("fairwater_graph", system, None, gpus=gpus, nic="cx8", planes=planes,
+                        switch=switch, oversubscription=1.0, tiers=2,
+                        aggregate=aggregate_nvswitch, catalog=catalog, params=params,
+                        aggregate_planes=aggregate_planes)
 
 
 SITE_PRESETS = ("fairwater", "azure-gb300", "superpod-gb200")
@@ -544,7 +555,8 @@ WAN_RESERVE = 0.125
 
 def superfactory_graph(sites=2, *, site="fairwater", site_gpus=9216, distance_km=1043.0,
                        route_factor=None, wan_gbps=102400.0, planes=8,
-                       aggregate_nvswitch=False, catalog=None, site_specs=None):
+                       aggregate_nvswitch=False, aggregate_planes=False, catalog=None,
+                       site_specs=None):
     """Return several sites joined by a WAN: the default is two Fairwater-class sites.
 
     Each site is a full scale-out fabric (``site`` preset); its top-tier
@@ -570,7 +582,7 @@ def superfactory_graph(sites=2, *, site="fairwater", site_gpus=9216, distance_km
     wan_gbps
         WAN capacity between each pair of sites, Gb/s per direction (default
         102,400 = 256 x 400ZR, an estimate: AI WAN capacities are not published).
-    planes, aggregate_nvswitch, catalog
+    planes, aggregate_nvswitch, aggregate_planes, catalog
         Passed to each site.
     site_specs
         Optional list of ``{"preset": name, **params}`` dicts, one per site,
@@ -625,9 +637,11 @@ def superfactory_graph(sites=2, *, site="fairwater", site_gpus=9216, distance_km
             pl = spec.pop("planes", planes)
             g = spec.pop("gpus", site_gpus)
             check_choice("system", system, ("gb300-nvl72", "gb200-nvl72"))
+            agg_pl = spec.pop("aggregate_planes", aggregate_planes)
             s, planes_out = _rack_fabric("fairwater_graph", system, None, gpus=g, nic="cx8",
                                          planes=pl, switch=sw, oversubscription=1.0, tiers=2,
-                                         aggregate=agg, catalog=None, params={}, **into)
+                                         aggregate=agg, catalog=None, params={},
+                                         aggregate_planes=agg_pl, **into)
         else:
             system, nic, sw, n_planes = (("gb300-nvl72", "cx8", "Q3400", 1)
                                          if preset == "azure-gb300" else
@@ -646,7 +660,7 @@ def superfactory_graph(sites=2, *, site="fairwater", site_gpus=9216, distance_km
     params = {"sites": len(site_specs), "site": site, "site_gpus": site_gpus,
               "distance_km": distance_km, "route_factor": route_factor, "wan_gbps": wan_gbps,
               "planes": planes, "aggregate_nvswitch": aggregate_nvswitch,
-              "site_specs": [dict(s) for s in site_specs] if site_specs else None}
+              "aggregate_planes": aggregate_planes, "site_specs": [dict(s) for s in site_specs] if site_specs else None}
     return col.graph("superfactory_graph", params, cat)
 
 

@@ -33,7 +33,8 @@ __all__ = ["fabric_from_spec", "SPEC_KEYS"]
 SPEC_KEYS = ("preset", "name", "description", "params", "site")
 """Top-level keys a spec file may hold."""
 
-_SITE_KEYS = {"fairwater": ("preset", "gpus", "system", "planes", "switch", "aggregate_nvswitch"),
+_SITE_KEYS = {"fairwater": ("preset", "gpus", "system", "planes", "switch", "aggregate_nvswitch",
+                           "aggregate_planes"),
               "azure-gb300": ("preset", "gpus", "aggregate_nvswitch"),
               "superpod-gb200": ("preset", "gpus", "aggregate_nvswitch")}
 

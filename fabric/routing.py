@@ -1,0 +1,859 @@
+"""Routing: map GPU-to-GPU flows to per-link loads on a fabric graph.
+
+Rules (the ones NCCL traffic follows on the systems fabric models):
+
+* Inside one NVLink domain a flow goes over NVLink: GPU -> NVLink switch
+  chip(s) -> GPU, split over the parallel chips in proportion to the
+  bandwidth of the GPU's edge to each chip (``min`` of the two ends' edges).
+  Domains with several switch tiers (NVL36x2) use shortest paths over the
+  NVLink subgraph, split over the physical links.
+* Between domains a flow leaves through the source GPU's own NIC (its rail),
+  is split evenly over the NIC's network ports (planes; a port of plane ``p``
+  reaches the destination NIC's port of the same plane), and is split evenly
+  over the shortest up/down paths of the network (ECMP over physical links:
+  a cable bundle of ``links`` counts as ``links`` paths). Paths are counted
+  by dynamic programming over the upward cones of the two attachment
+  switches (no enumeration); pairs whose cones do not meet (e.g. across a
+  WAN) use a breadth-first shortest-path DAG.
+* Host and CPU nodes never carry collective traffic.
+
+Loads are bytes per *arc* (one direction of an edge); links are full duplex.
+Flows between the same pair of attachment switches are aggregated, and the
+upward and downward halves of routes that share their top set are
+aggregated per switch, so a ring over 100k GPUs routes in seconds.
+"""
+
+from collections import defaultdict
+
+import numpy as np
+
+from fabric.exceptions import FabricError, ParameterError
+from fabric.metrics import gpu_nodes
+from fabric.schema import NETWORK_KINDS, NETWORK_MEDIA
+
+__all__ = ["Router", "route_flows", "MEDIUM_CODES"]
+
+MEDIUM_CODES = {"nvlink": 0, "c2c": 1, "pcie": 2, "infiniband": 3, "ethernet": 4, "wan": 5}
+"""Medium name -> the integer code stored in :attr:`Router.arc_medium`."""
+
+_TIER_OF_KIND = {"leaf": 1, "spine": 2, "core": 3, "wan": 4}
+
+
+class Router:
+    """A fabric graph indexed for routing many flows at once.
+
+    Build one per graph and reuse it: cones and pair routes are cached.
+
+    Parameters
+    ----------
+    G
+        A fabric graph (see :mod:`fabric.schema`).
+    bandwidth
+        Edge attribute holding the aggregate rate in Gb/s per direction.
+
+    Attributes
+    ----------
+    gpus : list of str
+        GPU names in topology order; flows name GPUs by their position here.
+    arc_cap_GBps : numpy.ndarray
+        Raw rate of every arc in GB/s (``bandwidth_gbps / 8``).
+    arc_medium : numpy.ndarray
+        Medium code of every arc (:data:`MEDIUM_CODES`).
+    arc_latency_ns : numpy.ndarray
+        Cable latency of every arc.
+
+    Examples
+    --------
+    >>> import topologies
+    >>> r = Router(topologies.dgx_h100_graph())
+    >>> loads = r.new_loads()
+    >>> r.add_flows(loads, [0], [1], 1800.0)
+    0.0
+    >>> round(float(loads.max()), 1)    # the 5-link chips carry 5/18 of the bytes
+    500.0
+    """
+
+    def __init__(self, G, *, bandwidth="bandwidth_gbps"):
+        self.G = G
+        nodes = list(G.nodes)
+        self.nodes = nodes
+        self.index = {n: i for i, n in enumerate(nodes)}
+        n_nodes = len(nodes)
+        self._n = n_nodes
+        kinds = [G.nodes[n]["kind"] for n in nodes]
+        self.kinds = kinds
+        m = G.number_of_edges()
+        u = np.empty(2 * m, dtype=np.int64)
+        v = np.empty(2 * m, dtype=np.int64)
+        cap = np.empty(2 * m)
+        med = np.empty(2 * m, dtype=np.int8)
+        lat = np.empty(2 * m)
+        links = np.empty(2 * m)
+        arc = {}
+        idx = self.index
+        bw_of = bandwidth if callable(bandwidth) else None
+        for k, (a, b, d) in enumerate(G.edges(data=True)):
+            ia, ib = idx[a], idx[b]
+            rate = bw_of(a, b, d) if bw_of else d[bandwidth]
+            code = MEDIUM_CODES[d["medium"]]
+            for j, (x, y) in enumerate(((ia, ib), (ib, ia))):
+                e = 2 * k + j
+                u[e] = x
+                v[e] = y
+                cap[e] = rate / 8.0
+                med[e] = code
+                lat[e] = d.get("latency_ns", 0.0)
+                links[e] = d.get("links", 1)
+                arc[x * n_nodes + y] = e
+        self.arc_u, self.arc_v = u, v
+        self.arc_cap_GBps = cap
+        self.arc_medium = med
+        self.arc_latency_ns = lat
+        self.arc_links = links
+        self._arc = arc
+        self.gpus = gpu_nodes(G)
+        self.gpu_index = {g: i for i, g in enumerate(self.gpus)}
+        self.gpu_node = np.array([idx[g] for g in self.gpus], dtype=np.int64)
+        self.gpu_domain = np.array([_domain_key(G, g) for g in self.gpus], dtype=np.int64)
+        self._tier = {}
+        self._cones = {}
+        self._pair = {}
+        self._side = {}
+        self._side_key = {}
+        self._nv_pair = {}
+        self._sig = {}
+        self._up = {}
+        self._sig_ids = {}
+        self._tops_memo = {}
+        self._build_nvlink()
+        self._build_nics()
+
+    # ------------------------------------------------------------------ basics
+    def arc(self, a, b):
+        """Arc id of the direction ``a -> b`` (node names); KeyError when no edge."""
+        return self._arc[self.index[a] * self._n + self.index[b]]
+
+    def new_loads(self):
+        """A zero load vector (bytes per arc)."""
+        return np.zeros(len(self.arc_u))
+
+    def loads_dict(self, loads, *, min_bytes=0.0):
+        """``{(u, v): bytes}`` of the arcs whose load exceeds ``min_bytes``."""
+        hit = np.nonzero(loads > min_bytes)[0]
+        return {(self.nodes[self.arc_u[e]], self.nodes[self.arc_v[e]]): float(loads[e])
+                for e in hit}
+
+    def domains(self, gpu_positions):
+        """NVLink-domain key of each GPU position."""
+        return self.gpu_domain[np.asarray(gpu_positions, dtype=np.int64)]
+
+    # ------------------------------------------------------------------ NVLink
+    def _nv_nbrs(self, node):
+        G = self.G
+        return [(w, d) for w, d in G.adj[node].items() if d["medium"] == "nvlink"]
+
+    def _build_nvlink(self):
+        """Index NVLink domains; single-tier domains get vectorized arc tables."""
+        G = self.G
+        n_gpu = len(self.gpus)
+        self._nv_fast = np.zeros(n_gpu, dtype=bool)
+        self._nv_groups = {}          # m -> dict(pos, up, down, share)
+        by_dom = defaultdict(list)
+        for p, dom in enumerate(self.gpu_domain):
+            by_dom[int(dom)].append(p)
+        rows = defaultdict(lambda: ([], [], [], []))
+        for dom, positions in by_dom.items():
+            table = []
+            ok = True
+            profile = None
+            for p in positions:
+                g = self.gpus[p]
+                nb = self._nv_nbrs(g)
+                if not nb:
+                    ok = False
+                    break
+                chips = sorted(nb, key=lambda x: x[0])
+                if any(G.nodes[w]["kind"] != "nvswitch" for w, _ in chips):
+                    ok = False
+                    break
+                prof = tuple((w, d["bandwidth_gbps"]) for w, d in chips)
+                if profile is None:
+                    profile = prof
+                    for w, _ in chips:   # single tier: no switch-to-switch NVLink
+                        if any(G.nodes[x]["kind"] == "nvswitch" for x, _ in self._nv_nbrs(w)):
+                            ok = False
+                            break
+                    if not ok:
+                        break
+                elif prof != profile:
+                    ok = False
+                    break
+                table.append((p, g, chips))
+            if not ok:
+                continue
+            for p, g, chips in table:
+                bw = np.array([d["bandwidth_gbps"] for _, d in chips])
+                up = [self.arc(g, w) for w, _ in chips]
+                down = [self.arc(w, g) for w, _ in chips]
+                r = rows[len(chips)]
+                r[0].append(p)
+                r[1].append(up)
+                r[2].append(down)
+                r[3].append(bw / bw.sum())
+                self._nv_fast[p] = True
+        for mchips, (pos, up, down, share) in rows.items():
+            self._nv_groups[mchips] = {
+                "pos": np.array(pos, dtype=np.int64), "up": np.array(up, dtype=np.int64),
+                "down": np.array(down, dtype=np.int64), "share": np.array(share)}
+        # position -> (group m, row) for vectorized lookups
+        self._nv_row = np.full(n_gpu, -1, dtype=np.int64)
+        self._nv_m = np.zeros(n_gpu, dtype=np.int64)
+        for mchips, grp in self._nv_groups.items():
+            self._nv_row[grp["pos"]] = np.arange(len(grp["pos"]))
+            self._nv_m[grp["pos"]] = mchips
+
+    def _add_gpu_switch(self, loads, pos, egress, ingress):
+        """Per-GPU bytes to / from its NVLink switches, split by edge bandwidth."""
+        pos = np.asarray(pos, dtype=np.int64)
+        egress = np.broadcast_to(np.asarray(egress, dtype=float), pos.shape)
+        ingress = np.broadcast_to(np.asarray(ingress, dtype=float), pos.shape)
+        fast = self._nv_fast[pos]
+        for mchips, grp in self._nv_groups.items():
+            sel = fast & (self._nv_m[pos] == mchips)
+            if not sel.any():
+                continue
+            rows = self._nv_row[pos[sel]]
+            share = grp["share"][rows]
+            np.add.at(loads, grp["up"][rows], egress[sel][:, None] * share)
+            np.add.at(loads, grp["down"][rows], ingress[sel][:, None] * share)
+        for k in np.nonzero(~fast)[0]:
+            g = self.gpus[pos[k]]
+            nb = [(w, d) for w, d in self._nv_nbrs(g) if self.G.nodes[w]["kind"] == "nvswitch"]
+            if not nb:
+                msg = f"GPU `{g}` has no NVLink switch; NVLink SHARP needs one"
+                raise FabricError(msg)
+            tot = sum(d["bandwidth_gbps"] for _, d in nb)
+            for w, d in nb:
+                f = d["bandwidth_gbps"] / tot
+                loads[self.arc(g, w)] += egress[k] * f
+                loads[self.arc(w, g)] += ingress[k] * f
+
+    def _nv_route(self, s, t):
+        """Arcs and fractions of an NVLink flow between GPU positions s, t (generic domains)."""
+        key = (s, t)
+        hit = self._nv_pair.get(key)
+        if hit is not None:
+            return hit
+        G = self.G
+        src, dst = self.gpus[s], self.gpus[t]
+
+        def nbrs(x):
+            for w, d in G.adj[x].items():
+                if d["medium"] != "nvlink":
+                    continue
+                if w == dst or G.nodes[w]["kind"] == "nvswitch":
+                    yield w, d
+
+        dag, order = _bfs_dag(src, dst, nbrs)
+        if dag is None:
+            msg = f"no NVLink path from `{src}` to `{dst}` inside their NVLink domain"
+            raise FabricError(msg)
+        arcs, fr, lat = self._dag_split(src, dst, dag, order, weight="links")
+        hit = (arcs, fr, lat)
+        self._nv_pair[key] = hit
+        return hit
+
+    def _dag_split(self, src, dst, dag, order, *, weight):
+        """Split one unit over a shortest-path DAG; returns (arcs, fractions, max latency ns)."""
+        G = self.G
+        fwd = {src: 1.0}
+        lat = {src: 0.0}
+        for x in order:
+            for w, d in dag.get(x, ()):
+                c = d[weight] if weight else 1
+                fwd[w] = fwd.get(w, 0.0) + fwd[x] * c
+                lat[w] = max(lat.get(w, 0.0), lat[x] + _prop_ns(d))
+        bwd = {dst: 1.0}
+        for x in reversed(order):
+            tot = 0.0
+            for w, d in dag.get(x, ()):
+                if w in bwd:
+                    tot += (d[weight] if weight else 1) * bwd[w]
+            if tot:
+                bwd[x] = bwd.get(x, 0.0) + tot
+        total = fwd.get(dst, 0.0)
+        arcs, fr = [], []
+        for x in order:
+            for w, d in dag.get(x, ()):
+                if w in bwd and x in fwd:
+                    c = d[weight] if weight else 1
+                    f = fwd[x] * c * bwd[w] / total
+                    if f > 0:
+                        arcs.append(self.arc(x, w))
+                        fr.append(f)
+        del G
+        return np.array(arcs, dtype=np.int64), np.array(fr), lat.get(dst, 0.0)
+
+    # ------------------------------------------------------------------ NICs
+    def _build_nics(self):
+        """GPU -> NIC arcs and NIC -> network-port tables (planes)."""
+        G = self.G
+        n_gpu = len(self.gpus)
+        self._gpu_nics = [[] for _ in range(n_gpu)]
+        nic_ports = {}
+        for p, g in enumerate(self.gpus):
+            for w, d in G.adj[g].items():
+                if d["medium"] == "pcie" and G.nodes[w]["kind"] == "nic":
+                    self._gpu_nics[p].append(w)
+                    if w not in nic_ports:
+                        ports = []
+                        for x, dx in G.adj[w].items():
+                            if dx["medium"] in NETWORK_MEDIA:
+                                plane = G.nodes[x].get("plane", 0)
+                                ports.append((plane, x, dx["bandwidth_gbps"]))
+                        ports.sort(key=lambda t: (t[0], str(t[1])))
+                        nic_ports[w] = ports
+        self._nic_ports = nic_ports
+        # uniform fast path: one NIC per GPU, same plane list on every NIC
+        one = all(len(x) == 1 for x in self._gpu_nics) and n_gpu > 0
+        planes = None
+        if one:
+            for p in range(n_gpu):
+                pl = tuple(t[0] for t in nic_ports[self._gpu_nics[p][0]])
+                if planes is None:
+                    planes = pl
+                elif pl != planes:
+                    one = False
+                    break
+        self._nic_uniform = bool(one and planes)
+        if not self._nic_uniform:
+            return
+        P = len(planes)
+        self._planes = planes
+        self._g2n = np.array([self.arc(g, self._gpu_nics[p][0]) for p, g in enumerate(self.gpus)])
+        self._n2g = np.array([self.arc(self._gpu_nics[p][0], g) for p, g in enumerate(self.gpus)])
+        up = np.empty((n_gpu, P), dtype=np.int64)
+        down = np.empty((n_gpu, P), dtype=np.int64)
+        sw = np.empty((n_gpu, P), dtype=np.int64)
+        share = np.empty((n_gpu, P))
+        for p in range(n_gpu):
+            nic = self._gpu_nics[p][0]
+            ports = nic_ports[nic]
+            tot = sum(t[2] for t in ports)
+            for j, (_, x, bw) in enumerate(ports):
+                up[p, j] = self.arc(nic, x)
+                down[p, j] = self.arc(x, nic)
+                sw[p, j] = self.index[x]
+                share[p, j] = bw / tot
+        self._port_up, self._port_down, self._port_sw, self._port_share = up, down, sw, share
+
+    # ------------------------------------------------------------------ flows
+    def add_flows(self, loads, src, dst, nbytes):
+        """Route flows ``src[i] -> dst[i]`` of ``nbytes[i]`` bytes and add them to ``loads``.
+
+        Parameters
+        ----------
+        loads
+            Load vector from :meth:`new_loads` (modified in place).
+        src, dst
+            GPU positions (indices into :attr:`gpus`); equal pairs are ignored.
+        nbytes
+            Bytes per flow (scalar or array).
+
+        Returns
+        -------
+        float
+            The largest long-haul (WAN) propagation latency of the routed
+            flows' paths, in ns (0 inside a datacenter).
+
+        Raises
+        ------
+        FabricError
+            When a flow has no path (e.g. GPUs in different NVLink domains
+            whose NICs are not cabled to a network).
+        """
+        src = np.atleast_1d(np.asarray(src, dtype=np.int64))
+        dst = np.atleast_1d(np.asarray(dst, dtype=np.int64))
+        nbytes = np.broadcast_to(np.asarray(nbytes, dtype=float), src.shape).copy()
+        keep = (src != dst) & (nbytes > 0)
+        src, dst, nbytes = src[keep], dst[keep], nbytes[keep]
+        if src.size == 0:
+            return 0.0
+        same = self.gpu_domain[src] == self.gpu_domain[dst]
+        lat = 0.0
+        if same.any():
+            lat = max(lat, self._add_intra(loads, src[same], dst[same], nbytes[same]))
+        if (~same).any():
+            lat = max(lat, self._add_inter(loads, src[~same], dst[~same], nbytes[~same]))
+        return lat
+
+    def _add_intra(self, loads, src, dst, nbytes):
+        fast = self._nv_fast[src] & self._nv_fast[dst]
+        lat = 0.0
+        if fast.any():
+            n_gpu = len(self.gpus)
+            eg = np.bincount(src[fast], weights=nbytes[fast], minlength=n_gpu)
+            ing = np.bincount(dst[fast], weights=nbytes[fast], minlength=n_gpu)
+            pos = np.nonzero((eg > 0) | (ing > 0))[0]
+            self._add_gpu_switch(loads, pos, eg[pos], ing[pos])
+        for s, t, b in zip(src[~fast], dst[~fast], nbytes[~fast]):
+            arcs, fr, plat = self._nv_route(int(s), int(t))
+            np.add.at(loads, arcs, b * fr)
+            lat = max(lat, plat)
+        return lat
+
+    def _add_inter(self, loads, src, dst, nbytes):
+        if not self._nic_uniform:
+            return self._add_inter_slow(loads, src, dst, nbytes)
+        np.add.at(loads, self._g2n[src], nbytes)
+        np.add.at(loads, self._n2g[dst], nbytes)
+        P = self._port_up.shape[1]
+        share = self._port_share[src]                       # split at the source NIC
+        np.add.at(loads, self._port_up[src], nbytes[:, None] * share)
+        np.add.at(loads, self._port_down[dst], nbytes[:, None] * share)
+        a = self._port_sw[src].ravel()
+        b = self._port_sw[dst].ravel()
+        w = (nbytes[:, None] * share).ravel()
+        diff = a != b
+        a, b, w = a[diff], b[diff], w[diff]
+        lat = 0.0
+        if a.size == 0:
+            return lat
+        key = a * self._n + b
+        uk, inv = np.unique(key, return_inverse=True)
+        tot = np.bincount(inv, weights=w)
+        del P
+        return lat + self._add_switch_pairs(loads, uk // self._n, uk % self._n, tot)
+
+    def _add_inter_slow(self, loads, src, dst, nbytes):
+        lat = 0.0
+        pairs = defaultdict(float)
+        for s, t, b in zip(src, dst, nbytes):
+            s_nics, t_nics = self._gpu_nics[int(s)], self._gpu_nics[int(t)]
+            if not s_nics or not t_nics:
+                g = self.gpus[int(s)] if not s_nics else self.gpus[int(t)]
+                msg = (f"GPU `{g}` has no NIC, so it cannot reach GPUs in other NVLink domains; "
+                       "use a fabric with a scale-out network or ranks in one domain")
+                raise FabricError(msg)
+            gs, gt = self.gpus[int(s)], self.gpus[int(t)]
+            for nic in s_nics:
+                part = b / len(s_nics)
+                loads[self.arc(gs, nic)] += part
+                ports = self._nic_ports[nic]
+                dn = t_nics[0] if len(t_nics) == 1 else t_nics[hash(nic) % len(t_nics)]
+                loads[self.arc(dn, gt)] += part
+                dports = self._nic_ports[dn]
+                if not ports or not dports:
+                    msg = (f"NIC `{nic if not ports else dn}` is not cabled to a network, so "
+                           f"`{gs}` cannot reach `{gt}` in another NVLink domain; use a "
+                           "scale-out preset (see `fabric presets`) or ranks in one domain")
+                    raise FabricError(msg)
+                tot = sum(x[2] for x in ports)
+                for plane, x, bw in ports:
+                    f = part * bw / tot
+                    match = [y for y in dports if y[0] == plane] or dports
+                    loads[self.arc(nic, x)] += f
+                    for _, y, _ in match:
+                        loads[self.arc(y, dn)] += f / len(match)
+                        if x != y:
+                            pairs[(self.index[x], self.index[y])] += f / len(match)
+        if pairs:
+            keys = list(pairs)
+            a = np.array([k[0] for k in keys], dtype=np.int64)
+            b = np.array([k[1] for k in keys], dtype=np.int64)
+            lat = self._add_switch_pairs(loads, a, b, np.array([pairs[k] for k in keys]))
+        return lat
+
+    def add_switch_flows(self, loads, gpus, egress, ingress):
+        """Add per-GPU traffic to and from its NVLink switches (NVLink SHARP multicast/reduce).
+
+        Parameters
+        ----------
+        loads
+            Load vector (modified in place).
+        gpus
+            GPU positions.
+        egress, ingress
+            Bytes each GPU sends to / receives from its switches (scalar or array).
+
+        Raises
+        ------
+        FabricError
+            When a GPU has no NVLink switch.
+        """
+        self._add_gpu_switch(loads, gpus, egress, ingress)
+
+    def add_nic_flows(self, loads, gpus, egress, ingress):
+        """Add per-GPU traffic to and from its first network switch (in-network reduction).
+
+        The GPU -> NIC -> leaf arcs carry ``egress``; the reverse arcs
+        ``ingress``; the reduction tree above the leaf carries one reduced
+        stream per link and is not loaded here.
+
+        Raises
+        ------
+        FabricError
+            When a GPU's NIC is not cabled to a network.
+        """
+        gpus = np.atleast_1d(np.asarray(gpus, dtype=np.int64))
+        egress = np.broadcast_to(np.asarray(egress, dtype=float), gpus.shape)
+        ingress = np.broadcast_to(np.asarray(ingress, dtype=float), gpus.shape)
+        if self._nic_uniform:
+            np.add.at(loads, self._g2n[gpus], egress)
+            np.add.at(loads, self._n2g[gpus], ingress)
+            share = self._port_share[gpus]
+            np.add.at(loads, self._port_up[gpus], egress[:, None] * share)
+            np.add.at(loads, self._port_down[gpus], ingress[:, None] * share)
+            return
+        for p, e, i in zip(gpus, egress, ingress):
+            g = self.gpus[int(p)]
+            nics = self._gpu_nics[int(p)]
+            ports = [x for nic in nics for x in self._nic_ports[nic]]
+            if not ports:
+                msg = f"GPU `{g}` has no NIC cabled to a network"
+                raise FabricError(msg)
+            for nic in nics:
+                loads[self.arc(g, nic)] += e / len(nics)
+                loads[self.arc(nic, g)] += i / len(nics)
+                tot = sum(x[2] for x in self._nic_ports[nic])
+                for _, x, bw in self._nic_ports[nic]:
+                    loads[self.arc(nic, x)] += e / len(nics) * bw / tot
+                    loads[self.arc(x, nic)] += i / len(nics) * bw / tot
+
+    # ------------------------------------------------------------------ network
+    def _tier_of(self, i):
+        t = self._tier.get(i)
+        if t is None:
+            attrs = self.G.nodes[self.nodes[i]]
+            t = attrs.get("tier", _TIER_OF_KIND.get(attrs["kind"], 0))
+            self._tier[i] = t
+        return t
+
+    def _net_nbrs(self, i):
+        G = self.G
+        node = self.nodes[i]
+        out = []
+        for w, d in G.adj[node].items():
+            if d["medium"] in NETWORK_MEDIA and G.nodes[w]["kind"] in NETWORK_KINDS:
+                out.append((self.index[w], d))
+        return out
+
+    def _up_nbrs(self, x):
+        """Network neighbors of switch ``x`` one tier or more above it (cached)."""
+        hit = self._up.get(x)
+        if hit is None:
+            tx = self._tier_of(x)
+            hit = [(w, d) for w, d in self._net_nbrs(x) if self._tier_of(w) > tx]
+            self._up[x] = hit
+        return hit
+
+    def _cone(self, a):
+        """Upward cone of switch ``a``: {node: (level, paths, latency_ns)} and its up edges."""
+        hit = self._cones.get(a)
+        if hit is not None:
+            return hit
+        level = {a: 0}
+        paths = {a: 1.0}
+        lat = {a: 0.0}
+        ups = {}                       # node -> list of (upper node, links, latency)
+        frontier = [a]
+        depth = 0
+        while frontier:
+            depth += 1
+            nxt = []
+            for x in frontier:
+                lst = []
+                for w, d in self._up_nbrs(x):
+                    lw = level.get(w)
+                    if lw is None:
+                        level[w] = depth
+                        paths[w] = 0.0
+                        lat[w] = 0.0
+                        nxt.append(w)
+                        lw = depth
+                    if lw != depth:
+                        continue
+                    c = d.get("links", 1)
+                    paths[w] += paths[x] * c
+                    lat[w] = max(lat[w], lat[x] + _prop_ns(d))
+                    lst.append((w, c))
+                ups[x] = lst
+            frontier = nxt
+        hit = (level, paths, lat, ups)
+        self._cones[a] = hit
+        return hit
+
+    def _add_switch_pairs(self, loads, a_arr, b_arr, w_arr):
+        """Route aggregated bytes between attachment switches a -> b (a != b)."""
+        up_bytes = defaultdict(float)
+        down_bytes = defaultdict(float)
+        lat = 0.0
+        for a, b, w in zip(a_arr.tolist(), b_arr.tolist(), w_arr.tolist()):
+            info = self._pair.get((a, b))
+            if info is None:
+                info = self._pair_route(a, b)
+                self._pair[(a, b)] = info
+            kind = info[0]
+            lat = max(lat, info[-1])
+            if kind == "cone":
+                up_bytes[info[1]] += w
+                down_bytes[info[2]] += w
+            else:
+                np.add.at(loads, info[1], w * info[2])
+        for key, w in up_bytes.items():
+            arcs, fr = self._side[key]
+            np.add.at(loads, arcs, w * fr)
+        for key, w in down_bytes.items():
+            arcs, fr = self._side[key]
+            np.add.at(loads, arcs, w * fr)
+        return lat
+
+    def _cone_sig(self, a):
+        """Interned id of a's cone shape (nodes, levels, path counts): equal cones route alike."""
+        sig = self._sig.get(a)
+        if sig is None:
+            level, paths, lat, _ = self._cone(a)
+            key = frozenset((x, level[x], paths[x], lat[x]) for x in level if x != a)
+            sig = self._sig_ids.setdefault(key, len(self._sig_ids))
+            self._sig[a] = sig
+        return sig
+
+    def _tops(self, a, b):
+        """Common top set of a and b: (T, uniform, tid, lat), memoized by the cones' shapes."""
+        key = (self._cone_sig(a), self._cone_sig(b))
+        hit = self._tops_memo.get(key)
+        if hit is not None:
+            return hit
+        la, pa, lta, _ = self._cone(a)
+        lb, pb, ltb, _ = self._cone(b)
+        small, big = (la, lb) if len(la) <= len(lb) else (lb, la)
+        common = [t for t in small if t in big and t != a and t != b]
+        if not common:
+            hit = (None, False, None, 0.0)
+        else:
+            dist = {t: la[t] + lb[t] for t in common}
+            dmin = min(dist.values())
+            T = [t for t in common if dist[t] == dmin]
+            lat = max(lta[t] + ltb[t] for t in T)
+            wa = [pa[t] for t in T]
+            wb = [pb[t] for t in T]
+            uniform = min(wa) == max(wa) and min(wb) == max(wb)
+            tid = self._side_key.setdefault(frozenset(T), len(self._side_key)) if uniform else None
+            hit = (T, uniform, tid, lat)
+        self._tops_memo[key] = hit
+        return hit
+
+    def _pair_route(self, a, b):
+        la, pa, lta, upa = self._cone(a)
+        lb, pb, ltb, upb = self._cone(b)
+        T, uniform, tid, lat = (None, False, None, 0.0)
+        if b in la or a in lb:           # one attachment switch above the other
+            small, big = (la, lb) if len(la) <= len(lb) else (lb, la)
+            common = [t for t in small if t in big]
+            dist = {t: la[t] + lb[t] for t in common}
+            dmin = min(dist.values())
+            T = [t for t in common if dist[t] == dmin]
+            lat = max(lta[t] + ltb[t] for t in T)
+        else:
+            T, uniform, tid, lat = self._tops(a, b)
+        if T:
+            if uniform:
+                up_key = ("u", a, tid)
+                down_key = ("d", b, tid)
+                if up_key not in self._side:
+                    self._side[up_key] = self._side_split(a, {t: 1.0 for t in T}, up=True)
+                if down_key not in self._side:
+                    self._side[down_key] = self._side_split(b, {t: 1.0 for t in T}, up=False)
+            else:
+                up_key = ("u", a, ("pair", b))
+                down_key = ("d", b, ("pair", a))
+                self._side[up_key] = self._side_split(a, {t: pb[t] for t in T}, up=True)
+                self._side[down_key] = self._side_split(b, {t: pa[t] for t in T}, up=False)
+            return ("cone", up_key, down_key, lat)
+        # lateral bridge at the top (e.g. WAN router to WAN router)
+        best = None
+        bridges = []
+        for x in la:
+            for y, d in self._net_nbrs(x):
+                if y in lb and self._tier_of(y) == self._tier_of(x):
+                    dd = la[x] + 1 + lb[y]
+                    if best is None or dd < best:
+                        best, bridges = dd, []
+                    if dd == best:
+                        bridges.append((x, y, d))
+        if bridges:
+            N = sum(pa[x] * d.get("links", 1) * pb[y] for x, y, d in bridges)
+            gx = defaultdict(float)
+            gy = defaultdict(float)
+            arcs, fr = [], []
+            for x, y, d in bridges:
+                c = d.get("links", 1)
+                gx[x] += c * pb[y]
+                gy[y] += pa[x] * c
+                arcs.append(self._arc[x * self._n + y])
+                fr.append(pa[x] * c * pb[y] / N)
+            ua, uf = self._side_split(a, dict(gx), up=True)
+            da, df = self._side_split(b, dict(gy), up=False)
+            lat = max(lta[x] + _prop_ns(d) + ltb[y] for x, y, d in bridges)
+            return ("arcs", np.concatenate([ua, np.array(arcs, dtype=np.int64), da]),
+                    np.concatenate([uf, np.array(fr), df]), lat)
+        # generic shortest paths over the switch network
+        src, dst = self.nodes[a], self.nodes[b]
+        G = self.G
+
+        def nbrs(x):
+            for w, d in G.adj[x].items():
+                if d["medium"] in NETWORK_MEDIA and G.nodes[w]["kind"] in NETWORK_KINDS:
+                    yield w, d
+
+        dag, order = _bfs_dag(src, dst, nbrs)
+        if dag is None:
+            msg = f"no network path from switch `{src}` to switch `{dst}`"
+            raise FabricError(msg)
+        arcs, fr, lat = self._dag_split(src, dst, dag, order, weight="links")
+        return ("arcs", arcs, fr, lat)
+
+    def _side_split(self, a, top_weight, *, up):
+        """Fractions on the arcs of a's cone toward tops weighted by ``top_weight``.
+
+        ``up=True`` gives the upward arcs (a -> tops); ``up=False`` the
+        downward arcs (tops -> a).
+        """
+        level, paths, _, ups = self._cone(a)
+        g = {}
+        for x in sorted(level, key=level.get, reverse=True):
+            val = top_weight.get(x, 0.0)
+            for w, c in ups.get(x, ()):
+                gw = g.get(w)
+                if gw:
+                    val += c * gw
+            if val:
+                g[x] = val
+        total = g.get(a, 0.0)
+        if total <= 0:
+            msg = f"switch `{self.nodes[a]}` reaches none of the top switches of its route"
+            raise FabricError(msg)
+        arcs, fr = [], []
+        n = self._n
+        for x, lst in ups.items():
+            px = paths.get(x, 0.0)
+            if not px:
+                continue
+            for w, c in lst:
+                gw = g.get(w)
+                if gw:
+                    arcs.append(self._arc[x * n + w] if up else self._arc[w * n + x])
+                    fr.append(px * c * gw / total)
+        return np.array(arcs, dtype=np.int64), np.array(fr)
+
+    # ------------------------------------------------------------------ costing
+    def usable_rate(self, efficiency):
+        """Per-arc usable rate in GB/s: raw rate times ``efficiency[medium code]``.
+
+        Parameters
+        ----------
+        efficiency
+            Array or dict medium code -> efficiency factor (1.0 when absent).
+        """
+        eff = np.ones(len(MEDIUM_CODES))
+        if isinstance(efficiency, dict):
+            for k, x in efficiency.items():
+                eff[k] = x
+        else:
+            eff[:] = efficiency
+        return self.arc_cap_GBps * eff[self.arc_medium]
+
+
+def _prop_ns(d):
+    """Propagation counted in route latencies: long-haul (WAN) links only.
+
+    In-datacenter cable delays (< 1.5 us end to end) are part of NCCL's
+    measured per-hop latencies, which the collective engine adds separately.
+    """
+    return d.get("latency_ns", 0.0) if d["medium"] == "wan" else 0.0
+
+
+def _domain_key(G, g):
+    attrs = G.nodes[g]
+    dom = attrs.get("domain")
+    if dom is None:
+        return -1 - abs(hash(attrs.get("host", g))) % (1 << 40)
+    return int(dom)
+
+
+def _bfs_dag(src, dst, nbrs):
+    """Shortest-path DAG from src to dst: ({node: [(next, attrs)]}, nodes in BFS order)."""
+    dist = {src: 0}
+    order = [src]
+    frontier = [src]
+    found = False
+    while frontier and not found:
+        nxt = []
+        for x in frontier:
+            for w, _ in nbrs(x):
+                if w not in dist:
+                    dist[w] = dist[x] + 1
+                    nxt.append(w)
+                    if w == dst:
+                        found = True
+        order.extend(nxt)
+        frontier = nxt
+    if dst not in dist:
+        return None, None
+    # keep only nodes that lie on a shortest path to dst
+    dag = {}
+    back = {dst}
+    for x in reversed(order):
+        if dist[x] >= dist[dst]:
+            continue
+        lst = [(w, d) for w, d in nbrs(x) if dist.get(w) == dist[x] + 1 and w in back]
+        if lst:
+            dag[x] = lst
+            back.add(x)
+    return dag, [x for x in order if x in back]
+
+
+def route_flows(G, flows):
+    """Route ``(src_gpu, dst_gpu, bytes)`` flows on ``G``; return ``{(u, v): bytes}`` per arc.
+
+    Parameters
+    ----------
+    G
+        A fabric graph.
+    flows
+        Iterable of ``(source GPU name, destination GPU name, bytes)``.
+
+    Returns
+    -------
+    dict
+        Bytes carried by each directed link ``(u, v)`` that carries any.
+
+    Raises
+    ------
+    ParameterError
+        When a flow names a node that is not a GPU of ``G``.
+    FabricError
+        When a flow has no path.
+
+    Examples
+    --------
+    >>> import topologies
+    >>> G = topologies.gb200_nvl72_graph()
+    >>> loads = route_flows(G, [("d0-gpu0", "d0-gpu5", 18e6)])
+    >>> len(loads), round(loads[("d0-gpu0", "d0-nvsw3")])
+    (36, 1000000)
+    """
+    r = Router(G)
+    src, dst, nb = [], [], []
+    for s, t, b in flows:
+        for g in (s, t):
+            if g not in r.gpu_index:
+                msg = f"flow endpoint `{g}` is not a GPU of this fabric"
+                raise ParameterError(msg)
+        src.append(r.gpu_index[s])
+        dst.append(r.gpu_index[t])
+        nb.append(float(b))
+    loads = r.new_loads()
+    if src:
+        r.add_flows(loads, src, dst, np.array(nb))
+    return r.loads_dict(loads)

@@ -1,0 +1,150 @@
+"""Private: the flows of each collective algorithm, per byte of the collective's size.
+
+Every builder returns a list of :class:`Phase`; a phase is one set of
+concurrent flows repeated ``repeat`` times (the steps of a ring are all
+alike, so a ring is one phase repeated 2(n-1) times). Loads are per byte
+of the collective's size ``S`` (nccl-tests' ``size`` column), so the time of
+any size is ``latency + S * seconds-per-byte``.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Phase:
+    """Concurrent flows (GPU positions, bytes per byte of S), repeated ``repeat`` times."""
+
+    repeat: int
+    src: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    dst: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    nbytes: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    switch: tuple = ()       # (gpus, egress, ingress) to/from the NVLink switches (NVLS)
+    nic: tuple = ()          # (gpus, egress, ingress) to/from the first network switch (SHARP)
+    nvls: bool = False       # NVLink arcs run at the NVLS efficiency
+    cycle: int = 1           # ranks around a ring: a step's data crosses a WAN once per cycle
+
+
+def _cat(parts, dtype):
+    parts = [np.asarray(p, dtype=dtype).ravel() for p in parts]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+
+def ring_orders(groups, channels):
+    """Ring orders ``[channels, n]`` of GPU positions, rail-aligned between domains.
+
+    ``groups`` lists each domain's GPU positions in rank order. Channel ``c``
+    enters even-numbered domains at local index ``c`` and walks forward,
+    leaving at ``c - 1``; odd-numbered domains are walked backward from
+    ``c - 1`` to ``c``, so every domain-to-domain hop joins two GPUs of the
+    same local index (the same rail). One domain: the rank order itself.
+    """
+    if len(groups) == 1:
+        return np.asarray(groups[0], dtype=np.int64)[None, :]
+    c = np.arange(channels)[:, None]
+    rows = []
+    for d, grp in enumerate(groups):
+        grp = np.asarray(grp, dtype=np.int64)
+        m = len(grp)
+        j = np.arange(m)[None, :]
+        local = (c + j) % m if d % 2 == 0 else (c - 1 - j) % m
+        rows.append(grp[local])
+    return np.concatenate(rows, axis=1)
+
+
+def ring_phase(orders, repeat, per_flow):
+    """One ring step for every channel: rank i sends ``per_flow`` bytes to rank i+1."""
+    src = orders.ravel()
+    dst = np.roll(orders, -1, axis=1).ravel()
+    return Phase(repeat, src, dst, np.full(src.size, per_flow), cycle=orders.shape[1])
+
+
+def chain_phase(orders, per_flow):
+    """Pipelined chain from the first rank of each channel order (broadcast / reduce)."""
+    src = orders[:, :-1].ravel()
+    dst = orders[:, 1:].ravel()
+    return Phase(1, src, dst, np.full(src.size, per_flow))
+
+
+def btree(n):
+    """Parent of each of ``n`` ranks in NCCL's binary tree (root 0 has parent -1)."""
+    parent = np.full(n, -1, dtype=np.int64)
+    for r in range(1, n):
+        bit = r & -r                       # lowest set bit
+        up = (r ^ bit) | (bit << 1)
+        if up >= n:
+            up = r ^ bit
+        parent[r] = up
+    return parent
+
+
+def dtree(n):
+    """Parents in NCCL's two complementary trees (the second mirrored or shifted)."""
+    t0 = btree(n)
+    if n % 2 == 0:      # mirror
+        mirror = n - 1 - np.arange(n)
+        t1 = np.full(n, -1, dtype=np.int64)
+        for r in range(n):
+            p = t0[mirror[r]]
+            t1[r] = -1 if p < 0 else mirror[p]
+    else:               # shift by one
+        t1 = np.full(n, -1, dtype=np.int64)
+        for r in range(n):
+            p = t0[(r - 1) % n]
+            t1[r] = -1 if p < 0 else (p + 1) % n
+    return t0, t1
+
+
+def tree_edges(reps, per_tree):
+    """Flows of two complementary trees over domain representatives (up and down)."""
+    k = len(reps)
+    src, dst = [], []
+    for parent in dtree(k):
+        for child in range(k):
+            p = parent[child]
+            if p < 0:
+                continue
+            src += [reps[child], reps[p]]
+            dst += [reps[p], reps[child]]
+    return src, dst, [per_tree] * len(src)
+
+
+def tree_allreduce(groups, channels):
+    """Double binary tree: intra-domain chains plus inter-domain trees, all pipelined."""
+    src, dst, nb = [], [], []
+    per = 1.0 / channels
+    for c in range(channels):
+        heads = []
+        for grp in groups:
+            m = len(grp)
+            chain = [grp[(c + j) % m] for j in range(m)]
+            heads.append(chain[0])
+            for a, b in zip(chain[:-1], chain[1:]):
+                # two trees of 1/(2C) each, reduce up then broadcast down
+                src += [b, a]
+                dst += [a, b]
+                nb += [per, per]
+        if len(groups) > 1:
+            s, d, w = tree_edges(heads, per / 2)
+            src += s
+            dst += d
+            nb += w
+    return [Phase(1, _cat([src], np.int64), _cat([dst], np.int64), _cat([nb], float))]
+
+
+def nvls_intra(pos, per_gpu_slice):
+    """NVLink SHARP reduce (ld_reduce) + multicast store: per GPU S + S/g each way."""
+    pos = np.asarray(pos, dtype=np.int64)
+    amount = 1.0 + per_gpu_slice
+    return (pos, np.full(pos.size, amount), np.full(pos.size, amount))
+
+
+def all_pairs(grp, per_pair):
+    """Every ordered pair of distinct GPUs in ``grp``."""
+    grp = np.asarray(grp, dtype=np.int64)
+    m = len(grp)
+    a = np.repeat(grp, m)
+    b = np.tile(grp, m)
+    keep = a != b
+    return a[keep], b[keep], np.full(int(keep.sum()), per_pair)

@@ -1,0 +1,773 @@
+"""Collective-communication cost engine: how long a collective takes on a fabric, and why.
+
+The model (data -> flows -> routed loads -> time):
+
+1. Ranks map to GPUs (topology order, or a rank file).
+2. Each algorithm yields its phases: sets of concurrent GPU-to-GPU flows
+   (or GPU-to-switch flows for in-switch reduction), each repeated for the
+   algorithm's steps (a ring allreduce is one phase repeated 2(n-1) times).
+3. :class:`fabric.routing.Router` routes the flows on the real graph, so
+   links shared by several flows (rails, oversubscribed uplinks) slow them
+   down.
+4. A phase costs the bytes of its busiest link over that link's *usable*
+   rate: the raw rate times a per-medium efficiency (NVLink: NCCL's per-link
+   figure from ``topo.h``; InfiniBand: 48 of 50 GB/s per NDR port; ...), and
+   for NVLink SHARP the NCCL ``nvlsEfficiency`` of the GPU. Protocols LL /
+   LL128 / Simple scale the bandwidth by NCCL's fractions (0.5 / 0.92 / 1)
+   and have NCCL's latencies (``tuning.cc``); the cheapest is used.
+5. ``time = latency(algo, protocol) + S x (sum over phases of repeat x
+   busiest-link seconds per byte) / protocol fraction``. ``algbw`` and
+   ``busbw`` follow nccl-tests' definitions.
+
+Every constant comes from the catalog category ``nccl`` (tables
+``defaults`` and ``calibration``) with its source; none is fitted to a case.
+"""
+
+import json
+import math
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from fabric.catalog import default_catalog
+from fabric.exceptions import CatalogError, FabricError, ParameterError
+from fabric.routing import MEDIUM_CODES, Router
+from solvers import _collective_plans as plans
+
+__all__ = [
+    "OPS",
+    "ALGORITHMS",
+    "OP_ALGORITHMS",
+    "CollectiveResult",
+    "CollectiveModel",
+    "collective",
+    "collective_sweep",
+    "parse_size",
+    "size_range",
+    "busbw_factor",
+    "load_rank_file",
+]
+
+OPS = ("allreduce", "allgather", "reducescatter", "broadcast", "reduce", "alltoall", "sendrecv")
+"""The collective operations."""
+
+ALGORITHMS = ("ring", "tree", "nvls", "nvlstree", "collnet", "hierarchical", "p2p")
+"""Every algorithm name (``auto`` picks among the eligible ones)."""
+
+OP_ALGORITHMS = {
+    "allreduce": ("ring", "tree", "nvls", "nvlstree", "collnet", "hierarchical"),
+    "allgather": ("ring", "nvls"),
+    "reducescatter": ("ring", "nvls"),
+    "broadcast": ("ring",),
+    "reduce": ("ring",),
+    "alltoall": ("p2p",),
+    "sendrecv": ("p2p",),
+}
+"""Operation -> the algorithms that implement it (as in NCCL)."""
+
+PROTOCOLS = ("LL", "LL128", "Simple")
+_SIMPLE_ONLY = ("nvls", "nvlstree", "collnet", "p2p")
+_MAX_ALLTOALL_RANKS = 4096
+
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*$", re.IGNORECASE)
+_MULT = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4}
+
+
+@dataclass(frozen=True)
+class CollectiveResult:
+    """One predicted collective (one row of the nccl-tests-like table).
+
+    Attributes
+    ----------
+    op, algo, protocol : str
+        The operation, the algorithm (the one ``auto`` picked) and the protocol.
+    ranks : int
+        Number of ranks.
+    size_bytes : int
+        nccl-tests' ``size`` column (see :func:`busbw_factor`).
+    time_us, algbw_GBps, busbw_GBps : float
+        Predicted time per call and nccl-tests' bandwidths.
+    latency_us : float
+        The latency part of ``time_us``.
+    bottleneck : str
+        The busiest link of the costliest phase, ``"u -> v (medium)"``.
+    """
+
+    op: str
+    algo: str
+    ranks: int
+    size_bytes: int
+    time_us: float
+    algbw_GBps: float
+    busbw_GBps: float
+    protocol: str = "Simple"
+    latency_us: float = 0.0
+    bottleneck: str = ""
+
+    def row(self):
+        """The seven public keys (``op, algo, ranks, size_bytes, time_us, algbw_GBps, busbw_GBps``)."""
+        d = asdict(self)
+        return {k: d[k] for k in ("op", "algo", "ranks", "size_bytes", "time_us", "algbw_GBps",
+                                  "busbw_GBps")}
+
+
+def parse_size(text):
+    """Parse a size like ``8``, ``1K``, ``64MiB``, ``1GiB`` or ``4G`` into bytes (K = 1024).
+
+    Parameters
+    ----------
+    text : str or int
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ParameterError
+        When the size is malformed, zero or negative.
+
+    Examples
+    --------
+    >>> parse_size("8"), parse_size("1K"), parse_size("64MiB"), parse_size("4G")
+    (8, 1024, 67108864, 4294967296)
+    """
+    if isinstance(text, bool):
+        text = str(text)
+    if isinstance(text, int):
+        value = text
+    else:
+        m = _SIZE_RE.match(str(text))
+        if not m or (m.group(3) and m.group(3).lower() == "i"):
+            msg = (f"`size` must be a byte count like 8, 1K, 64MiB, 1GiB or 4G (K = 1024), "
+                   f"got {text!r}")
+            raise ParameterError(msg)
+        value = int(float(m.group(1)) * _MULT[m.group(2).lower()])
+    if value <= 0:
+        msg = f"`size` must be at least 1 byte (e.g. 8 or 1K), got {text!r}"
+        raise ParameterError(msg)
+    return value
+
+
+def size_range(text, *, factor=4):
+    """Sizes of a ``MIN:MAX`` sweep, multiplying by ``factor`` (nccl-tests ``-f``).
+
+    Raises
+    ------
+    ParameterError
+        When the range is malformed or MIN > MAX.
+
+    Examples
+    --------
+    >>> size_range("8:1K")
+    [8, 32, 128, 512]
+    """
+    lo, sep, hi = str(text).partition(":")
+    if not sep:
+        msg = f"`--sweep` takes MIN:MAX like 8:16G, got {text!r}"
+        raise ParameterError(msg)
+    lo, hi = parse_size(lo), parse_size(hi)
+    if lo > hi:
+        msg = f"`--sweep` MIN must not exceed MAX, got {text!r}"
+        raise ParameterError(msg)
+    out = []
+    s = lo
+    while s <= hi:
+        out.append(s)
+        s *= factor
+    return out
+
+
+def busbw_factor(op, n):
+    """nccl-tests' busbw / algbw factor for ``op`` on ``n`` ranks.
+
+    Examples
+    --------
+    >>> busbw_factor("allreduce", 8), busbw_factor("alltoall", 4)
+    (1.75, 0.75)
+    """
+    if op == "allreduce":
+        return 2.0 * (n - 1) / n
+    if op in ("allgather", "reducescatter", "alltoall"):
+        return (n - 1) / n
+    return 1.0
+
+
+def load_rank_file(path, gpus):
+    """Read a rank file: a JSON list of GPU names, or ``{"assignment": {rank: gpu}}``.
+
+    Parameters
+    ----------
+    path : str or Path
+    gpus : collection of str
+        The GPU names of the fabric.
+
+    Returns
+    -------
+    list of str
+        GPU name of each rank, rank 0 first.
+
+    Raises
+    ------
+    ParameterError
+        When the file is unreadable or malformed, names an unknown GPU, or
+        repeats one; when the ranks of an assignment are not 0..n-1.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        msg = f"cannot read rank file `{path}`: {exc.strerror or exc}"
+        raise ParameterError(msg) from None
+    except json.JSONDecodeError as exc:
+        msg = (f"rank file `{path}` is not JSON ({exc.msg}); write a list of GPU names or "
+               '{"assignment": {"0": "d0-gpu0", ...}}')
+        raise ParameterError(msg) from None
+    if isinstance(data, dict) and isinstance(data.get("assignment"), dict):
+        try:
+            items = sorted((int(k), v) for k, v in data["assignment"].items())
+        except (TypeError, ValueError):
+            msg = f"rank file `{path}`: assignment keys must be rank numbers 0..n-1"
+            raise ParameterError(msg) from None
+        if [k for k, _ in items] != list(range(len(items))):
+            msg = f"rank file `{path}`: assignment ranks must be exactly 0..{len(items) - 1}"
+            raise ParameterError(msg)
+        names = [v for _, v in items]
+    elif isinstance(data, list):
+        names = data
+    else:
+        msg = (f"rank file `{path}` must hold a JSON list of GPU names or "
+               '{"assignment": {"0": "d0-gpu0", ...}}')
+        raise ParameterError(msg)
+    return _check_names(names, gpus, f"rank file `{path}`")
+
+
+def _check_names(names, gpus, where):
+    known = set(gpus)
+    seen = set()
+    if not names:
+        msg = f"{where} lists no GPUs; give at least 2"
+        raise ParameterError(msg)
+    for g in names:
+        if not isinstance(g, str) or g not in known:
+            example = ", ".join(list(gpus)[:3])
+            msg = f"{where} names {g!r}, which is not a GPU of this fabric (GPUs look like {example})"
+            raise ParameterError(msg)
+        if g in seen:
+            msg = f"{where} names GPU `{g}` twice; each rank needs its own GPU"
+            raise ParameterError(msg)
+        seen.add(g)
+    return list(names)
+
+
+class _Constants:
+    """The NCCL model constants from the catalog (tables nccl.defaults and nccl.calibration)."""
+
+    def __init__(self, catalog):
+        try:
+            self.d = catalog.part("nccl", "defaults")
+            self.c = catalog.part("nccl", "calibration")
+        except CatalogError as exc:
+            msg = f"the catalog lacks the NCCL model constants: {exc}"
+            raise FabricError(msg) from None
+
+    def base(self, algo, proto):
+        if algo in ("nvls", "nvlstree", "collnet"):
+            return self.c["base_latency_us_nvls_collnet"]
+        kind = "tree" if algo == "tree" else "ring"
+        return self.d[f"base_latency_us_{kind}_{proto.lower()}"]
+
+    def hop(self, where, algo, proto):
+        kind = "tree" if algo == "tree" else "ring"
+        return self.d[f"hop_latency_us_{where}_{kind}_{proto.lower()}"]
+
+    def fraction(self, proto):
+        return self.c[f"proto_bw_fraction_{proto.lower()}"]
+
+
+class CollectiveModel:
+    """A fabric, a rank placement and the catalog constants, ready to cost collectives.
+
+    Parameters
+    ----------
+    G
+        A fabric graph.
+    ranks
+        GPU names in rank order; default: the first ``gpus`` GPUs in
+        topology order (all GPUs when ``gpus`` is None).
+    gpus
+        Number of ranks when ``ranks`` is not given.
+    catalog
+        A :class:`fabric.Catalog` (the shipped one by default).
+    router
+        A :class:`fabric.routing.Router` of ``G`` to reuse (optional).
+    sharp
+        Allow InfiniBand SHARP (CollNet, and NVLS across domains) where the
+        switches support it. NCCL needs ``NCCL_COLLNET_ENABLE=1`` for these;
+        ``sharp=False`` models a default NCCL run.
+
+    Raises
+    ------
+    ParameterError
+        More ranks than GPUs, fewer than 2 ranks, unknown or repeated GPUs.
+
+    Examples
+    --------
+    >>> import topologies
+    >>> m = CollectiveModel(topologies.dgx_h100_graph())
+    >>> r = m.evaluate("allreduce", 8 * 2**30, algo="ring")
+    >>> round(r.busbw_GBps)
+    370
+    """
+
+    def __init__(self, G, *, ranks=None, gpus=None, catalog=None, router=None, sharp=True):
+        self.G = G
+        self.sharp = bool(sharp)
+        self.catalog = catalog or default_catalog()
+        self.k = _Constants(self.catalog)
+        self.router = router or Router(G)
+        r = self.router
+        if ranks is None:
+            total = len(r.gpus)
+            n = total if gpus is None else int(gpus)
+            if n > total:
+                msg = f"`gpus` asks for {n} ranks but the fabric has {total} GPUs; use at most {total}"
+                raise ParameterError(msg)
+            if n < 2:
+                msg = f"`gpus` must be at least 2 (a collective needs 2 ranks), got {n}"
+                raise ParameterError(msg)
+            self.pos = np.arange(n, dtype=np.int64)
+        else:
+            names = _check_names(list(ranks), r.gpus, "`ranks`")
+            if len(names) < 2:
+                msg = "`ranks` must name at least 2 GPUs"
+                raise ParameterError(msg)
+            self.pos = np.array([r.gpu_index[g] for g in names], dtype=np.int64)
+        self.n = len(self.pos)
+        dom = r.gpu_domain[self.pos]
+        order = {}
+        for p, d in zip(self.pos.tolist(), dom.tolist()):
+            order.setdefault(d, []).append(p)
+        self.groups = [np.array(v, dtype=np.int64) for v in order.values()]
+        self.k_domains = len(self.groups)
+        sizes = {len(g) for g in self.groups}
+        self.uniform = len(sizes) == 1
+        self.g = min(sizes)
+        self.sites = len({self.G.nodes[r.gpus[p]].get("site", 0) for p in self.pos.tolist()})
+        self.channels = 1 if self.k_domains == 1 else int(min(self.g, self.k.c["max_channels"]))
+        self._rates()
+        self._plans = {}
+
+    # ----------------------------------------------------------- efficiencies
+    def _gpu_part(self, name):
+        return self.catalog.part("gpu", self.G.nodes[name]["part"])
+
+    def _rates(self):
+        """Usable rate of every arc (GB/s) for ordinary and for NVLS traffic."""
+        r = self.router
+        G = self.G
+        c = self.k.c
+        eff = np.ones(len(MEDIUM_CODES))
+        for medium in ("pcie", "c2c", "infiniband", "ethernet", "wan"):
+            eff[MEDIUM_CODES[medium]] = c[f"link_efficiency_{medium}"]
+        base = r.arc_cap_GBps * eff[r.arc_medium]
+        # NVLink: NCCL's usable per-link rate of the domain's GPU over the raw link rate
+        node_nv = np.ones(len(r.nodes))
+        node_nvls = np.zeros(len(r.nodes))
+        dom_eff = {}
+        for g in r.gpus:
+            part = self._gpu_part(g)
+            e = part["nccl_nvlink_link_GBps"] / (part["nvlink_link_gbps"] / 8.0)
+            ls = part["nvls_efficiency"]
+            i = r.index[g]
+            node_nv[i] = e
+            node_nvls[i] = ls
+            dom = G.nodes[g].get("domain")
+            if dom not in dom_eff:
+                dom_eff[dom] = (e, ls)
+        for i, name in enumerate(r.nodes):
+            if r.kinds[i] == "nvswitch":
+                e, ls = dom_eff.get(G.nodes[name].get("domain"), next(iter(dom_eff.values())))
+                node_nv[i] = e
+                node_nvls[i] = ls
+        nv = r.arc_medium == MEDIUM_CODES["nvlink"]
+        gpu_end = np.where(np.array([k == "gpu" for k in r.kinds])[r.arc_u], r.arc_u, r.arc_v)
+        self.rate = base.copy()
+        self.rate[nv] = r.arc_cap_GBps[nv] * node_nv[gpu_end[nv]]
+        self.rate_nvls = self.rate.copy()
+        self.rate_nvls[nv] = self.rate[nv] * node_nvls[gpu_end[nv]]
+        self._nvls_eff = node_nvls
+
+    # ----------------------------------------------------------- eligibility
+    def _nvls_support(self):
+        """None when every rank's NVLink switches have NVLink SHARP, else the reason."""
+        G = self.G
+        r = self.router
+        for grp in self.groups:
+            g = r.gpus[int(grp[0])]
+            if self._nvls_eff[r.index[g]] <= 0:
+                return f"GPU part `{G.nodes[g]['part']}` has no NVLink SHARP efficiency"
+            chips = [w for w, d in G.adj[g].items()
+                     if d["medium"] == "nvlink" and G.nodes[w]["kind"] == "nvswitch"]
+            if not chips:
+                return f"GPU `{g}` is not attached to an NVLink switch"
+            for w in chips:
+                attrs = G.nodes[w]
+                part = attrs.get("chips_part") or attrs["part"]
+                if not self.catalog.part("nvswitch", part).get("sharp", False):
+                    return f"NVLink switch part `{part}` has no NVLink SHARP"
+        return None
+
+    def _sharp_support(self):
+        """None when every network switch supports SHARP (in-network reduction), else the reason."""
+        if not self.sharp:
+            return "SHARP is disabled (sharp=False, as in a default NCCL run)"
+        G = self.G
+        parts = {d["part"] for _, d in G.nodes(data=True) if d["kind"] in ("leaf", "spine", "core")}
+        if not parts:
+            return "the fabric has no scale-out switches"
+        for p in sorted(parts):
+            try:
+                v = self.catalog.part("switch", p).get("sharp_version", 0)
+            except CatalogError:
+                v = 0
+            if not v:
+                return f"switch part `{p}` has no SHARP (sharp_version 0)"
+        return None
+
+    def eligible(self, op):
+        """``{algorithm: None or reason it cannot run}`` for ``op`` on these ranks."""
+        out = {}
+        for algo in OP_ALGORITHMS[op]:
+            out[algo] = self._why_not(op, algo)
+        return out
+
+    def _why_not(self, op, algo):
+        multi = self.k_domains > 1
+        if algo == "nvls":
+            reason = self._nvls_support()
+            if reason:
+                return reason
+            if multi and op != "allreduce":
+                return "NVLS across NVLink domains exists only for allreduce"
+            if multi:
+                sharp = self._sharp_support()
+                if sharp:
+                    return ("NVLS across NVLink domains needs in-network reduction (IB SHARP) "
+                            f"and {sharp}")
+                if not self.uniform:
+                    return "NVLS across domains needs the same number of ranks in every domain"
+            return None
+        if algo == "nvlstree":
+            if not multi:
+                return "NVLSTree needs ranks in at least 2 NVLink domains (NCCL disables it on one)"
+            reason = self._nvls_support()
+            if reason:
+                return reason
+            return None if self.uniform else "NVLSTree needs the same number of ranks per domain"
+        if algo == "collnet":
+            if not multi:
+                return "CollNet (IB SHARP) needs ranks in at least 2 NVLink domains"
+            sharp = self._sharp_support()
+            if sharp:
+                return sharp
+            return None if self.uniform else "CollNet needs the same number of ranks per domain"
+        if algo == "hierarchical" and not self.uniform:
+            return "hierarchical needs the same number of ranks in every NVLink domain"
+        if op == "alltoall" and self.n > _MAX_ALLTOALL_RANKS:
+            return f"alltoall is modelled up to {_MAX_ALLTOALL_RANKS} ranks"
+        return None
+
+    # ----------------------------------------------------------- plans
+    def _phases(self, op, algo):
+        """Phases of (op, algo) and (nsteps, inter-domain steps) for the latency formula."""
+        n, k, C, groups = self.n, self.k_domains, self.channels, self.groups
+        if algo == "ring" and op == "allreduce":
+            orders = plans.ring_orders(groups, C)
+            return [plans.ring_phase(orders, 2 * (n - 1), 1.0 / (n * C))]
+        if algo == "ring" and op in ("allgather", "reducescatter"):
+            orders = plans.ring_orders(groups, C)
+            return [plans.ring_phase(orders, n - 1, 1.0 / (n * C))]
+        if algo == "ring":           # broadcast, reduce: pipelined chain from rank 0
+            orders = plans.ring_orders(groups, C)
+            return [plans.chain_phase(orders, 1.0 / C)]
+        if algo == "tree":
+            return plans.tree_allreduce(groups, C)
+        if algo == "nvls" and op in ("allgather", "reducescatter"):
+            pos = self.pos
+            small, big = np.full(n, 1.0 / n), np.ones(n)
+            sw = (pos, small, big) if op == "allgather" else (pos, big, small)
+            return [plans.Phase(1, switch=sw, nvls=True)]
+        if algo == "nvls":
+            if k == 1:
+                return [plans.Phase(1, switch=plans.nvls_intra(self.pos, 1.0 / n), nvls=True)]
+            g = self.g
+            sl = np.full(n, 1.0 / g)
+            return [plans.Phase(1, switch=plans.nvls_intra(self.pos, 1.0 / g),
+                                nic=(self.pos, sl, sl), nvls=True)]
+        if algo == "nvlstree":
+            g = self.g
+            src, dst, nb = [], [], []
+            for j in range(g):
+                reps = [int(grp[j]) for grp in groups]
+                s, d, w = plans.tree_edges(reps, 1.0 / (2 * g))
+                src += s
+                dst += d
+                nb += w
+            return [plans.Phase(1, np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64),
+                                np.array(nb), switch=plans.nvls_intra(self.pos, 1.0 / g),
+                                nvls=True)]
+        if algo == "collnet":
+            g = self.g
+            parts = [plans.all_pairs(grp, 2.0 / g) for grp in groups]
+            sl = np.full(n, 1.0 / g)
+            return [plans.Phase(1, plans._cat([p[0] for p in parts], np.int64),
+                                plans._cat([p[1] for p in parts], np.int64),
+                                plans._cat([p[2] for p in parts], float), nic=(self.pos, sl, sl))]
+        if algo == "hierarchical":
+            g = self.g
+            intra = plans.ring_orders(groups, 1) if k == 1 else np.concatenate(
+                [np.asarray(grp, dtype=np.int64)[None, :] for grp in groups], axis=0)
+            phases = []
+            if g > 1:
+                # each domain's own ring: rank i -> i+1 inside the domain
+                src = intra.ravel()
+                dst = np.roll(intra, -1, axis=1).ravel()
+                phases.append(plans.Phase(g - 1, src, dst, np.full(src.size, 1.0 / g)))
+            if k > 1:
+                rails = intra.T                                    # [g, k]: same local index
+                src = rails.ravel()
+                dst = np.roll(rails, -1, axis=1).ravel()
+                phases.append(plans.Phase(2 * (k - 1), src, dst, np.full(src.size, 1.0 / (g * k)),
+                                          cycle=k))
+            if g > 1:
+                phases.append(plans.Phase(g - 1, phases[0].src, phases[0].dst, phases[0].nbytes))
+            return phases
+        if op == "alltoall":
+            a, b, w = plans.all_pairs(self.pos, 1.0 / n)
+            return [plans.Phase(1, a, b, w)]
+        # sendrecv: rank i -> i + 1
+        return [plans.Phase(1, self.pos, np.roll(self.pos, -1), np.ones(n))]
+
+    def _latency(self, op, algo, proto):
+        """NCCL's latency model (tuning.cc) for (op, algo, protocol), in us."""
+        k = self.k
+        n, nodes = self.n, self.k_domains
+        base = k.base(algo, proto)
+        if algo in ("ring",):
+            if op == "allreduce":
+                steps, inter = 2 * (n - 1), 2 * (nodes - 1)
+            else:
+                steps, inter = n - 1, nodes - 1
+            return base + (steps - inter) * k.hop("nvlink", algo, proto) + inter * k.hop(
+                "net", algo, proto)
+        if algo == "tree":
+            return base + 2 * ((n / nodes - 1) * k.hop("nvlink", algo, proto)
+                               + math.log2(nodes) * k.hop("net", algo, proto))
+        if algo == "nvls":
+            lat = k.d["hop_latency_us_nvlink_nvls_simple"]
+            return lat + (k.d["hop_latency_us_net_nvls_simple"] if nodes > 1 else 0.0)
+        if algo == "nvlstree":
+            return (base + k.d["hop_latency_us_nvlink_nvls_simple"]
+                    + 2 * math.log2(nodes) * k.d["hop_latency_us_net_nvlstree_simple"])
+        if algo == "collnet":
+            ppn = self.g
+            return (base + 2 * (min(1, ppn - 1) * k.c["hop_latency_us_nvlink_collnet_simple"]
+                                + (ppn - 1) * k.c["collnet_latency_us_per_local_peer"])
+                    + k.d["hop_latency_us_net_collnet_simple"])
+        if algo == "hierarchical":
+            g = self.g
+            intra = (k.base("ring", proto) + (g - 1) * k.hop("nvlink", "ring", proto)) if g > 1 else 0
+            inter = (k.base("ring", proto) + 2 * (nodes - 1) * k.hop("net", "ring", proto)
+                     if nodes > 1 else 0)
+            return 2 * intra + inter
+        # p2p: one send/recv per peer, issued together
+        where = "net" if nodes > 1 else "nvlink"
+        return k.base("ring", "Simple") + k.hop(where, "ring", "Simple")
+
+    def _plan(self, op, algo):
+        """(us per byte of S, bottleneck text, steps of long-haul propagation, prop us)."""
+        key = (op, algo)
+        hit = self._plans.get(key)
+        if hit is not None:
+            return hit
+        r = self.router
+        us_per_byte = 0.0
+        worst = (-1.0, "")
+        prop_us = 0.0
+        for ph in self._phases(op, algo):
+            loads = r.new_loads()
+            lat_ns = 0.0
+            if ph.src.size:
+                lat_ns = r.add_flows(loads, ph.src, ph.dst, ph.nbytes)
+            if ph.switch:
+                r.add_switch_flows(loads, *ph.switch)
+            if ph.nic:
+                r.add_nic_flows(loads, *ph.nic)
+            rate = self.rate_nvls if ph.nvls else self.rate
+            t = loads / rate                      # bytes / (GB/s) = ns per byte of S
+            e = int(np.argmax(t))
+            per = float(t[e]) * 1e-3              # us per byte of S, one step
+            us_per_byte += ph.repeat * per
+            if ph.repeat * per > worst[0]:
+                medium = {v: kk for kk, v in MEDIUM_CODES.items()}[int(r.arc_medium[e])]
+                worst = (ph.repeat * per, f"{r.nodes[r.arc_u[e]]} -> {r.nodes[r.arc_v[e]]} "
+                                          f"({medium})")
+            # long-haul propagation: a ring's data crosses each site boundary once per cycle
+            crossings = ph.repeat * min(1.0, self.sites / ph.cycle) if ph.cycle > 1 else ph.repeat
+            prop_us += crossings * lat_ns * 1e-3
+        hit = (us_per_byte, worst[1], prop_us)
+        self._plans[key] = hit
+        return hit
+
+    # ----------------------------------------------------------- evaluation
+    def _check(self, op, algo):
+        if op not in OPS:
+            msg = f"unknown `op` {op!r}; ops: {', '.join(OPS)}"
+            raise ParameterError(msg)
+        names = (*OP_ALGORITHMS[op], "auto")
+        if algo not in ALGORITHMS and algo != "auto":
+            msg = f"unknown `algo` {algo!r}; for {op} use one of: {', '.join(names)}"
+            raise ParameterError(msg)
+        if algo != "auto" and algo not in OP_ALGORITHMS[op]:
+            msg = f"`algo` {algo!r} does not implement {op}; use one of: {', '.join(names)}"
+            raise ParameterError(msg)
+
+    def evaluate(self, op, size, *, algo="auto"):
+        """Predict one collective.
+
+        Parameters
+        ----------
+        op : str
+            One of :data:`OPS`.
+        size : int or str
+            nccl-tests' ``size`` (bytes, or a string for :func:`parse_size`).
+        algo : str
+            One of :data:`OP_ALGORITHMS` ``[op]`` or ``"auto"`` (the fastest eligible).
+
+        Returns
+        -------
+        CollectiveResult
+
+        Raises
+        ------
+        ParameterError
+            Unknown op or algorithm, or a malformed size.
+        FabricError
+            The fabric cannot run the algorithm (e.g. NVLS without NVLink
+            SHARP, CollNet without SHARP switches); the message says why and
+            what would run.
+
+        Examples
+        --------
+        >>> import topologies
+        >>> m = CollectiveModel(topologies.dgx_h100_graph())
+        >>> r = m.evaluate("allreduce", "8GiB")
+        >>> r.algo, 470 < r.busbw_GBps < 500
+        ('nvls', True)
+        """
+        return self.sweep(op, [size], algo=algo)[0]
+
+    def sweep(self, op, sizes, *, algo="auto"):
+        """Predict ``op`` at every size in ``sizes``; see :meth:`evaluate`.
+
+        Examples
+        --------
+        >>> import topologies
+        >>> m = CollectiveModel(topologies.gb200_nvl72_graph(), gpus=4)
+        >>> [r.algo for r in m.sweep("allreduce", [8, 2**33])]
+        ['ring', 'ring']
+        """
+        self._check(op, algo)
+        sizes = [parse_size(s) for s in sizes]
+        if algo == "auto":
+            status = self.eligible(op)
+            cands = [a for a, why in status.items() if why is None]
+            if not cands:
+                why = "; ".join(f"{a}: {w}" for a, w in status.items())
+                msg = f"no algorithm can run {op} on these ranks ({why})"
+                raise FabricError(msg)
+        else:
+            why = self._why_not(op, algo)
+            if why:
+                ok = [a for a, w in self.eligible(op).items() if w is None]
+                hint = f"; use --algo {' or '.join(ok)} or auto" if ok else ""
+                msg = f"`{algo}` cannot run {op} here: {why}{hint}"
+                raise FabricError(msg)
+            cands = [algo]
+        return [self._best(op, cands, s) for s in sizes]
+
+    def _best(self, op, cands, size):
+        best = None
+        for algo in cands:
+            per_byte, bottleneck, prop_us = self._plan(op, algo)
+            protos = ("Simple",) if algo in _SIMPLE_ONLY else PROTOCOLS
+            for proto in protos:
+                lat = self._latency(op, algo, proto) + prop_us
+                if (algo == "ring" and proto == "Simple" and op == "allreduce"
+                        and self.k_domains > 1 and size / (self.channels * self.n) >= 64):
+                    lat *= self.k.c["ring_simple_multinode_latency_factor"]
+                t = lat + size * per_byte / self.k.fraction(proto)
+                if best is None or t < best[0]:
+                    best = (t, algo, proto, lat, bottleneck)
+        t, algo, proto, lat, bottleneck = best
+        algbw = size / (t * 1e3)                 # bytes / us / 1e3 = GB/s
+        return CollectiveResult(op=op, algo=algo, ranks=self.n, size_bytes=int(size),
+                                time_us=float(t), algbw_GBps=float(algbw),
+                                busbw_GBps=float(algbw * busbw_factor(op, self.n)),
+                                protocol=proto, latency_us=float(lat), bottleneck=bottleneck)
+
+
+def collective(G, op, size, *, algo="auto", ranks=None, gpus=None, catalog=None, sharp=True):
+    """Predict one collective on fabric ``G`` (see :class:`CollectiveModel`).
+
+    Parameters
+    ----------
+    G
+        A fabric graph.
+    op, size, algo
+        As for :meth:`CollectiveModel.evaluate`.
+    ranks, gpus, catalog, sharp
+        As for :class:`CollectiveModel`.
+
+    Returns
+    -------
+    CollectiveResult
+
+    Raises
+    ------
+    ParameterError
+        Unknown op/algorithm, malformed size, bad ranks.
+    FabricError
+        The fabric cannot run the algorithm.
+
+    Examples
+    --------
+    >>> import topologies
+    >>> r = collective(topologies.hgx_b200_graph(), "allreduce", "16GiB")
+    >>> r.algo, round(r.busbw_GBps, -1)
+    ('nvls', 830.0)
+    """
+    model = CollectiveModel(G, ranks=ranks, gpus=gpus, catalog=catalog, sharp=sharp)
+    return model.evaluate(op, size, algo=algo)
+
+
+def collective_sweep(G, op, sizes, *, algo="auto", ranks=None, gpus=None, catalog=None,
+                     sharp=True):
+    """Predict ``op`` at each of ``sizes`` on fabric ``G``; a list of :class:`CollectiveResult`.
+
+    Raises
+    ------
+    ParameterError, FabricError
+        As for :func:`collective`.
+
+    Examples
+    --------
+    >>> import topologies
+    >>> rows = collective_sweep(topologies.dgx_h100_graph(), "allgather", size_range("1M:1G"))
+    >>> len(rows), rows[-1].algo
+    (6, 'ring')
+    """
+    model = CollectiveModel(G, ranks=ranks, gpus=gpus, catalog=catalog, sharp=sharp)
+    return model.sweep(op, sizes, algo=algo)

@@ -1,0 +1,134 @@
+"""`fabric collective` and `fabric compare` through CliRunner, including every error path."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+
+KEYS = {"op", "algo", "ranks", "size_bytes", "time_us", "algbw_GBps", "busbw_GBps"}
+
+TEXT = """# nccl-tests version 2.17.1 nccl-headers=22703 nccl-library=22703
+# Collective test starting: all_reduce_perf
+#  Rank  0 Group  0 Pid 1 on node device  0 [0000:1b:00] NVIDIA H100 80GB HBM3
+#  Rank  1 Group  0 Pid 1 on node device  1 [0000:43:00] NVIDIA H100 80GB HBM3
+#  Rank  2 Group  0 Pid 1 on node device  2 [0000:52:00] NVIDIA H100 80GB HBM3
+#  Rank  3 Group  0 Pid 1 on node device  3 [0000:61:00] NVIDIA H100 80GB HBM3
+#  Rank  4 Group  0 Pid 1 on node device  4 [0000:9d:00] NVIDIA H100 80GB HBM3
+#  Rank  5 Group  0 Pid 1 on node device  5 [0000:c3:00] NVIDIA H100 80GB HBM3
+#  Rank  6 Group  0 Pid 1 on node device  6 [0000:d1:00] NVIDIA H100 80GB HBM3
+#  Rank  7 Group  0 Pid 1 on node device  7 [0000:df:00] NVIDIA H100 80GB HBM3
+#
+#                                                              out-of-place                       in-place
+#       size         count      type   redop    root     time   algbw   busbw #wrong     time   algbw   busbw #wrong
+#        (B)    (elements)                               (us)  (GB/s)  (GB/s)            (us)  (GB/s)  (GB/s)
+           8             2     float     sum      -1    13.67    0.00    0.00      0    13.03    0.00    0.00      0
+     1048576        262144     float     sum      -1    27.37   38.31   67.04      0    27.10   38.69   67.71      0
+  1073741824     268435456     float     sum      -1   4029.4  266.48  466.33      0   4025.1  266.76  466.83      0
+  8589934592    2147483648     float     sum      -1    31307  274.38  480.16      0    31290  274.53  480.42      0
+# Out of bounds values : 0 OK
+# Avg bus bandwidth    : 253.4
+#
+# Collective test concluded: all_reduce_perf
+"""
+
+JSON = {
+    "version": 2, "args": ["./build/all_reduce_perf", "-b", "1G", "-e", "8G", "-J", "x.json"],
+    "config": {"ngpus": 8, "devices": [{"rank": i} for i in range(8)]},
+    "results": [
+        {"size": 1073741824, "count": 268435456, "type": "float", "redop": "sum", "root": "-1",
+         "out_of_place": {"time": 4029.4, "alg_bw": 266.48, "bus_bw": 466.33, "nwrong": 0},
+         "in_place": {"time": 4025.1, "alg_bw": 266.76, "bus_bw": 466.83, "nwrong": 0},
+         "actual_iterations": 20, "experiment_name": "AllReduce"},
+        {"size": 8589934592, "count": 2147483648, "type": "float", "redop": "sum", "root": "-1",
+         "out_of_place": {"time": 31307.0, "alg_bw": 274.38, "bus_bw": 480.16, "nwrong": 0},
+         "in_place": {"time": 31290.0, "alg_bw": 274.53, "bus_bw": 480.42, "nwrong": 0},
+         "actual_iterations": 20, "experiment_name": "AllReduce"}],
+    "average_bus_bandwidth": {"bandwidth": 473.2, "okay": "unchecked"},
+}
+
+
+@pytest.fixture
+def run():
+    runner = CliRunner()
+
+    def invoke(*args):
+        return runner.invoke(main, list(args), catch_exceptions=False)
+    return invoke
+
+
+def test_collective_json_keys(run):
+    res = run("collective", "dgx-h100", "--op", "allreduce", "--size", "8GiB", "--json")
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)
+    assert len(rows) == 1 and set(rows[0]) == KEYS
+    assert rows[0]["algo"] == "nvls" and rows[0]["ranks"] == 8
+    assert 470 < rows[0]["busbw_GBps"] < 500
+
+
+def test_collective_sweep_table(run):
+    res = run("collective", "gb200-nvl72", "--op", "allgather", "--sweep", "8:16G", "--gpus", "16")
+    assert res.exit_code == 0, res.output
+    lines = [x for x in res.stdout.splitlines() if not x.startswith("#")]
+    assert len(lines) == 16 and "ring" in lines[-1]
+    assert "busbw" in res.output and "count" in res.output
+
+
+def test_collective_ranks_file(run, tmp_path):
+    f = tmp_path / "r.json"
+    f.write_text(json.dumps({"assignment": {"0": "d0-gpu3", "1": "d0-gpu5"}}))
+    res = run("collective", "dgx-h100", "--op", "sendrecv", "--ranks", str(f), "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)[0]["ranks"] == 2
+
+
+@pytest.mark.parametrize("args,code,text", [
+    (("--op", "allreduc"), 2, "unknown `op`"),
+    (("--op", "allreduce", "--algo", "magic"), 2, "unknown `algo`"),
+    (("--op", "allreduce", "--size", "0"), 2, "at least 1 byte"),
+    (("--op", "allreduce", "--size", "12Q"), 2, "like 8, 1K"),
+    (("--op", "allreduce", "--gpus", "9"), 2, "at most 8"),
+    (("--op", "allreduce", "--sweep", "1G:8"), 2, "MIN must not exceed"),
+    (("--op", "allreduce", "--size", "8", "--sweep", "8:16"), 2, "not both"),
+    (("--op", "allreduce", "--algo", "collnet"), 1, "CollNet"),
+    (("--op", "broadcast", "--algo", "nvls"), 2, "does not implement"),
+    (("--op", "allreduce", "--set", "gpu=A100"), 2, "gpu"),
+])
+def test_collective_errors(run, args, code, text):
+    res = run("collective", "dgx-h100", *args)
+    assert res.exit_code == code, res.output
+    assert text in res.output and "Traceback" not in res.output
+
+
+def test_collective_bad_rank_file(run, tmp_path):
+    f = tmp_path / "r.json"
+    f.write_text(json.dumps(["d0-gpu0", "d0-gpu0"]))
+    res = run("collective", "dgx-h100", "--op", "allreduce", "--ranks", str(f))
+    assert res.exit_code == 2 and "twice" in res.output
+
+
+def test_compare_text_and_json(run, tmp_path):
+    t = tmp_path / "out.txt"
+    t.write_text(TEXT)
+    res = run("compare", "dgx-h100", str(t))
+    assert res.exit_code == 0, res.output
+    assert "mean |error|" in res.output and "480.16" in res.output
+    j = tmp_path / "out.json"
+    j.write_text(json.dumps(JSON))
+    res = run("compare", "dgx-h100", str(j), "--json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["op"] == "allreduce" and len(out["rows"]) == 2
+    assert out["summary"]["large"]["max_abs_error"] < 0.10
+
+
+def test_compare_errors(run, tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("nothing here\n")
+    res = run("compare", "dgx-h100", str(bad))
+    assert res.exit_code == 2 and "no nccl-tests result rows" in res.output
+    t = tmp_path / "out.txt"
+    t.write_text(TEXT)
+    res = run("compare", "gb200-nvl72", str(t), "--gpus", "4")
+    assert res.exit_code == 2 and "8 ranks" in res.output

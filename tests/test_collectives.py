@@ -1,0 +1,184 @@
+"""Collective engine: structural invariants, hand-derived checks and every error path."""
+
+import json
+
+import pytest
+
+import fabric
+import topologies
+from fabric.exceptions import FabricError, ParameterError
+from solvers.collectives import (OP_ALGORITHMS, OPS, CollectiveModel, busbw_factor, collective,
+                                 load_rank_file, parse_size, size_range)
+
+GiB = 2 ** 30
+
+
+@pytest.fixture(scope="module")
+def h100():
+    return topologies.dgx_h100_graph()
+
+
+@pytest.fixture(scope="module")
+def pod():
+    if "superpod-h100" not in topologies.TOPOLOGIES:
+        pytest.skip("superpod-h100 preset not available")
+    return topologies.build_preset("superpod-h100", {"gpus": "32"})
+
+
+def _nvlink_rate(G):
+    part = fabric.default_catalog().part("gpu", G.nodes["d0-gpu0"]["part"])
+    return part["nvlink_links"] * part["nccl_nvlink_link_GBps"]
+
+
+@pytest.mark.parametrize("preset,gpus", [("dgx-h100", 8), ("hgx-b200", 8), ("gb200-nvl72", 72),
+                                         ("gb200-nvl72", 4)])
+def test_ring_busbw_is_link_rate_for_large_sizes(preset, gpus):
+    G = topologies.build_preset(preset)
+    r = collective(G, "allreduce", 64 * GiB, algo="ring", gpus=gpus)
+    assert r.busbw_GBps == pytest.approx(_nvlink_rate(G), rel=0.01)
+
+
+def test_nvls_hand_derived(h100):
+    # per GPU S(n+1)/n each way over 18 x 20.6 x 0.85 GB/s
+    n = 8
+    B = 18 * 20.6 * 0.85
+    r = collective(h100, "allreduce", 64 * GiB, algo="nvls")
+    assert r.algbw_GBps == pytest.approx(B * n / (n + 1), rel=0.01)
+    assert r.busbw_GBps == pytest.approx(2 * (n - 1) / (n + 1) * B, rel=0.01)
+
+
+def test_alltoall_busbw_formula_single_domain(h100):
+    r = collective(h100, "alltoall", 64 * GiB)
+    # each GPU sends (n-1)/n S over its NVLink: busbw = link rate
+    assert r.busbw_GBps == pytest.approx(_nvlink_rate(h100), rel=0.01)
+    assert r.busbw_GBps == pytest.approx(r.algbw_GBps * busbw_factor("alltoall", 8))
+
+
+def test_alltoall_across_nodes_is_nic_bound(pod):
+    # 4 nodes x 8: each NIC carries (n-g)/n S at 48 GB/s -> busbw = 48 (n-1)/(n-g)
+    r = CollectiveModel(pod, gpus=32).evaluate("alltoall", 64 * GiB)
+    assert r.busbw_GBps == pytest.approx(48 * 31 / 24, rel=0.02)
+
+
+def test_multinode_ring_uses_every_rail(pod):
+    # 8 rings, one per rail: busbw = 8 NICs x 48 GB/s
+    r = CollectiveModel(pod, gpus=32).evaluate("allreduce", 64 * GiB, algo="ring")
+    assert r.busbw_GBps == pytest.approx(8 * 48, rel=0.01)
+    assert "infiniband" in r.bottleneck
+
+
+def test_two_node_nvlstree_exceeds_the_network(pod):
+    # published.md §1.1 item 2: on 2 nodes NVLSTree busbw exceeds 8 x 48
+    m = CollectiveModel(pod, gpus=16, sharp=False)
+    assert m.evaluate("allreduce", 16 * GiB, algo="nvlstree").busbw_GBps > 8 * 48 * 1.2
+    assert m.evaluate("allreduce", 16 * GiB).algo == "nvlstree"
+
+
+def test_sendrecv_across_nodes_is_nic_bound(pod):
+    gpus = fabric.gpu_nodes(pod)
+    one = CollectiveModel(pod, ranks=[gpus[0], gpus[9]]).evaluate("sendrecv", 16 * GiB)
+    assert one.busbw_GBps == pytest.approx(48, rel=0.02)
+
+
+@pytest.mark.parametrize("op", OPS)
+def test_every_op_runs_and_time_grows(op, h100):
+    m = CollectiveModel(h100)
+    rows = m.sweep(op, size_range("8:1G"))
+    times = [r.time_us for r in rows]
+    assert times == sorted(times)
+    assert all(r.busbw_GBps == pytest.approx(r.algbw_GBps * busbw_factor(op, 8)) for r in rows)
+
+
+@pytest.mark.parametrize("algo", OP_ALGORITHMS["allreduce"])
+def test_every_allreduce_algorithm_on_scaleout(algo, pod):
+    r = CollectiveModel(pod, gpus=32).evaluate("allreduce", "1G", algo=algo)
+    assert r.algo == algo and r.time_us > 0
+
+
+def test_auto_is_the_fastest(h100):
+    m = CollectiveModel(h100)
+    for size in (8, 2 ** 20, 2 ** 30):
+        best = m.evaluate("allreduce", size)
+        for algo, why in m.eligible("allreduce").items():
+            if why is None:
+                assert best.time_us <= m.evaluate("allreduce", size, algo=algo).time_us + 1e-9
+
+
+def test_small_message_latency_is_nccl_ring_ll(h100):
+    # tuning.cc: base 6.6 + 2(n-1) x 0.6 us
+    assert collective(h100, "allreduce", 8).time_us == pytest.approx(6.6 + 14 * 0.6, rel=1e-3)
+
+
+def test_parse_size():
+    assert parse_size("8") == 8
+    assert parse_size("1K") == 1024
+    assert parse_size("64MiB") == 64 * 2 ** 20
+    assert parse_size("1GiB") == GiB
+    assert parse_size("4G") == 4 * GiB
+    assert parse_size(" 2kb ") == 2048
+    for bad in ("0", "-1", "1X", "", "K", "1.5.2G", "1Ki"):
+        with pytest.raises(ParameterError, match="size"):
+            parse_size(bad)
+
+
+def test_errors(h100):
+    m = CollectiveModel(h100)
+    with pytest.raises(ParameterError, match="unknown `op`.*allreduce"):
+        m.evaluate("allreduce2", 8)
+    with pytest.raises(ParameterError, match="unknown `algo`.*ring"):
+        m.evaluate("allreduce", 8, algo="magic")
+    with pytest.raises(ParameterError, match="does not implement broadcast.*ring"):
+        m.evaluate("broadcast", 8, algo="tree")
+    with pytest.raises(FabricError, match="NVLSTree needs ranks in at least 2"):
+        m.evaluate("allreduce", 8, algo="nvlstree")
+    with pytest.raises(FabricError, match="CollNet.*2 NVLink domains"):
+        m.evaluate("allreduce", 8, algo="collnet")
+    with pytest.raises(ParameterError, match="at most 8"):
+        CollectiveModel(h100, gpus=9)
+    with pytest.raises(ParameterError, match="at least 2"):
+        CollectiveModel(h100, gpus=1)
+
+
+def test_nvls_without_nvlink_sharp_is_refused(h100):
+    cat = fabric.default_catalog()
+    part = cat.part("nvswitch", "nvswitch3")
+    no_sharp = type(part)(part.category, part.key, {**part.fields,
+                                                   "sharp": fabric.Value(False, "test", "L", True)})
+    data = {c: {k: cat.part(c, k) for k in cat.keys(c)} for c in cat.categories()}
+    data["nvswitch"]["nvswitch3"] = no_sharp
+    cat2 = fabric.Catalog(data, version="test", sources=())
+    m = CollectiveModel(h100, catalog=cat2)
+    with pytest.raises(FabricError, match="no NVLink SHARP.*--algo ring"):
+        m.evaluate("allreduce", 8, algo="nvls")
+    assert m.evaluate("allreduce", "8G").algo == "ring"
+
+
+def test_collnet_without_sharp_switches(pod):
+    m = CollectiveModel(pod, gpus=32, sharp=False)
+    with pytest.raises(FabricError, match="SHARP"):
+        m.evaluate("allreduce", 8, algo="collnet")
+
+
+def test_rank_files(h100, tmp_path):
+    gpus = fabric.gpu_nodes(h100)
+    f = tmp_path / "ranks.json"
+    f.write_text(json.dumps(gpus[:4][::-1]))
+    assert load_rank_file(f, gpus) == gpus[:4][::-1]
+    f.write_text(json.dumps({"assignment": {"1": gpus[3], "0": gpus[5]}}))
+    assert load_rank_file(f, gpus) == [gpus[5], gpus[3]]
+    for bad, match in ((["d0-gpu0", "d0-gpu0"], "twice"), (["nope"], "not a GPU"),
+                       ({"assignment": {"0": gpus[0], "2": gpus[1]}}, "exactly 0..1"),
+                       ({"x": 1}, "JSON list")):
+        f.write_text(json.dumps(bad))
+        with pytest.raises(ParameterError, match=match):
+            load_rank_file(f, gpus)
+    f.write_text("{not json")
+    with pytest.raises(ParameterError, match="not JSON"):
+        load_rank_file(f, gpus)
+
+
+def test_ranks_change_the_domains(pod):
+    gpus = fabric.gpu_nodes(pod)
+    inside = CollectiveModel(pod, ranks=gpus[:8]).evaluate("allreduce", "16G", algo="ring")
+    spread = CollectiveModel(pod, ranks=gpus[0:32:8]).evaluate("allreduce", "16G", algo="ring")
+    assert inside.busbw_GBps > 300 and spread.busbw_GBps == pytest.approx(48, rel=0.02)
