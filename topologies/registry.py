@@ -40,6 +40,8 @@ class Param:
                     value = False
                 else:
                     raise ValueError(raw)
+            elif raw.lower() in ("none", "auto") and self.default is None:
+                return None
             elif self.type is int:
                 value = int(raw.replace("_", "").replace(",", ""))
             elif self.type is float:
@@ -54,7 +56,9 @@ class Param:
         return self.check(value)
 
     def check(self, value):
-        """Check a typed value against the bounds and choices."""
+        """Check a typed value against the bounds and choices (None where the default is None)."""
+        if value is None and self.default is None:
+            return None
         if self.type is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if self.type is bool:

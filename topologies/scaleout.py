@@ -159,7 +159,15 @@ def fat_tree_graph(k, *, tiers=3, switch="QM9700", gpus=None, gpu="H100", nic="c
     check_int("tiers", tiers, lo=2, hi=3)
     nic_part = cat.part("nic", nic)
     port = nic_part["port_gbps"]
-    radix = switch_radix(cat.part("switch", switch), port)
+    sw_part = cat.part("switch", switch)
+    if str(int(port)) not in sw_part["port_modes"]:
+        speeds = sorted({float(x) for x in sw_part["port_modes"]}, reverse=True)
+        fits = [key for key in cat.keys("nic") if cat.part("nic", key)["port_gbps"] in speeds]
+        msg = (f"`switch` {switch} has no {port:g} Gb/s ports for NIC `{nic}` (its speeds: "
+               f"{', '.join(f'{x:g}G' for x in speeds)}); use `nic`={' or '.join(fits) or '?'} "
+               f"or another switch")
+        raise ParameterError(msg)
+    radix = switch_radix(sw_part, port)
     if not isinstance(k, int) or isinstance(k, bool) or k < 2 or k % 2 or k > radix:
         msg = (f"`k` must be even and between 2 and {radix} (the ports of a {switch} at "
                f"{port:g} Gb/s), got {k!r}")
