@@ -27,15 +27,18 @@ Definitions (the numbers ``fabric info`` prints come from here):
 import math
 import random
 from collections import Counter, defaultdict
+from operator import methodcaller
 
 import networkx as nx
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order, maximum_flow, shortest_path
 
+from fabric._edges import KIND_CODE, EdgeTable
 from fabric.catalog import default_catalog
 from fabric.exceptions import CatalogError, ParameterError
-from fabric.schema import NETWORK_KINDS, NETWORK_MEDIA
+from fabric.metrics import fabric_summary, per_gpu_bandwidth
+from fabric.schema import NETWORK_KINDS, NETWORK_MEDIA, NODE_KINDS
 
 __all__ = [
     "bisection_bandwidth",
@@ -48,9 +51,9 @@ __all__ = [
     "fabric_metrics",
 ]
 
-EXACT_EDGE_LIMIT = 2_500_000
-"""Above this many edges in the collapsed flow network, ``method="auto"`` uses the structural
-formula instead of max-flow."""
+EXACT_EDGE_LIMIT = 400_000
+"""Above this many network edges, ``method="auto"`` uses the structural formula instead of
+max-flow (the two agree on every preset where both run; see tests/test_scaleout.py)."""
 
 _DATA_KINDS = frozenset(("gpu", "nic", "nvswitch", "leaf", "spine", "core", "wan"))
 
@@ -75,56 +78,48 @@ def _halves(order):
     return set(order[:half]), set(order[half:])
 
 
-def _flow_network(G, side):
-    """Collapsed flow network: node ids, arcs (u, v, cap) in Gb/s, for domain halves ``side``."""
+def _flow_network(G, side, t):
+    """Collapsed flow network (node count, arc rows, cols, capacities in Gb/s).
+
+    Node 0 is the source, 1 the sink, then one node per NVLink domain, then
+    every NIC and network switch. Arcs: both directions of every network edge,
+    domain <-> NIC for each GPU-NIC pcie edge, source -> first-half domains and
+    second-half domains -> sink with unbounded capacity.
+    """
     dom, _ = _domains(G)
-    index = {"__source__": 0, "__sink__": 1}
-    caps = defaultdict(int)
-
-    def idx(x):
-        i = index.get(x)
-        if i is None:
-            i = index[x] = len(index)
-        return i
-
-    big = 0
-    for u, v, d in G.edges(data=True):
-        ku, kv = G.nodes[u]["kind"], G.nodes[v]["kind"]
-        medium = d["medium"]
-        cap = int(round(d["bandwidth_gbps"]))
-        if medium in NETWORK_MEDIA:
-            a = idx(u)
-            b = idx(v)
-        elif medium == "pcie" and {ku, kv} == {"gpu", "nic"}:
-            nic = u if ku == "nic" else v
-            a, b = idx(("dom", dom[nic])), idx(nic)
-        else:
-            continue
-        caps[(a, b)] += cap
-        caps[(b, a)] += cap
-        big += cap
-    big = big + 1
-    for key, which in side.items():
-        node = index.get(("dom", key))
-        if node is None:
-            continue
-        if which == 0:
-            caps[(0, node)] = big
-        else:
-            caps[(node, 1)] = big
-    return len(index), caps
+    keys = list(dict.fromkeys(dom.values()))
+    dom_id = {k: 2 + i for i, k in enumerate(keys)}
+    n_nodes = len(t.names)
+    red = np.full(n_nodes, -1, dtype=np.int64)
+    net_nodes = np.flatnonzero(t.kinds_of("nic", *NETWORK_KINDS))
+    red[net_nodes] = 2 + len(keys) + np.arange(len(net_nodes))
+    gpu_dom = np.full(n_nodes, -1, dtype=np.int64)
+    for name, key in dom.items():
+        gpu_dom[t.index[name]] = dom_id[key]
+    net = t.mask(*NETWORK_MEDIA)
+    gpu, nic = t.kinds_of("gpu"), t.kinds_of("nic")
+    pcie = t.mask("pcie") & ((gpu[t.u] & nic[t.v]) | (nic[t.u] & gpu[t.v]))
+    pu, pv = t.u[pcie], t.v[pcie]
+    a = np.concatenate([red[t.u[net]], np.where(gpu[pu], gpu_dom[pu], gpu_dom[pv])])
+    b = np.concatenate([red[t.v[net]], np.where(nic[pu], red[pu], red[pv])])
+    cap = np.concatenate([t.bw[net], t.bw[pcie]]).round().astype(np.int64)
+    big = int(cap.sum()) + 1
+    src = np.array([dom_id[k] for k, x in side.items() if x == 0 and k in dom_id], np.int64)
+    dst = np.array([dom_id[k] for k, x in side.items() if x == 1 and k in dom_id], np.int64)
+    rows = np.concatenate([a, b, np.zeros(len(src), np.int64), dst])
+    cols = np.concatenate([b, a, src, np.ones(len(dst), np.int64)])
+    data = np.concatenate([cap, cap, np.full(len(src) + len(dst), big, np.int64)])
+    return 2 + len(keys) + len(net_nodes), rows, cols, data
 
 
-def _max_flow(n, caps):
-    rows = np.fromiter((k[0] for k in caps), dtype=np.int32, count=len(caps))
-    cols = np.fromiter((k[1] for k in caps), dtype=np.int32, count=len(caps))
-    data = np.fromiter(caps.values(), dtype=np.int64, count=len(caps))
-    if data.max(initial=0) >= 2 ** 31:
-        scale = math.ceil(data.max() / (2 ** 31 - 1))
-        data = data // scale
-    else:
-        scale = 1
-    M = csr_matrix((data.astype(np.int32), (rows, cols)), shape=(n, n))
+def _max_flow(n, rows, cols, data):
+    M = csr_matrix((data.astype(np.float64), (rows, cols)), shape=(n, n))
+    M.sum_duplicates()
+    scale = 1
+    top = M.data.max(initial=0)
+    if top >= 2 ** 31:
+        scale = math.ceil(top / (2 ** 31 - 1))
+    M.data = np.floor(M.data / scale).astype(np.int32)
     return float(maximum_flow(M, 0, 1, method="dinic").flow_value) * scale
 
 
@@ -240,15 +235,17 @@ def _mark_tiers(G):
     G.graph["_three_tier"] = three
 
 
-def bisection_bandwidth(G, *, method="auto"):
+def bisection_bandwidth(G, *, method="auto", table=None):
     """Bisection bandwidth of a fabric in Gb/s per direction (see the module notes).
 
     Parameters
     ----------
     G : networkx.Graph
     method : {"auto", "exact", "structural"}
-        ``auto`` uses max-flow when the collapsed flow network has at most
-        :data:`EXACT_EDGE_LIMIT` arcs, else the structural formula.
+        ``auto`` uses max-flow when the fabric has at most
+        :data:`EXACT_EDGE_LIMIT` network edges, else the structural formula.
+    table : EdgeTable, optional
+        A prebuilt edge table of ``G``.
 
     Returns
     -------
@@ -285,11 +282,13 @@ def bisection_bandwidth(G, *, method="auto"):
     count = Counter(side[dom[n]] for n, k in G.nodes(data="kind") if k == "gpu")
     halves = [count[0], count[1]]
     if method == "auto":
-        network_edges = sum(1 for _, _, m in G.edges(data="medium") if m in NETWORK_MEDIA)
+        t = table if table is not None else EdgeTable(G)
+        table = t
+        network_edges = int(t.mask(*NETWORK_MEDIA).sum())
         method = "exact" if network_edges <= EXACT_EDGE_LIMIT else "structural"
     if method == "exact":
-        n, caps = _flow_network(G, side)
-        value = _max_flow(n, caps)
+        t = table if table is not None else EdgeTable(G)
+        value = _max_flow(*_flow_network(G, side, t))
     else:
         _mark_tiers(G)
         try:
@@ -300,13 +299,19 @@ def bisection_bandwidth(G, *, method="auto"):
             "per_gpu_gbps": value / max(min(halves), 1)}
 
 
-def oversubscription(G):
+def oversubscription(G, *, table=None):
     """Down:up bandwidth ratio of each switch tier (and of each site's WAN uplink).
+
+    Parameters
+    ----------
+    G : networkx.Graph
+    table : EdgeTable, optional
 
     Returns
     -------
     dict
-        tier name -> ratio (1.0 = non-blocking), for tiers that have uplinks.
+        tier name -> ratio (1.0 = non-blocking), for tiers that have uplinks;
+        ``wan``: a site's GPU injection bandwidth over its WAN capacity.
 
     Examples
     --------
@@ -314,47 +319,45 @@ def oversubscription(G):
     >>> oversubscription(topologies.fat_tree_graph(4))
     {'leaf': 1.0, 'spine': 1.0}
     """
-    rank = {"nic": 0, "leaf": 1, "spine": 2, "core": 3, "wan": 4}
-    kind = nx.get_node_attributes(G, "kind")
-    down, up = Counter(), Counter()
-    for u, v, d in G.edges(data=True):
-        ku, kv = kind[u], kind[v]
-        if d["medium"] not in NETWORK_MEDIA or d["medium"] == "wan":
-            continue
-        lo, hi = (ku, kv) if rank[ku] < rank[kv] else (kv, ku)
-        up[lo] += d["bandwidth_gbps"]
-        down[hi] += d["bandwidth_gbps"]
+    t = table if table is not None else EdgeTable(G)
+    rank = np.full(len(KIND_CODE) + 1, -1, dtype=np.int64)
+    for k, r in (("nic", 0), ("leaf", 1), ("spine", 2), ("core", 3), ("wan", 4)):
+        rank[KIND_CODE[k]] = r
+    sel = t.mask("infiniband", "ethernet")
+    ru, rv = rank[t.kind[t.u[sel]]], rank[t.kind[t.v[sel]]]
+    bw = t.bw[sel]
+    lo, hi = np.minimum(ru, rv), np.maximum(ru, rv)
+    up = np.bincount(lo, weights=bw, minlength=5)
+    down = np.bincount(hi, weights=bw, minlength=5)
     out = {}
-    for tier in ("leaf", "spine", "core"):
-        if up.get(tier):
-            out[tier] = round(down[tier] / up[tier], 6)
-    wan = sum(d["bandwidth_gbps"] for _, _, d in G.edges(data=True) if d["medium"] == "wan")
+    for tier, r in (("leaf", 1), ("spine", 2), ("core", 3)):
+        if up[r]:
+            out[tier] = round(float(down[r] / up[r]), 6)
+    wan = float(t.bw[t.mask("wan")].sum())
     if wan:
-        gpus = sum(bw for bw in _gpu_network_rate(G).values())
-        sites = len({G.nodes[n].get("site") for n, k in kind.items() if k == "wan"})
+        gpus = sum(_gpu_network_rate(G, t).values())
+        sites = len({G.nodes[n].get("site") for n, k in G.nodes(data="kind") if k == "wan"})
         out["wan"] = round(gpus / sites / wan, 3)
     return out
 
 
-def _gpu_network_rate(G):
-    from fabric.metrics import per_gpu_bandwidth
-    return {g: v[1] for g, v in per_gpu_bandwidth(G).items()}
+def _gpu_network_rate(G, table=None):
+    return {g: v[1] for g, v in per_gpu_bandwidth(G, table=table).items()}
 
 
-def _data_csr(G):
+def _data_csr(G, table=None):
     """CSR adjacency of the data path (GPUs, NICs, switches) and the node index."""
-    names = [n for n, k in G.nodes(data="kind") if k in _DATA_KINDS]
-    index = {n: i for i, n in enumerate(names)}
-    rows, cols = [], []
-    for u, v in G.edges():
-        iu, iv = index.get(u), index.get(v)
-        if iu is not None and iv is not None:
-            rows.append(iu)
-            cols.append(iv)
-    r = np.asarray(rows + cols, dtype=np.int32)
-    c = np.asarray(cols + rows, dtype=np.int32)
-    M = csr_matrix((np.ones(len(r), dtype=np.int8), (r, c)), shape=(len(names), len(names)))
-    return M, names, index
+    t = table if table is not None else EdgeTable(G)
+    keep = t.kinds_of(*_DATA_KINDS)
+    ids = np.full(len(t.names), -1, dtype=np.int64)
+    ids[keep] = np.arange(int(keep.sum()))
+    sel = keep[t.u] & keep[t.v]
+    r, c = ids[t.u[sel]], ids[t.v[sel]]
+    n = int(keep.sum())
+    M = csr_matrix((np.ones(2 * len(r), dtype=np.int8), (np.concatenate([r, c]),
+                                                        np.concatenate([c, r]))), shape=(n, n))
+    names = [t.names[i] for i in np.flatnonzero(keep)]
+    return M, names, {name: i for i, name in enumerate(names)}
 
 
 def hop_histogram(G, *, sources=16, seed=0, _csr=None):
@@ -404,7 +407,7 @@ def _count_shortest_paths(M, src, dst):
     sigma[src] = 1.0
     frontier = np.zeros(n, dtype=bool)
     frontier[src] = True
-    Mt = M.T.tocsr().astype(np.float64)
+    Mt = M.astype(np.float64)                  # symmetric adjacency
     level = 0
     while frontier.any() and dist[dst] < 0:
         contrib = Mt @ np.where(frontier, sigma, 0.0)
@@ -473,7 +476,7 @@ _CATEGORY = {"gpu": "gpu", "cpu": "cpu", "nic": "nic", "nvswitch": "nvswitch", "
              "spine": "switch", "core": "switch", "wan": "switch"}
 
 
-def bill_of_materials(G, *, catalog=None):
+def bill_of_materials(G, *, catalog=None, table=None):
     """Parts, cables and optics of a fabric, with power (W) and cost (USD, estimate).
 
     Counting rules: a virtual (aggregated) node counts as its ``chips`` parts;
@@ -520,22 +523,33 @@ def bill_of_materials(G, *, catalog=None):
             if d.get("rack") is not None and G.nodes[d["host"]]["part"].endswith("-tray"):
                 racks.add((d.get("site"), d["rack"]))
     cables, optics, tiers = Counter(), Counter(), Counter()
-    kind_of = nx.get_node_attributes(G, "kind")
+    t = table if table is not None else EdgeTable(G)
     rank = {"nic": 0, "leaf": 1, "spine": 2, "core": 3, "wan": 4}
-    for u, v, d in G.edges(data=True):
-        if d["medium"] in NETWORK_MEDIA:
-            a, b = sorted((kind_of[u], kind_of[v]), key=rank.get)
-            tiers[f"{a}-{b}"] += d["links"]
-        c = d.get("cable")
-        if c is None or d["medium"] not in NETWORK_MEDIA:
+    sel = np.flatnonzero(t.mask(*NETWORK_MEDIA))
+    cab = list(map(methodcaller("get", "cable"), map(t.data.__getitem__, sel.tolist())))
+    code = {c: i for i, c in enumerate(dict.fromkeys(cab))}
+    names_of = list(code)
+    cc = np.fromiter(map(code.__getitem__, cab), np.int64, len(cab))
+    nk = len(NODE_KINDS) + 1
+    key = (t.kind[t.u[sel]].astype(np.int64) * nk + t.kind[t.v[sel]]) * max(len(code), 1) + cc
+    uniq, inv = np.unique(key, return_inverse=True)
+    sums = np.bincount(inv, weights=t.links[sel])
+    by_key = {}
+    for k, n_links in zip(uniq.tolist(), sums.tolist()):
+        pair, c = divmod(k, max(len(code), 1))
+        by_key[(pair // nk, pair % nk, names_of[c])] = int(n_links)
+    for (ku, kv, c), n_links in by_key.items():
+        a, b = sorted((NODE_KINDS[ku], NODE_KINDS[kv]), key=rank.get)
+        tiers[f"{a}-{b}"] += n_links
+        if c is None:
             continue
         kind = _part_field(cat, "cable", c, "type")
         kind = kind.value if kind else "optic"
         if kind.startswith("copper"):
-            cables[c] += d["links"]
+            cables[c] += n_links
         else:
-            optics[c] += 2 * d["links"]
-            cables["fiber"] += d["links"]
+            optics[c] += 2 * n_links
+            cables["fiber"] += n_links
     if racks:
         cables["nvlink-copper-spine"] += len(racks)
     power = Counter()
@@ -651,27 +665,30 @@ def fail_switch(G, name=None, *, kind="spine", seed=0):
 
 
 def fabric_metrics(G, *, catalog=None, sources=16, seed=0, bisection="auto"):
-    """Everything ``fabric info`` reports beyond the counts (see the module notes).
+    """Everything ``fabric info`` reports: the summary counts plus the metrics (module notes).
 
     Returns
     -------
     dict
-        ``bisection_gbps``, ``bisection`` (details), ``oversubscription``,
+        The keys of :func:`fabric.metrics.fabric_summary`, and ``bisection_gbps``, ``bisection`` (details), ``oversubscription``,
         ``diameter_hops`` (``max`` and ``histogram``), ``ecmp_paths``, ``bom``,
         ``power_w``, ``cost_usd``.
     """
-    bis = bisection_bandwidth(G, method=bisection)
-    csr = _data_csr(G)
+    t = EdgeTable(G)
+    out = fabric_summary(G, table=t)
+    bis = bisection_bandwidth(G, method=bisection, table=t)
+    csr = _data_csr(G, t)
     hops = hop_histogram(G, sources=sources, seed=seed, _csr=csr)
-    bom = bill_of_materials(G, catalog=catalog)
-    return {
+    bom = bill_of_materials(G, catalog=catalog, table=t)
+    out.update({
         "bisection_gbps": bis["bisection_gbps"],
         "bisection": bis,
-        "oversubscription": oversubscription(G),
+        "oversubscription": oversubscription(G, table=t),
         "diameter_hops": {"max": hops["diameter_hops"], "histogram": hops["histogram"],
                           "sources": hops["sources"], "exact": hops["exact"]},
         "ecmp_paths": path_diversity(G, _csr=csr),
         "bom": {k: bom[k] for k in ("parts", "cables", "optics", "links_by_tier")},
         "power_w": bom["power_w"],
         "cost_usd": bom["cost_usd"],
-    }
+    })
+    return out

@@ -53,6 +53,9 @@ def atomic_write(path, mode="w"):
         encoding = None if "b" in mode else "utf-8"
         with os.fdopen(fd, mode, encoding=encoding) as fh:
             yield fh
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)          # mkstemp makes 0600; give a normal file mode
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -200,11 +203,13 @@ _DOT_COLORS = {"nvlink": "#76b900", "c2c": "#8a2be2", "pcie": "#999999",
 
 
 def write_dot(G, path):
-    """Write ``G`` as Graphviz DOT, grouping nodes in clusters by site, rack and host.
+    """Write ``G`` as Graphviz DOT, grouping nodes in clusters by site, rack, pod and host.
 
     Nodes that have a ``host`` go in that host's cluster, inside their rack's
     cluster, inside their site's; switches of a rack (NVLink chips) go in the
-    rack cluster. Edges are coloured by medium and labelled with their rate.
+    rack cluster; scale-out switches of a pod (leaves and spines of a
+    scalable unit) go in a pod cluster inside their site's. Edges are
+    coloured by medium and labelled with their rate.
 
     Examples
     --------
@@ -218,6 +223,8 @@ def write_dot(G, path):
     for n, d in G.nodes(data=True):
         site = d.get("site")
         rack = d.get("rack")
+        if rack is None and d.get("pod") is not None:
+            rack = ("pod", d["pod"])
         host = d.get("host")
         tree[site][rack][host].append((n, d))
     lines = [f"graph {_dot_id(G.graph.get('builder', 'fabric'))} {{",
@@ -241,7 +248,11 @@ def write_dot(G, path):
             indent += "  "
         for rack, hosts in racks.items():
             rindent = indent
-            if rack is not None:
+            if isinstance(rack, tuple):
+                lines.append(f"{rindent}subgraph {_dot_id(f'cluster_pod_{site}_{rack[1]}')} {{")
+                lines.append(f"{rindent}  label={_dot_id(f'pod {rack[1]}')};")
+                rindent += "  "
+            elif rack is not None:
                 lines.append(f"{rindent}subgraph {_dot_id(f'cluster_rack_{site}_{rack}')} {{")
                 lines.append(f"{rindent}  label={_dot_id(f'rack {rack}')};")
                 rindent += "  "

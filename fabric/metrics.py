@@ -2,6 +2,9 @@
 
 from collections import Counter
 
+import numpy as np
+
+from fabric._edges import EdgeTable, MEDIUM_CODE
 from fabric.schema import NETWORK_MEDIA, NODE_KINDS
 
 __all__ = ["fabric_summary", "gpu_nodes", "per_gpu_bandwidth"]
@@ -19,22 +22,20 @@ def gpu_nodes(G):
     return [n for n, k in G.nodes(data="kind") if k == "gpu"]
 
 
-def _nic_rate(G, nic):
-    """Network-side rate of a NIC: its cabled network links, or its ports when uncabled."""
-    cabled = sum(d["bandwidth_gbps"] for _, _, d in G.edges(nic, data=True)
-                 if d["medium"] in NETWORK_MEDIA)
-    if cabled:
-        return cabled
-    attrs = G.nodes[nic]
-    return attrs["ports"] * attrs["port_gbps"]
-
-
-def per_gpu_bandwidth(G, *, bandwidth="bandwidth_gbps"):
+def per_gpu_bandwidth(G, *, bandwidth="bandwidth_gbps", table=None):
     """Return ``{gpu: (scaleup_gbps, scaleout_gbps)}`` per direction.
 
     Scale-up is the sum of the GPU's NVLink edges. Scale-out is the network
-    rate of the NICs attached to the GPU, shared equally among the GPUs that
-    attach to the same NIC.
+    rate of the NICs attached to the GPU (their cabled network links, or their
+    ports when uncabled), shared equally among the GPUs attached to the same NIC.
+
+    Parameters
+    ----------
+    G : networkx.Graph
+    bandwidth : str
+        Edge attribute holding the rate in Gb/s per direction.
+    table : EdgeTable, optional
+        A prebuilt edge table of ``G`` (built when omitted).
 
     Examples
     --------
@@ -42,22 +43,33 @@ def per_gpu_bandwidth(G, *, bandwidth="bandwidth_gbps"):
     >>> per_gpu_bandwidth(topologies.gb300_nvl72_graph())["d0-gpu0"]
     (7200.0, 800.0)
     """
-    out = {}
-    nic_share = {}
-    for g in gpu_nodes(G):
-        up = 0.0
-        scale_out = 0.0
-        for nbr, d in G.adj[g].items():
-            medium = d["medium"]
-            if medium == "nvlink":
-                up += d[bandwidth]
-            elif medium == "pcie" and G.nodes[nbr]["kind"] == "nic":
-                if nbr not in nic_share:
-                    users = sum(1 for x in G.adj[nbr] if G.nodes[x]["kind"] == "gpu")
-                    nic_share[nbr] = _nic_rate(G, nbr) / max(users, 1)
-                scale_out += nic_share[nbr]
-        out[g] = (up, scale_out)
-    return out
+    t = table if table is not None else EdgeTable(G)
+    n = len(t.names)
+    bw = t.bw if bandwidth == "bandwidth_gbps" else np.array([d[bandwidth] for d in t.data])
+    gpu, nic = t.kinds_of("gpu"), t.kinds_of("nic")
+    up = np.zeros(n)
+    net_rate = np.zeros(n)
+    users = np.zeros(n)
+    nv = t.mask("nvlink")
+    net = t.mask(*NETWORK_MEDIA)
+    pcie = t.mask("pcie")
+    for a, b in ((t.u, t.v), (t.v, t.u)):
+        sel = nv & gpu[a]
+        up += np.bincount(a[sel], weights=bw[sel], minlength=n)
+        sel = net & nic[a]
+        net_rate += np.bincount(a[sel], weights=bw[sel], minlength=n)
+        sel = pcie & gpu[a] & nic[b]
+        users += np.bincount(b[sel], minlength=n)
+    uncabled = nic & (net_rate == 0)
+    for i in np.flatnonzero(uncabled):
+        attrs = G.nodes[t.names[i]]
+        net_rate[i] = attrs["ports"] * attrs["port_gbps"]
+    share = np.divide(net_rate, users, out=np.zeros(n), where=users > 0)
+    out = np.zeros(n)
+    for a, b in ((t.u, t.v), (t.v, t.u)):
+        sel = pcie & gpu[a] & nic[b]
+        out += np.bincount(a[sel], weights=share[b[sel]], minlength=n)
+    return {t.names[i]: (float(up[i]), float(out[i])) for i in np.flatnonzero(gpu)}
 
 
 def _uniform(values):
@@ -68,8 +80,14 @@ def _uniform(values):
     return lo if lo == hi else {"min": lo, "max": hi}
 
 
-def fabric_summary(G):
+def fabric_summary(G, *, table=None):
     """Counts and per-GPU bandwidths of a fabric, as ``fabric info --json`` prints them.
+
+    Parameters
+    ----------
+    G : networkx.Graph
+    table : EdgeTable, optional
+        A prebuilt edge table of ``G`` (built when omitted).
 
     Returns
     -------
@@ -87,12 +105,12 @@ def fabric_summary(G):
     (72, 18, 1296)
     """
     kinds = Counter(k for _, k in G.nodes(data="kind"))
-    links = Counter()
-    edges = Counter()
-    for _, _, d in G.edges(data=True):
-        links[d["medium"]] += d["links"]
-        edges[d["medium"]] += 1
-    bw = per_gpu_bandwidth(G)
+    t = table if table is not None else EdgeTable(G)
+    link_sum = np.bincount(t.medium, weights=t.links, minlength=len(MEDIUM_CODE))
+    edge_sum = np.bincount(t.medium, minlength=len(MEDIUM_CODE))
+    links = {m: int(link_sum[c]) for m, c in MEDIUM_CODE.items() if edge_sum[c]}
+    edges = {m: int(edge_sum[c]) for m, c in MEDIUM_CODE.items() if edge_sum[c]}
+    bw = per_gpu_bandwidth(G, table=t)
     chips = sum(d.get("chips", 1) for _, d in G.nodes(data=True) if d["kind"] == "nvswitch")
     return {
         "builder": G.graph.get("builder"),

@@ -259,13 +259,12 @@ def _check_parts(graph_attrs, nodes, edges, edge_key, *, strict):
 
 
 def _edge_list(G):
-    """Every edge once as (u, v, data), straight from the adjacency (faster than EdgeDataView)."""
-    seen = set()
-    out = []
-    for u, nbrs in G._adj.items():
-        out.extend([(u, v, d) for v, d in nbrs.items() if v not in seen])
-        seen.add(u)
-    return out
+    """Every edge once as (u, v, data), from the adjacency (faster than EdgeDataView)."""
+    from fabric._edges import adjacency_arrays
+
+    names = list(G._adj)
+    u, v, data = adjacency_arrays(G, {n: i for i, n in enumerate(names)})
+    return list(zip(map(names.__getitem__, u.tolist()), map(names.__getitem__, v.tolist()), data))
 
 
 def _check_connected(G, errors):

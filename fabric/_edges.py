@@ -1,0 +1,74 @@
+"""A numpy table of a fabric's edges, built in one pass, shared by the analyses."""
+
+from operator import itemgetter
+
+import numpy as np
+
+from fabric.schema import MEDIA, NODE_KINDS
+
+KIND_CODE = {k: i for i, k in enumerate(NODE_KINDS)}
+MEDIUM_CODE = {m: i for i, m in enumerate(MEDIA)}
+
+
+def adjacency_arrays(G, index):
+    """Every edge once as (u indices, v indices, data dicts), vectorized over the adjacency.
+
+    ``index`` maps node -> position in ``G``'s node order. Each undirected
+    edge appears in both adjacency rows; the one with ``u < v`` is kept.
+    """
+    adj = G._adj
+    deg = np.fromiter(map(len, adj.values()), np.int64, len(adj))
+    src = np.repeat(np.arange(len(adj), dtype=np.int64), deg)
+    dst = np.fromiter(map(index.__getitem__, (b for nbrs in adj.values() for b in nbrs)),
+                      np.int64, int(deg.sum()))
+    keep = dst > src
+    loops = dst == src
+    keep |= loops
+    data = [d for nbrs in adj.values() for d in nbrs.values()]
+    data = [data[i] for i in np.flatnonzero(keep)]
+    return src[keep], dst[keep], data
+
+
+class EdgeTable:
+    """Arrays over the edges of ``G`` (each edge once) and its nodes.
+
+    Attributes
+    ----------
+    names : list
+        Node names; node ``i`` of the arrays is ``names[i]``.
+    kind : numpy.ndarray
+        Node kind codes (:data:`KIND_CODE`).
+    u, v : numpy.ndarray
+        Endpoint indices of every edge.
+    medium, links : numpy.ndarray
+        Medium codes (:data:`MEDIUM_CODE`) and physical link counts.
+    bw : numpy.ndarray
+        ``bandwidth_gbps`` of every edge.
+    data : list
+        The edge attribute dicts (for rarely needed attributes).
+    """
+
+    def __init__(self, G):
+        self._G_nodes = G.nodes
+        self.names = list(G.nodes)
+        index = {n: i for i, n in enumerate(self.names)}
+        self.index = index
+        self.kind = np.fromiter((KIND_CODE[k] for _, k in G.nodes(data="kind")),
+                                dtype=np.int8, count=len(self.names))
+        self.u, self.v, self.data = adjacency_arrays(G, index)
+        m = len(self.data)
+        self.medium = np.fromiter((MEDIUM_CODE[d["medium"]] for d in self.data), np.int8, m)
+        self.links = np.fromiter(map(itemgetter("links"), self.data), np.int64, m)
+        self.bw = np.fromiter(map(itemgetter("bandwidth_gbps"), self.data), np.float64, m)
+
+    def node_attr(self, key, default=None):
+        """List of a node attribute over ``names`` (``default`` when absent)."""
+        return [self._G_nodes[n].get(key, default) for n in self.names]
+
+    def mask(self, *media):
+        """Boolean mask of the edges whose medium is one of ``media``."""
+        return np.isin(self.medium, [MEDIUM_CODE[m] for m in media])
+
+    def kinds_of(self, *kinds):
+        """Boolean mask over nodes of the given kinds."""
+        return np.isin(self.kind, [KIND_CODE[k] for k in kinds])
