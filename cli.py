@@ -249,11 +249,11 @@ def _apply_failure(G, spec, seed):
 def info(state, topo, overrides, as_json, failure, seed, bisection, counts_only):
     """Analyse TOPO: counts, bandwidths, bisection, oversubscription, hops, BOM, power, cost."""
     G = _load_topology(state, topo, overrides)
-    s = fabric.fabric_summary(G)
-    if not counts_only:
+    if counts_only:
+        s = fabric.fabric_summary(G)
+    else:
         _progress("analysing (bisection, hops, paths, bill of materials) ...")
-        s.update(analysis.fabric_metrics(G, catalog=state.catalog, seed=seed,
-                                         bisection=bisection))
+        s = analysis.fabric_metrics(G, catalog=state.catalog, seed=seed, bisection=bisection)
         if failure:
             _progress(f"failing {failure} and recomputing the bisection (max-flow) ...")
             H = _apply_failure(G, failure, seed)
@@ -270,19 +270,36 @@ def info(state, topo, overrides, as_json, failure, seed, bisection, counts_only)
         _print_summary(s)
 
 
+_EXPORT_FORMATS = (*fabric.FORMATS, "svg", "png", "slurm-tree", "slurm-block", "slurm-yaml",
+                   "k8s-labels", "k8s-script", "kueue-topology")
+_hostname_option = click.option(
+    "--hostname-pattern", default="node{index:04d}", show_default=True, metavar="PATTERN",
+    help="Scheduler host names (Slurm/Kubernetes formats): a Python format string with "
+         "{index} (1-based), {index0}, {name} (the host node), {site}, {pod}, {rack}, {domain}.")
+_detail_option = click.option(
+    "--detail", type=click.Choice(("auto", "summary", "rack")), default="auto",
+    show_default=True, help="Diagrams: summary (repeated units as counted boxes), rack (one "
+                            "NVLink domain chip by chip), auto (rack for a single domain).")
+
+
 @main.command()
 @click.argument("topo")
 @_set_option
-@click.option("--format", "fmt", type=click.Choice(fabric.FORMATS), required=True,
-              help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(_EXPORT_FORMATS), required=True,
+              help="Output format: graph files (json, graphml, dot), diagrams (svg, png), "
+                   "Slurm topology.conf (slurm-tree, slurm-block), Slurm topology.yaml "
+                   "(slurm-yaml), Kubernetes labels (k8s-labels YAML, k8s-script) or a "
+                   "Kueue Topology (kueue-topology).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="File to write (written to a temporary name, then renamed).")
+@_hostname_option
+@_detail_option
 @pass_state
 @_errors
-def export(state, topo, overrides, fmt, output):
-    """Export TOPO as JSON (node-link), GraphML or Graphviz DOT."""
+def export(state, topo, overrides, fmt, output, hostname_pattern, detail):
+    """Export TOPO as a graph file, a diagram, or scheduler topology files."""
     G = _load_topology(state, topo, overrides)
-    fabric.write_fabric(G, output, fmt)
+    _export_file(G, output, fmt, hostname_pattern=hostname_pattern, detail=detail)
     click.echo(f"wrote {output} ({fmt})", err=True)
 
 
@@ -336,18 +353,24 @@ def collective(state, topo, op, size, sweep, gpus, ranks_file, algo, no_sharp, a
     sizes = size_range(sweep) if sweep is not None else [parse_size(size or "1GiB")]
     model = _collective_model(state, topo, overrides, gpus, ranks_file, not no_sharp)
     rows = model.sweep(op, sizes, algo=algo)
+    from solvers.throughput import collective_lower_bound
+
+    ranks = [model.router.gpus[p] for p in model.pos.tolist()]
+    bounds = [collective_lower_bound(model.G, op, r.size_bytes, ranks) for r in rows]
     if as_json:
-        click.echo(json.dumps([r.row() for r in rows], indent=2))
+        click.echo(json.dumps([{**r.row(), "bound_time_us": b,
+                                "efficiency": b / r.time_us if r.time_us > 0 else None}
+                               for r, b in zip(rows, bounds)], indent=2))
         return
     click.echo(f"# {op} on {topo}: {model.n} ranks in {model.k_domains} NVLink domain(s)")
     click.echo(f"# {'size':>12} {'count':>12} {'type':>6} {'time':>10} {'algbw':>8} {'busbw':>8}"
-               f"  {'algo':<13}{'proto':<7}bottleneck")
+               f" {'bound':>10} {'eff':>5}  {'algo':<13}{'proto':<7}bottleneck")
     click.echo(f"# {'(B)':>12} {'(elements)':>12} {'':>6} {'(us)':>10} {'(GB/s)':>8} "
-               f"{'(GB/s)':>8}")
-    for r in rows:
+               f"{'(GB/s)':>8} {'(us)':>10}")
+    for r, b in zip(rows, bounds):
         click.echo(f"  {r.size_bytes:>12} {_collective_count(op, r.size_bytes, r.ranks):>12} "
                    f"{'float':>6} {r.time_us:>10.2f} {r.algbw_GBps:>8.2f} {r.busbw_GBps:>8.2f}"
-                   f"  {r.algo:<13}{r.protocol:<7}{r.bottleneck}")
+                   f" {b:>10.2f} {b / r.time_us:>5.0%}  {r.algo:<13}{r.protocol:<7}{r.bottleneck}")
 
 
 @main.command()
@@ -389,6 +412,46 @@ def compare(state, topo, results, op, gpus, ranks_file, algo, no_sharp, as_json,
         if s["rows"]:
             click.echo(f"# {name:<5} rows {s['rows']:>3}: mean |error| {s['mean_abs_error']:.1%}, "
                        f"max |error| {s['max_abs_error']:.1%}, mean error {s['mean_error']:+.1%}")
+
+
+# --------------------------------------------------------------------------- exports
+# (issue 6: scheduler files, diagrams; `export` above dispatches here; library calls only)
+
+def _export_file(G, output, fmt, *, hostname_pattern, detail):
+    from fabric import drawing, scheduler
+
+    if fmt in drawing.DIAGRAM_FORMATS:
+        _progress(f"drawing ({detail}) ...")
+        drawing.draw_fabric(G, output, fmt=fmt, detail=detail)
+    elif fmt in scheduler.SCHEDULER_FORMATS:
+        scheduler.write_scheduler_file(G, output, fmt, hostname_pattern=hostname_pattern)
+    else:
+        fabric.write_fabric(G, output, fmt)
+
+
+@main.command()
+@click.argument("topo")
+@_set_option
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Diagram file, .svg or .png (written to a temporary name, then renamed).")
+@_detail_option
+@click.option("--domain", type=click.IntRange(min=0), default=None,
+              help="With --detail rack: the NVLink domain id to draw (default: the first).")
+@click.option("--title", default=None, help="Title of the diagram (default: the builder).")
+@pass_state
+@_errors
+def draw(state, topo, overrides, output, detail, domain, title):
+    """Draw TOPO as a one-page diagram (SVG or PNG, from the suffix of -o)."""
+    from fabric import drawing
+
+    suffix = os.path.splitext(output)[1].lstrip(".").lower()
+    if suffix not in drawing.DIAGRAM_FORMATS:
+        raise click.BadParameter(f"must end in .svg or .png, got {output!r}",
+                                 param_hint="'-o' / '--output'")
+    G = _load_topology(state, topo, overrides)
+    _progress(f"drawing ({detail}) ...")
+    drawing.draw_fabric(G, output, fmt=suffix, detail=detail, domain=domain, title=title)
+    click.echo(f"wrote {output}", err=True)
 
 
 if __name__ == "__main__":

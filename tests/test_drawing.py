@@ -1,0 +1,91 @@
+"""Diagrams: valid SVG/PNG with the expected labels and counts, fast on large fabrics."""
+
+import time
+import xml.etree.ElementTree as ET
+
+import pytest
+from click.testing import CliRunner
+
+import topologies
+from cli import main
+from fabric import drawing
+from fabric.exceptions import FabricFormatError, ParameterError
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _texts(path):
+    root = ET.parse(path).getroot()                     # valid XML
+    assert root.tag == f"{SVG}svg"
+    return ["".join(t.itertext()) for t in root.iter(f"{SVG}text")]
+
+
+def test_summary_superfactory_counts(tmp_path):
+    G = topologies.build_preset("superfactory")
+    before = (G.number_of_nodes(), G.number_of_edges())
+    start = time.perf_counter()
+    drawing.draw_fabric(G, tmp_path / "sf.svg", detail="summary")
+    elapsed = time.perf_counter() - start
+    assert elapsed < 10, elapsed                        # ~1 s measured on 2 cores
+    texts = _texts(tmp_path / "sf.svg")
+    assert texts.count("128 x GB300 NVL72") == 2       # one box per site
+    assert "site 0" in texts and "site 1" in texts
+    assert any(t.startswith("18,432 GPUs") for t in texts)
+    assert texts.count("288 x SN6810 leaf") == 2
+    assert any("ms" in t and "400G" in t for t in texts)          # the WAN link, labelled
+    assert {"ethernet", "wan"} <= set(texts)                      # legend
+    assert (G.number_of_nodes(), G.number_of_edges()) == before
+
+
+def test_summary_nvl72_count_text(tmp_path):
+    G = topologies.build_preset("superpod-gb200")
+    drawing.draw_fabric(G, tmp_path / "s.svg", detail="summary")
+    texts = _texts(tmp_path / "s.svg")
+    assert "16 x GB200 NVL72" in texts
+    assert "36 x QM9700 leaf" in texts
+    assert any(t.startswith("1,152 x 400G") for t in texts)     # NIC-leaf links labelled
+
+
+def test_rack_detail(tmp_path):
+    G = topologies.build_preset("gb200-nvl72")
+    drawing.draw_fabric(G, tmp_path / "r.svg", detail="rack")
+    texts = _texts(tmp_path / "r.svg")
+    assert sum(t.startswith("G") and t[1:].isdigit() for t in texts) == 72
+    assert sum(t.startswith("S") and t[1:].isdigit() for t in texts) == 18
+    assert any(t.startswith("nvlink: 1,296") for t in texts)
+
+
+def test_png(tmp_path):
+    path = tmp_path / "d.png"
+    drawing.draw_fabric(topologies.build_preset("spectrum-x"), path)
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width = int.from_bytes(data[16:20], "big")
+    height = int.from_bytes(data[20:24], "big")
+    assert 800 <= width <= 4000 and 400 <= height <= 3000
+
+
+def test_errors(tmp_path):
+    G = topologies.build_preset("dgx-h100")
+    with pytest.raises(FabricFormatError, match="svg, png"):
+        drawing.draw_fabric(G, tmp_path / "x.pdf")
+    with pytest.raises(ParameterError, match="detail"):
+        drawing.fabric_diagram(G, detail="chip")
+    with pytest.raises(ParameterError, match="domain"):
+        drawing.fabric_diagram(G, detail="rack", domain=99)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_draw_and_export(tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(main, ["draw", "superpod-h100", "-o", str(tmp_path / "a.svg")])
+    assert res.exit_code == 0, res.output
+    assert "31 x DGX H100" in _texts(tmp_path / "a.svg")
+    res = runner.invoke(main, ["export", "gb200-nvl72", "--format", "png", "--detail", "rack",
+                               "-o", str(tmp_path / "b.png")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "b.png").read_bytes()[:4] == b"\x89PNG"
+    res = runner.invoke(main, ["draw", "dgx-h100", "-o", str(tmp_path / "c.pdf")])
+    assert res.exit_code == 2 and "Error:" in res.output
+    res = runner.invoke(main, ["draw", "dgx-h100", "-o", str(tmp_path / "no" / "c.svg")])
+    assert res.exit_code == 1 and "Error:" in res.output
