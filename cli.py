@@ -303,6 +303,38 @@ def export(state, topo, overrides, fmt, output, hostname_pattern, detail):
     click.echo(f"wrote {output} ({fmt})", err=True)
 
 
+@main.command()
+@click.argument("topo", default="superfactory")
+@_set_option
+@click.option("-o", "--output", "directory", required=True,
+              type=click.Path(file_okay=False), help="Directory to write the report into.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the busy hosts and sampling.")
+@click.option("--time-limit", "time_limit", default=10.0, show_default=True,
+              help="CP-SAT time limit of the placement, seconds.")
+@click.option("--busy-fraction", default=0.3, show_default=True,
+              help="Share of hosts marked busy before the job is placed.")
+@pass_state
+@_errors
+def report(state, topo, overrides, directory, seed, time_limit, busy_fraction):
+    """Write an HTML report of TOPO (default: the superfactory preset) into a directory.
+
+    One page with the diagram, metrics and bill of materials, a collective sweep
+    table and busbw plot, a placement of a representative training job with its
+    baselines, and links to the exported scheduler files.
+    """
+    from solvers.report import write_report
+
+    if not 0 <= busy_fraction < 1:
+        msg = f"`--busy-fraction` must be in [0, 1), got {busy_fraction}"
+        raise ParameterError(msg)
+    G = _load_topology(state, topo, overrides)
+    result = write_report(G, directory, catalog=state.catalog, seed=seed,
+                          time_limit_s=time_limit, busy_fraction=busy_fraction,
+                          progress=_progress)
+    click.echo(f"wrote {result['index']} and {len(result['files']) - 1} linked files "
+               f"in {result['seconds']:.1f} s")
+
+
 # --------------------------------------------------------------------------- collectives
 # (issue 4: `fabric collective` and `fabric compare`; one block, library calls only)
 
@@ -452,6 +484,132 @@ def draw(state, topo, overrides, output, detail, domain, title):
     _progress(f"drawing ({detail}) ...")
     drawing.draw_fabric(G, output, fmt=suffix, detail=detail, domain=domain, title=title)
     click.echo(f"wrote {output}", err=True)
+
+
+# --------------------------------------------------------------------------- solvers
+# (issue 5: `fabric throughput` and `fabric place`; one block, library calls only)
+
+@main.command()
+@click.argument("topo")
+@click.option("--pattern", default="permutation", show_default=True, metavar="P",
+              help="permutation, alltoall, ring, or a JSON matrix file "
+                   '({"gpus": [...], "matrix": [[Gb/s...]]} or [{"src", "dst", "gbps"}]).')
+@click.option("--gpus", type=click.IntRange(min=2), default=None,
+              help="Use the first N GPUs in topology order (default: all).")
+@click.option("--seed", default=0, show_default=True, help="Seed of the permutation.")
+@click.option("--time-limit", "time_limit", type=click.FloatRange(min=0, min_open=True),
+              default=60.0, show_default=True, help="LP time limit, seconds.")
+@click.option("--no-pxn", is_flag=True,
+              help="Bind each GPU to its own NIC in the LP (default: any NIC of its domain).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@_set_option
+@pass_state
+@_errors
+def throughput(state, topo, pattern, gpus, seed, time_limit, no_pxn, as_json, overrides):
+    """Maximum concurrent flow of a traffic pattern on TOPO: optimal (LP) and under ECMP."""
+    from solvers.throughput import throughput as solve
+
+    G = _load_topology(state, topo, overrides)
+    _progress("solving the max-concurrent-flow LP ...")
+    r = solve(G, pattern, gpus=gpus, seed=seed, time_limit_s=time_limit, pxn=not no_pxn)
+    out = r.to_dict()
+    if as_json:
+        click.echo(json.dumps(out, indent=2))
+        return
+    click.echo(f"pattern              {out['pattern']} among {out['endpoints']:,} GPUs "
+               f"({out['demand_gbps']:,.0f} Gb/s demand)")
+    click.echo(f"optimal fraction     {out['optimal_fraction']:.4f}  ({out['solver']}, "
+               f"{out['status']}, {out['solve_s']:.1f} s, {out['lp_vars']:,} variables)")
+    click.echo(f"ECMP fraction        {out['ecmp_fraction']:.4f}  (max link utilization "
+               f"{out['max_link_utilization']:.3f} on {out['ecmp_bottleneck']})")
+
+
+def _place_traffic(job_args, model_params, tp_bytes, pp_bytes, dp_bytes, ep_bytes, dp_op):
+    from solvers.collectives import parse_size
+    from solvers.placement import job_traffic
+
+    given = [None if x is None else parse_size(x) for x in (tp_bytes, pp_bytes, dp_bytes, ep_bytes)]
+    if model_params is None and all(x is None for x in given):
+        return None
+    tp, pp, dp, ep = job_args
+    return job_traffic(tp, pp, dp, ep=ep, model_params=model_params, tp_bytes=given[0],
+                       pp_bytes=given[1], dp_bytes=given[2], ep_bytes=given[3], dp_op=dp_op)
+
+
+@main.command()
+@click.argument("topo")
+@click.option("--gpus", type=click.IntRange(min=1), required=True, help="GPUs of the job.")
+@click.option("--tp", type=click.IntRange(min=1), required=True,
+              help="Tensor-parallel degree (each group inside one NVLink domain).")
+@click.option("--pp", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Pipeline-parallel degree.")
+@click.option("--dp", type=click.IntRange(min=1), default=None,
+              help="Data-parallel degree (default gpus / (tp * pp)).")
+@click.option("--ep", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Expert-parallel degree (divides dp).")
+@click.option("--model-params", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Model parameters (e.g. 70e9): derive the traffic per step from it.")
+@click.option("--tp-bytes", default=None, metavar="SIZE", help="TP allreduce bytes per step.")
+@click.option("--pp-bytes", default=None, metavar="SIZE", help="PP send/recv bytes per step.")
+@click.option("--dp-bytes", default=None, metavar="SIZE", help="DP allreduce bytes per step.")
+@click.option("--ep-bytes", default=None, metavar="SIZE", help="EP all-to-all bytes per step.")
+@click.option("--dp-op", type=click.Choice(("allreduce", "zero")), default="allreduce",
+              show_default=True, help="DP collective: allreduce, or zero (reduce-scatter + allgather).")
+@click.option("--busy", "busy_file", type=click.Path(exists=True, dir_okay=False),
+              help='Busy GPUs: JSON list of names or {"busy": [...]}.')
+@click.option("--busy-fraction", type=click.FloatRange(0, 1), default=None,
+              help="Mark this fraction of hosts busy at random (with --seed).")
+@click.option("--seed", default=0, show_default=True,
+              help="Seed of --busy-fraction, of CP-SAT and of the random baseline.")
+@click.option("--time-limit", "time_limit", type=click.FloatRange(min=0, min_open=True),
+              default=30.0, show_default=True, help="CP-SAT time limit, seconds.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write the placement (readable by `fabric collective --ranks`).")
+@_set_option
+@pass_state
+@_errors
+def place(state, topo, gpus, tp, pp, dp, ep, model_params, tp_bytes, pp_bytes, dp_bytes,
+          ep_bytes, dp_op, busy_file, busy_fraction, seed, time_limit, as_json, output, overrides):
+    """Place a tp x pp x dp job on the free GPUs of TOPO with CP-SAT; compare with baselines."""
+    from solvers.placement import load_busy_file, place_job, random_busy
+
+    if busy_file is not None and busy_fraction is not None:
+        raise click.UsageError("give --busy or --busy-fraction, not both")
+    if dp is None and gpus % (tp * pp):
+        raise click.UsageError(f"--gpus ({gpus}) must be a multiple of tp*pp = {tp * pp}")
+    dp_val = dp if dp is not None else gpus // (tp * pp)
+    traffic = _place_traffic((tp, pp, dp_val, ep), model_params, tp_bytes, pp_bytes, dp_bytes,
+                             ep_bytes, dp_op)
+    G = _load_topology(state, topo, overrides)
+    busy = frozenset()
+    if busy_file is not None:
+        busy = load_busy_file(busy_file, G)
+    elif busy_fraction is not None:
+        busy = random_busy(G, busy_fraction, seed=seed)
+    _progress(f"placing {gpus:,} GPUs (tp {tp}, pp {pp}, dp {dp_val}) with {len(busy):,} busy ...")
+    r = place_job(G, gpus=gpus, tp=tp, pp=pp, dp=dp, ep=ep, traffic=traffic, busy=busy,
+                  time_limit_s=time_limit, seed=seed, catalog=state.catalog)
+    out = r.to_dict()
+    if output:
+        from fabric.io import atomic_write
+
+        with atomic_write(output) as fh:
+            fh.write(json.dumps(out, indent=1))
+    if as_json:
+        click.echo(json.dumps(out, indent=2))
+        return
+    click.echo(f"status        {out['status']} ({out['solve_s']:.1f} s CP-SAT, "
+               f"{out['total_s']:.1f} s total); {out['domains_used']:,} NVLink domains used")
+    click.echo(f"objective     {out['objective_us']:,.1f} us/step (engine)  "
+               + "  ".join(f"{k} {v:,.1f}" for k, v in out["breakdown_us"].items()))
+    click.echo(f"proxy/bound   {out['proxy_us']:,.1f} / {out['bound_us']:,.1f} us, "
+               f"gap {out['gap']:.2%}")
+    for name, b in out["baselines"].items():
+        click.echo(f"{name:<13} {b['objective_us']:,.1f} us/step (CP-SAT "
+                   f"{b['improvement']:+.1%} better)")
+    if output:
+        click.echo(f"wrote {output}")
 
 
 if __name__ == "__main__":

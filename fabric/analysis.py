@@ -480,9 +480,11 @@ def bill_of_materials(G, *, catalog=None, table=None):
     """Parts, cables and optics of a fabric, with power (W) and cost (USD, estimate).
 
     Counting rules: a virtual (aggregated) node counts as its ``chips`` parts;
-    every physical copper link is one cable; every optical link is two optics
-    (one per end) of the edge's ``cable`` part; each NVL72 rack has one NVLink
-    copper spine. Power sums catalog ``power_w`` of GPUs, CPUs, NVLink switch
+    every physical copper link is one cable; every optical link is one fiber
+    and occupies its bandwidth at both ends in optics of the edge's ``cable``
+    part (a twin-port 800G module serves two 400G links or eight 100G plane
+    links: modules = 2 x link Gb/s / module Gb/s); each NVL72 rack has one
+    NVLink copper spine. Power sums catalog ``power_w`` of GPUs, CPUs, NVLink switch
     chips, NICs, switches and optics; cost sums ``price_usd`` where the catalog
     has one (every price there is an estimate).
 
@@ -490,7 +492,7 @@ def bill_of_materials(G, *, catalog=None, table=None):
     -------
     dict
         ``parts`` (category -> part -> count), ``cables`` (part -> count),
-        ``optics`` (part -> count; one module per optical link end),
+        ``optics`` (part -> modules, by bandwidth at both link ends),
         ``links_by_tier`` (``"nic-leaf"``, ``"leaf-spine"``... -> physical links), ``power_w`` (``total``, ``per_gpu``,
         ``by_category``), ``cost_usd`` (``total``, ``per_gpu``, ``estimate``,
         ``unpriced`` parts).
@@ -534,11 +536,13 @@ def bill_of_materials(G, *, catalog=None, table=None):
     key = (t.kind[t.u[sel]].astype(np.int64) * nk + t.kind[t.v[sel]]) * max(len(code), 1) + cc
     uniq, inv = np.unique(key, return_inverse=True)
     sums = np.bincount(inv, weights=t.links[sel])
+    gbps = np.bincount(inv, weights=t.bw[sel])
     by_key = {}
-    for k, n_links in zip(uniq.tolist(), sums.tolist()):
+    for k, n_links, rate in zip(uniq.tolist(), sums.tolist(), gbps.tolist()):
         pair, c = divmod(k, max(len(code), 1))
-        by_key[(pair // nk, pair % nk, names_of[c])] = int(n_links)
-    for (ku, kv, c), n_links in by_key.items():
+        by_key[(pair // nk, pair % nk, names_of[c])] = (int(n_links), rate)
+    module_gbps = defaultdict(float)
+    for (ku, kv, c), (n_links, rate) in by_key.items():
         a, b = sorted((NODE_KINDS[ku], NODE_KINDS[kv]), key=rank.get)
         tiers[f"{a}-{b}"] += n_links
         if c is None:
@@ -548,8 +552,11 @@ def bill_of_materials(G, *, catalog=None, table=None):
         if kind.startswith("copper"):
             cables[c] += n_links
         else:
-            optics[c] += 2 * n_links
+            module_gbps[c] += 2 * rate                 # both ends of every link
             cables["fiber"] += n_links
+    for c, total in module_gbps.items():
+        cap = _part_field(cat, "cable", c, "rate_gbps")
+        optics[c] += math.ceil(total / float(cap.value) - 1e-9) if cap else 0
     if racks:
         cables["nvlink-copper-spine"] += len(racks)
     power = Counter()

@@ -1,10 +1,16 @@
-"""Solvers: collective-communication costs, throughput (LP) and placement (CP-SAT).
+"""Solvers: collective-communication costs, throughput (LP), placement (CP-SAT), the report.
 
 No OR-Tools object leaves this package; every solver returns plain frozen results.
+Note: ``solvers.throughput`` the attribute is the :func:`throughput` function (re-exported);
+the module stays importable as ``import solvers.throughput``.
 """
+
+import sys
 
 from solvers.collectives import *  # noqa: F403
 from solvers.nccl_results import *  # noqa: F403
-from solvers import collectives as _collectives, nccl_results as _nccl_results
+from solvers.throughput import *  # noqa: F403
+from solvers.placement import *  # noqa: F403
 
-__all__ = [*_collectives.__all__, *_nccl_results.__all__]
+__all__ = [name for module in ("collectives", "nccl_results", "throughput", "placement")
+           for name in sys.modules[f"solvers.{module}"].__all__]

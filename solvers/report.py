@@ -23,11 +23,14 @@ from pathlib import Path
 
 from fabric import analysis
 from fabric.catalog import default_catalog
+from fabric.drawing import draw_fabric
+from fabric.scheduler import write_scheduler_file
 from fabric.exceptions import FabricError
 from fabric.io import atomic_write
 from fabric.metrics import gpu_nodes
 from fabric.routing import Router
 from solvers.collectives import CollectiveModel, size_range
+from solvers.placement import place_job, random_busy
 
 __all__ = ["write_report", "REPORT_OPS"]
 
@@ -54,8 +57,7 @@ def _communicators(G, scale_gpus):
     return comms
 
 
-def _collectives(G, catalog, scale_gpus, progress):
-    router = Router(G)
+def _collectives(G, catalog, scale_gpus, progress, router):
     rows = []
     for label, ranks in _communicators(G, scale_gpus):
         if len(ranks) < 2:
@@ -187,7 +189,8 @@ def write_report(G, directory, *, catalog=None, scale_gpus=1152, job=None, busy_
     files["bom.csv"] = out / "bom.csv"
 
     progress("pricing collectives ...")
-    rows = _collectives(G, catalog, scale_gpus, progress)
+    router = Router(G)
+    rows = _collectives(G, catalog, scale_gpus, progress, router)
     _write_csv(out / "collectives.csv", rows, ["communicator", "op", "algo", "protocol", "ranks",
                                                "size_bytes", "time_us", "algbw_GBps",
                                                "busbw_GBps", "bottleneck"])
@@ -195,11 +198,14 @@ def write_report(G, directory, *, catalog=None, scale_gpus=1152, job=None, busy_
     _plot_busbw(rows, out / "busbw.svg")
     files["busbw.svg"] = out / "busbw.svg"
 
-    extra = _extra_sections(G, out, catalog=catalog, job=job, busy_fraction=busy_fraction,
-                            seed=seed, time_limit_s=time_limit_s,
-                            hostname_pattern=hostname_pattern, progress=progress)
-    files.update(extra.pop("files"))
-    sections.update(extra)
+    progress("drawing the diagram ...")
+    sections["diagram"] = _diagram(G, out, files)
+    progress("placing a training job (CP-SAT) and its baselines ...")
+    sections["placement"] = _placement(G, out, files, catalog=catalog, job=job,
+                                       busy_fraction=busy_fraction, seed=seed,
+                                       time_limit_s=time_limit_s, router=router)
+    progress("exporting scheduler files ...")
+    sections["scheduler"] = _scheduler(G, out, files, hostname_pattern)
 
     elapsed = time.perf_counter() - start
     progress("writing index.html ...")
@@ -211,9 +217,91 @@ def write_report(G, directory, *, catalog=None, scale_gpus=1152, job=None, busy_
             "seconds": round(time.perf_counter() - start, 2)}
 
 
-def _extra_sections(G, out, **kw):
-    """Placement, diagram and scheduler files (filled in by the modules that provide them)."""
-    return {"files": {}}
+def _diagram(G, out, files):
+    draw_fabric(G, out / "diagram.svg", detail="summary")
+    files["diagram.svg"] = out / "diagram.svg"
+    html_ = "<img src='diagram.svg' alt='fabric diagram'>"
+    if any(k == "nvswitch" for _, k in G.nodes(data="kind")):
+        draw_fabric(G, out / "rack.svg", detail="rack")
+        files["rack.svg"] = out / "rack.svg"
+        html_ += ("<p>One NVLink domain chip by chip: <a href='rack.svg'>rack.svg</a></p>")
+    return html_
+
+
+def _default_job(G):
+    """The largest of 4,096/1,024/256/64 GPUs within 60% of the fabric; tp 8 (or the domain)."""
+    gpus = gpu_nodes(G)
+    first = G.nodes[gpus[0]]
+    domain = sum(1 for g in gpus if (G.nodes[g].get("site"), G.nodes[g].get("domain"))
+                 == (first.get("site"), first.get("domain")))
+    tp = 8 if domain >= 8 else 1
+    for n in (4096, 1024, 256, 64, 16):
+        if n <= 0.6 * len(gpus) and n % tp == 0:
+            pp = 4 if n // tp >= 8 else 1
+            return {"gpus": n, "tp": tp, "pp": pp, "dp": n // (tp * pp)}
+    return None
+
+
+def _placement(G, out, files, *, catalog, job, busy_fraction, seed, time_limit_s, router):
+    esc = html.escape
+    job = job or _default_job(G)
+    if job is None:
+        return "<p>The fabric is too small for a representative training job.</p>"
+    busy = random_busy(G, busy_fraction, seed=seed) if busy_fraction else frozenset()
+    model_params = 70e9
+    try:
+        r = place_job(G, gpus=job["gpus"], tp=job["tp"], pp=job["pp"], dp=job["dp"],
+                      model_params=model_params, busy=busy, time_limit_s=time_limit_s,
+                      seed=seed, router=router, catalog=catalog)
+    except FabricError as exc:
+        return (f"<p>Job of {job['gpus']:,} GPUs (tp {job['tp']}, pp {job['pp']}, dp "
+                f"{job['dp']}) with {busy_fraction:.0%} of hosts busy: not placed: "
+                f"{esc(str(exc))}</p>")
+    _write_json(out / "placement.json", r.to_dict())
+    files["placement.json"] = out / "placement.json"
+    rows = [("CP-SAT (fabric)", _fmt(r.objective_us), "")]
+    for name, b in r.baselines.items():
+        if "objective_us" in b:
+            gain = b["objective_us"] / r.objective_us if r.objective_us else float("nan")
+            rows.append((name, _fmt(b["objective_us"]), f"{gain:,.2f}x"))
+        else:
+            rows.append((name, "-", b.get("error", "")))
+    part = (f"<p>A {model_params / 1e9:,.0f}B-parameter training job on {job['gpus']:,} GPUs "
+            f"(tp {job['tp']}, pp {job['pp']}, dp {job['dp']}; ranks in Megatron order) on the "
+            f"cluster with {busy_fraction:.0%} of hosts busy (seed {seed}). Objective: "
+            f"predicted communication time per step, re-evaluated with the collective engine. "
+            f"CP-SAT status {esc(r.status)}, bound {r.bound_us:,.1f} us, gap {r.gap:.1%}, solve "
+            f"{r.solve_s:.1f} s; {r.domains_used:,} NVLink domains used.</p>")
+    part += _table(["placement", "comm time per step (us)", "CP-SAT speed-up"], rows)
+    part += _table(["communicator", "time per step (us)"],
+                   [(k, _fmt(v)) for k, v in r.breakdown_us.items()])
+    part += ("<p class='note'>Rank to GPU assignment in <a href='placement.json'>placement.json"
+             "</a> (feeds <code>fabric collective --ranks</code>).</p>")
+    return part
+
+
+_SCHEDULER_FILES = (("slurm-tree", "topology.conf"), ("slurm-block", "topology-block.conf"),
+                    ("slurm-yaml", "topology.yaml"), ("k8s-labels", "k8s-labels.yaml"),
+                    ("kueue-topology", "kueue-topology.yaml"))
+
+
+def _scheduler(G, out, files, hostname_pattern):
+    kw = {"hostname_pattern": hostname_pattern} if hostname_pattern else {}
+    written = []
+    for fmt, name in _SCHEDULER_FILES:
+        try:
+            write_scheduler_file(G, out / name, fmt, **kw)
+        except FabricError as exc:
+            written.append(f"<li>{html.escape(name)}: not written ({html.escape(str(exc))})</li>")
+            continue
+        files[name] = out / name
+        written.append(f"<li><a href='{name}'>{name}</a> ({fmt})</li>")
+    head = ""
+    if "topology.conf" in files:
+        lines = (out / "topology.conf").read_text().splitlines()
+        head = ("<p>Slurm <code>topology.conf</code> (tree plugin), first lines:</p><pre>"
+                + html.escape("\n".join(lines[:14])) + "</pre>")
+    return "<ul>" + "".join(written) + "</ul>" + head
 
 
 _CSS = """
@@ -226,7 +314,8 @@ th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
 .kpi{display:flex;flex-wrap:wrap;gap:1em}.kpi div{background:#f6f8f2;border:1px solid #dde5cf;
 padding:.6em 1em;border-radius:6px}.kpi b{display:block;font-size:1.3em}
 .note{color:#666;font-size:.85em}img{max-width:100%;border:1px solid #eee}
-code{background:#f4f4f4;padding:0 .3em}
+code{background:#f4f4f4;padding:0 .3em}pre{overflow-x:auto;background:#fafafa;
+border:1px solid #eee;padding:.5em;font-size:.8em}
 """
 
 

@@ -209,7 +209,9 @@ def test_bom_counts_superpod_h100():
     bom = analysis.bill_of_materials(topologies.superpod_h100_graph(1))
     assert bom["parts"]["switch"] == {"QM9700": 12}
     assert bom["parts"]["nic"]["cx7"] == 248 + 4          # 8 per DGX + the UFM's 4
-    assert sum(bom["optics"].values()) == 2 * (252 + 256)
+    # 400G links on 800G twin-port optics: one module per two link ends
+    assert bom["optics"] == {"osfp-800g-sr8": 252, "osfp-800g-dr8": 256}
+    assert bom["cables"]["fiber"] == 252 + 256
     assert bom["power_w"]["total"] > 248 * 700            # at least the GPUs' TDP
     assert bom["cost_usd"]["estimate"] is True
 

@@ -1,0 +1,577 @@
+"""Throughput: the best rate a traffic matrix can get from a fabric (LP), and under ECMP.
+
+Maximum concurrent flow
+-----------------------
+Given demands ``D[i, j]`` (Gb/s from GPU ``i`` to GPU ``j``), find the
+largest ``lambda`` such that every pair can carry ``lambda * D[i, j]`` at once
+with any (fractional, multi-path) routing within the per-direction link rates.
+``lambda >= 1`` means the fabric carries the whole matrix.
+
+The LP (built with ``ortools.linear_solver.pywraplp``; GLOP, the simplex
+solver, up to :data:`GLOP_MAX_VARS` variables, else PDLP, the first-order
+solver, which returns an approximate optimum):
+
+* one commodity per **source domain** (aggregating commodities by source is
+  exact for max concurrent flow: a single-source multi-sink flow decomposes
+  into per-destination paths);
+* an **NVLink domain is collapsed into one node** joined to each of its
+  NICs by the NIC's PCIe link. A GPU's traffic may then leave through any
+  NIC of its domain (as NCCL's PXN does) and traffic between GPUs of one
+  domain is not constrained. The collapse is exact when the NVLink switch
+  fabric is non-blocking and each GPU's NVLink rate is at least the traffic
+  it sends or relays (true for every preset here: 3.6-14.4 Tb/s of NVLink
+  per GPU against 0.4-0.8 Tb/s of NIC); otherwise it is an upper bound.
+  Intra-domain demand is reported (``intra_domain_gbps``) but not constrained.
+* NICs with a single network port are merged in series with their PCIe link
+  (capacity ``min``), which is exact.
+* hosts and CPUs carry no traffic.
+
+Patterns (``inj`` = a GPU's scale-out NIC rate, Gb/s): ``permutation`` (a
+seeded random derangement, each GPU sends ``inj`` to its partner),
+``alltoall`` (each GPU sends ``inj / (n - 1)`` to every other), ``ring``
+(GPU ``i`` sends ``inj`` to ``i + 1``), or a matrix file (absolute Gb/s). So
+``lambda = 1`` means every GPU can inject at its full NIC rate.
+
+ECMP figure
+-----------
+The same demands routed by :class:`fabric.routing.Router` (each GPU through
+its own NIC, ECMP over the up/down paths): ``max_link_utilization`` is the
+busiest arc's load over its rate and ``ecmp_fraction = 1 /
+max_link_utilization``.
+
+Collective lower bound
+----------------------
+:func:`collective_lower_bound` is a bandwidth-only **cut bound** (not the
+LP): the larger of (a) the bytes a rank must send or receive over its
+injection rate (NVLink plus its own NIC) and (b) for every NVLink domain
+holding some but not all ranks, the bytes that must cross the domain's
+boundary over the domain's total NIC rate. It holds for every algorithm,
+including in-network reduction (NVLS, SHARP).
+"""
+
+import json
+import math
+import random
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from ortools.linear_solver import pywraplp
+
+from fabric.exceptions import FabricError, ParameterError, SolverTimeoutError
+from fabric.metrics import gpu_nodes, per_gpu_bandwidth
+from fabric.routing import Router
+from fabric.schema import NETWORK_MEDIA
+
+__all__ = [
+    "PATTERNS",
+    "GLOP_MAX_VARS",
+    "ThroughputResult",
+    "traffic_matrix",
+    "build_throughput_model",
+    "solve_throughput",
+    "ecmp_utilization",
+    "throughput",
+    "collective_lower_bound",
+]
+
+PATTERNS = ("permutation", "alltoall", "ring")
+"""Built-in traffic patterns (anything else is read as a matrix file)."""
+
+GLOP_MAX_VARS = 400_000
+"""Above this many LP variables, ``solver="auto"`` uses PDLP instead of GLOP."""
+
+
+@dataclass(frozen=True)
+class ThroughputResult:
+    """Maximum concurrent flow of a traffic matrix, optimal and under ECMP.
+
+    Attributes
+    ----------
+    pattern : str
+    endpoints : int
+        GPUs in the traffic matrix.
+    demand_gbps : float
+        Total demand, Gb/s.
+    intra_domain_gbps : float
+        Demand between GPUs of one NVLink domain (carried by NVLink, unconstrained).
+    optimal_fraction : float
+        LP optimum ``lambda``.
+    ecmp_fraction : float
+        ``1 / max_link_utilization`` under the fabric's ECMP routing.
+    max_link_utilization : float
+        Busiest arc's ECMP load over its rate (at the full demand).
+    ecmp_bottleneck : str
+        That arc, ``"u -> v"``.
+    link_loads_gbps : dict
+        ``"u -> v"`` -> LP load (Gb/s) at the optimum, for arcs that carry any.
+    solver, status : str
+        ``GLOP`` or ``PDLP``; ``OPTIMAL`` or ``FEASIBLE`` (approximate / time limit).
+    solve_s, lp_vars : float, int
+    """
+
+    pattern: str
+    endpoints: int
+    demand_gbps: float
+    intra_domain_gbps: float
+    optimal_fraction: float
+    ecmp_fraction: float
+    max_link_utilization: float
+    ecmp_bottleneck: str
+    link_loads_gbps: dict
+    solver: str
+    status: str
+    solve_s: float
+    lp_vars: int
+
+    def to_dict(self, *, top_links=10):
+        """JSON-ready dict with the ``top_links`` busiest LP links."""
+        top = sorted(self.link_loads_gbps.items(), key=lambda kv: -kv[1])[:top_links]
+        return {"pattern": self.pattern, "endpoints": self.endpoints,
+                "demand_gbps": self.demand_gbps, "intra_domain_gbps": self.intra_domain_gbps,
+                "optimal_fraction": self.optimal_fraction, "ecmp_fraction": self.ecmp_fraction,
+                "max_link_utilization": self.max_link_utilization,
+                "ecmp_bottleneck": self.ecmp_bottleneck, "solver": self.solver,
+                "status": self.status, "solve_s": self.solve_s, "lp_vars": self.lp_vars,
+                "top_links_gbps": dict(top)}
+
+
+# ----------------------------------------------------------------------------- data
+def _domain_key(G, g):
+    d = G.nodes[g]
+    return (d.get("site", 0), d["domain"]) if "domain" in d else ("host", d.get("host", g))
+
+
+def _injection(G, gpus):
+    bw = per_gpu_bandwidth(G)
+    return {g: bw[g][1] for g in gpus}
+
+
+def traffic_matrix(G, pattern, *, gpus=None, seed=0):
+    """The demands of a pattern or a matrix file among the chosen GPUs.
+
+    Parameters
+    ----------
+    G
+        A fabric graph.
+    pattern
+        One of :data:`PATTERNS`, or a JSON file: ``{"gpus": [...], "matrix":
+        [[Gb/s, ...], ...]}`` or a list of ``{"src", "dst", "gbps"}``.
+    gpus
+        Number of GPUs (the first ``gpus`` in topology order; default all).
+        Ignored for a matrix file.
+    seed
+        Seed of the permutation.
+
+    Returns
+    -------
+    tuple
+        ``(endpoint GPU names, list of (src, dst, Gb/s))``.
+
+    Raises
+    ------
+    ParameterError
+        Unknown pattern or unreadable file, unknown GPU names, fewer than 2
+        endpoints, negative demand.
+
+    Examples
+    --------
+    >>> import topologies
+    >>> eps, dem = traffic_matrix(topologies.fat_tree_graph(4), "permutation", seed=1)
+    >>> len(eps), len(dem), {d for *_, d in dem}
+    (16, 16, {400.0})
+    """
+    all_gpus = gpu_nodes(G)
+    if pattern in PATTERNS:
+        n = len(all_gpus) if gpus is None else int(gpus)
+        if n < 2 or n > len(all_gpus):
+            msg = f"`gpus` must be between 2 and {len(all_gpus)} for this fabric, got {n}"
+            raise ParameterError(msg)
+        eps = all_gpus[:n]
+        inj = _injection(G, eps)
+        if pattern == "permutation":
+            perm = list(range(n))
+            rng = random.Random(seed)
+            while True:
+                rng.shuffle(perm)
+                if all(perm[i] != i for i in range(n)):
+                    break
+            dem = [(eps[i], eps[perm[i]], inj[eps[i]]) for i in range(n)]
+        elif pattern == "ring":
+            dem = [(eps[i], eps[(i + 1) % n], inj[eps[i]]) for i in range(n)]
+        else:
+            dem = [(a, b, inj[a] / (n - 1)) for a in eps for b in eps if a != b]
+        return eps, dem
+    path = Path(pattern)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError:
+        msg = (f"`pattern` {pattern!r} is neither one of {', '.join(PATTERNS)} nor a readable "
+               "matrix file")
+        raise ParameterError(msg) from None
+    except json.JSONDecodeError as exc:
+        msg = f"matrix file `{pattern}` is not JSON ({exc.msg})"
+        raise ParameterError(msg) from None
+    dem = []
+    try:
+        if isinstance(data, dict):
+            names, mat = list(data["gpus"]), data["matrix"]
+            if len(mat) != len(names) or any(len(row) != len(names) for row in mat):
+                msg = f"matrix file `{pattern}`: `matrix` must be {len(names)} x {len(names)}"
+                raise ParameterError(msg)
+            dem = [(names[i], names[j], float(x)) for i, row in enumerate(mat)
+                   for j, x in enumerate(row) if i != j and x]
+        else:
+            dem = [(e["src"], e["dst"], float(e["gbps"])) for e in data]
+    except ParameterError:
+        raise
+    except (KeyError, TypeError, ValueError):
+        msg = (f'matrix file `{pattern}` must hold {{"gpus": [...], "matrix": [[...]]}} or a '
+               'list of {"src", "dst", "gbps"}')
+        raise ParameterError(msg) from None
+    known = set(all_gpus)
+    eps = []
+    seen = set()
+    for a, b, x in dem:
+        for g in (a, b):
+            if g not in known:
+                msg = f"matrix file `{pattern}` names {g!r}, which is not a GPU of this fabric"
+                raise ParameterError(msg)
+            if g not in seen:
+                seen.add(g)
+                eps.append(g)
+        if x < 0:
+            msg = f"matrix file `{pattern}`: demand {a} -> {b} is negative ({x})"
+            raise ParameterError(msg)
+    if len(eps) < 2:
+        msg = f"matrix file `{pattern}` has fewer than 2 endpoints with demand"
+        raise ParameterError(msg)
+    return eps, dem
+
+
+# ----------------------------------------------------------------------------- model
+def _node_key(G, g, pxn):
+    return ("dom", _domain_key(G, g)) if pxn else ("dom", ("gpu", g))
+
+
+def _collapsed_network(G, pxn=True):
+    """Arcs (a, b, cap Gb/s, label) of the collapsed network; node ids are names or domain keys."""
+    arcs = []
+    kind = G.nodes
+    nic_ports = defaultdict(list)
+    nic_pcie = {}
+    for u, v, d in G.edges(data=True):
+        ku, kv = kind[u]["kind"], kind[v]["kind"]
+        if d["medium"] in NETWORK_MEDIA:
+            if ku == "nic":
+                nic_ports[u].append((v, d["bandwidth_gbps"]))
+            elif kv == "nic":
+                nic_ports[v].append((u, d["bandwidth_gbps"]))
+            else:
+                arcs.append((u, v, d["bandwidth_gbps"], f"{u} -> {v}"))
+                arcs.append((v, u, d["bandwidth_gbps"], f"{v} -> {u}"))
+        elif d["medium"] == "pcie" and {ku, kv} == {"gpu", "nic"}:
+            g, nic = (u, v) if ku == "gpu" else (v, u)
+            nic_pcie[nic] = (_node_key(G, g, pxn), d["bandwidth_gbps"])
+    for nic, (dom, pcie) in nic_pcie.items():
+        ports = nic_ports.get(nic, [])
+        if len(ports) == 1:
+            sw, bw = ports[0]
+            cap = min(pcie, bw)
+            arcs.append((dom, sw, cap, f"{nic} -> {sw}"))
+            arcs.append((sw, dom, cap, f"{sw} -> {nic}"))
+        elif ports:
+            arcs.append((dom, nic, pcie, f"{dom[1]} -> {nic}"))
+            arcs.append((nic, dom, pcie, f"{nic} -> {dom[1]}"))
+            for sw, bw in ports:
+                arcs.append((nic, sw, bw, f"{nic} -> {sw}"))
+                arcs.append((sw, nic, bw, f"{sw} -> {nic}"))
+    return arcs
+
+
+def build_throughput_model(G, demands, *, solver="auto", pxn=True):
+    """The maximum-concurrent-flow LP (see the module notes).
+
+    Parameters
+    ----------
+    G
+        A fabric graph.
+    demands
+        ``(src GPU, dst GPU, Gb/s)`` triples.
+    solver
+        ``"auto"``, ``"GLOP"`` or ``"PDLP"``.
+    pxn
+        True: a GPU's traffic may leave through any NIC of its NVLink domain
+        (the domain collapse); False: only through its own NIC(s) (rail-bound,
+        as the ECMP router does; one commodity per source GPU, a larger LP).
+
+    Returns
+    -------
+    tuple
+        ``(pywraplp.Solver, vars)`` with ``vars["lambda"]``, ``vars["flow"][source, arc]``,
+        ``vars["arcs"]`` and ``vars["intra_gbps"]``. Only for use inside :mod:`solvers`.
+
+    Raises
+    ------
+    ParameterError
+        Unknown solver.
+    FabricError
+        A demand between domains whose NICs are not cabled to a network.
+    """
+    if solver not in ("auto", "GLOP", "PDLP"):
+        msg = f"`solver` must be auto, GLOP or PDLP, got {solver!r}"
+        raise ParameterError(msg)
+    arcs = _collapsed_network(G, pxn)
+    agg = defaultdict(lambda: defaultdict(float))     # source node -> sink node -> Gb/s
+    intra = 0.0
+    for a, b, x in demands:
+        da, db = _node_key(G, a, pxn), _node_key(G, b, pxn)
+        if _domain_key(G, a) == _domain_key(G, b):
+            intra += x
+        elif x > 0:
+            agg[da][db] += x
+    nodes = {n for a in arcs for n in a[:2]}
+    for s, sinks in agg.items():
+        for t in (s, *sinks):
+            if t not in nodes:
+                msg = (f"NVLink domain {t[1]} has no NIC cabled to a network, so its GPUs cannot "
+                       "reach other domains; use a scale-out preset or GPUs in one domain")
+                raise FabricError(msg)
+    n_vars = len(agg) * len(arcs) + 1
+    name = solver if solver != "auto" else ("GLOP" if n_vars <= GLOP_MAX_VARS else "PDLP")
+    lp = pywraplp.Solver.CreateSolver(name)
+    inf = lp.infinity()
+    lam = lp.NumVar(0.0, inf, "lambda")
+    out_arcs = defaultdict(list)
+    in_arcs = defaultdict(list)
+    for k, (a, b, _, _) in enumerate(arcs):
+        out_arcs[a].append(k)
+        in_arcs[b].append(k)
+    # flow[s, k]: Gb/s of source-domain s's traffic on arc k.
+    flow = {}
+    for si, s in enumerate(agg):
+        for k, arc in enumerate(arcs):
+            if arc[1] == s:                # never flow back into the source
+                continue
+            flow[s, k] = lp.NumVar(0.0, inf, f"f_{si}_{k}")
+    # Capacity: all commodities on an arc within its rate.
+    for k, (_, _, cap, _) in enumerate(arcs):
+        c = lp.Constraint(-inf, cap, f"cap_{k}")
+        for s in agg:
+            v = flow.get((s, k))
+            if v is not None:
+                c.SetCoefficient(v, 1.0)
+    # Conservation: inflow - outflow = lambda * demand at every node but the source.
+    for si, (s, sinks) in enumerate(agg.items()):
+        for n in nodes:
+            if n == s:
+                continue
+            c = lp.Constraint(0.0, 0.0, f"cons_{si}")
+            for k in in_arcs[n]:
+                c.SetCoefficient(flow[s, k], 1.0)
+            for k in out_arcs[n]:
+                v = flow.get((s, k))
+                if v is not None:
+                    c.SetCoefficient(v, -1.0)
+            d = sinks.get(n, 0.0)
+            if d:
+                c.SetCoefficient(lam, -d)
+    lp.Maximize(lam)
+    return lp, {"lambda": lam, "flow": flow, "arcs": arcs, "intra_gbps": intra,
+                "solver": name, "n_vars": len(flow) + 1, "sources": list(agg)}
+
+
+def solve_throughput(G, demands, *, time_limit_s=60.0, solver="auto", threads=2, pxn=True):
+    """Solve the LP; return ``(lambda, link loads, solver name, status, seconds, n_vars, intra)``.
+
+    Raises
+    ------
+    SolverTimeoutError
+        No solution within the time limit.
+    FabricError
+        The LP is infeasible or unbounded (a modelling error).
+    """
+    lp, v = build_throughput_model(G, demands, solver=solver, pxn=pxn)
+    if not v["sources"]:
+        return math.inf, {}, v["solver"], "OPTIMAL", 0.0, 0, v["intra_gbps"]
+    lp.SetTimeLimit(int(time_limit_s * 1000))
+    lp.SetNumThreads(int(threads))
+    if v["solver"] == "PDLP":
+        lp.SetSolverSpecificParametersAsString(
+            "termination_criteria { simple_optimality_criteria { eps_optimal_relative: 1e-5 "
+            "eps_optimal_absolute: 1e-6 } }")
+    t0 = time.perf_counter()
+    status = lp.Solve()
+    solve_s = time.perf_counter() - t0
+    if status == pywraplp.Solver.OPTIMAL:
+        name = "OPTIMAL"
+    elif status == pywraplp.Solver.FEASIBLE:
+        name = "FEASIBLE"
+    elif status == pywraplp.Solver.NOT_SOLVED:
+        msg = f"the LP found no solution within {time_limit_s:g} s; raise `time_limit_s`"
+        raise SolverTimeoutError(msg)
+    else:
+        msg = f"the throughput LP ended with status {status}; this is a modelling error"
+        raise FabricError(msg)
+    lam = v["lambda"].solution_value()
+    loads = defaultdict(float)
+    for (_, k), var in v["flow"].items():
+        x = var.solution_value()
+        if x > 1e-9:
+            loads[v["arcs"][k][3]] += x
+    return lam, dict(loads), v["solver"], name, solve_s, v["n_vars"], v["intra_gbps"]
+
+
+def ecmp_utilization(G, demands, *, router=None):
+    """Max link utilization of ``demands`` (Gb/s) under the fabric's ECMP routing.
+
+    Returns
+    -------
+    tuple
+        ``(max utilization, busiest arc "u -> v")``.
+
+    Examples
+    --------
+    >>> import topologies
+    >>> G = topologies.fat_tree_graph(4)
+    >>> eps, dem = traffic_matrix(G, "ring")
+    >>> round(ecmp_utilization(G, dem)[0], 3)
+    1.0
+    """
+    r = router or Router(G)
+    loads = r.new_loads()
+    idx = r.gpu_index
+    src = np.array([idx[a] for a, _, _ in demands], dtype=np.int64)
+    dst = np.array([idx[b] for _, b, _ in demands], dtype=np.int64)
+    gbytes = np.array([x / 8.0 for *_, x in demands])          # GB/s
+    r.add_flows(loads, src, dst, gbytes)
+    util = loads / np.maximum(r.arc_cap_GBps, 1e-12)
+    k = int(np.argmax(util))
+    return float(util[k]), f"{r.nodes[r.arc_u[k]]} -> {r.nodes[r.arc_v[k]]}"
+
+
+def throughput(G, pattern="permutation", *, gpus=None, seed=0, time_limit_s=60.0,
+               solver="auto", router=None, pxn=True):
+    """Maximum concurrent flow of a pattern on ``G``, optimal (LP) and under ECMP.
+
+    Parameters
+    ----------
+    G
+        A fabric graph.
+    pattern, gpus, seed
+        As for :func:`traffic_matrix`.
+    time_limit_s
+        LP time limit.
+    solver
+        ``"auto"`` (GLOP up to :data:`GLOP_MAX_VARS` variables, else PDLP; the
+        default may change), ``"GLOP"`` or ``"PDLP"``.
+    router
+        A :class:`fabric.routing.Router` of ``G`` to reuse.
+    pxn
+        See :func:`build_throughput_model`.
+
+    Returns
+    -------
+    ThroughputResult
+
+    Raises
+    ------
+    ParameterError
+        Bad pattern, GPU count, file or solver.
+    SolverTimeoutError
+        No LP solution within the time limit.
+    FabricError
+        Demands between domains without a network.
+
+    Examples
+    --------
+    >>> import topologies
+    >>> r = throughput(topologies.fat_tree_graph(4), "permutation", seed=3)
+    >>> round(r.optimal_fraction, 6), r.solver
+    (1.0, 'GLOP')
+    """
+    eps, dem = traffic_matrix(G, pattern, gpus=gpus, seed=seed)
+    lam, loads, name, status, solve_s, n_vars, intra = solve_throughput(
+        G, dem, time_limit_s=time_limit_s, solver=solver, pxn=pxn)
+    util, arc = ecmp_utilization(G, dem, router=router)
+    total = float(sum(x for *_, x in dem))
+    return ThroughputResult(
+        pattern=pattern, endpoints=len(eps), demand_gbps=total, intra_domain_gbps=float(intra),
+        optimal_fraction=float(lam), ecmp_fraction=float(1.0 / util) if util > 0 else math.inf,
+        max_link_utilization=util, ecmp_bottleneck=arc, link_loads_gbps=loads, solver=name,
+        status=status, solve_s=solve_s, lp_vars=n_vars)
+
+
+# ----------------------------------------------------------------------------- collectives
+def collective_lower_bound(G, op, size, ranks):
+    """Bandwidth-only lower bound (us) on ``op`` of ``size`` bytes over GPUs ``ranks``.
+
+    The cut bound of the module notes: per-rank injection, and per NVLink
+    domain the bytes crossing its boundary over its NIC rate. ``size`` is
+    nccl-tests' size (for allgather and reduce-scatter, the full buffer;
+    alltoall, the per-rank buffer).
+
+    Parameters
+    ----------
+    G
+        A fabric graph.
+    op : str
+        A collective of :data:`solvers.collectives.OPS`.
+    size : int
+        Bytes.
+    ranks : list of str
+        GPU names, rank 0 first.
+
+    Returns
+    -------
+    float
+        Lower bound in us (latency excluded).
+
+    Raises
+    ------
+    ParameterError
+        Unknown op or fewer than 2 ranks.
+
+    Examples
+    --------
+    >>> import topologies
+    >>> G = topologies.dgx_h100_graph()
+    >>> round(collective_lower_bound(G, "allreduce", 2**30, [f"d0-gpu{i}" for i in range(8)]))
+    1879
+    """
+    from solvers.collectives import OPS
+
+    if op not in OPS:
+        msg = f"unknown `op` {op!r}; use one of {', '.join(OPS)}"
+        raise ParameterError(msg)
+    n = len(ranks)
+    if n < 2:
+        msg = "`ranks` must name at least 2 GPUs"
+        raise ParameterError(msg)
+    S = float(size)
+    per_rank = {"allreduce": S * (n - 1) / n, "allgather": S * (n - 1) / n,
+                "reducescatter": S * (n - 1) / n, "alltoall": S * (n - 1) / n,
+                "broadcast": S, "reduce": S, "sendrecv": S}[op]
+    bw = per_gpu_bandwidth(G)
+    inj = min(bw[g][0] + bw[g][1] for g in ranks)
+    bound = per_rank / (inj * 125.0) if inj > 0 else 0.0      # Gb/s -> bytes/us
+    by_dom = defaultdict(int)
+    for g in ranks:
+        by_dom[_domain_key(G, g)] += 1
+    if len(by_dom) > 1:
+        dom_nic = defaultdict(float)
+        for g, (_, out) in bw.items():
+            key = _domain_key(G, g)
+            if key in by_dom:
+                dom_nic[key] += out
+        for key, k in by_dom.items():
+            cross = {"allreduce": S, "allgather": S * (n - k) / n,
+                     "reducescatter": S * (n - k) / n, "alltoall": S * k * (n - k) / n,
+                     "broadcast": S, "reduce": S, "sendrecv": S}[op]
+            if op == "sendrecv" and k == n:
+                cross = 0.0
+            if dom_nic[key] > 0:
+                bound = max(bound, cross / (dom_nic[key] * 125.0))
+    return float(bound)

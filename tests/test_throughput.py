@@ -1,0 +1,92 @@
+"""Tests of solvers.throughput: LP against hand-computed throughput, ECMP, bounds, errors."""
+
+import json
+
+import pytest
+
+import topologies
+from fabric.exceptions import ParameterError
+from fabric.metrics import gpu_nodes
+from solvers.collectives import CollectiveModel
+from solvers.throughput import (collective_lower_bound, ecmp_utilization, throughput,
+                                traffic_matrix)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_full_bisection_fat_tree_permutation_is_one(seed):
+    r = throughput(topologies.fat_tree_graph(4), "permutation", seed=seed)
+    assert r.optimal_fraction == pytest.approx(1.0, abs=1e-6)
+    assert r.ecmp_fraction <= r.optimal_fraction + 1e-9
+
+
+@pytest.mark.parametrize("pattern", ["alltoall", "ring"])
+def test_fat_tree_patterns(pattern):
+    r = throughput(topologies.fat_tree_graph(4), pattern)
+    assert r.optimal_fraction == pytest.approx(1.0, abs=1e-6)
+    assert r.endpoints == 16
+
+
+def test_oversubscribed_spectrum_x_matches_hand_derived(tmp_path):
+    # 2 SUs of GB300 NVL72 racks, leaves 2:1 oversubscribed; every GPU of SU 0
+    # sends at its full 800G to the same GPU of a rack in SU 1, so all traffic
+    # climbs the SU-0 leaves: fraction = leaf uplink / leaf downlink.
+    G = topologies.build_preset("spectrum-x", {"oversubscription": 2.0, "system": "gb300-nvl72",
+                                               "sus": 2, "planes": 1})
+    leaf = next(n for n, k in G.nodes(data="kind") if k == "leaf")
+    down = sum(d["bandwidth_gbps"] for _, v, d in G.edges(leaf, data=True)
+               if G.nodes[v]["kind"] == "nic")
+    up = sum(d["bandwidth_gbps"] for _, v, d in G.edges(leaf, data=True)
+             if G.nodes[v]["kind"] == "spine")
+    gpus = gpu_nodes(G)
+    doms = sorted({G.nodes[g]["domain"] for g in gpus})
+    by = {d: [g for g in gpus if G.nodes[g]["domain"] == d] for d in doms}
+    half = len(doms) // 2
+    dem = [{"src": by[doms[i]][k], "dst": by[doms[i + half]][k], "gbps": 800.0}
+           for i in range(half) for k in range(72)]
+    f = tmp_path / "m.json"
+    f.write_text(json.dumps(dem))
+    r = throughput(G, str(f))
+    assert r.optimal_fraction == pytest.approx(up / down, rel=1e-6)
+    assert up / down < 1
+
+
+def test_matrix_file_formats(tmp_path):
+    G = topologies.fat_tree_graph(4)
+    names = gpu_nodes(G)[:3]
+    f = tmp_path / "m.json"
+    f.write_text(json.dumps({"gpus": names, "matrix": [[0, 800, 0], [0, 0, 0], [0, 0, 0]]}))
+    r = throughput(G, str(f))
+    assert r.optimal_fraction == pytest.approx(0.5)          # 800 Gb/s over a 400G NIC
+    f.write_text(json.dumps({"gpus": names, "matrix": [[0, 1]]}))
+    with pytest.raises(ParameterError, match="must be 3 x 3"):
+        traffic_matrix(G, str(f))
+    f.write_text(json.dumps([{"src": "x", "dst": names[0], "gbps": 1}]))
+    with pytest.raises(ParameterError, match="not a GPU"):
+        traffic_matrix(G, str(f))
+    with pytest.raises(ParameterError, match="neither one of"):
+        traffic_matrix(G, str(tmp_path / "missing.json"))
+
+
+def test_ecmp_utilization_ring_is_one():
+    G = topologies.fat_tree_graph(4)
+    _, dem = traffic_matrix(G, "ring")
+    util, _ = ecmp_utilization(G, dem)
+    assert util == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("op", ["allreduce", "allgather", "reducescatter", "alltoall",
+                                "broadcast"])
+def test_lower_bound_below_engine(op):
+    G = topologies.build_preset("superpod-gb200", {"racks": 2})
+    ranks = gpu_nodes(G)[:16] + gpu_nodes(G)[72:88]
+    m = CollectiveModel(G, ranks=ranks)
+    size = 2 ** 30
+    r = m.evaluate(op, size)
+    bound = collective_lower_bound(G, op, size, ranks)
+    assert 0 < bound <= r.time_us
+
+
+def test_lower_bound_errors():
+    G = topologies.dgx_h100_graph()
+    with pytest.raises(ParameterError, match="unknown `op`"):
+        collective_lower_bound(G, "gather", 8, ["d0-gpu0", "d0-gpu1"])
