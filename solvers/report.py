@@ -375,13 +375,14 @@ def _page(G, s, rows, sections, files, elapsed):
                         [(k, _fmt(v)) for k, v in bom["links_by_tier"].items()]))
     parts.append("<h2>Collectives (predicted, nccl-tests definitions)</h2>")
     parts.append("<img src='busbw.svg' alt='predicted busbw vs message size'>")
-    pick = [r for r in rows if r["size_bytes"] in (8, 1 << 20, 1 << 26, 1 << 30, 1 << 34)]
+    pick = [r for r in rows if r["size_bytes"] in (8, 1 << 21, 1 << 27, 1 << 33)]
     parts.append(_table(["communicator", "op", "size", "algo", "time_us", "algbw GB/s",
                          "busbw GB/s"],
                         [(r["communicator"], r["op"], _size(r["size_bytes"]), r["algo"],
                           _fmt(r["time_us"]), _fmt(r["algbw_GBps"], 2), _fmt(r["busbw_GBps"], 2))
                          for r in pick]))
-    parts.append("<p class='note'>Full sweep (8 B to 16 GiB, powers of 4) in "
+    parts.append("<p class='note'>Full sweep (8 B up to 16 GiB by factors of 4, as "
+                 "<code>nccl-tests -b 8 -e 16G -f 4</code>) in "
                  "<a href='collectives.csv'>collectives.csv</a>. Model: each algorithm's flows "
                  "routed on the graph, busiest link / usable rate plus NCCL's latency terms; "
                  "validated against published nccl-tests results (tests/test_accuracy.py).</p>")
