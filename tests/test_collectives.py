@@ -20,8 +20,6 @@ def h100():
 
 @pytest.fixture(scope="module")
 def pod():
-    if "superpod-h100" not in topologies.TOPOLOGIES:
-        pytest.skip("superpod-h100 preset not available")
     return topologies.build_preset("superpod-h100", {"gpus": "32"})
 
 
