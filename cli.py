@@ -487,7 +487,8 @@ def draw(state, topo, overrides, output, detail, domain, title):
 
 
 # --------------------------------------------------------------------------- solvers
-# (issue 5: `fabric throughput` and `fabric place`; one block, library calls only)
+# (issue 5: `fabric throughput`, `fabric place` and `fabric place-queue`; one block,
+# library calls only)
 
 @main.command()
 @click.argument("topo")
@@ -611,6 +612,92 @@ def place(state, topo, gpus, tp, pp, dp, ep, model_params, tp_bytes, pp_bytes, d
     if output:
         click.echo(f"wrote {output}")
 
+
+
+_QUEUE_HELP = """Place a queue of jobs in order on TOPO, each on what the previous ones left free.
+
+\b
+JOBS is a JSON list of jobs:
+  [{"name": "a", "gpus": 1024, "tp": 8, "pp": 4, "dp": 32, "model_params": 70e9}, ...]
+tp is required, and gpus or dp; pp and ep default to 1; name to job<i>.
+
+\b
+--json prints one object:
+  jobs              one row per job, in order:
+    job, name       index in the file and name
+    status          "placed" or "not placed: <reason>"
+    objective_us    engine communication time per step (null if not placed)
+    gap             CP-SAT gap of the job's proxy (null if not placed)
+    gpus            GPUs placed (0 if not placed)
+    utilization     busy GPUs / GPUs after this job
+    fragmentation   free GPUs that no TP group of 8 can use / free GPUs, after it
+    free_gpus       free GPUs after it
+  placed, not_placed   counts
+  utilization, fragmentation   the cluster after the last job
+-o FILE writes the same object with each placed job's "assignment" (rank -> GPU).
+Exit status 1 when a job could not be placed (the output is still printed),
+2 for bad input.
+"""
+
+
+@main.command("place-queue", help=_QUEUE_HELP)
+@click.argument("topo")
+@click.option("--jobs", "jobs_file", required=True, type=click.Path(dir_okay=False),
+              help="JSON list of jobs (see above).")
+@click.option("--busy", "busy_file", type=click.Path(exists=True, dir_okay=False),
+              help='GPUs busy before the queue: JSON list of names or {"busy": [...]}.')
+@click.option("--busy-fraction", type=click.FloatRange(0, 1), default=None,
+              help="Mark this fraction of hosts busy at random before the queue (with --seed).")
+@click.option("--seed", default=0, show_default=True, help="Seed of --busy-fraction and CP-SAT.")
+@click.option("--time-limit", "time_limit", type=click.FloatRange(min=0, min_open=True),
+              default=30.0, show_default=True, help="CP-SAT time limit per job, seconds.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (keys above).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write the JSON object with every placed job's assignment.")
+@_set_option
+@pass_state
+@_errors
+def place_queue(state, topo, jobs_file, busy_file, busy_fraction, seed, time_limit, as_json,
+                output, overrides):
+    from solvers.placement import load_busy_file, load_jobs_file, place_queue as run, random_busy
+
+    if busy_file is not None and busy_fraction is not None:
+        raise click.UsageError("give --busy or --busy-fraction, not both")
+    jobs = load_jobs_file(jobs_file)
+    G = _load_topology(state, topo, overrides)
+    busy = frozenset()
+    if busy_file is not None:
+        busy = load_busy_file(busy_file, G)
+    elif busy_fraction is not None:
+        busy = random_busy(G, busy_fraction, seed=seed)
+    _progress(f"placing {len(jobs)} job(s) with {len(busy):,} GPUs busy ...")
+    rows = run(G, jobs, busy=busy, time_limit_s=time_limit, seed=seed, catalog=state.catalog,
+               assignments=bool(output))
+    failed = [r for r in rows if r["status"] != "placed"]
+    last = rows[-1]
+    out = {"jobs": [{k: v for k, v in r.items() if k != "assignment"} for r in rows],
+           "placed": len(rows) - len(failed), "not_placed": len(failed),
+           "utilization": last["utilization"], "fragmentation": last["fragmentation"]}
+    if output:
+        from fabric.io import atomic_write
+
+        with atomic_write(output) as fh:
+            fh.write(json.dumps({**out, "jobs": rows}, indent=1))
+    if as_json:
+        click.echo(json.dumps(out, indent=2))
+    else:
+        click.echo(f"{'job':<16} {'status':<10} {'GPUs':>7} {'objective us':>14} "
+                   f"{'util':>6} {'frag':>6}")
+        for r in rows:
+            obj = "-" if r["objective_us"] is None else f"{r['objective_us']:,.1f}"
+            status = "placed" if r["status"] == "placed" else "NOT PLACED"
+            click.echo(f"{r['name'][:16]:<16} {status:<10} {r['gpus']:>7,} {obj:>14} "
+                       f"{r['utilization']:>6.1%} {r['fragmentation']:>6.1%}")
+        if output:
+            click.echo(f"wrote {output}")
+    if failed:
+        why = "; ".join(f"{r['name']}: {r['status'][len('not placed: '):]}" for r in failed)
+        raise click.ClickException(f"{len(failed)} of {len(rows)} job(s) not placed ({why})")
 
 if __name__ == "__main__":
     sys.exit(main())

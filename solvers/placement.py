@@ -48,17 +48,29 @@ Inside CP-SAT the objective is a linear proxy built from the same engine:
 the fabric is described by nested **locality levels** (``domain``;
 ``leafgroup`` = domains whose NICs reach the same set of leaf switches, a
 scalable unit; ``pod`` on 3-tier fabrics; ``site``; above the last level,
-``global``). Before solving, the engine costs a representative DP group and a
-representative PP pair confined to each level (levels with no unit big
-enough are skipped), giving ``t_dp[level]`` and ``t_pp[level]``, made
-monotone. A stage's DP cost is ``t_dp`` of the smallest level unit holding all
-its TP groups; a boundary's PP cost is ``t_pp`` of the smallest level at which
-*every* pair of the boundary is local. The pairs co-located in a unit ``g``
-can be at most ``min(Z[s, g], Z[s+1, g])``; the expansion below achieves
-that maximum at every level at once (hierarchical greedy matching), so the
-proxy is exact for the placements it describes, up to the representative
-approximation. Times enter CP-SAT as integers: ns (``SCALE = 1000`` per us).
-The EP term is not in the proxy (it is evaluated on the result).
+``global``).
+
+What the engine's DP time depends on: NCCL's ring and tree run ``min(k, 32)``
+channels across NVLink domains, ``k`` being the fewest ranks of the group in
+one of its domains, so the time is ~``1/k`` (on a 100k-GPU fairwater, 5.5 GB
+of DP allreduce over 256 ranks: 115 ms at k = 1, 58 ms at 2, 17 ms at 7), and
+barely depends on how many leaf groups it spans on a full-bisection fabric.
+The proxy therefore prices a stage's DP group by a table ``t_dp[l][k]``: the
+engine time of a representative group confined to one unit of level ``l``
+(spread round-robin over its sub-units) with exactly ``k`` ranks in its
+smallest domain, calibrated at k = 1..8, 12, 16, ... (``_K_STEPS``; between
+steps the smaller k's time), made non-decreasing in ``l`` and non-increasing
+in ``k``. In the model, ``kmin[s]`` is at most every used domain's count and
+``t_dp >= t_dp[l][kmin[s]]`` (an element constraint) for every level ``l``
+that stage ``s`` is not inside. A PP boundary costs ``t_pp`` of the smallest
+level at which *every* pair of the boundary is local. The pairs co-located in
+a unit ``g`` can be at most ``min(Z[s, g], Z[s+1, g])``; the expansion below
+achieves that maximum at every level at once (hierarchical greedy matching),
+so the proxy is exact for the placements it describes, up to the
+representative approximation. Times enter CP-SAT as integers: ns (``SCALE =
+1000`` per us). The EP term is not in the proxy (it is evaluated on the
+result). CP-SAT is hinted with the best (by proxy) of the baselines and of
+greedy "k-block" fills (every stage only in domains holding >= k of it).
 
 ``bound_us`` is CP-SAT's best objective bound of the proxy, mapped back to
 us (divided by ``SCALE``) plus the constant TP term; ``gap`` is
@@ -115,7 +127,8 @@ from pathlib import Path
 
 from ortools.sat.python import cp_model
 
-from fabric.exceptions import InfeasibleError, ParameterError, SolverTimeoutError
+from fabric.exceptions import (FabricError, InfeasibleError, ParameterError,
+                               SolverTimeoutError)
 from fabric.metrics import gpu_nodes
 from fabric.routing import Router
 from fabric.schema import NETWORK_MEDIA
@@ -134,6 +147,7 @@ __all__ = [
     "evaluate_assignment",
     "place_job",
     "place_queue",
+    "load_jobs_file",
     "fragmentation",
     "SCALE",
 ]
@@ -209,6 +223,15 @@ class PlacementResult:
         NVLink domains hosting the job.
     levels : list of str
         The locality levels used by the proxy.
+    job : dict
+        Layout and bytes per step of the job.
+    pattern : dict
+        Locality of the placement (see ``_pattern``): per stage ``dp_domains``,
+        ``dp_kmin`` (fewest ranks of the DP group in one domain), ``dp_level``;
+        per boundary ``pp_level``.
+    calibration : dict
+        The proxy's engine tables: ``t_dp_us[l][k-1]``, ``t_pp_us[l]``, and
+        ``engine_calls`` (distinct groups costed by the engine).
     """
 
     status: str
@@ -224,6 +247,8 @@ class PlacementResult:
     domains_used: int
     levels: list
     job: dict = field(default_factory=dict)
+    pattern: dict = field(default_factory=dict)
+    calibration: dict = field(default_factory=dict)
 
     def to_dict(self):
         """Plain JSON-ready dict (assignment keys are strings)."""
@@ -232,7 +257,8 @@ class PlacementResult:
                 "bound_us": self.bound_us, "gap": self.gap, "solve_s": self.solve_s,
                 "total_s": self.total_s, "domains_used": self.domains_used,
                 "levels": list(self.levels), "job": dict(self.job),
-                "baselines": self.baselines,
+                "baselines": self.baselines, "pattern": dict(self.pattern),
+                "calibration": dict(self.calibration),
                 "assignment": {str(k): v for k, v in self.assignment.items()}}
 
 
@@ -514,15 +540,36 @@ def placement_problem(G, job, traffic, *, busy=frozenset(), router=None, catalog
 
 # ----------------------------------------------------------------------------- engine costing
 class _Coster:
-    """Engine evaluation of groups, with a cache keyed by rank tuples."""
+    """Engine evaluation of groups, with a cache keyed by rank tuples.
+
+    Every group gets its own :class:`solvers.collectives.CollectiveModel`,
+    but the parts of the model that depend on the fabric only (usable arc
+    rates, SHARP support) are computed once and shared: on a 100k-GPU
+    fabric they are ~90% of a model's construction time.
+    """
 
     def __init__(self, problem):
         from solvers.collectives import CollectiveModel
 
         self.p = problem
-        self.CollectiveModel = CollectiveModel
         self.router = problem.router or Router(problem.G)
         self.cache = {}
+        self.calls = 0
+        shared = {}
+
+        class _SharedModel(CollectiveModel):
+            def _rates(self):
+                if "rate" not in shared:
+                    super()._rates()
+                    shared["rate"] = (self.rate, self.rate_nvls, self._nvls_eff)
+                self.rate, self.rate_nvls, self._nvls_eff = shared["rate"]
+
+            def _sharp_support(self):
+                if "sharp" not in shared:
+                    shared["sharp"] = super()._sharp_support()
+                return shared["sharp"]
+
+        self.CollectiveModel = _SharedModel
 
     def time(self, op, ranks, size):
         if size <= 0 or len(ranks) < 2:
@@ -534,6 +581,7 @@ class _Coster:
                                      router=self.router)
             t = m.evaluate(op, int(size)).time_us
             self.cache[key] = t
+            self.calls += 1
         return t
 
     def dp_time(self, ranks):
@@ -660,104 +708,145 @@ def _spread_slots(problem, li, doms, n):
     return out if len(out) == n else None
 
 
+_K_STEPS = (1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 24, 32, 48, 64)
+"""Ranks-per-domain values ``k`` at which the DP table is calibrated (more than 64: as 64)."""
+
+
+def _dp_rep(problem, li, k):
+    """Slots of a representative DP group for level ``li`` and ``k`` ranks per domain.
+
+    ``li == 0``: the whole group in one domain. Otherwise the group lies in one
+    unit of level ``li``, spread round-robin over at least two of its level
+    ``li - 1`` units, ``k`` slots in every domain it uses (the remainder of
+    ``dp / k`` on top of the first ones), so its smallest domain holds exactly
+    ``k``. ``None`` when no unit allows it.
+    """
+    dp = problem.job.dp
+    slots = problem.slots
+    if li == 0:
+        doms = [d for d in range(len(problem.domains)) if slots[d] >= dp]
+        return [(doms[0], i) for i in range(dp)] if doms else None
+    nb, rem0 = divmod(dp, k)
+    if nb < 2:
+        return None
+    cands = []
+    for ds in _units_at(problem, li).values():
+        child = defaultdict(list)
+        for d in ds:
+            if slots[d] >= k:
+                child[problem.unit[li - 1][d]].append(d)
+        if len(child) >= 2 and sum(len(v) for v in child.values()) >= nb:
+            cands.append((-sum(slots[d] for v in child.values() for d in v), min(ds), child))
+    for _, _, child in sorted(cands, key=lambda c: c[:2]):
+        queues = [list(v) for v in sorted(child.values(), key=lambda v: (-len(v), v[0]))]
+        order = []
+        while len(order) < nb:
+            for q in queues:
+                if q and len(order) < nb:
+                    order.append(q.pop(0))
+        take = dict.fromkeys(order, k)
+        rem = rem0
+        for d in order:
+            extra = min(rem, slots[d] - k)
+            take[d] += extra
+            rem -= extra
+        if rem == 0:
+            return [(d, i) for d in order for i in range(take[d])]
+    return None
+
+
 def _calibrate(problem, coster):
-    """Engine times of a DP group and a PP pair confined to each level (monotone)."""
+    """Engine time tables of the proxy (see the module notes).
+
+    Returns
+    -------
+    tuple
+        ``(t_dp, t_pp)``: ``t_dp[l][k]`` is the engine time (us) of a DP
+        group confined to a unit of level ``l`` whose smallest domain holds
+        ``k`` of its ranks (``k = 1..K``, index 0 repeats ``k = 1``),
+        non-decreasing in ``l`` and non-increasing in ``k``; ``t_pp[l]`` the
+        time of a PP pair local at level ``l``, non-decreasing.
+    """
     job, tr = problem.job, problem.traffic
     n_lv = len(problem.unit) + 1                     # domain, levels..., global
-    t_dp = [None] * n_lv
+    kmax = _kmax(problem)
     t_pp = [None] * n_lv
-    for li in range(n_lv):
-        units = _units_at(problem, li)
-        if li == 0:
-            best = [ds for ds in units.values() if problem.slots[ds[0]] >= 2]
-            best.sort(key=lambda ds: -problem.slots[ds[0]])
-        else:
-            best = [ds for ds in units.values()
-                    if len({problem.unit[li - 1][d] for d in ds}) >= 2]
-            best.sort(key=lambda ds: -sum(problem.slots[d] for d in ds))
-        if not best:
-            continue
-        doms = best[0]
-        if job.dp > 1 and tr.dp_bytes > 0:
-            sl = _spread_slots(problem, li, doms, job.dp)
-            if sl is not None:
-                t_dp[li] = coster.dp_time([_slot_gpus(problem, d, k)[0] for d, k in sl])
-        if job.pp > 1 and tr.pp_bytes > 0:
-            sl = _spread_slots(problem, li, doms, 2)
+    if job.pp > 1 and tr.pp_bytes > 0:
+        for li in range(n_lv):
+            units = _units_at(problem, li)
+            if li == 0:
+                best = [ds for ds in units.values() if problem.slots[ds[0]] >= 2]
+                best.sort(key=lambda ds: -problem.slots[ds[0]])
+            else:
+                best = [ds for ds in units.values()
+                        if len({problem.unit[li - 1][d] for d in ds}) >= 2]
+                best.sort(key=lambda ds: -sum(problem.slots[d] for d in ds))
+            if not best:
+                continue
+            sl = _spread_slots(problem, li, best[0], 2)
             if sl is not None:
                 a, b = (_slot_gpus(problem, d, k)[0] for d, k in sl)
                 t_pp[li] = coster.time("sendrecv", [a, b], tr.pp_bytes)
-    for arr, active in ((t_dp, job.dp > 1 and tr.dp_bytes > 0),
-                        (t_pp, job.pp > 1 and tr.pp_bytes > 0)):
-        if not active:
-            arr[:] = [0.0] * n_lv
-            continue
-        top = max((x for x in arr if x is not None), default=0.0)
+        top = max((x for x in t_pp if x is not None), default=0.0)
         for li in range(n_lv - 1, -1, -1):
-            if arr[li] is None:
-                arr[li] = arr[li + 1] if li + 1 < n_lv else top
+            if t_pp[li] is None:
+                t_pp[li] = t_pp[li + 1] if li + 1 < n_lv else top
             if li + 1 < n_lv:
-                arr[li] = min(arr[li], arr[li + 1])
+                t_pp[li] = min(t_pp[li], t_pp[li + 1])
+    else:
+        t_pp = [0.0] * n_lv
+    if job.dp <= 1 or tr.dp_bytes <= 0:
+        return [[0.0] * (kmax + 1) for _ in range(n_lv)], t_pp
+    ks = sorted({k for k in _K_STEPS if k <= kmax} | {kmax})
+    t_dp = [[None] * (kmax + 1) for _ in range(n_lv)]
+    for li in range(n_lv):
+        for k in ([kmax] if li == 0 else ks):
+            sl = _dp_rep(problem, li, k)
+            if sl is not None:
+                t = coster.dp_time([_slot_gpus(problem, d, i)[0] for d, i in sl])
+                if li == 0:
+                    t_dp[0][1:] = [t] * kmax     # one domain: the same group for every k
+                else:
+                    t_dp[li][k] = t
+    # k not calibrated: the value of the next smaller calibrated k (a lower k costs more).
+    for row in t_dp:
+        for k in range(2, kmax + 1):
+            if row[k] is None:
+                row[k] = row[k - 1]
+    # levels without a representative: the level above; none at all: the worst known time.
+    known = [x for row in t_dp for x in row if x is not None]
+    worst = max(known, default=0.0)
+    for li in range(n_lv - 1, -1, -1):
+        for k in range(1, kmax + 1):
+            if t_dp[li][k] is None:
+                t_dp[li][k] = t_dp[li + 1][k] if li + 1 < n_lv else worst
+            if li + 1 < n_lv:
+                t_dp[li][k] = min(t_dp[li][k], t_dp[li + 1][k])
+    for row in t_dp:
+        for k in range(2, kmax + 1):
+            row[k] = min(row[k], row[k - 1])
+        row[0] = row[1]
     return t_dp, t_pp
 
 
-def _thresholds(problem):
-    """Per-domain group-count thresholds k = 2, 4, 8, ... used by the DP spread term."""
-    top = min(problem.job.dp, max(problem.slots), 32)
-    ks = []
-    k = 2
-    while k <= top:
-        ks.append(k)
-        k *= 2
-    return ks
-
-
-def _calibrate_spread(problem, coster, t_dp):
-    """Extra DP time (us) when some used domain holds fewer than k of a stage's groups.
-
-    Representative: a DP group in blocks of ``k`` ranks per domain (domains in
-    topology order). Returns ``{k: penalty}`` for k = 1 and each threshold,
-    non-increasing, 0 at the largest threshold with a representative.
-    """
-    job = problem.job
-    ks = [1, *_thresholds(problem)]
-    if job.dp <= 1 or problem.traffic.dp_bytes <= 0:
-        return dict.fromkeys(ks, 0.0)
-    raw = {}
-    for k in ks:
-        picks = []
-        for d in range(len(problem.domains)):
-            if problem.slots[d] >= k:
-                picks.extend((d, i) for i in range(min(k, job.dp - len(picks))))
-            if len(picks) >= job.dp:
-                break
-        if len(picks) == job.dp and len({d for d, _ in picks}) > 1:
-            raw[k] = coster.dp_time([_slot_gpus(problem, d, i)[0] for d, i in picks])
-    if not raw:
-        return dict.fromkeys(ks, 0.0)
-    floor_t = min(raw.values())
-    pen = {}
-    prev = max(raw.values()) - floor_t
-    for k in ks:
-        v = raw[k] - floor_t if k in raw else (prev if k == 1 else 0.0)
-        pen[k] = max(min(v, prev), 0.0)
-        prev = pen[k]
-    return pen
+def _kmax(problem):
+    """Largest ranks-per-domain value the DP table distinguishes."""
+    return max(1, min(problem.job.dp, max(problem.slots), _K_STEPS[-1]))
 
 
 # ----------------------------------------------------------------------------- model
-def build_placement_model(problem, t_dp, t_pp, spread=None, *, hint=None):
+def build_placement_model(problem, t_dp, t_pp, *, hint=None):
     """The CP-SAT proxy model (see the module notes).
 
     Parameters
     ----------
     problem : PlacementProblem
-    t_dp, t_pp : list of float
-        Engine times (us) of a DP group / PP pair confined to each level,
-        index 0 = domain, last = global.
-    spread : dict, optional
-        Threshold ``k`` -> extra DP time (us) when a used domain holds fewer
-        than ``k`` of the stage's groups (``k = 1``: the penalty with no guarantee).
+    t_dp : list of list of float
+        ``t_dp[l][k]``: engine time (us) of a DP group confined to a unit of
+        level ``l`` (0 = domain, last = global) whose smallest domain holds
+        ``k`` of its ranks (from :func:`_calibrate`).
+    t_pp : list of float
+        Engine time (us) of a PP pair local at each level.
     hint : dict, optional
         ``{(s, d): count}`` of a known placement, given to CP-SAT as a hint.
 
@@ -771,6 +860,7 @@ def build_placement_model(problem, t_dp, t_pp, spread=None, *, hint=None):
     S, dp = job.pp, job.dp
     cand = [d for d in range(len(problem.domains)) if problem.slots[d] > 0]
     n_lv = len(problem.unit) + 1
+    kmax = len(t_dp[0]) - 1
     model = cp_model.CpModel()
     # z[s, d]: number of TP groups of stage s placed in domain d.
     z = {}
@@ -792,55 +882,48 @@ def build_placement_model(problem, t_dp, t_pp, spread=None, *, hint=None):
         units.append(u)
     ivars = {"z": z}
     costs = []
-    # DP: inside[s, l, g] is true when stage s has all its TP groups in unit g of level l.
-    if dp > 1 and t_dp[-1] > 0:
-        inside, used = {}, {}
-        top = t_dp[-1] + (spread or {}).get(1, 0.0)
-        t_dp_var = model.new_int_var(0, int(round(top * SCALE)) + 1, "t_dp")
+    # DP: t_dp >= t_dp[level of stage s][smallest domain share of stage s], for every s.
+    if dp > 1 and t_dp[-1][1] > 0:
+        table = [[int(round(x * SCALE)) for x in row] for row in t_dp]
+        top = max(max(row) for row in table)
+        t_dp_var = model.new_int_var(0, top, "t_dp")
+        inside, used, kmin = {}, {}, {}
         for s in range(S):
-            at = []
-            for li in range(n_lv - 1):
-                delta = int(round((t_dp[li + 1] - t_dp[li]) * SCALE))
+            # kmin[s]: every domain used by stage s holds at least kmin[s] of its groups.
+            m = model.new_int_var(1, kmax, f"dp_kmin_{s}")
+            kmin[s] = m
+            for d in cand:
+                # used[s, d] is true when stage s has a TP group in domain d.
+                u = model.new_bool_var(f"used_{s}_{d}")
+                model.add(z[s, d] >= 1).only_enforce_if(u)
+                model.add(z[s, d] == 0).only_enforce_if(~u)
+                model.add(z[s, d] >= m).only_enforce_if(u)
+                used[s, d] = u
+            for li in range(n_lv):
+                # y = t_dp[li][kmin[s]]
+                y = model.new_int_var(0, top, f"dp_t_{s}_{li}")
+                model.add_element(m, table[li], y)
+                if li == 0:
+                    model.add(t_dp_var >= y)
+                    continue
+                # inside[s, li - 1, g]: all of stage s's groups lie in unit g of level li - 1;
+                # only a stage inside some level li - 1 unit escapes the level li time.
                 lits = []
-                for g, ds in units[li].items():
+                for g, ds in units[li - 1].items():
                     if sum(problem.slots[d] for d in ds) < dp:
                         continue
-                    b = model.new_bool_var(f"dp_in_{s}_{li}_{g}")
-                    model.add(sum(z[s, d] for d in ds) >= dp * b)
-                    inside[s, li, g] = b
+                    b = model.new_bool_var(f"dp_in_{s}_{li - 1}_{g}")
+                    model.add(sum(z[s, d] for d in ds) >= dp).only_enforce_if(b)
+                    inside[s, li - 1, g] = b
                     lits.append(b)
-                if lits and delta > 0:
-                    model.add_at_most_one(lits)
-                    at.append((delta, lits))
-            # used[s, d]: stage s has a TP group in domain d; atleast[s, k]: every
-            # domain used by stage s holds >= k of its groups (fewer means fewer rings).
-            pen_terms = []
-            if spread and spread.get(1, 0) > 0:
-                ks = sorted(k for k in spread if k > 1)
-                prev = spread[1]
-                for k in ks:
-                    gain = int(round((prev - spread[k]) * SCALE))
-                    prev = spread[k]
-                    if gain <= 0:
-                        continue
-                    q = model.new_bool_var(f"atleast_{s}_{k}")
-                    for d in cand:
-                        if (s, d) not in used:
-                            u = model.new_bool_var(f"used_{s}_{d}")
-                            model.add(z[s, d] >= 1).only_enforce_if(u)
-                            model.add(z[s, d] == 0).only_enforce_if(~u)
-                            used[s, d] = u
-                        if problem.slots[d] < k:
-                            model.add_implication(q, ~used[s, d])
-                        else:
-                            model.add(z[s, d] >= k).only_enforce_if([used[s, d], q])
-                    pen_terms.append(gain * q)
-                pen0 = int(round(spread[1] * SCALE))
-            else:
-                pen0 = 0
-            model.add(t_dp_var >= int(round(t_dp[-1] * SCALE)) + pen0 - sum(pen_terms)
-                      - sum(delta * sum(lits) for delta, lits in at))
-        ivars["dp_inside"] = inside
+                if not lits:
+                    model.add(t_dp_var >= y)
+                    continue
+                model.add_at_most_one(lits)
+                within = model.new_bool_var(f"dp_within_{s}_{li - 1}")
+                model.add(sum(lits) == within)
+                model.add(t_dp_var >= y).only_enforce_if(~within)
+        ivars.update(dp_inside=inside, dp_used=used, dp_kmin=kmin)
         costs.append(t_dp_var)
     # PP: pairs[b, l, g] counts stage b / b+1 pairs both in unit g of level l;
     # local[b, l] is true when all pairs of boundary b are local at level l.
@@ -874,32 +957,38 @@ def build_placement_model(problem, t_dp, t_pp, spread=None, *, hint=None):
     if hint:
         for (s, d), var in z.items():
             model.add_hint(var, hint.get((s, d), 0))
+        for (s, d), var in ivars.get("dp_used", {}).items():
+            model.add_hint(var, hint.get((s, d), 0) > 0)
+        for s, var in ivars.get("dp_kmin", {}).items():
+            mine = [c for (ss, _), c in hint.items() if ss == s and c]
+            model.add_hint(var, min(min(mine), kmax) if mine else 1)
     return model, ivars
 
 
-def _proxy_cost(problem, counts, t_dp, t_pp, spread=None):
+def _proxy_cost(problem, counts, t_dp, t_pp):
     """The proxy objective (us, without the TP constant) of ``counts[(s, d)]`` computed in Python."""
     job = problem.job
     S, dp = job.pp, job.dp
     n_lv = len(problem.unit) + 1
+    kmax = len(t_dp[0]) - 1
+    by_stage = defaultdict(dict)
+    for (s, d), c in counts.items():
+        if c:
+            by_stage[s][d] = c
 
     def totals(s, li):
         out = Counter()
-        for (ss, d), c in counts.items():
-            if ss == s and c:
-                out[0 if li >= n_lv - 1 else problem.unit[li][d]] += c
+        for d, c in by_stage[s].items():
+            out[0 if li >= n_lv - 1 else problem.unit[li][d]] += c
         return out
 
     cost = 0.0
-    if dp > 1 and t_dp[-1] > 0:
+    if dp > 1 and t_dp[-1][1] > 0:
         worst = 0.0
         for s in range(S):
             lv = next(li for li in range(n_lv) if len(totals(s, li)) == 1)
-            pen = 0.0
-            if spread and lv > 0:
-                low = min(c for (ss, _), c in counts.items() if ss == s and c)
-                pen = spread[max(k for k in spread if k <= low)]
-            worst = max(worst, t_dp[lv] + pen)
+            k = min(min(by_stage[s].values()), kmax)
+            worst = max(worst, t_dp[lv][k])
         cost += worst
     if S > 1 and t_pp[-1] > 0:
         for b in range(S - 1):
@@ -909,6 +998,36 @@ def _proxy_cost(problem, counts, t_dp, t_pp, spread=None):
                     cost += t_pp[li]
                     break
     return cost
+
+
+def _block_fill(problem, k):
+    """A placement whose every stage uses only domains holding >= ``k`` of its groups.
+
+    Each stage in turn takes the next domains in topology order that have at
+    least ``k`` free slots, until they can hold its ``dp`` groups; each gets
+    ``k`` groups and the rest fills the first ones up. Returns
+    ``counts[(s, d)]``, or ``None`` when the greedy fails. Used as a CP-SAT hint.
+    """
+    job = problem.job
+    left = list(problem.slots)
+    counts = {}
+    for s in range(job.pp):
+        chosen, cap = [], 0
+        for d in range(len(left)):
+            if cap >= job.dp:
+                break
+            if left[d] >= k:
+                chosen.append(d)
+                cap += left[d]
+        extra = job.dp - k * len(chosen)
+        if cap < job.dp or extra < 0:
+            return None
+        for d in chosen:
+            c = k + min(left[d] - k, extra)
+            extra -= c - k
+            counts[s, d] = c
+            left[d] -= c
+    return counts
 
 
 def _dom_of_from_counts(problem, counts):
@@ -957,6 +1076,34 @@ def _counts_from_dom_of(dom_of):
         for d in row:
             c[s, d] += 1
     return dict(c)
+
+
+def _pattern(problem, dom_of):
+    """Locality summary of a placement: what the engine objective depends on.
+
+    ``dp_domains`` / ``dp_kmin`` / ``dp_level``: per stage, the NVLink
+    domains its DP group spans, the fewest of its ranks in one of them, and
+    the level name holding it; ``pp_level``: per boundary, the level of its
+    least local pair.
+    """
+    names = ["domain", *problem.levels, _GLOBAL]
+    n_lv = len(problem.unit) + 1
+
+    def level(ds):
+        for li in range(n_lv - 1):
+            if len({problem.unit[li][d] for d in ds}) == 1:
+                return li
+        return n_lv - 1
+
+    out = {"dp_domains": [], "dp_kmin": [], "dp_level": [], "pp_level": []}
+    for row in dom_of:
+        c = Counter(row)
+        out["dp_domains"].append(len(c))
+        out["dp_kmin"].append(min(c.values()))
+        out["dp_level"].append(names[level(set(c))])
+    for a, b in zip(dom_of[:-1], dom_of[1:]):
+        out["pp_level"].append(names[max(_level_of(problem, x, y) for x, y in zip(a, b))])
+    return out
 
 
 # ----------------------------------------------------------------------------- baselines
@@ -1044,15 +1191,15 @@ def solve_placement(problem, *, time_limit_s=30.0, seed=0, workers=2, method="cp
     t_start = time.perf_counter()
     coster = _Coster(problem)
     t_dp, t_pp = _calibrate(problem, coster)
-    spread = _calibrate_spread(problem, coster, t_dp)
     base = _baselines(problem, seed) if baselines else {}
-    # Hint: the baseline with the best proxy.
-    hint = None
-    if base:
-        scored = sorted(base.values(), key=lambda dom_of: _proxy_cost(
-            problem, _counts_from_dom_of(dom_of), t_dp, t_pp, spread))
-        hint = _counts_from_dom_of(scored[0])
-    model, ivars = build_placement_model(problem, t_dp, t_pp, spread, hint=hint)
+    # Hint: the best proxy among the baselines and the k-block greedy fills.
+    cands = [_counts_from_dom_of(dom_of) for dom_of in base.values()]
+    for k in sorted({k for k in _K_STEPS if k <= _kmax(problem)}, reverse=True):
+        c = _block_fill(problem, k)
+        if c is not None:
+            cands.append(c)
+    hint = min(cands, key=lambda c: _proxy_cost(problem, c, t_dp, t_pp), default=None)
+    model, ivars = build_placement_model(problem, t_dp, t_pp, hint=hint)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = float(time_limit_s)
     solver.parameters.num_workers = int(workers)
@@ -1079,7 +1226,7 @@ def solve_placement(problem, *, time_limit_s=30.0, seed=0, workers=2, method="cp
         raise SolverTimeoutError(msg)
     dom_of = _dom_of_from_counts(problem, counts)
     obj, parts, ranks, _ = evaluate_assignment(problem, dom_of, coster)
-    proxy_check = _proxy_cost(problem, counts, t_dp, t_pp, spread)
+    proxy_check = _proxy_cost(problem, counts, t_dp, t_pp)
     const = parts["tp"] + parts["ep"]
     proxy_us = proxy_check + const
     bound_us = min(bound, proxy) + const
@@ -1090,9 +1237,9 @@ def solve_placement(problem, *, time_limit_s=30.0, seed=0, workers=2, method="cp
     out_base = {}
     for bname, bdom in base.items():
         bobj, bparts, _, _ = evaluate_assignment(problem, bdom, coster)
-        bproxy = _proxy_cost(problem, _counts_from_dom_of(bdom), t_dp, t_pp, spread) + const
+        bproxy = _proxy_cost(problem, _counts_from_dom_of(bdom), t_dp, t_pp) + const
         out_base[bname] = {"objective_us": bobj, "proxy_us": bproxy,
-                           "breakdown_us": bparts,
+                           "breakdown_us": bparts, "pattern": _pattern(problem, bdom),
                            "improvement": (bobj - obj) / bobj if bobj > 0 else 0.0}
     job = problem.job
     return PlacementResult(
@@ -1100,7 +1247,9 @@ def solve_placement(problem, *, time_limit_s=30.0, seed=0, workers=2, method="cp
         proxy_us=proxy_us, bound_us=bound_us, gap=gap, solve_s=solve_s,
         total_s=time.perf_counter() - t_start, baselines=out_base,
         domains_used=len({d for row in dom_of for d in row}),
-        levels=["domain", *problem.levels, _GLOBAL],
+        levels=["domain", *problem.levels, _GLOBAL], pattern=_pattern(problem, dom_of),
+        calibration={"t_dp_us": [list(row[1:]) for row in t_dp], "t_pp_us": list(t_pp),
+                     "engine_calls": coster.calls},
         job={"gpus": job.gpus, "tp": job.tp, "pp": job.pp, "dp": job.dp, "ep": job.ep,
              "tp_bytes": problem.traffic.tp_bytes, "pp_bytes": problem.traffic.pp_bytes,
              "dp_bytes": problem.traffic.dp_bytes, "ep_bytes": problem.traffic.ep_bytes,
@@ -1207,8 +1356,101 @@ def fragmentation(G, busy, *, tp_ref=8):
             "fragmentation": stranded / free if free else 0.0, "free_gpus": free}
 
 
+_JOB_KEYS = {"name": str, "gpus": int, "tp": int, "pp": int, "dp": int, "ep": int,
+             "model_params": float}
+
+
+def load_jobs_file(path):
+    """A job queue from a JSON file: a list of ``{"name", "gpus", "tp", "pp", "dp", "ep",
+    "model_params"}`` objects.
+
+    ``tp`` is required, and ``gpus`` or ``dp``; ``pp`` and ``ep`` default to
+    1, ``name`` to ``job<i>``; ``model_params`` (> 0) derives the traffic.
+
+    Returns
+    -------
+    list of dict
+        Keyword arguments of :func:`place_job` plus ``name``.
+
+    Raises
+    ------
+    ParameterError
+        Unreadable file, not a list, or a job with an unknown key, a missing
+        key, a value of the wrong type or out of bounds, or ``gpus != tp*pp*dp``;
+        the message names the job (index and name) and the key.
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+    ...     json.dump([{"name": "a", "gpus": 16, "tp": 8}], f)
+    >>> load_jobs_file(f.name)
+    [{'name': 'a', 'gpus': 16, 'tp': 8, 'pp': 1, 'ep': 1}]
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        msg = f"cannot read jobs file `{path}`: {exc.strerror or exc}"
+        raise ParameterError(msg) from None
+    except json.JSONDecodeError as exc:
+        msg = f"jobs file `{path}` is not JSON ({exc.msg}); write a list of job objects"
+        raise ParameterError(msg) from None
+    if not isinstance(data, list) or not data:
+        msg = (f'jobs file `{path}` must hold a non-empty list of jobs like {{"name": "a", '
+               '"gpus": 64, "tp": 8, "pp": 2}')
+        raise ParameterError(msg)
+    jobs = []
+    for i, spec in enumerate(data):
+        where = f"jobs file `{path}`, job {i}"
+        if not isinstance(spec, dict):
+            msg = f"{where}: must be an object, got {type(spec).__name__}"
+            raise ParameterError(msg)
+        if isinstance(spec.get("name"), str):
+            where += f" ({spec['name']!r})"
+        unknown = sorted(set(spec) - set(_JOB_KEYS))
+        if unknown:
+            msg = f"{where}: unknown key `{unknown[0]}`; keys: {', '.join(_JOB_KEYS)}"
+            raise ParameterError(msg)
+        job = {"name": spec.get("name", f"job{i}")}
+        if not isinstance(job["name"], str) or not job["name"]:
+            msg = f"{where}: `name` must be a non-empty string, got {job['name']!r}"
+            raise ParameterError(msg)
+        for key in ("gpus", "tp", "pp", "dp", "ep"):
+            if key not in spec:
+                continue
+            v = spec[key]
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                msg = f"{where}: `{key}` must be an integer >= 1, got {v!r}"
+                raise ParameterError(msg)
+            job[key] = v
+        if "tp" not in job:
+            msg = f"{where}: missing key `tp`"
+            raise ParameterError(msg)
+        if "gpus" not in job and "dp" not in job:
+            msg = f"{where}: give `gpus` or `dp`"
+            raise ParameterError(msg)
+        job.setdefault("pp", 1)
+        job.setdefault("ep", 1)
+        if "model_params" in spec:
+            v = spec["model_params"]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
+                msg = f"{where}: `model_params` must be a number > 0, got {v!r}"
+                raise ParameterError(msg)
+            job["model_params"] = float(v)
+        try:
+            _make_job(job.get("gpus"), job["tp"], job["pp"], job.get("dp"), job["ep"])
+        except ParameterError as exc:
+            msg = f"{where}: {exc}"
+            raise ParameterError(msg) from None
+        if job.get("dp", 1) % job["ep"]:
+            msg = f"{where}: `ep` ({job['ep']}) must divide `dp` ({job['dp']})"
+            raise ParameterError(msg)
+        jobs.append(job)
+    return jobs
+
+
 def place_queue(G, jobs, *, busy=frozenset(), time_limit_s=30.0, seed=0, workers=2,
-                tp_ref=8, catalog=None):
+                tp_ref=8, catalog=None, assignments=False):
     """Place ``jobs`` in order on one cluster, each on what the previous ones left free.
 
     Parameters
@@ -1216,15 +1458,26 @@ def place_queue(G, jobs, *, busy=frozenset(), time_limit_s=30.0, seed=0, workers
     G
         A fabric graph.
     jobs
-        Dicts of :func:`place_job` keyword arguments (``gpus``, ``tp``, ``pp``...).
+        Dicts of :func:`place_job` keyword arguments (``gpus``, ``tp``, ``pp``...),
+        optionally with a ``name`` (see :func:`load_jobs_file`).
     busy
         GPUs busy before the queue starts.
+    time_limit_s, seed, workers
+        CP-SAT settings of every job.
+    tp_ref
+        TP group size of the fragmentation measure.
+    catalog
+        Catalog of the engine.
+    assignments
+        Add each placed job's ``assignment`` (rank -> GPU) to its row.
 
     Returns
     -------
     list of dict
-        Per job: ``job`` (index), ``status`` (``placed``, or the error message),
-        ``objective_us``, ``gap``, ``utilization``, ``fragmentation``.
+        Per job: ``job`` (index), ``name``, ``status`` (``placed``, or
+        ``not placed: <reason>``), ``objective_us``, ``gap``, ``gpus`` (placed,
+        0 when not placed), ``solve_s`` and ``baseline_us`` (when placed),
+        and the cluster after it: ``utilization``, ``fragmentation``, ``free_gpus``.
 
     Examples
     --------
@@ -1234,26 +1487,28 @@ def place_queue(G, jobs, *, busy=frozenset(), time_limit_s=30.0, seed=0, workers
     >>> [round(r["utilization"], 3) for r in rows]
     [0.258, 0.516]
     """
-    from fabric.exceptions import FabricError
-
     busy = set(busy)
     router = Router(G)
     rows = []
     for i, spec in enumerate(jobs):
-        row = {"job": i}
+        spec = dict(spec)
+        row = {"job": i, "name": spec.pop("name", f"job{i}")}
         try:
             r = place_job(G, busy=frozenset(busy), time_limit_s=time_limit_s, seed=seed,
                           workers=workers, router=router, catalog=catalog, **spec)
             busy.update(r.assignment.values())
             row.update(status="placed", objective_us=r.objective_us, gap=r.gap,
-                       solve_s=r.solve_s, gpus=len(r.assignment))
+                       solve_s=r.solve_s, gpus=len(r.assignment),
+                       baseline_us={k: b["objective_us"] for k, b in r.baselines.items()})
+            if assignments:
+                row["assignment"] = {str(k): v for k, v in r.assignment.items()}
         except (FabricError, TypeError) as exc:
             if isinstance(exc, TypeError):
                 msg = f"job {i}: bad job spec {spec!r}: {exc}"
                 raise ParameterError(msg) from None
             if isinstance(exc, ParameterError):
                 raise
-            row.update(status=f"not placed: {exc}", objective_us=None, gap=None)
+            row.update(status=f"not placed: {exc}", objective_us=None, gap=None, gpus=0)
         row.update(fragmentation(G, busy, tp_ref=tp_ref))
         rows.append(row)
     return rows

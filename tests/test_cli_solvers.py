@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from cli import main
@@ -74,3 +75,69 @@ def test_collective_table_has_bound_column():
     r = _run(["collective", "dgx-h100", "--op", "allreduce", "--size", "1G"])
     assert r.exit_code == 0, r.output
     assert "bound" in r.stdout and "eff" in r.stdout
+
+
+def _jobs(tmp_path, jobs):
+    f = tmp_path / "jobs.json"
+    f.write_text(json.dumps(jobs))
+    return str(f)
+
+
+def test_place_queue_json_and_output_file(tmp_path):
+    jobs = _jobs(tmp_path, [{"name": "a", "gpus": 64, "tp": 8, "pp": 2},
+                            {"name": "b", "gpus": 128, "tp": 4, "pp": 4, "model_params": 7e9}])
+    out = tmp_path / "queue.json"
+    r = _run(["place-queue", "superpod-gb200", "--set", "racks=4", "--jobs", jobs,
+              "--time-limit", "3", "--json", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert (data["placed"], data["not_placed"]) == (2, 0)
+    rows = data["jobs"]
+    assert [(x["name"], x["status"], x["gpus"]) for x in rows] == [("a", "placed", 64),
+                                                                  ("b", "placed", 128)]
+    assert rows[0]["utilization"] == 64 / 288 and rows[1]["utilization"] == 192 / 288
+    assert all(x["objective_us"] > 0 and 0 <= x["fragmentation"] <= 1 for x in rows)
+    assert data["utilization"] == rows[-1]["utilization"]
+    written = json.loads(out.read_text())
+    gpus = [g for x in written["jobs"] for g in x["assignment"].values()]
+    assert len(gpus) == len(set(gpus)) == 192
+
+
+def test_place_queue_job_not_placed_exit_1(tmp_path):
+    jobs = _jobs(tmp_path, [{"gpus": 64, "tp": 8}, {"name": "big", "gpus": 4096, "tp": 8}])
+    r = _run(["place-queue", "superpod-gb200", "--set", "racks=4", "--jobs", jobs,
+              "--busy-fraction", "0.25", "--seed", "1", "--time-limit", "3", "--json"])
+    assert r.exit_code == 1
+    data = json.loads(r.stdout)
+    assert [x["status"] for x in data["jobs"]][0] == "placed"
+    assert data["jobs"][1]["status"].startswith("not placed: needs 4,096 GPUs")
+    assert data["not_placed"] == 1
+    assert "big: needs 4,096 GPUs" in r.output
+
+
+@pytest.mark.parametrize(("jobs", "message"), [
+    ('[{"gpus": 64, "tp": 8}, {"name": "x", "gpus": 64, "tp": 8, "pp": 0}]',
+     "job 1 ('x'): `pp` must be an integer >= 1, got 0"),
+    ('[{"gpus": 64}]', "job 0: missing key `tp`"),
+    ('[{"gpus": 64, "tp": 8, "tpp": 2}]', "job 0: unknown key `tpp`"),
+    ('[{"gpus": 65, "tp": 8, "pp": 2, "dp": 4}]', "job 0: `gpus` must equal tp*pp*dp"),
+    ('[{"gpus": 64, "tp": 8, "model_params": -1}]', "`model_params` must be a number > 0"),
+    ('{"gpus": 64}', "must hold a non-empty list of jobs"),
+    ("[{", "is not JSON"),
+])
+def test_place_queue_bad_jobs_exit_2(tmp_path, jobs, message):
+    f = tmp_path / "jobs.json"
+    f.write_text(jobs)
+    r = _run(["place-queue", "superpod-gb200", "--set", "racks=2", "--jobs", str(f)])
+    assert r.exit_code == 2
+    assert message in r.output
+
+
+def test_place_queue_busy_options_exclusive(tmp_path):
+    jobs = _jobs(tmp_path, [{"gpus": 16, "tp": 8}])
+    busy = tmp_path / "busy.json"
+    busy.write_text("[]")
+    r = _run(["place-queue", "superpod-gb200", "--set", "racks=2", "--jobs", jobs,
+              "--busy", str(busy), "--busy-fraction", "0.1"])
+    assert r.exit_code == 2
+    assert "not both" in r.output

@@ -49,9 +49,8 @@ def test_cpsat_optimal_matches_brute_force(gb200):
     assert r.gap == 0.0
     coster = pl._Coster(p)
     t_dp, t_pp = pl._calibrate(p, coster)
-    spread = pl._calibrate_spread(p, coster, t_dp)
     const = r.breakdown_us["tp"] + r.breakdown_us["ep"]
-    best_proxy = min(pl._proxy_cost(p, c, t_dp, t_pp, spread) for c in _all_counts(p)) + const
+    best_proxy = min(pl._proxy_cost(p, c, t_dp, t_pp) for c in _all_counts(p)) + const
     assert r.proxy_us == pytest.approx(best_proxy, rel=1e-6)
     # Engine objective: brute force over every domain-level placement.
     best_engine = min(pl.evaluate_assignment(p, pl._dom_of_from_counts(p, c), coster)[0]
@@ -141,3 +140,14 @@ def test_queue_reports_utilization_and_fragmentation(gb200):
     assert rows[0]["utilization"] == pytest.approx(64 / 288)
     assert rows[1]["utilization"] == pytest.approx(192 / 288)
     assert all(0 <= r["fragmentation"] <= 1 for r in rows)
+
+
+def test_proxy_tracks_engine_and_beats_first_fit(gb200):
+    # first fit splits stage 1 over domains 0 and 1 (3 + 3 groups); one domain holds it all
+    p = _small_problem(gb200, tp=8, pp=2, dp=6, free_per_domain=(72, 24, 72, 72))
+    r = pl.solve_placement(p, time_limit_s=10, seed=0)
+    ff = r.baselines["first_fit"]
+    assert r.objective_us == pytest.approx(r.proxy_us, rel=0.02)
+    assert ff["objective_us"] == pytest.approx(ff["proxy_us"], rel=0.02)
+    assert r.objective_us < ff["objective_us"]
+    assert min(r.pattern["dp_kmin"]) > min(ff["pattern"]["dp_kmin"])
