@@ -104,7 +104,8 @@ def main(ctx, catalog_path):
     """Model, analyse and export the network fabrics of AI supercomputers.
 
     TOPO arguments take a preset name (see `fabric presets`) with optional
-    --set KEY=VALUE overrides, or a file written by `fabric build`/`fabric export`.
+    --set KEY=VALUE overrides, a TOML spec file, or a file written by
+    `fabric build`/`fabric export`.
     """
     ctx.obj = _State(catalog_path)
 
