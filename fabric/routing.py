@@ -61,6 +61,9 @@ class Router:
         Medium code of every arc (:data:`MEDIUM_CODES`).
     arc_latency_ns : numpy.ndarray
         Cable latency of every arc.
+    cache : dict
+        Per-fabric data derived by users of the router (e.g. the collective
+        engine's usable arc rates), shared by every model built on it.
 
     Examples
     --------
@@ -75,6 +78,7 @@ class Router:
 
     def __init__(self, G, *, bandwidth="bandwidth_gbps"):
         self.G = G
+        self.cache = {}
         nodes = list(G.nodes)
         self.nodes = nodes
         self.index = {n: i for i, n in enumerate(nodes)}

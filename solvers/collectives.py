@@ -364,7 +364,18 @@ class CollectiveModel:
         return self.catalog.part("gpu", self.G.nodes[name]["part"])
 
     def _rates(self):
-        """Usable rate of every arc (GB/s) for ordinary and for NVLS traffic."""
+        """Usable rate of every arc (GB/s) for ordinary and for NVLS traffic.
+
+        They depend on the fabric and the catalog only, so they are computed
+        once per router and catalog and shared by every model built on them.
+        """
+        key = ("collective_rates", self.catalog)
+        cached = self.router.cache.get(key)
+        if cached is None:
+            cached = self.router.cache[key] = self._compute_rates()
+        self.rate, self.rate_nvls, self._nvls_eff = cached
+
+    def _compute_rates(self):
         r = self.router
         G = self.G
         c = self.k.c
@@ -393,11 +404,11 @@ class CollectiveModel:
                 node_nvls[i] = ls
         nv = r.arc_medium == MEDIUM_CODES["nvlink"]
         gpu_end = np.where(np.array([k == "gpu" for k in r.kinds])[r.arc_u], r.arc_u, r.arc_v)
-        self.rate = base.copy()
-        self.rate[nv] = r.arc_cap_GBps[nv] * node_nv[gpu_end[nv]]
-        self.rate_nvls = self.rate.copy()
-        self.rate_nvls[nv] = self.rate[nv] * node_nvls[gpu_end[nv]]
-        self._nvls_eff = node_nvls
+        rate = base.copy()
+        rate[nv] = r.arc_cap_GBps[nv] * node_nv[gpu_end[nv]]
+        rate_nvls = rate.copy()
+        rate_nvls[nv] = rate[nv] * node_nvls[gpu_end[nv]]
+        return rate, rate_nvls, node_nvls
 
     # ----------------------------------------------------------- eligibility
     def _nvls_support(self):
@@ -423,6 +434,12 @@ class CollectiveModel:
         """None when every network switch supports SHARP (in-network reduction), else the reason."""
         if not self.sharp:
             return "SHARP is disabled (sharp=False, as in a default NCCL run)"
+        key = ("collective_sharp", self.catalog)
+        if key not in self.router.cache:
+            self.router.cache[key] = self._fabric_sharp_support()
+        return self.router.cache[key]
+
+    def _fabric_sharp_support(self):
         G = self.G
         parts = {d["part"] for _, d in G.nodes(data=True) if d["kind"] in ("leaf", "spine", "core")}
         if not parts:
