@@ -148,9 +148,17 @@ def build(state, preset, overrides, output, fmt):
     if preset not in topologies.TOPOLOGIES and not preset.lower().endswith(".toml"):
         msg = f"unknown preset `{preset}`; presets: {', '.join(topologies.TOPOLOGIES)}"
         raise ParameterError(msg)
-    G = _load_topology(state, preset, overrides)
+    suffix = os.path.splitext(output)[1].lower()
     if fmt is None:
-        fmt = "graphml" if output.lower().endswith(".graphml") else "json"
+        if suffix not in ("", ".json", ".graphml"):
+            msg = (f"`-o` {output!r}: build writes .json or .graphml; for {suffix} use "
+                   f"`fabric export --format ...`")
+            raise ParameterError(msg)
+        fmt = "graphml" if suffix == ".graphml" else "json"
+    elif suffix in (".json", ".graphml") and suffix != f".{fmt}":
+        msg = f"`--format {fmt}` does not match the `-o` suffix {suffix}"
+        raise ParameterError(msg)
+    G = _load_topology(state, preset, overrides)
     fabric.write_fabric(G, output, fmt)
     click.echo(f"wrote {output}: {G.number_of_nodes():,} nodes, {G.number_of_edges():,} edges",
                err=True)
@@ -197,8 +205,9 @@ def _print_summary(s):
         click.echo(f"power                      {p['total'] / 1e3:,.1f} kW, {p['per_gpu']:,.0f} W "
                    f"per GPU ({p['note']})")
         c = s["cost_usd"]
+        unpriced = ", ".join(c["unpriced"]) or "none"
         click.echo(f"cost (ESTIMATE)            ${c['total']:,.0f}, ${c['per_gpu']:,.0f} per GPU "
-                   f"(catalog street-price estimates)")
+                   f"(catalog street-price estimates; unpriced parts: {unpriced})")
     if "resilience" in s:
         r = s["resilience"]
         click.echo(f"after --fail {r['failure']}: bisection {r['bisection_after_gbps']:,.0f} Gb/s "
@@ -240,7 +249,8 @@ def _apply_failure(G, spec, seed):
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--fail", "failure", metavar="SPEC",
               help="Also report the bisection left after a failure: links=FRACTION of the "
-                   "network links, switch=NAME, or switch=leaf|spine|core (a random one).")
+                   "network links, switch=NAME, or switch=leaf|spine|core|nvswitch|wan (a "
+                   "random one of that kind).")
 @click.option("--seed", default=0, show_default=True, help="Seed of --fail and of hop sampling.")
 @click.option("--bisection", type=click.Choice(("auto", "exact", "structural")), default="auto",
               show_default=True, help="Max-flow (exact) or the Clos formula (structural).")
@@ -249,6 +259,9 @@ def _apply_failure(G, spec, seed):
 @_errors
 def info(state, topo, overrides, as_json, failure, seed, bisection, counts_only):
     """Analyse TOPO: counts, bandwidths, bisection, oversubscription, hops, BOM, power, cost."""
+    if counts_only and failure:
+        msg = "`--fail` needs the metrics; drop `--counts-only`"
+        raise ParameterError(msg)
     G = _load_topology(state, topo, overrides)
     if counts_only:
         s = fabric.fabric_summary(G)
@@ -311,8 +324,10 @@ def export(state, topo, overrides, fmt, output, hostname_pattern, detail):
               type=click.Path(file_okay=False), help="Directory to write the report into.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the busy hosts and sampling.")
 @click.option("--time-limit", "time_limit", default=10.0, show_default=True,
+              type=click.FloatRange(min=0, min_open=True),
               help="CP-SAT time limit of the placement, seconds.")
 @click.option("--busy-fraction", default=0.3, show_default=True,
+              type=click.FloatRange(min=0, max=1, max_open=True),
               help="Share of hosts marked busy before the job is placed.")
 @pass_state
 @_errors
@@ -325,9 +340,6 @@ def report(state, topo, overrides, directory, seed, time_limit, busy_fraction):
     """
     from solvers.report import write_report
 
-    if not 0 <= busy_fraction < 1:
-        msg = f"`--busy-fraction` must be in [0, 1), got {busy_fraction}"
-        raise ParameterError(msg)
     G = _load_topology(state, topo, overrides)
     result = write_report(G, directory, catalog=state.catalog, seed=seed,
                           time_limit_s=time_limit, busy_fraction=busy_fraction,

@@ -311,7 +311,8 @@ def oversubscription(G, *, table=None):
     -------
     dict
         tier name -> ratio (1.0 = non-blocking), for tiers that have uplinks;
-        ``wan``: a site's GPU injection bandwidth over its WAN capacity.
+        ``wan``: the largest ratio, over sites, of a site's GPU injection
+        bandwidth to the WAN capacity leaving it.
 
     Examples
     --------
@@ -333,11 +334,16 @@ def oversubscription(G, *, table=None):
     for tier, r in (("leaf", 1), ("spine", 2), ("core", 3)):
         if up[r]:
             out[tier] = round(float(down[r] / up[r]), 6)
-    wan = float(t.bw[t.mask("wan")].sum())
-    if wan:
-        gpus = sum(_gpu_network_rate(G, t).values())
-        sites = len({G.nodes[n].get("site") for n, k in G.nodes(data="kind") if k == "wan"})
-        out["wan"] = round(gpus / sites / wan, 3)
+    wan_sel = np.flatnonzero(t.mask("wan"))
+    if len(wan_sel):
+        site_wan = Counter()            # site -> WAN Gb/s leaving it (edges incident to its router)
+        for i in wan_sel.tolist():
+            for end in (t.u[i], t.v[i]):
+                site_wan[G.nodes[t.names[end]].get("site")] += float(t.bw[i])
+        inject = Counter()
+        for g, rate in _gpu_network_rate(G, t).items():
+            inject[G.nodes[g].get("site")] += rate
+        out["wan"] = round(max(inject[s_] / w for s_, w in site_wan.items() if w), 3)
     return out
 
 
@@ -483,8 +489,8 @@ def bill_of_materials(G, *, catalog=None, table=None):
     every physical copper link is one cable; every optical link is one fiber
     and occupies its bandwidth at both ends in optics of the edge's ``cable``
     part (a twin-port 800G module serves two 400G links or eight 100G plane
-    links: modules = 2 x link Gb/s / module Gb/s); each NVL72 rack has one
-    NVLink copper spine. Power sums catalog ``power_w`` of GPUs, CPUs, NVLink switch
+    links: modules = 2 x link Gb/s / module Gb/s); the NVL72 copper spine is
+    counted per NVLink link of a rack (as the catalog prices it). Power sums catalog ``power_w`` of GPUs, CPUs, NVLink switch
     chips, NICs, switches and optics; cost sums ``price_usd`` where the catalog
     has one (every price there is an estimate).
 
@@ -558,7 +564,14 @@ def bill_of_materials(G, *, catalog=None, table=None):
         cap = _part_field(cat, "cable", c, "rate_gbps")
         optics[c] += math.ceil(total / float(cap.value) - 1e-9) if cap else 0
     if racks:
-        cables["nvlink-copper-spine"] += len(racks)
+        # the NVL72 copper spine is catalogued per NVLink5 link: count the rack NVLink links
+        rack_gpu = np.zeros(len(t.names), dtype=bool)
+        for i, name in enumerate(t.names):
+            d = G.nodes[name]
+            if d["kind"] == "gpu" and (d.get("site"), d.get("rack")) in racks:
+                rack_gpu[i] = True
+        nv = t.mask("nvlink") & (rack_gpu[t.u] | rack_gpu[t.v])
+        cables["nvlink-copper-spine"] += int(t.links[nv].sum())
     power = Counter()
     cost = 0.0
     unpriced = set()
@@ -659,7 +672,10 @@ def fail_switch(G, name=None, *, kind="spine", seed=0):
     if name is None:
         pool = [n for n, k in G.nodes(data="kind") if k == kind]
         if not pool:
-            msg = f"the fabric has no `{kind}` switch to fail; kinds: leaf, spine, core, nvswitch"
+            present = sorted({k for _, k in G.nodes(data="kind")
+                              if k in ("nvswitch", *NETWORK_KINDS)})
+            msg = (f"the fabric has no `{kind}` switch to fail; its switch kinds: "
+                   f"{', '.join(present) or 'none'}")
             raise ParameterError(msg)
         name = random.Random(seed).choice(pool)
     elif name not in G or G.nodes[name]["kind"] not in ("nvswitch", *NETWORK_KINDS):

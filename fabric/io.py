@@ -34,13 +34,25 @@ _GRAPH_KEY = "fabric_graph_json"
 def atomic_write(path, mode="w"):
     """Open a temporary file next to ``path``; rename it to ``path`` on success.
 
+    A symbolic link is followed (its target is replaced, the link kept). A
+    path that exists and is not a regular file (a directory, device or FIFO)
+    is refused rather than replaced.
+
     Raises
     ------
     FabricError
-        When the directory does not exist or is not writable.
+        When the path is empty or not a regular file, or its directory does
+        not exist or is not writable, or the write fails.
     """
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
+    if not str(path):
+        msg = "cannot write to an empty path; give a file name"
+        raise FabricError(msg)
+    path = Path(os.path.realpath(path))
+    if path.exists() and not path.is_file():
+        what = "a directory" if path.is_dir() else "not a regular file (device, FIFO or socket)"
+        msg = f"cannot write `{path}`: it is {what}; give a regular file path"
+        raise FabricError(msg)
+    directory = path.parent
     if not directory.is_dir():
         msg = f"cannot write `{path}`: directory `{directory}` does not exist"
         raise FabricError(msg)
@@ -57,11 +69,14 @@ def atomic_write(path, mode="w"):
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)          # mkstemp makes 0600; give a normal file mode
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(exc, OSError):
+            msg = f"cannot write `{path}`: {exc.strerror or exc}"
+            raise FabricError(msg) from None
         raise
 
 

@@ -106,3 +106,35 @@ def test_bad_user_catalog(run, tmp_path):
     cat.write_text("[nic.cx7\nmax_gbps=")
     result = run("--catalog", str(cat), "info", "dgx-h100")
     assert result.exit_code == 1 and "not valid TOML" in result.output
+
+
+@pytest.mark.parametrize(("args", "code", "match"), [
+    (("info", "spectrum-x", "--set", "oversubscription=nan"), 2, "must be a finite number"),
+    (("info", "superfactory", "--set", "wan_gbps=inf"), 2, "must be a finite number"),
+    (("info", "fairwater", "--set", "gpus=1000000"), 2, "two tiers cannot host"),
+    (("info", "superpod-gb200", "--set", "racks=20000"), 2, "three tiers cannot host"),
+    (("info", "dgx-h100", "--set", "link_split=0,0,0,0"), 2, "no NVLink link"),
+    (("info", "dgx-h100", "--fail", "switch=spine"), 2, "its switch kinds: nvswitch"),
+    (("info", "fat-tree", "--fail", "links=0.1", "--counts-only"), 2, "drop `--counts-only`"),
+    (("build", "dgx-h100", "-o", "{tmp}/x.dot"), 2, "build writes .json or .graphml"),
+    (("build", "dgx-h100", "-o", ""), 1, "empty path"),
+    (("export", "dgx-h100", "--format", "json", "-o", "{tmp}"), 2, "is a directory"),
+])
+def test_more_errors(run, tmp_path, args, code, match):
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    result = run(*args)
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output and match in result.output, result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_symlink_target_is_written_and_fifo_refused(run, tmp_path):
+    import os
+    (tmp_path / "link.json").symlink_to(tmp_path / "real.json")
+    assert run("export", "dgx-h100", "--format", "json", "-o", str(tmp_path / "link.json")) \
+        .exit_code == 0
+    assert (tmp_path / "link.json").is_symlink() and (tmp_path / "real.json").stat().st_size > 0
+    os.mkfifo(tmp_path / "fifo")
+    r = run("export", "dgx-h100", "--format", "json", "-o", str(tmp_path / "fifo"))
+    assert r.exit_code == 1 and "not a regular file" in r.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "link.json", "real.json"]

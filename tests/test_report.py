@@ -38,7 +38,7 @@ def test_page_numbers_match_the_model(small_report):
     assert metrics["gpus"] == 288 == sum(1 for _, k in G.nodes(data="kind") if k == "gpu")
     page = (out / "index.html").read_text()
     assert f"{metrics['bisection_gbps'] / 1000:,.1f} Tb/s" in page
-    assert "288" in page and "cost (estimate)" in page
+    assert "GPUs<b>288</b>" in page and "cost (estimate)" in page
 
 
 def test_collective_sweep_covers_ops_and_sizes(small_report):
@@ -60,9 +60,10 @@ def test_placement_beats_or_matches_baselines(small_report):
     assert p["status"] in ("OPTIMAL", "FEASIBLE")
     assert len(p["assignment"]) == p["job"]["tp"] * p["job"]["pp"] * p["job"]["dp"]
     assert len(set(p["assignment"].values())) == len(p["assignment"])     # distinct GPUs
+    assert set(p["baselines"]) == {"first_fit", "best_fit_tree", "random"}
     for name, b in p["baselines"].items():
-        if "objective_us" in b:
-            assert p["objective_us"] <= b["objective_us"] * (1 + 1e-6), name
+        assert "objective_us" in b, (name, b)             # every baseline placed the job
+        assert p["objective_us"] <= b["objective_us"] * (1 + 1e-6), name
 
 
 def test_cli_report_and_errors(tmp_path):
@@ -76,7 +77,11 @@ def test_cli_report_and_errors(tmp_path):
     assert r.exit_code == 1 and "Error:" in r.output and "Traceback" not in r.output
     r = runner.invoke(main, ["report", "gb200-nvl72", "-o", str(tmp_path / "x"),
                              "--busy-fraction", "1.5"])
-    assert r.exit_code == 2 and "`--busy-fraction`" in r.output
+    assert r.exit_code == 2 and "--busy-fraction" in r.output
+    r = runner.invoke(main, ["report", "gb200-nvl72", "-o", str(tmp_path / "y"),
+                             "--time-limit", "-3"])
+    assert r.exit_code == 2 and "--time-limit" in r.output
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
 
 
 @pytest.mark.slow

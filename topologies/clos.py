@@ -31,7 +31,7 @@ from itertools import product
 from fabric.exceptions import ParameterError
 from topologies._common import FIBER_NS_PER_M, check_int, link
 
-__all__ = ["switch_radix", "add_clos_plane", "smallest_divisor_at_least"]
+__all__ = ["switch_radix", "add_clos_plane", "plan_tiers", "smallest_divisor_at_least"]
 
 # Cable lengths by tier (estimates, recorded in G.graph["notes"]); cable choice by reach.
 NIC_LEAF_M = 20.0
@@ -96,6 +96,63 @@ def _net_link(cat, medium, links, rate, length_m, copies=1):
     links *= copies
     return link(medium, links, rate, length_m=length_m, cable=_cable(cat, medium, length_m, rate),
                 ns_per_m=ns)
+
+
+def plan_tiers(n_leaves, *, leaf_down, leaf_up, radix, reserve_top=0, tiers=None,
+               pod_leaves=None, switch="switch"):
+    """Size the tiers above ``n_leaves`` leaves by the rules of this module (no graph built).
+
+    Returns
+    -------
+    dict
+        ``tiers`` and, for 2 tiers, ``spines``; for 3 tiers ``pod_leaves``,
+        ``spines_per_pod``, ``spine_up``, ``pods`` and ``core_group``.
+
+    Raises
+    ------
+    ParameterError
+        When ``tiers`` cannot host the leaves with this radix; the message says
+        what to change.
+
+    Examples
+    --------
+    >>> plan_tiers(8, leaf_down=32, leaf_up=32, radix=64)   # 1 SU of DGX H100
+    {'tiers': 2, 'spines': 4}
+    """
+    top_ports = radix - reserve_top
+    two_tier = smallest_divisor_at_least(leaf_up, math.ceil(n_leaves * leaf_up / top_ports))
+    if tiers is None:
+        tiers = 2 if two_tier is not None else 3
+    if tiers == 2:
+        if two_tier is None:
+            most = top_ports
+            msg = (f"two tiers cannot host {n_leaves} leaves per plane: {n_leaves} x {leaf_up} "
+                   f"uplinks need more than the {leaf_up} spines x {top_ports} ports a leaf can "
+                   f"reach (at most {most} leaves, i.e. {most * leaf_down:,} NIC ports per "
+                   f"plane, with a {switch}); use fewer GPUs, more planes, a larger switch, or "
+                   f"`tiers`=3 where the preset has it")
+            raise ParameterError(msg)
+        return {"tiers": 2, "spines": two_tier}
+    if tiers != 3:
+        msg = f"`tiers` must be 2 or 3, got {tiers}"
+        raise ParameterError(msg)
+    pod_leaves = pod_leaves or n_leaves
+    spine_down = radix // 2
+    per_pod = smallest_divisor_at_least(leaf_up, math.ceil(pod_leaves * leaf_up / spine_down))
+    if per_pod is None:
+        msg = (f"a pod of {pod_leaves} leaves x {leaf_up} uplinks does not fit {switch} spines "
+               f"of {spine_down} down ports; use smaller scalable units or a larger switch")
+        raise ParameterError(msg)
+    spine_up = pod_leaves * leaf_up // per_pod          # non-blocking: up = down
+    pods = math.ceil(n_leaves / pod_leaves)
+    group = smallest_divisor_at_least(spine_up, math.ceil(pods * spine_up / top_ports))
+    if group is None:
+        msg = (f"three tiers cannot host {pods} pods: core switches of {top_ports} ports reach "
+               f"at most {top_ports} pods of this size with a {switch}; use fewer GPUs or a "
+               f"larger switch")
+        raise ParameterError(msg)
+    return {"tiers": 3, "pod_leaves": pod_leaves, "spines_per_pod": per_pod,
+            "spine_up": spine_up, "pods": pods, "core_group": group}
 
 
 def add_clos_plane(col, cat, groups, *, switch, port_gbps, medium, plane, prefix="", loc=None,
@@ -171,42 +228,17 @@ def add_clos_plane(col, cat, groups, *, switch, port_gbps, medium, plane, prefix
         attrs = _net_link(cat, medium, 1, port_gbps, NIC_LEAF_M, copies)
         col.edges.extend(product(nics, (name,), (attrs,)))
 
-    top_ports = radix - reserve_top
-    two_tier_spines = smallest_divisor_at_least(leaf_up, math.ceil(n_leaves * leaf_up / top_ports))
-    if tiers is None:
-        tiers = 2 if two_tier_spines is not None else 3
-    if tiers == 2:
-        if two_tier_spines is None:
-            most = radix
-            msg = (f"`tiers`=2 cannot host {n_leaves} leaves per plane: {n_leaves} x {leaf_up} "
-                   f"uplinks need more than the {leaf_up} spines x {radix} ports a leaf can "
-                   f"reach (at most {most} leaves, i.e. {most * leaf_down:,} NIC ports per "
-                   f"plane, with a {switch}); use tiers=3, fewer GPUs, or a larger switch")
-            raise ParameterError(msg)
+    plan = plan_tiers(n_leaves, leaf_down=leaf_down, leaf_up=leaf_up, radix=radix,
+                      reserve_top=reserve_top, tiers=tiers, pod_leaves=pod_leaves, switch=switch)
+    if plan["tiers"] == 2:
         spines = [col.node(f"{p}spine{j}", {"kind": "spine", "tier": 2, **base})
-                  for j in range(two_tier_spines)]
-        attrs = _net_link(cat, medium, leaf_up // two_tier_spines, port_gbps, LEAF_SPINE_M,
+                  for j in range(plan["spines"])]
+        attrs = _net_link(cat, medium, leaf_up // plan["spines"], port_gbps, LEAF_SPINE_M,
                          copies)
         col.edges.extend(product(leaves, spines, (attrs,)))
         return {"leaf": leaves, "spine": spines, "core": [], "tiers": 2}
-
-    if tiers != 3:
-        msg = f"`tiers` must be 2 or 3, got {tiers}"
-        raise ParameterError(msg)
-    pod_leaves = pod_leaves or n_leaves
-    spine_down = radix // 2
-    per_pod = smallest_divisor_at_least(leaf_up, math.ceil(pod_leaves * leaf_up / spine_down))
-    if per_pod is None:
-        msg = (f"a pod of {pod_leaves} leaves x {leaf_up} uplinks does not fit {switch} spines "
-               f"of {spine_down} down ports; use smaller scalable units or a larger switch")
-        raise ParameterError(msg)
-    spine_up = pod_leaves * leaf_up // per_pod          # non-blocking: up = down
-    pods = math.ceil(n_leaves / pod_leaves)
-    group = smallest_divisor_at_least(spine_up, math.ceil(pods * spine_up / top_ports))
-    if group is None:
-        msg = (f"`tiers`=3 cannot host {pods} pods: core switches of {radix} ports reach at most "
-               f"{radix} pods of this size with a {switch}; use fewer GPUs or a larger switch")
-        raise ParameterError(msg)
+    pod_leaves, per_pod, spine_up, pods, group = (plan[k] for k in (
+        "pod_leaves", "spines_per_pod", "spine_up", "pods", "core_group"))
     cores = [[col.node(f"{p}core{j * group + c}", {"kind": "core", "tier": 3, "rail": j, **base})
               for c in range(group)] for j in range(per_pod)]
     up_attrs = _net_link(cat, medium, leaf_up // per_pod, port_gbps, LEAF_SPINE_M, copies)

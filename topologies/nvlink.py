@@ -144,6 +144,9 @@ def _baseboard(col, cat, p, domain, rack, loc, aggregate, gpu_key, chip, split, 
     n_links = gpu_part["nvlink_links"]
     for c, k in enumerate(split):
         check_int(f"links to NVSwitch chip {c}", k, lo=0, hi=n_links)
+    if sum(split) == 0:
+        msg = f"`{param}` gives each GPU no NVLink link; give at least one link to a chip"
+        raise ParameterError(msg)
     if sum(split) > n_links:
         msg = (f"`{param}` gives each GPU {sum(split)} NVLink links over {len(split)} chips; "
                f"a {gpu_part['name']} has {n_links}")

@@ -4,6 +4,7 @@ The CLI reads :data:`TOPOLOGIES`; ``--set KEY=VALUE`` strings are parsed and
 checked here, so every front end gets the same errors.
 """
 
+import math
 from dataclasses import dataclass
 
 from fabric.exceptions import ParameterError
@@ -26,6 +27,11 @@ class Param:
     lo: float | None = None
     hi: float | None = None
     choices: tuple = ()
+
+    def _fmt(self, bound):
+        if bound is None:
+            return None
+        return f"{int(bound):,}" if self.type is int else f"{bound:g}"
 
     def parse(self, text):
         """Convert the string ``text`` to this parameter's type and check its bounds."""
@@ -68,19 +74,21 @@ class Param:
         if not ok:
             msg = f"`{self.name}` must be of type {self.type.__name__}, got {value!r}"
             raise ParameterError(msg)
+        if self.type is float and not math.isfinite(value):
+            msg = f"`{self.name}` must be a finite number, got {value!r}"
+            raise ParameterError(msg)
         if self.choices and value not in self.choices:
             msg = (f"`{self.name}` must be one of {', '.join(map(str, self.choices))}, "
                    f"got {value!r}")
             raise ParameterError(msg)
-        if self.lo is not None and value < self.lo:
-            msg = f"`{self.name}` must be >= {self.lo:g}, got {value}"
-            if self.hi is not None:
-                msg = f"`{self.name}` must be between {self.lo:g} and {self.hi:g}, got {value}"
-            raise ParameterError(msg)
-        if self.hi is not None and value > self.hi:
-            msg = f"`{self.name}` must be <= {self.hi:g}, got {value}"
-            if self.lo is not None:
-                msg = f"`{self.name}` must be between {self.lo:g} and {self.hi:g}, got {value}"
+        lo, hi = self._fmt(self.lo), self._fmt(self.hi)
+        if (self.lo is not None and value < self.lo) or (self.hi is not None and value > self.hi):
+            if self.lo is not None and self.hi is not None:
+                msg = f"`{self.name}` must be between {lo} and {hi}, got {value}"
+            elif self.lo is not None:
+                msg = f"`{self.name}` must be >= {lo}, got {value}"
+            else:
+                msg = f"`{self.name}` must be <= {hi}, got {value}"
             raise ParameterError(msg)
         return value
 
@@ -253,52 +261,57 @@ register(Preset("fat-tree", scaleout.fat_tree_graph,
                  Param("tiers", int, 3, "2 or 3 tiers", lo=2, hi=3),
                  Param("switch", str, "QM9700", "catalog switch", choices=("QM9700", "Q3400",
                                                                            "SN5600")),
-                 Param("gpus", int, None, "hosts to populate (rounded up to whole pods)", lo=1),
+                 Param("gpus", int, None, "hosts to populate (rounded up to whole pods)", lo=1,
+                       hi=746_496),
                  Param("gpu", str, "H100", "GPU of each host"),
                  Param("nic", str, "cx7", "NIC of each host", choices=("cx7", "cx8", "bf3"))),
                 family="scale-out"))
 register(Preset("superpod-h100", scaleout.superpod_h100_graph,
                 "DGX SuperPOD H100: SUs of 32 DGX H100 slots on QM9700 NDR, rail-optimized",
                 (Param("sus", int, 1, "scalable units (1-4 published)", lo=1, hi=128),
-                 Param("gpus", int, None, "GPUs (rounded up to whole SUs; overrides sus)", lo=1),
+                 Param("gpus", int, None, "GPUs (rounded up to whole SUs; overrides sus)", lo=1,
+                       hi=128 * 32 * 8),
                  Param("gpu", str, "H100", "GPU model", choices=("H100", "H200")),
                  _agg(), _tiers()),
                 family="scale-out"))
 register(Preset("superpod-b200", scaleout.superpod_b200_graph,
                 "DGX SuperPOD B200: SUs of 32 DGX B200 on QM9700, core tier from 16 SUs",
                 (Param("sus", int, 2, "scalable units (2-64 published)", lo=1, hi=128),
-                 Param("gpus", int, None, "GPUs (rounded up to whole SUs; overrides sus)", lo=1),
+                 Param("gpus", int, None, "GPUs (rounded up to whole SUs; overrides sus)", lo=1,
+                       hi=128 * 32 * 8),
                  _agg(), _tiers()),
                 family="scale-out"))
 register(Preset("superpod-gb200", scaleout.superpod_gb200_graph,
                 "DGX SuperPOD GB200: NVL72 racks, SU = 8 racks, CX-7 400G per GPU, QM9700",
-                (Param("racks", int, 16, "NVL72 racks", lo=1),
+                (Param("racks", int, 16, "NVL72 racks", lo=1, hi=20_000),
                  Param("gpus", int, None, "GPUs (rounded up to whole racks; overrides racks)",
-                       lo=1),
+                       lo=1, hi=20_000 * 72),
                  _agg(), _tiers()),
                 family="scale-out"))
 register(Preset("azure-gb300", scaleout.azure_gb300_graph,
                 "Azure GB300 cluster: 64 GB300 NVL72 racks (4,608 GPUs), Q3400 XDR, 800G per GPU",
-                (Param("racks", int, 64, "NVL72 racks", lo=1),
+                (Param("racks", int, 64, "NVL72 racks", lo=1, hi=20_000),
                  Param("gpus", int, None, "GPUs (rounded up to whole racks; overrides racks)",
-                       lo=1),
+                       lo=1, hi=20_000 * 72),
                  _agg(), _tiers()),
                 family="scale-out"))
 register(Preset("spectrum-x", scaleout.spectrum_x_graph,
                 "Spectrum-X Ethernet, SN5600 + CX-8 SuperNICs, rail-optimized, multi-plane "
                 "(default: DGX B300 twin-planar)",
-                (Param("sus", int, 1, "scalable units", lo=1),
+                (Param("sus", int, 1, "scalable units", lo=1, hi=1024),
                  Param("gpus", int, None, "GPUs (rounded up to whole nodes/racks; overrides sus)",
-                       lo=1),
+                       lo=1, hi=1_000_000),
                  Param("system", str, "hgx-b200", "hgx-b200 (as DGX B300), gb300-nvl72 or "
                        "gb200-nvl72", choices=("hgx-b200", "gb300-nvl72", "gb200-nvl72")),
                  Param("planes", int, 2, "planes per NIC (800G / planes per port)", lo=1, hi=8),
-                 Param("oversubscription", float, 1.0, "leaf down:up bandwidth (>= 1)"),
+                 Param("oversubscription", float, 1.0, "leaf down:up bandwidth (>= 1)", lo=1.0,
+                       hi=64.0),
                  _tiers(), _agg()),
                 family="scale-out"))
 register(Preset("fairwater", scaleout.fairwater_graph,
                 "Fairwater-class site: NVL72 racks, two-tier multi-plane Ethernet, 800G per GPU",
-                (Param("gpus", int, 9216, "GPUs (rounded up to whole racks)", lo=1),
+                (Param("gpus", int, 9216, "GPUs (rounded up to whole racks; two tiers hold "
+                       "at most 131,072 with the default SN6810 and 8 planes)", lo=1, hi=1_000_000),
                  Param("system", str, "gb300-nvl72", "rack type",
                        choices=("gb300-nvl72", "gb200-nvl72")),
                  Param("planes", int, 8, "planes per 800G NIC (8 = 8 x 100G)", lo=1, hi=8),
@@ -311,13 +324,15 @@ register(Preset("superfactory", scaleout.superfactory_graph,
                 (Param("sites", int, 2, "number of sites", lo=1, hi=16),
                  Param("site", str, "fairwater", "preset of each site",
                        choices=scaleout.SITE_PRESETS),
-                 Param("site_gpus", int, 9216, "GPUs per site (rounded up to whole racks)", lo=1),
+                 Param("site_gpus", int, 9216, "GPUs per site (rounded up to whole racks)", lo=1,
+                       hi=1_000_000),
                  Param("distance_km", float, 1043.0, "great-circle distance between sites, km",
-                       lo=0),
+                       lo=0, hi=40_000),
                  Param("route_factor", float, None, "fiber route / great-circle distance "
                        "(default: catalog wan.fiber.route_factor)", lo=1),
                  Param("wan_gbps", float, 102400.0, "WAN capacity per site pair, Gb/s per "
-                       "direction (estimate)"),
+                       "direction (estimate; rounded up to whole 400ZR links)", lo=400.0,
+                       hi=1e8),
                  Param("planes", int, 8, "planes per NIC at each site", lo=1, hi=8),
                  _agg(), _agg_planes()),
                 family="superfactory"))

@@ -10,7 +10,7 @@ import math
 
 from fabric.exceptions import ParameterError
 from topologies._common import Collector, catalog_or_default, check_choice, check_int, link
-from topologies.clos import add_clos_plane, switch_radix
+from topologies.clos import add_clos_plane, plan_tiers, switch_radix
 from topologies.nvlink import add_nvlink_domain
 
 __all__ = [
@@ -104,7 +104,7 @@ class _Site:
 
 
 def _ports_split(radix, oversubscription):
-    if oversubscription < 1:
+    if not math.isfinite(oversubscription) or oversubscription < 1:
         msg = (f"`oversubscription` must be >= 1 (down:up bandwidth at the leaf), got "
                f"{oversubscription:g}; use 1 for a non-blocking fabric")
         raise ParameterError(msg)
@@ -221,14 +221,16 @@ def _superpod(builder, system, sus, *, gpus, nodes_per_su, ufm, switch, aggregat
     if gpus is not None and nodes * per_node != gpus:
         col.note(f"gpus={gpus:,} rounded up to {nodes * per_node:,} ({sus} scalable units of "
                  f"{slots} node slots{', one used by the UFM appliance' if ufm else ''})")
-    site = _Site(col, cat, aggregate=aggregate)
     nic = "cx7"
+    port = cat.part("nic", nic)["port_gbps"]
+    radix = switch_radix(cat.part("switch", switch), port)
+    plan_tiers(sus * _rails(system), leaf_down=radix // 2, leaf_up=radix // 2, radix=radix,
+               tiers=tiers, pod_leaves=_rails(system), switch=switch)
+    site = _Site(col, cat, aggregate=aggregate)
     site.add_domains(system, nodes, nic=nic, gpu=gpu)
     groups = site.rail_groups(system, slots)
     if ufm:
         _add_ufm(col, cat, groups, sus)
-    port = cat.part("nic", nic)["port_gbps"]
-    radix = switch_radix(cat.part("switch", switch), port)
     site.cable(groups, planes=1, switch=switch, port_gbps=port, tiers=tiers,
                pod_leaves=_rails(system), leaf_down=radix // 2, leaf_up=radix // 2)
     params = dict(params, sus=sus)
@@ -340,6 +342,10 @@ def _rack_fabric(builder, system, racks, *, gpus, nic, planes, switch, oversubsc
     down, up = _ports_split(radix, oversubscription)
     ports_per_rail = 4 if system in _RACK_SYSTEMS else 1     # NICs per rail per domain
     su = max(1, down // ports_per_rail)                       # domains per scalable unit
+    # size the tiers before building anything, so an impossible request fails at once
+    plan_tiers(math.ceil(racks / su) * _rails(system), leaf_down=down, leaf_up=up, radix=radix,
+               reserve_top=int(radix * wan_reserve), tiers=tiers, pod_leaves=_rails(system),
+               switch=switch)
     own = col is None
     col = col or Collector()
     if gpus is not None and racks * per_domain != gpus:
@@ -349,6 +355,9 @@ def _rack_fabric(builder, system, racks, *, gpus, nic, planes, switch, oversubsc
                  first_rack=first_rack, aggregate=aggregate)
     site.add_domains(system, racks, nic=nic, planes=planes)
     groups = site.rail_groups(system, su)
+    if racks % su:
+        col.note(f"the last scalable unit holds {racks % su} of {su} domains; its leaves keep "
+                 f"all {up} uplinks (cabled for a full unit, as NVIDIA's reference designs are)")
     planes_out = site.cable(groups, planes=planes, switch=switch, port_gbps=port, tiers=tiers,
                             pod_leaves=_rails(system), leaf_down=down, leaf_up=up,
                             reserve_top=int(radix * wan_reserve),
@@ -494,10 +503,12 @@ def spectrum_x_graph(sus=1, *, gpus=None, system="hgx-b200", planes=2, oversubsc
     col = Collector()
     if gpus is not None and domains * per_domain != gpus:
         col.note(f"gpus={gpus:,} rounded up to {domains * per_domain:,} ({domains:,} domains)")
+    down, up = _ports_split(radix, oversubscription)
+    plan_tiers(math.ceil(domains / su_domains) * _rails(system), leaf_down=down, leaf_up=up,
+               radix=radix, tiers=tiers, pod_leaves=_rails(system), switch="SN5600")
     site = _Site(col, cat, aggregate=aggregate_nvswitch)
     site.add_domains(system, domains, nic=nic, planes=planes, gpu=gpu)
     groups = site.rail_groups(system, su_domains)
-    down, up = _ports_split(radix, oversubscription)
     site.cable(groups, planes=planes, switch="SN5600", port_gbps=port, tiers=tiers,
                pod_leaves=_rails(system), leaf_down=down, leaf_up=up)
     return col.graph("spectrum_x_graph", params, cat)
@@ -616,14 +627,14 @@ def superfactory_graph(sites=2, *, site="fairwater", site_gpus=9216, distance_km
     fiber = cat.part("wan", "fiber")
     if route_factor is None:
         route_factor = float(fiber["route_factor"])
-    if not distance_km >= 0:
-        msg = f"`distance_km` must be >= 0, got {distance_km:g}"
+    if not (distance_km >= 0 and math.isfinite(distance_km)):
+        msg = f"`distance_km` must be a finite number >= 0, got {distance_km:g}"
         raise ParameterError(msg)
     if not route_factor >= 1:
         msg = f"`route_factor` must be >= 1 (fiber is never shorter than the great circle), got {route_factor:g}"
         raise ParameterError(msg)
-    if not wan_gbps > 0:
-        msg = f"`wan_gbps` must be > 0, got {wan_gbps:g}"
+    if not (wan_gbps > 0 and math.isfinite(wan_gbps)):
+        msg = f"`wan_gbps` must be a finite number > 0, got {wan_gbps:g}"
         raise ParameterError(msg)
     if site_specs is None:
         check_int("sites", sites, lo=1, hi=16)
@@ -651,6 +662,8 @@ def superfactory_graph(sites=2, *, site="fairwater", site_gpus=9216, distance_km
                                          aggregate=agg, catalog=None, params={},
                                          aggregate_planes=agg_pl, **into)
         else:
+            col.note(f"site {i} ({preset}): `planes` and `aggregate_planes` apply to fairwater "
+                     f"sites only; this site has one plane")
             system, nic, sw, n_planes = (("gb300-nvl72", "cx8", "Q3400", 1)
                                          if preset == "azure-gb300" else
                                          ("gb200-nvl72", "cx7", "QM9700", 1))
@@ -708,6 +721,9 @@ def _add_wan(col, cat, tops, *, distance_km, route_factor, wan_gbps, pairs):
         for n in top:
             col.edge(n, name, attrs)
         routers.append(name)
+    if wan_links and wan_links * zr_rate != wan_gbps:
+        col.note(f"wan_gbps={wan_gbps:,.0f} rounded up to {wan_links * zr_rate:,.0f} Gb/s "
+                 f"({wan_links} x 400ZR links) per site pair")
     km = distance_km * route_factor
     for a in range(len(routers)):
         for b in range(a + 1, len(routers)):
