@@ -326,7 +326,11 @@ def _rack_figure(G, title, domain):
     else:
         matches = [k for k in doms if k[1] == domain]
         if not matches:
-            msg = f"`domain` must be one of the fabric's NVLink domains, got {domain!r}"
+            ids = sorted({k[1] for k in doms if k[1] is not None})
+            span = f"{ids[0]}-{ids[-1]}" if ids and ids == list(range(ids[0], ids[-1] + 1)) \
+                else ", ".join(map(str, ids[:20]))
+            msg = (f"`domain` (--domain) must be one of the fabric's NVLink domains "
+                   f"({span}), got {domain!r}")
             raise ParameterError(msg)
         dk = matches[0]
     members = [n for n, d in G.nodes(data=True)
@@ -468,12 +472,13 @@ def fabric_diagram(G, *, detail="auto", title=None, domain=None):
     detail
         ``"summary"``: tiers as rows, sites as columns, repeated units as one
         box with a count. ``"rack"``: one NVLink domain chip by chip.
-        ``"auto"`` (default): ``rack`` when the fabric is one NVLink domain.
+        ``"auto"`` (default): ``rack`` when the fabric is one NVLink domain
+        or ``domain`` is given.
     title
         Title text (default: the builder and its parameters).
     domain
-        ``detail="rack"`` only: the NVLink ``domain`` id to draw (default:
-        the first; in a multi-site fabric the first site's).
+        The NVLink ``domain`` id to draw chip by chip (default: the first; in
+        a multi-site fabric the first site's); refused with ``detail="summary"``.
 
     Returns
     -------
@@ -496,11 +501,14 @@ def fabric_diagram(G, *, detail="auto", title=None, domain=None):
     if detail not in DETAILS:
         msg = f"`detail` must be one of {', '.join(DETAILS)}, got {detail!r}"
         raise ParameterError(msg)
+    if detail == "summary" and domain is not None:
+        msg = "`domain` (--domain) selects the NVLink domain of `detail='rack'`; drop one of them"
+        raise ParameterError(msg)
     if detail == "auto":
         doms = {_domain_key(d) for _, d in G.nodes(data=True) if d.get("kind") == "gpu"}
         network = any(d.get("kind") in ("leaf", "spine", "core", "wan")
                       for _, d in G.nodes(data=True))
-        detail = "rack" if len(doms) == 1 and not network else "summary"
+        detail = "rack" if domain is not None or (len(doms) == 1 and not network) else "summary"
     if detail == "rack":
         return _rack_figure(G, title, domain)
     if G.number_of_nodes() == 0:
