@@ -542,7 +542,9 @@ def _place_traffic(job_args, model_params, tp_bytes, pp_bytes, dp_bytes, ep_byte
     from solvers.collectives import parse_size
     from solvers.placement import job_traffic
 
-    given = [None if x is None else parse_size(x) for x in (tp_bytes, pp_bytes, dp_bytes, ep_bytes)]
+    opts = ("--tp-bytes", "--pp-bytes", "--dp-bytes", "--ep-bytes")
+    given = [None if x is None else parse_size(x, name=f"`{o}`")
+             for x, o in zip((tp_bytes, pp_bytes, dp_bytes, ep_bytes), opts)]
     if model_params is None and all(x is None for x in given):
         return None
     tp, pp, dp, ep = job_args

@@ -113,12 +113,14 @@ class CollectiveResult:
                                   "busbw_GBps")}
 
 
-def parse_size(text):
+def parse_size(text, *, name="`size` (--size)"):
     """Parse a size like ``8``, ``1K``, ``64MiB``, ``1GiB`` or ``4G`` into bytes (K = 1024).
 
     Parameters
     ----------
     text : str or int
+    name : str
+        How error messages name the value (the parameter and its CLI option).
 
     Returns
     -------
@@ -141,12 +143,12 @@ def parse_size(text):
     else:
         m = _SIZE_RE.match(str(text))
         if not m or (m.group(3) and m.group(3).lower() == "i"):
-            msg = (f"`size` must be a byte count like 8, 1K, 64MiB, 1GiB or 4G (K = 1024), "
+            msg = (f"{name} must be a byte count like 8, 1K, 64MiB, 1GiB or 4G (K = 1024), "
                    f"got {text!r}")
             raise ParameterError(msg)
         value = int(float(m.group(1)) * _MULT[m.group(2).lower()])
     if value <= 0:
-        msg = f"`size` must be at least 1 byte (e.g. 8 or 1K), got {text!r}"
+        msg = f"{name} must be at least 1 byte (e.g. 8 or 1K), got {text!r}"
         raise ParameterError(msg)
     return value
 
@@ -168,7 +170,8 @@ def size_range(text, *, factor=4):
     if not sep:
         msg = f"`--sweep` takes MIN:MAX like 8:16G, got {text!r}"
         raise ParameterError(msg)
-    lo, hi = parse_size(lo), parse_size(hi)
+    lo = parse_size(lo, name="`--sweep` MIN")
+    hi = parse_size(hi, name="`--sweep` MAX")
     if lo > hi:
         msg = f"`--sweep` MIN must not exceed MAX, got {text!r}"
         raise ParameterError(msg)
@@ -212,35 +215,41 @@ def load_rank_file(path, gpus):
     Raises
     ------
     ParameterError
-        When the file is unreadable or malformed, names an unknown GPU, or
-        repeats one; when the ranks of an assignment are not 0..n-1.
+        When the file is unreadable, not UTF-8 or not JSON, names an unknown
+        GPU, or repeats one; when the ranks of an assignment are not 0..n-1.
+        Messages name the CLI option, ``--ranks``.
     """
+    fix = 'write a JSON list of GPU names or {"assignment": {"0": "d0-gpu0", ...}}'
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
-        msg = f"cannot read rank file `{path}`: {exc.strerror or exc}"
+        msg = f"cannot read `--ranks` file `{path}`: {exc.strerror or exc}"
+        raise ParameterError(msg) from None
+    except UnicodeDecodeError as exc:
+        msg = (f"`--ranks` file `{path}` is not UTF-8 JSON: byte {exc.start} is not UTF-8 "
+               f"({exc.reason}); {fix}")
         raise ParameterError(msg) from None
     except json.JSONDecodeError as exc:
-        msg = (f"rank file `{path}` is not JSON ({exc.msg}); write a list of GPU names or "
-               '{"assignment": {"0": "d0-gpu0", ...}}')
+        msg = f"`--ranks` file `{path}` is not JSON ({exc.msg}); {fix}"
         raise ParameterError(msg) from None
     if isinstance(data, dict) and isinstance(data.get("assignment"), dict):
         try:
             items = sorted((int(k), v) for k, v in data["assignment"].items())
         except (TypeError, ValueError):
-            msg = f"rank file `{path}`: assignment keys must be rank numbers 0..n-1"
+            msg = f"`--ranks` file `{path}`: assignment keys must be rank numbers 0..n-1"
             raise ParameterError(msg) from None
         if [k for k, _ in items] != list(range(len(items))):
-            msg = f"rank file `{path}`: assignment ranks must be exactly 0..{len(items) - 1}"
+            msg = (f"`--ranks` file `{path}`: assignment ranks must be exactly "
+                   f"0..{len(items) - 1}")
             raise ParameterError(msg)
         names = [v for _, v in items]
     elif isinstance(data, list):
         names = data
     else:
-        msg = (f"rank file `{path}` must hold a JSON list of GPU names or "
+        msg = (f"`--ranks` file `{path}` must hold a JSON list of GPU names or "
                '{"assignment": {"0": "d0-gpu0", ...}}')
         raise ParameterError(msg)
-    return _check_names(names, gpus, f"rank file `{path}`")
+    return _check_names(names, gpus, f"`--ranks` file `{path}`")
 
 
 def _check_names(names, gpus, where):
@@ -250,7 +259,7 @@ def _check_names(names, gpus, where):
         msg = f"{where} lists no GPUs; give at least 2"
         raise ParameterError(msg)
     for g in names:
-        if not isinstance(g, str) or g not in known:
+        if not isinstance(g, str) or g not in known:   # isinstance first: g may be a list
             example = ", ".join(list(gpus)[:3])
             msg = f"{where} names {g!r}, which is not a GPU of this fabric (GPUs look like {example})"
             raise ParameterError(msg)
@@ -332,16 +341,17 @@ class CollectiveModel:
             total = len(r.gpus)
             n = total if gpus is None else int(gpus)
             if n > total:
-                msg = f"`gpus` asks for {n} ranks but the fabric has {total} GPUs; use at most {total}"
+                msg = (f"`gpus` (--gpus) asks for {n} ranks but the fabric has {total} GPUs; "
+                       f"use at most {total}")
                 raise ParameterError(msg)
             if n < 2:
-                msg = f"`gpus` must be at least 2 (a collective needs 2 ranks), got {n}"
+                msg = f"`gpus` (--gpus) must be at least 2 (a collective needs 2 ranks), got {n}"
                 raise ParameterError(msg)
             self.pos = np.arange(n, dtype=np.int64)
         else:
-            names = _check_names(list(ranks), r.gpus, "`ranks`")
+            names = _check_names(list(ranks), r.gpus, "`ranks` (--ranks)")
             if len(names) < 2:
-                msg = "`ranks` must name at least 2 GPUs"
+                msg = "`ranks` (--ranks) must name at least 2 GPUs"
                 raise ParameterError(msg)
             self.pos = np.array([r.gpu_index[g] for g in names], dtype=np.int64)
         self.n = len(self.pos)
@@ -641,14 +651,15 @@ class CollectiveModel:
     # ----------------------------------------------------------- evaluation
     def _check(self, op, algo):
         if op not in OPS:
-            msg = f"unknown `op` {op!r}; ops: {', '.join(OPS)}"
+            msg = f"unknown `op` (--op) {op!r}; use one of: {', '.join(OPS)}"
             raise ParameterError(msg)
         names = (*OP_ALGORITHMS[op], "auto")
         if algo not in ALGORITHMS and algo != "auto":
-            msg = f"unknown `algo` {algo!r}; for {op} use one of: {', '.join(names)}"
+            msg = f"unknown `algo` (--algo) {algo!r}; for {op} use one of: {', '.join(names)}"
             raise ParameterError(msg)
         if algo != "auto" and algo not in OP_ALGORITHMS[op]:
-            msg = f"`algo` {algo!r} does not implement {op}; use one of: {', '.join(names)}"
+            msg = (f"`algo` (--algo) {algo!r} does not implement {op}; use one of: "
+                   f"{', '.join(names)}")
             raise ParameterError(msg)
 
     def evaluate(self, op, size, *, algo="auto"):
@@ -670,11 +681,12 @@ class CollectiveModel:
         Raises
         ------
         ParameterError
-            Unknown op or algorithm, or a malformed size.
+            Unknown op or algorithm, a malformed size, or an algorithm that
+            cannot run on these ranks (e.g. NVLS without NVLink SHARP, CollNet
+            without SHARP switches); the message says why and lists the
+            eligible algorithms.
         FabricError
-            The fabric cannot run the algorithm (e.g. NVLS without NVLink
-            SHARP, CollNet without SHARP switches); the message says why and
-            what would run.
+            ``algo="auto"`` and no algorithm can run ``op`` on these ranks.
 
         Examples
         --------
@@ -709,9 +721,13 @@ class CollectiveModel:
             why = self._why_not(op, algo)
             if why:
                 ok = [a for a, w in self.eligible(op).items() if w is None]
-                hint = f"; use --algo {' or '.join(ok)} or auto" if ok else ""
-                msg = f"`{algo}` cannot run {op} here: {why}{hint}"
-                raise FabricError(msg)
+                if ok:
+                    hint = (f"; eligible here: {', '.join(ok)} "
+                            f"(use --algo {' or '.join(ok)} or auto)")
+                else:
+                    hint = f"; no algorithm can run {op} on these ranks"
+                msg = f"`algo` (--algo) {algo!r} cannot run {op} on these ranks: {why}{hint}"
+                raise ParameterError(msg)
             cands = [algo]
         return [self._best(op, cands, s) for s in sizes]
 
@@ -755,9 +771,10 @@ def collective(G, op, size, *, algo="auto", ranks=None, gpus=None, catalog=None,
     Raises
     ------
     ParameterError
-        Unknown op/algorithm, malformed size, bad ranks.
+        Unknown op/algorithm, malformed size, bad ranks, an algorithm the
+        fabric cannot run on these ranks.
     FabricError
-        The fabric cannot run the algorithm.
+        ``algo="auto"`` and no algorithm can run ``op``.
 
     Examples
     --------

@@ -9,11 +9,12 @@ written by ``-J FILE`` (``version`` 2: ``config``, ``results`` with
 """
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from fabric.exceptions import ParameterError
+from fabric.exceptions import FabricFormatError, ParameterError
 
 __all__ = ["MeasuredRow", "NcclTestsRun", "parse_nccl_tests", "compare_results"]
 
@@ -55,6 +56,22 @@ def _num(tok):
         return None
 
 
+def _measured(row, where):
+    """``row`` when its size and measured figures are finite and not negative, else an error."""
+    vals = {"time": row.time_us, "algbw": row.algbw_GBps, "busbw": row.busbw_GBps,
+            "in-place time": row.ip_time_us, "in-place algbw": row.ip_algbw_GBps,
+            "in-place busbw": row.ip_busbw_GBps}
+    for name, v in vals.items():
+        if v is not None and not (math.isfinite(v) and v >= 0):
+            msg = (f"{where}: measured {name} is {v!r}; nccl-tests writes finite, non-negative "
+                   "times and bandwidths")
+            raise FabricFormatError(msg)
+    if row.size_bytes < 0:
+        msg = f"{where}: size is {row.size_bytes}; sizes are byte counts >= 0"
+        raise FabricFormatError(msg)
+    return row
+
+
 def _op_from_text(text):
     m = re.search(r"Collective test starting:\s*(\w+?)_perf", text)
     if m and m.group(1) in _PROGRAMS:
@@ -69,7 +86,7 @@ def _parse_text(text, where):
     rows = []
     ranks = len(re.findall(r"^#\s+Rank\s+\d+", text, flags=re.MULTILINE)) or None
     avg = None
-    for line in text.splitlines():
+    for lineno, line in enumerate(text.splitlines(), 1):
         s = line.strip()
         m = re.match(r"#\s*Avg bus bandwidth\s*:\s*([0-9.eE+-]+)", s)
         if m:
@@ -88,7 +105,9 @@ def _parse_text(text, where):
         if len(vals) < 3 or any(v is None for v in vals[:3]):
             continue
         ip = vals[4:7] if len(vals) >= 7 and all(v is not None for v in vals[4:7]) else (None,) * 3
-        rows.append(MeasuredRow(int(tok[0]), int(tok[1]), tok[2], vals[0], vals[1], vals[2], *ip))
+        row = MeasuredRow(int(tok[0]), int(tok[1]), tok[2], vals[0], vals[1], vals[2], *ip)
+        rows.append(_measured(row, f"{where}, line {lineno}"))
+    rows = [r for r in rows if r.size_bytes > 0]      # a 0-byte row carries no bandwidth
     if not rows:
         msg = (f"{where}: no nccl-tests result rows found (expected lines like "
                "'   1048576    262144  float  sum  -1  27.37  38.31  67.04  0 ...' or -J JSON)")
@@ -97,14 +116,26 @@ def _parse_text(text, where):
 
 
 def _parse_json(data, where):
+    if not isinstance(data, dict):
+        msg = f"{where}: JSON must be an object with a `results` list (nccl-tests -J output)"
+        raise FabricFormatError(msg)
     results = data.get("results")
     if not isinstance(results, list):
         msg = f"{where}: JSON has no `results` list; is it nccl-tests -J output?"
         raise ParameterError(msg)
     rows = []
-    for rec in results:
+    for i, rec in enumerate(results):
+        at = f"{where}: `results[{i}]`"
+        if not isinstance(rec, dict):
+            msg = (f"{at} is {rec!r:.60} ({type(rec).__name__}), not an object with "
+                   "`size` and `out_of_place` / `in_place`; is the file nccl-tests -J output?")
+            raise FabricFormatError(msg)
         oop = rec.get("out_of_place") or {}
         ip = rec.get("in_place") or {}
+        for key, val in (("out_of_place", oop), ("in_place", ip)):
+            if not isinstance(val, dict):
+                msg = f"{at}: `{key}` must be an object with `time`, `alg_bw` and `bus_bw`"
+                raise FabricFormatError(msg)
         first = oop or ip
         try:
             t = first.get("time", first.get("cpu_time"))
@@ -112,22 +143,30 @@ def _parse_json(data, where):
                               float(t), float(first["alg_bw"]), float(first["bus_bw"]),
                               *((float(ip.get("time", ip.get("cpu_time"))), float(ip["alg_bw"]),
                                  float(ip["bus_bw"])) if ip and oop else (None, None, None)))
-        except (KeyError, TypeError, ValueError):
-            msg = f"{where}: malformed result record {rec!r}"
-            raise ParameterError(msg) from None
-        rows.append(row)
+        except (KeyError, TypeError, ValueError, OverflowError):
+            msg = (f"{at} is malformed ({rec!r:.120}); it needs `size` and `out_of_place` or "
+                   "`in_place` with numeric `time`, `alg_bw` and `bus_bw`")
+            raise FabricFormatError(msg) from None
+        rows.append(_measured(row, at))
+    rows = [r for r in rows if r.size_bytes > 0]      # a 0-byte row carries no bandwidth
     if not rows:
-        msg = f"{where}: JSON `results` is empty"
+        msg = f"{where}: JSON `results` has no record with a size above 0"
         raise ParameterError(msg)
-    args = " ".join(map(str, data.get("args", [])))
+    args = data.get("args", [])
+    args = " ".join(map(str, args)) if isinstance(args, list) else str(args)
     op = _op_from_text(args)
     if op is None:
         names = {str(r.get("experiment_name", "")) for r in results}
         op = _op_from_text(" ".join(n + "_perf" for n in names if n))
-    devices = (data.get("config") or {}).get("devices")
+    config = data.get("config")
+    devices = config.get("devices") if isinstance(config, dict) else None
     ranks = len(devices) if isinstance(devices, list) and devices else None
-    avg = (data.get("average_bus_bandwidth") or {}).get("bandwidth")
-    return NcclTestsRun(op, ranks, tuple(rows), None if avg is None else float(avg))
+    avg = data.get("average_bus_bandwidth")
+    avg = avg.get("bandwidth") if isinstance(avg, dict) else None
+    avg = _num(avg) if isinstance(avg, (int, float, str)) and not isinstance(avg, bool) else None
+    if avg is not None and not math.isfinite(avg):
+        avg = None
+    return NcclTestsRun(op, ranks, tuple(rows), avg)
 
 
 def parse_nccl_tests(path_or_text):
@@ -141,6 +180,10 @@ def parse_nccl_tests(path_or_text):
     ------
     ParameterError
         When the file cannot be read or holds no result rows.
+    FabricFormatError
+        When a result row or ``-J`` record is malformed (wrong type, missing
+        or non-numeric fields, non-finite or negative figures); the message
+        names the file and the line or record index.
 
     Examples
     --------
@@ -198,8 +241,18 @@ def compare_results(model, run, *, op=None, algo="auto"):
     Raises
     ------
     ParameterError
-        When the op is unknown, or the run's rank count differs from the model's.
+        When the op is unknown, differs from the op the output names, or the
+        run's rank count differs from the model's.
     """
+    from solvers.collectives import OPS
+
+    if op is not None and op not in OPS:
+        msg = f"unknown `op` (--op) {op!r}; use one of: {', '.join(OPS)}"
+        raise ParameterError(msg)
+    if op is not None and run.op is not None and op != run.op:
+        msg = (f"`op` (--op) is {op} but the nccl-tests output measures {run.op}; "
+               f"drop --op or pass --op {run.op}")
+        raise ParameterError(msg)
     op = op or run.op
     if op is None:
         msg = "the nccl-tests output does not name its collective; pass `op` (e.g. --op allreduce)"

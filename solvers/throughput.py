@@ -22,6 +22,13 @@ solver, which returns an approximate optimum):
   it sends or relays (true for every preset here: 3.6-14.4 Tb/s of NVLink
   per GPU against 0.4-0.8 Tb/s of NIC); otherwise it is an upper bound.
   Intra-domain demand is reported (``intra_domain_gbps``) but not constrained.
+* so the LP needs demand **between** NVLink domains: when every endpoint is
+  in one domain (e.g. ``dgx-h100``, one ``gb200-nvl72`` rack, or ``gpus``
+  smaller than a domain), nothing bounds ``lambda`` and :func:`throughput`
+  refuses with a :class:`~fabric.exceptions.ParameterError` that names
+  ``gpus`` (``--gpus``) and the smallest count spanning 2 domains (or says
+  the fabric has one domain). NVLink-only throughput is not modelled here;
+  ``fabric collective`` prices traffic inside a domain.
 * NICs with a single network port are merged in series with their PCIe link
   (capacity ``min``), which is exact.
 * hosts and CPUs carry no traffic.
@@ -30,7 +37,8 @@ Patterns (``inj`` = a GPU's scale-out NIC rate, Gb/s): ``permutation`` (a
 seeded random derangement, each GPU sends ``inj`` to its partner),
 ``alltoall`` (each GPU sends ``inj / (n - 1)`` to every other), ``ring``
 (GPU ``i`` sends ``inj`` to ``i + 1``), or a matrix file (absolute Gb/s). So
-``lambda = 1`` means every GPU can inject at its full NIC rate.
+``lambda = 1`` means every GPU can inject at its full NIC rate. Matrix-file
+demands must be finite and non-negative.
 
 ECMP figure
 -----------
@@ -173,8 +181,9 @@ def traffic_matrix(G, pattern, *, gpus=None, seed=0):
     Raises
     ------
     ParameterError
-        Unknown pattern or unreadable file, unknown GPU names, fewer than 2
-        endpoints, negative demand.
+        Unknown pattern, unreadable or non-UTF-8 file, unknown GPU names,
+        fewer than 2 endpoints, a negative or non-finite demand (the message
+        names the entry).
 
     Examples
     --------
@@ -187,7 +196,8 @@ def traffic_matrix(G, pattern, *, gpus=None, seed=0):
     if pattern in PATTERNS:
         n = len(all_gpus) if gpus is None else int(gpus)
         if n < 2 or n > len(all_gpus):
-            msg = f"`gpus` must be between 2 and {len(all_gpus)} for this fabric, got {n}"
+            msg = (f"`gpus` (--gpus) must be between 2 and {len(all_gpus)} for this fabric, "
+                   f"got {n}")
             raise ParameterError(msg)
         eps = all_gpus[:n]
         inj = _injection(G, eps)
@@ -208,23 +218,27 @@ def traffic_matrix(G, pattern, *, gpus=None, seed=0):
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError:
-        msg = (f"`pattern` {pattern!r} is neither one of {', '.join(PATTERNS)} nor a readable "
-               "matrix file")
+        msg = (f"`pattern` (--pattern) {pattern!r} is neither one of {', '.join(PATTERNS)} nor a "
+               "readable matrix file")
+        raise ParameterError(msg) from None
+    except UnicodeDecodeError as exc:
+        msg = (f"`--pattern` file `{pattern}` is not UTF-8 JSON: byte {exc.start} is not UTF-8 "
+               f"({exc.reason}); give {', '.join(PATTERNS)} or a JSON matrix file")
         raise ParameterError(msg) from None
     except json.JSONDecodeError as exc:
         msg = f"matrix file `{pattern}` is not JSON ({exc.msg})"
         raise ParameterError(msg) from None
-    dem = []
+    dem = []            # (src, dst, Gb/s, the entry's name in the file)
     try:
         if isinstance(data, dict):
             names, mat = list(data["gpus"]), data["matrix"]
             if len(mat) != len(names) or any(len(row) != len(names) for row in mat):
                 msg = f"matrix file `{pattern}`: `matrix` must be {len(names)} x {len(names)}"
                 raise ParameterError(msg)
-            dem = [(names[i], names[j], float(x)) for i, row in enumerate(mat)
-                   for j, x in enumerate(row) if i != j and x]
+            dem = [(names[i], names[j], _gbps(x), f"matrix[{i}][{j}]")
+                   for i, row in enumerate(mat) for j, x in enumerate(row) if i != j]
         else:
-            dem = [(e["src"], e["dst"], float(e["gbps"])) for e in data]
+            dem = [(e["src"], e["dst"], _gbps(e["gbps"]), f"entry {k}") for k, e in enumerate(data)]
     except ParameterError:
         raise
     except (KeyError, TypeError, ValueError):
@@ -234,21 +248,54 @@ def traffic_matrix(G, pattern, *, gpus=None, seed=0):
     known = set(all_gpus)
     eps = []
     seen = set()
-    for a, b, x in dem:
+    for a, b, x, entry in dem:
+        if not (math.isfinite(x) and x >= 0):
+            msg = (f"matrix file `{pattern}`: {entry} ({a} -> {b}) is {x!r} Gb/s; demands must be "
+                   "finite numbers >= 0")
+            raise ParameterError(msg)
         for g in (a, b):
-            if g not in known:
-                msg = f"matrix file `{pattern}` names {g!r}, which is not a GPU of this fabric"
+            if not isinstance(g, str) or g not in known:
+                msg = (f"matrix file `{pattern}`: {entry} names {g!r}, which is not a GPU of this "
+                       "fabric")
                 raise ParameterError(msg)
-            if g not in seen:
+            if x and g not in seen:
                 seen.add(g)
                 eps.append(g)
-        if x < 0:
-            msg = f"matrix file `{pattern}`: demand {a} -> {b} is negative ({x})"
-            raise ParameterError(msg)
+    dem = [(a, b, x) for a, b, x, _ in dem if x]
     if len(eps) < 2:
         msg = f"matrix file `{pattern}` has fewer than 2 endpoints with demand"
         raise ParameterError(msg)
     return eps, dem
+
+
+def _gbps(x):
+    """A demand from a matrix file as a float (bools and non-numbers raise ValueError)."""
+    if isinstance(x, bool) or not isinstance(x, (int, float, str)):
+        raise ValueError(x)
+    return float(x)
+
+
+def _cross_domain_check(G, dem, pattern, gpus):
+    """Refuse demands that never leave an NVLink domain: the LP would be unbounded."""
+    if any(x > 0 and _domain_key(G, a) != _domain_key(G, b) for a, b, x in dem):
+        return
+    all_gpus = gpu_nodes(G)
+    first = _domain_key(G, all_gpus[0])
+    span = next((i + 1 for i, g in enumerate(all_gpus) if _domain_key(G, g) != first), None)
+    why = ("the throughput LP models the scale-out network between NVLink domains (a domain is "
+           "one node, NVLink unconstrained), so demand inside one domain has no bound")
+    if pattern not in PATTERNS:
+        msg = (f"matrix file `{pattern}` has no demand between different NVLink domains; {why}; "
+               "add demands between GPUs of different domains")
+    elif span is None:
+        msg = (f"`gpus` (--gpus): all {len(all_gpus)} GPUs of this fabric are in one NVLink "
+               f"domain; {why}; use a fabric with at least 2 domains (e.g. a scale-out preset), "
+               "or `fabric collective` for traffic inside a domain")
+    else:
+        msg = (f"`gpus` (--gpus) {gpus if gpus is not None else len(all_gpus)} keeps every "
+               f"endpoint in one NVLink domain; {why}; use --gpus {span} or more (the smallest "
+               "count spanning 2 domains)")
+    raise ParameterError(msg)
 
 
 # ----------------------------------------------------------------------------- model
@@ -388,6 +435,8 @@ def solve_throughput(G, demands, *, time_limit_s=60.0, solver="auto", threads=2,
 
     Raises
     ------
+    ParameterError
+        No demand crosses NVLink domains (``lambda`` would be unbounded).
     SolverTimeoutError
         No solution within the time limit.
     FabricError
@@ -395,7 +444,9 @@ def solve_throughput(G, demands, *, time_limit_s=60.0, solver="auto", threads=2,
     """
     lp, v = build_throughput_model(G, demands, solver=solver, pxn=pxn)
     if not v["sources"]:
-        return math.inf, {}, v["solver"], "OPTIMAL", 0.0, 0, v["intra_gbps"]
+        msg = ("`demands` has no demand between different NVLink domains, so the throughput LP "
+               "(NVLink domains collapsed) is unbounded; give demands between domains")
+        raise ParameterError(msg)
     lp.SetTimeLimit(int(time_limit_s * 1000))
     lp.SetNumThreads(int(threads))
     if v["solver"] == "PDLP":
@@ -479,7 +530,8 @@ def throughput(G, pattern="permutation", *, gpus=None, seed=0, time_limit_s=60.0
     Raises
     ------
     ParameterError
-        Bad pattern, GPU count, file or solver.
+        Bad pattern, GPU count, file or solver; no demand between NVLink
+        domains (every endpoint in one domain, see the module notes).
     SolverTimeoutError
         No LP solution within the time limit.
     FabricError
@@ -493,6 +545,7 @@ def throughput(G, pattern="permutation", *, gpus=None, seed=0, time_limit_s=60.0
     (1.0, 'GLOP')
     """
     eps, dem = traffic_matrix(G, pattern, gpus=gpus, seed=seed)
+    _cross_domain_check(G, dem, pattern, gpus)
     lam, loads, name, status, solve_s, n_vars, intra = solve_throughput(
         G, dem, time_limit_s=time_limit_s, solver=solver, pxn=pxn)
     util, arc = ecmp_utilization(G, dem, router=router)
@@ -544,7 +597,7 @@ def collective_lower_bound(G, op, size, ranks):
     from solvers.collectives import OPS
 
     if op not in OPS:
-        msg = f"unknown `op` {op!r}; use one of {', '.join(OPS)}"
+        msg = f"unknown `op` (--op) {op!r}; use one of {', '.join(OPS)}"
         raise ParameterError(msg)
     n = len(ranks)
     if n < 2:

@@ -95,7 +95,7 @@ def test_collective_ranks_file(run, tmp_path):
     (("--op", "allreduce", "--gpus", "9"), 2, "at most 8"),
     (("--op", "allreduce", "--sweep", "1G:8"), 2, "MIN must not exceed"),
     (("--op", "allreduce", "--size", "8", "--sweep", "8:16"), 2, "not both"),
-    (("--op", "allreduce", "--algo", "collnet"), 1, "CollNet"),
+    (("--op", "allreduce", "--algo", "collnet"), 2, "CollNet"),
     (("--op", "broadcast", "--algo", "nvls"), 2, "does not implement"),
     (("--op", "allreduce", "--set", "gpu=A100"), 2, "gpu"),
 ])
@@ -136,3 +136,95 @@ def test_compare_errors(run, tmp_path):
     t.write_text(TEXT)
     res = run("compare", "gb200-nvl72", str(t), "--gpus", "4")
     assert res.exit_code == 2 and "8 ranks" in res.output
+
+
+def _no_nan(text):
+    def bad(token):
+        raise AssertionError(f"invalid JSON constant {token}")
+    return json.loads(text, parse_constant=bad)
+
+
+def test_collective_binary_rank_file_exit_2(run, tmp_path):
+    f = tmp_path / "bin.log"
+    f.write_bytes(bytes(range(128, 256)) * 2)
+    res = run("collective", "dgx-h100", "--op", "allreduce", "--ranks", str(f))
+    assert res.exit_code == 2, res.output
+    assert "`--ranks` file" in res.output and "bin.log" in res.output
+    assert "not UTF-8 JSON" in res.output and "Traceback" not in res.output
+
+
+def test_collective_ineligible_algo_is_usage_error_listing_eligible(run):
+    res = run("collective", "dgx-h100", "--op", "allreduce", "--algo", "collnet")
+    assert res.exit_code == 2, res.output
+    assert "`algo` (--algo) 'collnet'" in res.output
+    assert "eligible here: ring, tree, nvls, hierarchical" in res.output
+    assert "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("args,text", [
+    (("--op", "allreduc"), "(--op)"),
+    (("--op", "allreduce", "--algo", "magic"), "(--algo)"),
+    (("--op", "broadcast", "--algo", "nvls"), "`algo` (--algo) 'nvls' does not implement"),
+    (("--op", "allreduce", "--size", "0"), "`size` (--size) must be at least 1 byte"),
+    (("--op", "allreduce", "--sweep", "8:0"), "`--sweep` MAX must be at least 1 byte"),
+    (("--op", "allreduce", "--gpus", "9"), "`gpus` (--gpus) asks for 9"),
+])
+def test_collective_errors_name_the_option(run, args, text):
+    res = run("collective", "dgx-h100", *args)
+    assert res.exit_code == 2, res.output
+    assert text in res.output and "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("results,text", [
+    ([5], "`results[0]` is 5 (int)"),
+    ([JSON["results"][0], "x"], "`results[1]` is 'x' (str)"),
+    ([{"size": 8, "out_of_place": 5}], "`results[0]`: `out_of_place` must be an object"),
+    ([{"size": 8, "out_of_place": {"time": 1}}], "`results[0]` is malformed"),
+    ([{"size": float("inf"), "out_of_place": {"time": 1, "alg_bw": 1, "bus_bw": 1}}],
+     "`results[0]` is malformed"),
+    ([{"size": 8, "out_of_place": {"time": float("nan"), "alg_bw": 1, "bus_bw": 1}}],
+     "`results[0]`: measured time is nan"),
+])
+def test_compare_malformed_json_records_exit_1(run, tmp_path, results, text):
+    f = tmp_path / "r6.json"
+    f.write_text(json.dumps({"results": results}))
+    res = run("compare", "dgx-h100", str(f))
+    assert res.exit_code == 1, res.output
+    assert str(f) in res.output and text in res.output
+    assert "Traceback" not in res.output
+
+
+def test_compare_nan_in_text_row_exit_1(run, tmp_path):
+    t = tmp_path / "out.txt"
+    t.write_text(TEXT.replace("27.37   38.31   67.04", "nan   38.31   67.04"))
+    res = run("compare", "dgx-h100", str(t), "--json")
+    assert res.exit_code == 1, res.output
+    assert "line 16" in res.output and "measured time is nan" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_compare_op_must_match_the_log(run, tmp_path):
+    t = tmp_path / "out.txt"
+    t.write_text(TEXT)
+    res = run("compare", "dgx-h100", str(t), "--op", "alltoall")
+    assert res.exit_code == 2, res.output
+    assert "`op` (--op) is alltoall" in res.output and "measures allreduce" in res.output
+    assert "Traceback" not in res.output
+    res = run("compare", "dgx-h100", str(t), "--op", "allreduce", "--json")
+    assert res.exit_code == 0, res.output
+    assert _no_nan(res.stdout)["op"] == "allreduce"
+    res = run("compare", "dgx-h100", str(t), "--op", "allreduc")
+    assert res.exit_code == 2 and "unknown `op` (--op)" in res.output
+
+
+def test_compare_op_given_when_log_is_silent(run, tmp_path):
+    j = tmp_path / "out.json"
+    data = {**JSON, "args": []}
+    data["results"] = [{k: v for k, v in r.items() if k != "experiment_name"}
+                       for r in JSON["results"]]
+    j.write_text(json.dumps(data))
+    res = run("compare", "dgx-h100", str(j), "--json")
+    assert res.exit_code == 2 and "does not name its collective" in res.output
+    res = run("compare", "dgx-h100", str(j), "--op", "allgather", "--json")
+    assert res.exit_code == 0, res.output
+    assert _no_nan(res.stdout)["op"] == "allgather"

@@ -141,3 +141,51 @@ def test_place_queue_busy_options_exclusive(tmp_path):
               "--busy", str(busy), "--busy-fraction", "0.1"])
     assert r.exit_code == 2
     assert "not both" in r.output
+
+
+def _strict_json(text):
+    def bad(token):
+        raise AssertionError(f"invalid JSON constant {token}")
+    return json.loads(text, parse_constant=bad)
+
+
+@pytest.mark.parametrize("args", [
+    ["throughput", "dgx-h100"],
+    ["throughput", "dgx-h100", "--json"],
+    ["throughput", "gb200-nvl72", "--pattern", "alltoall", "--json"],
+])
+def test_throughput_single_domain_refused_exit_2(args):
+    r = _run(args)
+    assert r.exit_code == 2, r.output
+    assert "`gpus` (--gpus)" in r.output and "one NVLink domain" in r.output
+    assert "inf" not in r.stdout and "Infinity" not in r.stdout
+
+
+def test_throughput_gpus_inside_one_domain_names_smallest_span():
+    base = ["throughput", "superpod-h100", "--set", "gpus=32", "--pattern", "ring"]
+    r = _run([*base, "--gpus", "8"])
+    assert r.exit_code == 2, r.output
+    assert "--gpus 9 or more" in r.output
+    r = _run([*base, "--gpus", "9", "--json"])
+    assert r.exit_code == 0, r.output
+    out = _strict_json(r.stdout)
+    assert 0 < out["optimal_fraction"] and out["ecmp_fraction"] <= out["optimal_fraction"] + 1e-9
+
+
+def test_throughput_binary_pattern_file_exit_2(tmp_path):
+    f = tmp_path / "bin.log"
+    f.write_bytes(b"\x00\xff\xfe\x80" * 50)
+    r = _run(["throughput", "dgx-h100", "--pattern", str(f)])
+    assert r.exit_code == 2, r.output
+    assert "`--pattern` file" in r.output and "not UTF-8 JSON" in r.output
+
+
+@pytest.mark.parametrize("gbps", ["nan", "Infinity", -5])
+def test_throughput_bad_demand_names_entry_exit_2(tmp_path, gbps):
+    f = tmp_path / "m.json"
+    f.write_text(json.dumps([{"src": "d0-gpu0", "dst": "d1-gpu0", "gbps": 400},
+                             {"src": "d0-gpu1", "dst": "d1-gpu1", "gbps": gbps}]))
+    r = _run(["throughput", "superpod-h100", "--set", "gpus=32", "--pattern", str(f), "--json"])
+    assert r.exit_code == 2, r.output
+    assert "entry 1 (d0-gpu1 -> d1-gpu1)" in r.output and "finite numbers >= 0" in r.output
+    assert r.stdout == ""

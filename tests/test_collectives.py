@@ -180,3 +180,37 @@ def test_ranks_change_the_domains(pod):
     inside = CollectiveModel(pod, ranks=gpus[:8]).evaluate("allreduce", "16G", algo="ring")
     spread = CollectiveModel(pod, ranks=gpus[0:32:8]).evaluate("allreduce", "16G", algo="ring")
     assert inside.busbw_GBps > 300 and spread.busbw_GBps == pytest.approx(48, rel=0.02)
+
+
+def test_binary_rank_file_names_the_option(h100, tmp_path):
+    f = tmp_path / "bin.log"
+    f.write_bytes(b"\x00\xff\xfe\x80" * 50)
+    with pytest.raises(ParameterError, match=r"`--ranks` file `.*bin\.log` is not UTF-8 JSON"):
+        load_rank_file(f, fabric.gpu_nodes(h100))
+
+
+def test_ineligible_algo_is_parameter_error_listing_eligible(h100):
+    m = CollectiveModel(h100)
+    with pytest.raises(ParameterError, match=r"`algo` \(--algo\) 'collnet' cannot run allreduce.*"
+                                             r"eligible here: ring, tree, nvls, hierarchical"):
+        m.evaluate("allreduce", 8, algo="collnet")
+    with pytest.raises(ParameterError, match=r"NVLSTree needs ranks.*use --algo ring or tree"):
+        m.evaluate("allreduce", 8, algo="nvlstree")
+
+
+def test_messages_name_the_cli_options(h100):
+    m = CollectiveModel(h100)
+    with pytest.raises(ParameterError, match=r"`op` \(--op\)"):
+        m.evaluate("gather", 8)
+    with pytest.raises(ParameterError, match=r"`algo` \(--algo\)"):
+        m.evaluate("allreduce", 8, algo="magic")
+    with pytest.raises(ParameterError, match=r"`size` \(--size\)"):
+        m.evaluate("allreduce", "12Q")
+    with pytest.raises(ParameterError, match=r"`--sweep` MIN"):
+        size_range("0:8")
+    with pytest.raises(ParameterError, match=r"`gpus` \(--gpus\)"):
+        CollectiveModel(h100, gpus=9)
+    with pytest.raises(ParameterError, match=r"`ranks` \(--ranks\)"):
+        CollectiveModel(h100, ranks=["d0-gpu0"])
+    with pytest.raises(ParameterError, match=r"`tp-bytes`"):
+        parse_size("-1", name="`tp-bytes`")

@@ -8,8 +8,8 @@ import topologies
 from fabric.exceptions import ParameterError
 from fabric.metrics import gpu_nodes
 from solvers.collectives import CollectiveModel
-from solvers.throughput import (collective_lower_bound, ecmp_utilization, throughput,
-                                traffic_matrix)
+from solvers.throughput import (collective_lower_bound, ecmp_utilization, solve_throughput,
+                                throughput, traffic_matrix)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -90,3 +90,63 @@ def test_lower_bound_errors():
     G = topologies.dgx_h100_graph()
     with pytest.raises(ParameterError, match="unknown `op`"):
         collective_lower_bound(G, "gather", 8, ["d0-gpu0", "d0-gpu1"])
+
+
+def test_binary_matrix_file_names_the_option(tmp_path):
+    f = tmp_path / "bin.log"
+    f.write_bytes(b"\x00\xff\xfe\x80" * 50)
+    with pytest.raises(ParameterError, match=r"`--pattern` file `.*bin\.log` is not UTF-8 JSON"):
+        traffic_matrix(topologies.fat_tree_graph(4), str(f))
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", -1.0, float("nan")])
+def test_non_finite_or_negative_demand_names_the_entry(tmp_path, value):
+    G = topologies.fat_tree_graph(4)
+    a, b, c = gpu_nodes(G)[:3]
+    f = tmp_path / "m.json"
+    f.write_text(json.dumps([{"src": a, "dst": b, "gbps": 100},
+                             {"src": b, "dst": c, "gbps": value}]))
+    with pytest.raises(ParameterError, match=rf"entry 1 \({b} -> {c}\).*finite numbers >= 0"):
+        traffic_matrix(G, str(f))
+    f.write_text(json.dumps({"gpus": [a, b], "matrix": [[0, 100], [value, 0]]}))
+    with pytest.raises(ParameterError, match=rf"matrix\[1\]\[0\] \({b} -> {a}\)"):
+        traffic_matrix(G, str(f))
+
+
+def test_bool_or_non_string_entries_are_rejected(tmp_path):
+    G = topologies.fat_tree_graph(4)
+    a, b = gpu_nodes(G)[:2]
+    f = tmp_path / "m.json"
+    f.write_text(json.dumps([{"src": a, "dst": b, "gbps": True}]))
+    with pytest.raises(ParameterError, match="must hold"):
+        traffic_matrix(G, str(f))
+    f.write_text(json.dumps({"gpus": [[a], b], "matrix": [[0, 1], [1, 0]]}))
+    with pytest.raises(ParameterError, match=r"matrix\[0\]\[1\] names \['"):
+        traffic_matrix(G, str(f))
+
+
+@pytest.mark.parametrize("preset,pattern", [("dgx-h100", "permutation"),
+                                            ("gb200-nvl72", "alltoall")])
+def test_single_domain_fabric_is_refused(preset, pattern):
+    with pytest.raises(ParameterError,
+                       match=r"`gpus` \(--gpus\): all \d+ GPUs .* one NVLink domain"):
+        throughput(topologies.build_preset(preset), pattern)
+
+
+def test_gpus_within_one_domain_names_smallest_spanning_count():
+    G = topologies.build_preset("superpod-h100", {"gpus": "32"})
+    with pytest.raises(ParameterError, match=r"`gpus` \(--gpus\) 8 .*use --gpus 9 or more"):
+        throughput(G, "ring", gpus=8)
+    r = throughput(G, "ring", gpus=9)
+    assert 0 < r.optimal_fraction < float("inf") and r.ecmp_fraction <= r.optimal_fraction + 1e-9
+
+
+def test_intra_domain_matrix_is_refused(tmp_path):
+    G = topologies.build_preset("superpod-h100", {"gpus": "32"})
+    f = tmp_path / "m.json"
+    f.write_text(json.dumps([{"src": "d0-gpu0", "dst": "d0-gpu1", "gbps": 400},
+                             {"src": "d1-gpu0", "dst": "d1-gpu1", "gbps": 400}]))
+    with pytest.raises(ParameterError, match="no demand between different NVLink domains"):
+        throughput(G, str(f))
+    with pytest.raises(ParameterError, match="`demands` has no demand between"):
+        solve_throughput(G, [("d0-gpu0", "d0-gpu1", 400.0)])
