@@ -11,6 +11,7 @@ field; a plain number in a user file is accepted and sourced as
 import copy
 import functools
 import json
+import math
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -152,6 +153,9 @@ def _merge(base, raw, origin):
             bucket[key] = Part(category, key, merged)
 
 
+_POSITIVE_SUFFIXES = ("ports", "links", "planes", "lanes", "cores", "_gbps", "_GBps", "_GB")
+
+
 def _check(data, origin):
     problems = []
     for category, required in REQUIRED.items():
@@ -159,6 +163,17 @@ def _check(data, origin):
             missing = [f for f in required if f not in part.fields]
             if missing:
                 problems.append(f"`{category}.{key}` lacks {', '.join(missing)}")
+    for category, parts in data.items():
+        for key, part in parts.items():
+            for name, field in part.fields.items():
+                v = field.value
+                if isinstance(v, bool) or not isinstance(v, (int, float)):
+                    continue
+                if not math.isfinite(v) or v < 0:
+                    problems.append(f"`{category}.{key}.{name}` must be a finite number >= 0, "
+                                    f"got {v}")
+                elif v == 0 and name.endswith(_POSITIVE_SUFFIXES):
+                    problems.append(f"`{category}.{key}.{name}` must be > 0")
     if problems:
         msg = f"{origin}: incomplete catalog parts: " + "; ".join(problems)
         raise CatalogError(msg)

@@ -94,6 +94,8 @@ def fabric_summary(G, *, table=None):
     dict
         ``gpus``, ``hosts``, ``nodes_by_kind``, ``links_by_medium`` (physical
         links, counting each edge's ``links``), ``edges_by_medium``,
+        ``nvswitch_chips`` and ``network_switches_by_tier`` (physical switches,
+        counting what aggregated nodes stand for),
         ``gpu_scaleup_gbps`` and ``gpu_scaleout_gbps`` (per GPU per direction;
         a ``{"min", "max"}`` pair when GPUs differ), and the provenance.
 
@@ -112,6 +114,10 @@ def fabric_summary(G, *, table=None):
     edges = {m: int(edge_sum[c]) for m, c in MEDIUM_CODE.items() if edge_sum[c]}
     bw = per_gpu_bandwidth(G, table=t)
     chips = sum(d.get("chips", 1) for _, d in G.nodes(data=True) if d["kind"] == "nvswitch")
+    physical = Counter()          # switches a virtual (aggregated) node stands for
+    for _, d in G.nodes(data=True):
+        if d["kind"] in ("leaf", "spine", "core", "wan"):
+            physical[d["kind"]] += d.get("chips", 1)
     return {
         "builder": G.graph.get("builder"),
         "params": G.graph.get("params", {}),
@@ -123,6 +129,8 @@ def fabric_summary(G, *, table=None):
         "edges": G.number_of_edges(),
         "nodes_by_kind": {k: kinds[k] for k in NODE_KINDS if kinds.get(k)},
         "nvswitch_chips": chips,
+        "network_switches_by_tier": {k: physical[k] for k in ("leaf", "spine", "core", "wan")
+                                     if physical.get(k)},
         "links_by_medium": dict(sorted(links.items())),
         "edges_by_medium": dict(sorted(edges.items())),
         "gpu_scaleup_gbps": _uniform(v[0] for v in bw.values()),

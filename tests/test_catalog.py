@@ -81,3 +81,15 @@ def test_incomplete_user_part(tmp_path):
 def test_unknown_part_lists_known():
     with pytest.raises(CatalogError, match="known gpu parts: .*GB200"):
         CAT.part("gpu", "TPUv7")
+
+
+@pytest.mark.parametrize(("text", "match"), [
+    ("[gpu.H100]\nnvlink_links = -5\n", r"`gpu.H100.nvlink_links` must be a finite number >= 0"),
+    ("[switch.QM9700]\nports = 0\n", r"`switch.QM9700.ports` must be > 0"),
+    ("[nic.cx7]\nmax_gbps = nan\n", r"`nic.cx7.max_gbps` must be a finite number"),
+])
+def test_user_catalog_numbers_checked(tmp_path, text, match):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(CatalogError, match=match):
+        fabric.load_catalog(path)

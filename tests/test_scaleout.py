@@ -246,3 +246,10 @@ def test_wan_oversubscription_per_site():
 def test_nvl72_spine_counted_per_link():
     bom = analysis.bill_of_materials(topologies.superpod_gb200_graph(2))
     assert bom["cables"]["nvlink-copper-spine"] == 2 * 1296
+
+
+def test_aggregated_planes_keep_physical_switch_counts():
+    detailed = fabric.fabric_summary(topologies.fairwater_graph(1152, planes=4))
+    agg = fabric.fabric_summary(topologies.fairwater_graph(1152, planes=4, aggregate_planes=True))
+    assert agg["nodes_by_kind"]["leaf"] * 4 == detailed["nodes_by_kind"]["leaf"]
+    assert agg["network_switches_by_tier"] == detailed["network_switches_by_tier"]
