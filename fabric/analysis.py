@@ -32,7 +32,7 @@ from operator import methodcaller
 import networkx as nx
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import breadth_first_order, maximum_flow, shortest_path
+from scipy.sparse.csgraph import maximum_flow, shortest_path
 
 from fabric._edges import KIND_CODE, EdgeTable
 from fabric.catalog import default_catalog
@@ -147,7 +147,6 @@ def _structural(G, side):
     tier_rank = {"leaf": 1, "spine": 2, "core": 3, "wan": 4}
     leaf_ab = defaultdict(lambda: [0.0, 0.0])     # leaf -> [A Gb/s, B Gb/s] of NIC ports
     up = defaultdict(float)                        # switch -> uplink Gb/s (to a higher tier)
-    parent = {}                                    # leaf -> pod key; spine -> site key
     wan_edges = []
     for u, v, d in G.edges(data=True):
         ku, kv = kind[u], kind[v]
@@ -207,10 +206,6 @@ def _structural(G, side):
         b_left += rb
     cross = min(a_left, b_left)
     if wan_edges:
-        site_side = {}
-        for n, k in kind.items():
-            if k == "wan":
-                site_side[n] = None
         # WAN capacity between sites whose domains are on opposite sides
         sites_a = {key[0] for key, s in side.items() if s == 0}
         sites_b = {key[0] for key, s in side.items() if s == 1}

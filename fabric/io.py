@@ -15,12 +15,12 @@ from pathlib import Path
 
 import networkx as nx
 
-from fabric.exceptions import FabricError, FabricFormatError
+from fabric.exceptions import FabricError, FabricFormatError, ParameterError
 from fabric.schema import EDGE_ATTRS, NODE_ATTRS, SCHEMA_VERSION
 
 __all__ = [
     "write_json", "read_json", "write_graphml", "read_graphml", "write_dot",
-    "read_fabric", "write_fabric", "atomic_write", "FORMATS",
+    "read_fabric", "write_fabric", "atomic_write", "read_json_input", "FORMATS",
 ]
 
 FORMATS = ("json", "graphml", "dot")
@@ -78,6 +78,52 @@ def atomic_write(path, mode="w"):
             msg = f"cannot write `{path}`: {exc.strerror or exc}"
             raise FabricError(msg) from None
         raise
+
+
+def read_json_input(path, *, option, fix):
+    """Parse a user's JSON input file (rank, busy, jobs, traffic-matrix files).
+
+    Parameters
+    ----------
+    path : str or Path
+    option : str
+        The CLI option that named the file (``"--ranks"``), used in messages.
+    fix : str
+        What the user should write instead, appended to every message.
+
+    Returns
+    -------
+    object
+        The parsed JSON.
+
+    Raises
+    ------
+    ParameterError
+        When the file cannot be read, is not UTF-8, or is not JSON; the message
+        names the option and the file, and says what to write.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "r.json")
+    >>> _ = open(path, "w").write('["d0-gpu0"]')
+    >>> read_json_input(path, option="--ranks", fix="write a JSON list")
+    ['d0-gpu0']
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        msg = f"cannot read `{option}` file `{path}`: {exc.strerror or exc}; {fix}"
+        raise ParameterError(msg) from None
+    except UnicodeDecodeError as exc:
+        msg = (f"`{option}` file `{path}` is not UTF-8 JSON: byte {exc.start} is not UTF-8 "
+               f"({exc.reason}); {fix}")
+        raise ParameterError(msg) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        msg = f"`{option}` file `{path}` is not JSON ({exc.msg}, line {exc.lineno}); {fix}"
+        raise ParameterError(msg) from None
 
 
 def _graph_meta(G):

@@ -23,15 +23,14 @@ Every constant comes from the catalog category ``nccl`` (tables
 ``defaults`` and ``calibration``) with its source; none is fitted to a case.
 """
 
-import json
 import math
 import re
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 
 from fabric.catalog import default_catalog
+from fabric.io import read_json_input
 from fabric.exceptions import CatalogError, FabricError, ParameterError
 from fabric.routing import MEDIUM_CODES, Router
 from solvers import _collective_plans as plans
@@ -220,18 +219,7 @@ def load_rank_file(path, gpus):
         Messages name the CLI option, ``--ranks``.
     """
     fix = 'write a JSON list of GPU names or {"assignment": {"0": "d0-gpu0", ...}}'
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        msg = f"cannot read `--ranks` file `{path}`: {exc.strerror or exc}"
-        raise ParameterError(msg) from None
-    except UnicodeDecodeError as exc:
-        msg = (f"`--ranks` file `{path}` is not UTF-8 JSON: byte {exc.start} is not UTF-8 "
-               f"({exc.reason}); {fix}")
-        raise ParameterError(msg) from None
-    except json.JSONDecodeError as exc:
-        msg = f"`--ranks` file `{path}` is not JSON ({exc.msg}); {fix}"
-        raise ParameterError(msg) from None
+    data = read_json_input(path, option="--ranks", fix=fix)
     if isinstance(data, dict) and isinstance(data.get("assignment"), dict):
         try:
             items = sorted((int(k), v) for k, v in data["assignment"].items())

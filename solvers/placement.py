@@ -117,16 +117,14 @@ group of ``tp_ref`` GPUs (default 8), i.e. the free GPUs beyond the last
 whole group of ``tp_ref`` in their NVLink domain.
 """
 
-import json
-import math
 import random
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ortools.sat.python import cp_model
 
+from fabric.io import read_json_input
 from fabric.exceptions import (FabricError, InfeasibleError, ParameterError,
                                SolverTimeoutError)
 from fabric.metrics import gpu_nodes
@@ -344,14 +342,7 @@ def load_busy_file(path, G):
     >>> sorted(load_busy_file(f.name, G))
     ['d0-gpu0']
     """
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        msg = f"cannot read busy file `{path}`: {exc.strerror or exc}"
-        raise ParameterError(msg) from None
-    except json.JSONDecodeError as exc:
-        msg = f'busy file `{path}` is not JSON ({exc.msg}); write ["gpu", ...] or {{"busy": [...]}}'
-        raise ParameterError(msg) from None
+    data = read_json_input(path, option="--busy", fix='write ["gpu", ...] or {"busy": [...]}')
     if isinstance(data, dict):
         data = data.get("busy")
     if not isinstance(data, list):
@@ -1373,14 +1364,7 @@ def load_jobs_file(path):
     >>> load_jobs_file(f.name)
     [{'name': 'a', 'gpus': 16, 'tp': 8, 'pp': 1, 'ep': 1}]
     """
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        msg = f"cannot read jobs file `{path}`: {exc.strerror or exc}"
-        raise ParameterError(msg) from None
-    except json.JSONDecodeError as exc:
-        msg = f"jobs file `{path}` is not JSON ({exc.msg}); write a list of job objects"
-        raise ParameterError(msg) from None
+    data = read_json_input(path, option="--jobs", fix="write a list of job objects")
     if not isinstance(data, list) or not data:
         msg = (f'jobs file `{path}` must hold a non-empty list of jobs like {{"name": "a", '
                '"gpus": 64, "tp": 8, "pp": 2}')

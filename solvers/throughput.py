@@ -57,7 +57,6 @@ boundary over the domain's total NIC rate. It holds for every algorithm,
 including in-network reduction (NVLS, SHARP).
 """
 
-import json
 import math
 import random
 import time
@@ -68,6 +67,7 @@ from pathlib import Path
 import numpy as np
 from ortools.linear_solver import pywraplp
 
+from fabric.io import read_json_input
 from fabric.exceptions import FabricError, ParameterError, SolverTimeoutError
 from fabric.metrics import gpu_nodes, per_gpu_bandwidth
 from fabric.routing import Router
@@ -215,19 +215,12 @@ def traffic_matrix(G, pattern, *, gpus=None, seed=0):
             dem = [(a, b, inj[a] / (n - 1)) for a in eps for b in eps if a != b]
         return eps, dem
     path = Path(pattern)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError:
+    if not path.is_file():
         msg = (f"`pattern` (--pattern) {pattern!r} is neither one of {', '.join(PATTERNS)} nor a "
                "readable matrix file")
-        raise ParameterError(msg) from None
-    except UnicodeDecodeError as exc:
-        msg = (f"`--pattern` file `{pattern}` is not UTF-8 JSON: byte {exc.start} is not UTF-8 "
-               f"({exc.reason}); give {', '.join(PATTERNS)} or a JSON matrix file")
-        raise ParameterError(msg) from None
-    except json.JSONDecodeError as exc:
-        msg = f"matrix file `{pattern}` is not JSON ({exc.msg})"
-        raise ParameterError(msg) from None
+        raise ParameterError(msg)
+    data = read_json_input(path, option="--pattern",
+                           fix=f"give {', '.join(PATTERNS)} or a JSON matrix file")
     dem = []            # (src, dst, Gb/s, the entry's name in the file)
     try:
         if isinstance(data, dict):

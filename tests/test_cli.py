@@ -5,7 +5,6 @@ import json
 import pytest
 from click.testing import CliRunner
 
-import fabric
 from cli import main
 
 

@@ -5,7 +5,6 @@ passes validate_fabric through the generic graph path, with the GPU count the
 parameters ask for (rounded up, never down) and every port budget respected.
 """
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
