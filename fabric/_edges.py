@@ -49,7 +49,6 @@ class EdgeTable:
     """
 
     def __init__(self, G):
-        self._G_nodes = G.nodes
         self.names = list(G.nodes)
         index = {n: i for i, n in enumerate(self.names)}
         self.index = index
@@ -60,10 +59,6 @@ class EdgeTable:
         self.medium = np.fromiter((MEDIUM_CODE[d["medium"]] for d in self.data), np.int8, m)
         self.links = np.fromiter(map(itemgetter("links"), self.data), np.int64, m)
         self.bw = np.fromiter(map(itemgetter("bandwidth_gbps"), self.data), np.float64, m)
-
-    def node_attr(self, key, default=None):
-        """List of a node attribute over ``names`` (``default`` when absent)."""
-        return [self._G_nodes[n].get(key, default) for n in self.names]
 
     def mask(self, *media):
         """Boolean mask of the edges whose medium is one of ``media``."""

@@ -78,15 +78,15 @@ def _halves(order):
     return set(order[:half]), set(order[half:])
 
 
-def _flow_network(G, side, t):
+def _flow_network(G, side, t, dom):
     """Collapsed flow network (node count, arc rows, cols, capacities in Gb/s).
 
     Node 0 is the source, 1 the sink, then one node per NVLink domain, then
     every NIC and network switch. Arcs: both directions of every network edge,
     domain <-> NIC for each GPU-NIC pcie edge, source -> first-half domains and
-    second-half domains -> sink with unbounded capacity.
+    second-half domains -> sink with unbounded capacity. ``dom`` maps GPUs and
+    NICs to their domain (from :func:`_domains`).
     """
-    dom, _ = _domains(G)
     keys = list(dict.fromkeys(dom.values()))
     dom_id = {k: 2 + i for i, k in enumerate(keys)}
     n_nodes = len(t.names)
@@ -140,10 +140,12 @@ def _nvlink_bisection(G):
     return value, len(a), len(b)
 
 
-def _structural(G, side):
+def _structural(G, side, dom):
     """Hierarchical matching: leaf-local, then pod spines, then site core, then the WAN."""
-    dom, _ = _domains(G)
     kind = nx.get_node_attributes(G, "kind")
+    # (site, plane) networks that have a core tier: their pods are the SUs' spines
+    three_tier = {(G.nodes[n].get("site"), G.nodes[n].get("plane"))
+                  for n, k in kind.items() if k == "core"}
     tier_rank = {"leaf": 1, "spine": 2, "core": 3, "wan": 4}
     leaf_ab = defaultdict(lambda: [0.0, 0.0])     # leaf -> [A Gb/s, B Gb/s] of NIC ports
     up = defaultdict(float)                        # switch -> uplink Gb/s (to a higher tier)
@@ -169,7 +171,8 @@ def _structural(G, side):
     for leaf, (a, b) in leaf_ab.items():
         total += min(a, b)
         d = nodes[leaf]
-        pod = (d.get("site"), d.get("plane"), d.get("pod") if _three_tier(G, d) else None)
+        pod = (d.get("site"), d.get("plane"),
+               d.get("pod") if (d.get("site"), d.get("plane")) in three_tier else None)
         pod_excess[pod][0] += min(max(a - b, 0.0), up[leaf])
         pod_excess[pod][1] += min(max(b - a, 0.0), up[leaf])
     # pods: spines of a 3-tier pod have uplinks to the core; 2-tier "pods" are whole planes
@@ -214,20 +217,6 @@ def _structural(G, side):
                       or (nodes[v]["site"] in sites_a and nodes[u]["site"] in sites_b))
         cross = min(cross, wan_cap)
     return total + cross
-
-
-def _three_tier(G, leaf_attrs):
-    return G.graph.get("_three_tier", {}).get((leaf_attrs.get("site"), leaf_attrs.get("plane")),
-                                              False)
-
-
-def _mark_tiers(G):
-    """Record which (site, plane) networks have a core tier (used by the structural formula)."""
-    three = {}
-    for n, d in G.nodes(data=True):
-        if d["kind"] == "core":
-            three[(d.get("site"), d.get("plane"))] = True
-    G.graph["_three_tier"] = three
 
 
 def bisection_bandwidth(G, *, method="auto", table=None):
@@ -283,13 +272,9 @@ def bisection_bandwidth(G, *, method="auto", table=None):
         method = "exact" if network_edges <= EXACT_EDGE_LIMIT else "structural"
     if method == "exact":
         t = table if table is not None else EdgeTable(G)
-        value = _max_flow(*_flow_network(G, side, t))
+        value = _max_flow(*_flow_network(G, side, t, dom))
     else:
-        _mark_tiers(G)
-        try:
-            value = _structural(G, side)
-        finally:
-            G.graph.pop("_three_tier", None)
+        value = _structural(G, side, dom)
     return {"bisection_gbps": float(value), "method": method, "halves_gpus": halves,
             "per_gpu_gbps": value / max(min(halves), 1)}
 

@@ -29,7 +29,7 @@ import math
 from itertools import product
 
 from fabric.exceptions import ParameterError
-from topologies._common import FIBER_NS_PER_M, check_int, link
+from topologies._common import FIBER_NS_PER_M, link
 
 __all__ = ["switch_radix", "add_clos_plane", "plan_tiers", "smallest_divisor_at_least"]
 
@@ -256,9 +256,3 @@ def add_clos_plane(col, cat, groups, *, switch, port_gbps, medium, plane, prefix
             for core in cores[j]:
                 col.edge(spine, core, core_attrs)
     return {"leaf": leaves, "spine": spines, "core": [c for g in cores for c in g], "tiers": 3}
-
-
-def check_tiers(tiers):
-    if tiers is not None:
-        check_int("tiers", tiers, lo=2, hi=3)
-    return tiers

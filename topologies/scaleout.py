@@ -43,10 +43,10 @@ def _rails(system):
     return 18 if system in _RACK_SYSTEMS else 8
 
 
-def _round_up_note(col, gpus, units, per_unit, unit_name):
-    total = units * per_unit
+def _round_up_note(col, gpus, total, what):
+    """Note that the requested ``gpus`` became ``total`` (``what`` says in which units)."""
     if gpus is not None and total != gpus:
-        col.note(f"gpus={gpus:,} rounded up to {total:,} ({units:,} {unit_name})")
+        col.note(f"gpus={gpus:,} rounded up to {total:,} ({what})")
 
 
 class _Site:
@@ -180,7 +180,7 @@ def fat_tree_graph(k, *, tiers=3, switch="QM9700", gpus=None, gpu="H100", nic="c
     block = half * half if tiers == 3 else half         # hosts per pod / per leaf
     hosts = math.ceil(gpus / block) * block
     col = Collector()
-    _round_up_note(col, gpus, hosts // block, block, "pods" if tiers == 3 else "leaves")
+    _round_up_note(col, gpus, hosts, f"{hosts // block:,} {'pods' if tiers == 3 else 'leaves'}")
     gpu_part = cat.part("gpu", gpu)
     nics = []
     for h in range(hosts):
@@ -218,9 +218,9 @@ def _superpod(builder, system, sus, *, gpus, nodes_per_su, ufm, switch, aggregat
     check_int("sus", sus, lo=1, hi=128)
     nodes = sus * slots - (1 if ufm else 0)
     col = Collector()
-    if gpus is not None and nodes * per_node != gpus:
-        col.note(f"gpus={gpus:,} rounded up to {nodes * per_node:,} ({sus} scalable units of "
-                 f"{slots} node slots{', one used by the UFM appliance' if ufm else ''})")
+    _round_up_note(col, gpus, nodes * per_node,
+                   f"{sus} scalable units of {slots} node slots"
+                   f"{', one used by the UFM appliance' if ufm else ''}")
     nic = "cx7"
     port = cat.part("nic", nic)["port_gbps"]
     radix = switch_radix(cat.part("switch", switch), port)
@@ -348,9 +348,8 @@ def _rack_fabric(builder, system, racks, *, gpus, nic, planes, switch, oversubsc
                switch=switch)
     own = col is None
     col = col or Collector()
-    if gpus is not None and racks * per_domain != gpus:
-        unit = "racks" if system in _RACK_SYSTEMS else "nodes"
-        col.note(f"gpus={gpus:,} rounded up to {racks * per_domain:,} ({racks:,} {unit})")
+    _round_up_note(col, gpus, racks * per_domain,
+                   f"{racks:,} {'racks' if system in _RACK_SYSTEMS else 'nodes'}")
     site = _Site(col, cat, prefix=prefix, loc=loc, first_domain=first_domain,
                  first_rack=first_rack, aggregate=aggregate)
     site.add_domains(system, racks, nic=nic, planes=planes)
@@ -501,8 +500,7 @@ def spectrum_x_graph(sus=1, *, gpus=None, system="hgx-b200", planes=2, oversubsc
               "planes": planes, "oversubscription": oversubscription, "tiers": tiers,
               "aggregate_nvswitch": aggregate_nvswitch}
     col = Collector()
-    if gpus is not None and domains * per_domain != gpus:
-        col.note(f"gpus={gpus:,} rounded up to {domains * per_domain:,} ({domains:,} domains)")
+    _round_up_note(col, gpus, domains * per_domain, f"{domains:,} domains")
     down, up = _ports_split(radix, oversubscription)
     plan_tiers(math.ceil(domains / su_domains) * _rails(system), leaf_down=down, leaf_up=up,
                radix=radix, tiers=tiers, pod_leaves=_rails(system), switch="SN5600")
