@@ -393,16 +393,19 @@ def _rack_figure(G, title, domain):
                 pos[c] = (cx + chip_w / 2, y_chip if chips_top else y_chip + 0.5)
                 ax.add_patch(Rectangle((cx, y_chip), chip_w, 0.5, fc="#b7e07a" if kind == "gpu"
                                        else "#d9c2f0", ec="#333333", lw=0.8, zorder=2))
-                idx = c.rsplit(kind, 1)[-1]
-                ax.text(cx + chip_w / 2, y_chip + 0.25, ("G" if kind == "gpu" else "C") + idx,
+                n_chips = G.nodes[c].get("chips", 1)
+                label = (f"{n_chips}xC" if n_chips > 1 else
+                         ("G" if kind == "gpu" else "C") + c.rsplit(kind, 1)[-1])
+                ax.text(cx + chip_w / 2, y_chip + 0.25, label,
                         fontsize=_FONT - 2, ha="center", va="center", zorder=3)
             for i, nic in enumerate(nics_of[h]):
                 cx = x + 0.1 + i * (chip_w + chip_gap)
                 pos[nic] = (cx + chip_w / 2, y_nic + 0.3 if chips_top else y_nic)
                 ax.add_patch(Rectangle((cx, y_nic), chip_w, 0.3, fc="#fde2bf", ec="#333333",
                                        lw=0.8, zorder=2))
-                ax.text(cx + chip_w / 2, y_nic + 0.15, "NIC", fontsize=_FONT - 3,
-                        ha="center", va="center", zorder=3)
+                n_chips = G.nodes[nic].get("chips", 1)
+                ax.text(cx + chip_w / 2, y_nic + 0.15, f"{n_chips}xNIC" if n_chips > 1 else "NIC",
+                        fontsize=_FONT - 3, ha="center", va="center", zorder=3)
             x += host_w + 0.15
 
     place_row(lower, y_lower, chips_top=True)

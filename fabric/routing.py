@@ -59,6 +59,12 @@ class Router:
         Raw rate of every arc in GB/s (``bandwidth_gbps / 8``).
     arc_medium : numpy.ndarray
         Medium code of every arc (:data:`MEDIUM_CODES`).
+    arc_rate_medium : numpy.ndarray
+        Medium whose link efficiency applies to the arc's rate: its own medium,
+        except a GPU's ``pcie`` edge to an aggregated NIC node (``chips`` > 1),
+        which the builders cap at the GPU's share of the NIC's network ports;
+        when that cap binds, the arc stands for the GPU's own NIC ports and is
+        costed like the NIC's network links.
     arc_latency_ns : numpy.ndarray
         Cable latency of every arc.
     cache : dict
@@ -112,6 +118,7 @@ class Router:
         self.arc_u, self.arc_v = u, v
         self.arc_cap_GBps = cap
         self.arc_medium = med
+        self.arc_rate_medium = _rate_medium(G, med, arc, idx, n_nodes)
         self.arc_latency_ns = lat
         self.arc_links = links
         self._arc = arc
@@ -765,7 +772,30 @@ class Router:
                 eff[k] = x
         else:
             eff[:] = efficiency
-        return self.arc_cap_GBps * eff[self.arc_medium]
+        return self.arc_cap_GBps * eff[self.arc_rate_medium]
+
+
+def _rate_medium(G, med, arc, idx, n_nodes):
+    """``arc_rate_medium`` (see :class:`Router`): aggregated NICs' share-capped pcie arcs."""
+    out = med.copy()
+    for nic, attrs in G.nodes(data=True):
+        if attrs["kind"] != "nic" or attrs.get("chips", 1) <= 1:
+            continue
+        net = [(d["medium"], d["bandwidth_gbps"]) for d in G.adj[nic].values()
+               if d["medium"] in NETWORK_MEDIA]
+        users = [(w, d["bandwidth_gbps"]) for w, d in G.adj[nic].items()
+                 if d["medium"] == "pcie" and G.nodes[w]["kind"] == "gpu"]
+        if not net or not users:
+            continue
+        share = sum(bw for _, bw in net) / len(users)
+        code = MEDIUM_CODES[net[0][0]]
+        i = idx[nic]
+        for g, bw in users:
+            if bw >= share * (1 - 1e-9):
+                j = idx[g]
+                out[arc[j * n_nodes + i]] = code
+                out[arc[i * n_nodes + j]] = code
+    return out
 
 
 def _prop_ns(d):

@@ -380,7 +380,7 @@ class CollectiveModel:
         eff = np.ones(len(MEDIUM_CODES))
         for medium in ("pcie", "c2c", "infiniband", "ethernet", "wan"):
             eff[MEDIUM_CODES[medium]] = c[f"link_efficiency_{medium}"]
-        base = r.arc_cap_GBps * eff[r.arc_medium]
+        base = r.usable_rate(eff)
         # NVLink: NCCL's usable per-link rate of the domain's GPU over the raw link rate
         node_nv = np.ones(len(r.nodes))
         node_nvls = np.zeros(len(r.nodes))

@@ -301,7 +301,7 @@ def _collapsed_network(G, pxn=True):
     arcs = []
     kind = G.nodes
     nic_ports = defaultdict(list)
-    nic_pcie = {}
+    nic_pcie = defaultdict(lambda: defaultdict(float))   # NIC -> node key -> pcie Gb/s
     for u, v, d in G.edges(data=True):
         ku, kv = kind[u]["kind"], kind[v]["kind"]
         if d["medium"] in NETWORK_MEDIA:
@@ -314,17 +314,21 @@ def _collapsed_network(G, pxn=True):
                 arcs.append((v, u, d["bandwidth_gbps"], f"{v} -> {u}"))
         elif d["medium"] == "pcie" and {ku, kv} == {"gpu", "nic"}:
             g, nic = (u, v) if ku == "gpu" else (v, u)
-            nic_pcie[nic] = (_node_key(G, g, pxn), d["bandwidth_gbps"])
-    for nic, (dom, pcie) in nic_pcie.items():
+            nic_pcie[nic][_node_key(G, g, pxn)] += d["bandwidth_gbps"]
+    # An aggregated NIC node serves several GPUs (each capped by its own pcie edge);
+    # with the domain collapse their pcie rates add up on one arc.
+    for nic, by_key in nic_pcie.items():
         ports = nic_ports.get(nic, [])
-        if len(ports) == 1:
+        if len(ports) == 1 and len(by_key) == 1:
+            (dom, pcie), = by_key.items()
             sw, bw = ports[0]
             cap = min(pcie, bw)
             arcs.append((dom, sw, cap, f"{nic} -> {sw}"))
             arcs.append((sw, dom, cap, f"{sw} -> {nic}"))
         elif ports:
-            arcs.append((dom, nic, pcie, f"{dom[1]} -> {nic}"))
-            arcs.append((nic, dom, pcie, f"{nic} -> {dom[1]}"))
+            for dom, pcie in by_key.items():
+                arcs.append((dom, nic, pcie, f"{dom[1]} -> {nic}"))
+                arcs.append((nic, dom, pcie, f"{nic} -> {dom[1]}"))
             for sw, bw in ports:
                 arcs.append((nic, sw, bw, f"{nic} -> {sw}"))
                 arcs.append((sw, nic, bw, f"{sw} -> {nic}"))

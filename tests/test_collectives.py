@@ -214,3 +214,25 @@ def test_messages_name_the_cli_options(h100):
         CollectiveModel(h100, ranks=["d0-gpu0"])
     with pytest.raises(ParameterError, match=r"`tp-bytes`"):
         parse_size("-1", name="`tp-bytes`")
+
+
+@pytest.fixture(scope="module")
+def fairwater_pair():
+    params = {"gpus": "576", "planes": "2"}
+    return (topologies.build_preset("fairwater", params),
+            topologies.build_preset("fairwater", {**params, "aggregate_nvswitch": "1"}))
+
+
+@pytest.mark.parametrize(("op", "algo", "every"), [
+    ("allreduce", "ring", 1), ("allreduce", "hierarchical", 1), ("allreduce", "auto", 1),
+    ("alltoall", "p2p", 1), ("allgather", "ring", 1), ("reducescatter", "auto", 1),
+    # one GPU per compute tray: the aggregated tray NIC must not lend it its neighbours' ports
+    ("allreduce", "ring", 4), ("alltoall", "p2p", 4), ("allgather", "ring", 4)])
+def test_aggregated_form_prices_collectives_identically(fairwater_pair, op, algo, every):
+    detailed, agg = fairwater_pair
+    ranks = fabric.gpu_nodes(detailed)[::every]
+    assert ranks == fabric.gpu_nodes(agg)[::every]
+    a = collective(detailed, op, GiB, algo=algo, ranks=ranks)
+    b = collective(agg, op, GiB, algo=algo, ranks=ranks)
+    assert b.algo == a.algo
+    assert b.time_us == pytest.approx(a.time_us, rel=1e-9)

@@ -68,7 +68,8 @@ def test_superpod_b200_64_sus():
 @pytest.mark.parametrize(("sus", "gpus", "leaf", "spine"),
                          [(1, 512, 16, 8), (4, 2048, 64, 32), (16, 8192, 256, 128)])
 def test_spectrum_x_b300_reference(sus, gpus, leaf, spine):
-    G = topologies.build_preset("spectrum-x", {"sus": str(sus), "aggregate_nvswitch": "1"})
+    G = topologies.build_preset("spectrum-x", {"sus": str(sus), "aggregate_nvswitch": "1",
+                                               "aggregate_planes": "0"})
     k = kinds(G)
     assert (k["gpu"], k["leaf"], k["spine"], k.get("core", 0)) == (gpus, leaf, spine, 0)
     # twin-planar: every NIC has one 400G port in each of the 2 planes
@@ -253,3 +254,77 @@ def test_aggregated_planes_keep_physical_switch_counts():
     agg = fabric.fabric_summary(topologies.fairwater_graph(1152, planes=4, aggregate_planes=True))
     assert agg["nodes_by_kind"]["leaf"] * 4 == detailed["nodes_by_kind"]["leaf"]
     assert agg["network_switches_by_tier"] == detailed["network_switches_by_tier"]
+
+
+# ---------------------------------------------------------------- the aggregated form
+AGG_CASES = [("fairwater", {"gpus": "1152", "planes": "4"}),
+             ("superpod-gb200", {"racks": "16"}),
+             ("superpod-h100", {"sus": "2"}),
+             ("spectrum-x", {"system": "gb300-nvl72", "sus": "1"}),
+             ("superfactory", {"site_gpus": "576", "planes": "2"})]
+
+
+def physical(G, kind):
+    """Parts of ``kind`` a graph stands for (virtual nodes count their ``chips``)."""
+    return sum(d.get("chips", 1) for _, d in G.nodes(data=True) if d["kind"] == kind)
+
+
+@pytest.mark.parametrize(("name", "params"), AGG_CASES)
+def test_aggregated_form_keeps_every_metric(name, params):
+    detailed = topologies.build_preset(name, params)
+    agg = topologies.build_preset(name, {**params, "aggregate_nvswitch": "1"})
+    assert agg.number_of_edges() < detailed.number_of_edges()
+    md, ma = analysis.fabric_metrics(detailed), analysis.fabric_metrics(agg)
+    for key in ("bisection_gbps", "oversubscription", "bom", "power_w", "cost_usd",
+                "gpu_scaleup_gbps", "gpu_scaleout_gbps", "network_switches_by_tier",
+                "nvswitch_chips", "gpus", "hosts"):
+        assert ma[key] == md[key], key
+    assert ma["diameter_hops"]["max"] == md["diameter_hops"]["max"]
+    assert fabric.per_gpu_bandwidth(agg) == fabric.per_gpu_bandwidth(detailed)
+    for kind in ("gpu", "cpu", "nic", "nvswitch", "host"):
+        assert physical(agg, kind) == physical(detailed, kind), kind
+    ports = lambda G: sum(d["ports"] for _, d in G.nodes(data=True) if d["kind"] == "nic")
+    assert ports(agg) == ports(detailed)
+
+
+def test_aggregated_tray_nic_caps_each_gpu_at_its_own_nic():
+    G = topologies.fairwater_graph(576, planes=8, aggregate_nvswitch=True)
+    nic = "d0-nics0"
+    assert G.nodes[nic]["chips"] == 4 and G.nodes[nic]["ports"] == 32
+    gpus = [w for w in G[nic] if G.nodes[w]["kind"] == "gpu"]
+    assert gpus == [f"d0-gpu{i}" for i in range(4)]
+    # each GPU's path into the group is capped at its own CX-8's 800G, not its 968G PCIe
+    assert all(G[g][nic]["bandwidth_gbps"] == 800.0 for g in gpus)
+    leaf = [w for w in G[nic] if G.nodes[w]["kind"] == "leaf"]
+    assert len(leaf) == 1 and G[nic][leaf[0]]["links"] == 32
+    assert G[nic][leaf[0]]["bandwidth_gbps"] == 4 * 800.0
+    # rail = compute tray, the leaf's rail
+    assert G.nodes[nic]["rail"] == G.nodes[leaf[0]]["rail"] == 0
+    assert G.nodes["d0-nics5"]["rail"] == 5
+
+
+@pytest.mark.parametrize("planes", [1, 8])
+def test_aggregated_fairwater_edges_hand_derived(planes):
+    # 64 racks: per GPU one NVLink, one C2C and one pcie (to its tray's NIC node) edge;
+    # per tray one host-CPU pcie and one NIC-leaf edge; leaves x spines leaf-spine edges
+    G = topologies.fairwater_graph(64 * 72, planes=planes, aggregate_nvswitch=True)
+    gpus, trays = 64 * 72, 64 * 18
+    s = fabric.fabric_summary(G)
+    leaves, spines = s["nodes_by_kind"]["leaf"], s["nodes_by_kind"]["spine"]
+    assert s["edges_by_medium"] == {"nvlink": gpus, "c2c": gpus, "pcie": gpus + trays,
+                                    "ethernet": trays + leaves * spines}
+    assert s["nodes_by_kind"]["nic"] == s["nodes_by_kind"]["cpu"] == trays
+    detailed = topologies.fairwater_graph(64 * 72, planes=planes)
+    # the issue's target: the aggregated site is at least 5x lighter in edges
+    assert detailed.number_of_edges() >= 5 * G.number_of_edges()
+
+
+def test_aggregate_planes_follows_aggregate_nvswitch():
+    agg = topologies.fairwater_graph(1152, planes=4, aggregate_nvswitch=True)
+    assert agg.graph["params"]["aggregate_planes"] is True
+    assert {d["plane"] for _, d in agg.nodes(data=True) if d["kind"] == "leaf"} == {0}
+    split = topologies.build_preset("fairwater", {"gpus": "1152", "planes": "4",
+                                                  "aggregate_nvswitch": "1",
+                                                  "aggregate_planes": "false"})
+    assert {d["plane"] for _, d in split.nodes(data=True) if d["kind"] == "leaf"} == {0, 1, 2, 3}
+    assert physical(split, "leaf") == physical(agg, "leaf")

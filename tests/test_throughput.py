@@ -150,3 +150,15 @@ def test_intra_domain_matrix_is_refused(tmp_path):
         throughput(G, str(f))
     with pytest.raises(ParameterError, match="`demands` has no demand between"):
         solve_throughput(G, [("d0-gpu0", "d0-gpu1", 400.0)])
+
+
+@pytest.mark.parametrize("pxn", [True, False])
+@pytest.mark.parametrize("pattern", ["permutation", "ring"])
+def test_aggregated_form_same_throughput(pattern, pxn):
+    params = {"gpus": "288", "planes": "2"}
+    detailed = topologies.build_preset("fairwater", params)
+    agg = topologies.build_preset("fairwater", {**params, "aggregate_nvswitch": "1"})
+    a = throughput(detailed, pattern, gpus=144, seed=2, pxn=pxn)
+    b = throughput(agg, pattern, gpus=144, seed=2, pxn=pxn)
+    assert b.optimal_fraction == pytest.approx(a.optimal_fraction, rel=1e-6)
+    assert b.ecmp_fraction == pytest.approx(a.ecmp_fraction, rel=1e-9)

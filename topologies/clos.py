@@ -164,9 +164,10 @@ def add_clos_plane(col, cat, groups, *, switch, port_gbps, medium, plane, prefix
     ----------
     col : Collector
     cat : Catalog
-    groups : list of (list of str, dict)
-        Per leaf: the NICs it serves (one link each at ``port_gbps``) and extra
-        node attributes for the leaf (``rail``, ``pod``...).
+    groups : list of (list, dict)
+        Per leaf: the NICs it serves and extra node attributes for the leaf
+        (``rail``, ``pod``...). A NIC is a name (one link at ``port_gbps``) or
+        a ``(name, k)`` pair: an aggregated NIC node with ``k`` links to the leaf.
     switch : str
         Catalog key of the switch used at every tier.
     port_gbps : float
@@ -219,14 +220,19 @@ def add_clos_plane(col, cat, groups, *, switch, port_gbps, medium, plane, prefix
                     ports=physical * int(copies))
     p = f"{prefix}p{plane}-"
     leaves = []
+    attrs = _net_link(cat, medium, 1, port_gbps, NIC_LEAF_M, copies)
     for i, (nics, extra) in enumerate(groups):
-        if len(nics) > leaf_down:
-            msg = f"leaf {i} would serve {len(nics)} NIC ports but has {leaf_down} down ports"
+        singles = [x for x in nics if isinstance(x, str)]
+        multi = [x for x in nics if not isinstance(x, str)]
+        used = len(singles) + sum(k for _, k in multi)
+        if used > leaf_down:
+            msg = f"leaf {i} would serve {used} NIC ports but has {leaf_down} down ports"
             raise ParameterError(msg)
         name = col.node(f"{p}leaf{i}", {"kind": "leaf", "tier": 1, **base, **extra})
         leaves.append(name)
-        attrs = _net_link(cat, medium, 1, port_gbps, NIC_LEAF_M, copies)
-        col.edges.extend(product(nics, (name,), (attrs,)))
+        col.edges.extend(product(singles, (name,), (attrs,)))
+        for nic, k in multi:
+            col.edge(nic, name, _net_link(cat, medium, k, port_gbps, NIC_LEAF_M, copies))
 
     plan = plan_tiers(n_leaves, leaf_down=leaf_down, leaf_up=leaf_up, radix=radix,
                       reserve_top=reserve_top, tiers=tiers, pod_leaves=pod_leaves, switch=switch)

@@ -13,7 +13,18 @@ Modelling choices, stated once (also recorded in ``G.graph["notes"]``):
 
 * a NIC hangs off its GPU by a ``pcie`` edge (the GPUDirect RDMA path through
   the shared PCIe switch); the host's CPUs hang off the host node by
-  ``pcie`` edges. Neither carries collective traffic.
+  ``pcie`` edges, which carry no collective traffic.
+* in an NVL72 rack the rail of a GPU and of its NIC is its compute tray: the
+  scale-out builders cable a tray position's NICs to one leaf per rail.
+* ``aggregate=True`` builds the aggregated form of a domain for very large
+  fabrics. Identical parallel parts become one virtual node (``part`` is
+  ``"virtual"``, ``chips`` says how many parts it stands for, ``chips_part``
+  names them). That covers the domain's NVLink switch chips, a host's CPUs and,
+  in a rack, a compute tray's NICs, which all sit on the same rail. Per-GPU
+  bandwidths, port totals and the part counts of the bill of materials do not
+  change. A GPU's ``pcie`` edge to its tray's NIC node is capped at its own
+  NIC's network rate, so one GPU cannot borrow a neighbour's ports. What is
+  lost is which chip, CPU or NIC a link uses, and with it per-chip failures.
 * NVLink cable lengths (board traces, the NVL72 copper spine) are estimates
   (0.3 m in a DGX/HGX, 1 m in an NVL72 rack, 3 m between NVL36x2 racks).
 """
@@ -50,6 +61,13 @@ class DomainParts:
     nics: list = field(default_factory=list)
     hosts: list = field(default_factory=list)
     switches: list = field(default_factory=list)
+    nic_rails: list = field(default_factory=list)    # per entry of ``nics``: its rail
+    nic_ports: list = field(default_factory=list)    # per entry of ``nics``: ports per plane
+
+    def add_nic(self, name, rail, ports=1):
+        self.nics.append(name)
+        self.nic_rails.append(rail)
+        self.nic_ports.append(ports)
 
 
 def _nic_config(cat, nic, planes):
@@ -97,11 +115,19 @@ def add_nvlink_domain(col, cat, system, *, domain, prefix="", loc=None, aggregat
     raise ParameterError(msg)
 
 
-def _host(col, p, h, part, loc, rack, domain, cpus, cpu_part, cat):
+def _host(col, p, h, part, loc, rack, domain, cpus, cpu_part, cat, aggregate=False):
+    """A host node and its CPUs; returns ``(host, names)`` with one CPU name per entry
+    of ``cpus`` (all the same virtual node when ``aggregate``)."""
     host = col.node(f"{p}host{h}", {"kind": "host", "part": part, "host": f"{p}host{h}",
                                     "rack": rack, "domain": domain, **loc})
     names = []
     cpu = cat.part("cpu", cpu_part)
+    if aggregate and len(cpus) > 1:
+        name = col.node(f"{p}cpus{h}", {"kind": "cpu", "part": "virtual", "chips": len(cpus),
+                                        "chips_part": cpu_part, "host": host, "rack": rack,
+                                        "domain": domain, **loc})
+        col.edge(host, name, link("pcie", len(cpus), cpu.get("pcie_gbps", 512.0), length_m=0.2))
+        return host, [name] * len(cpus)
     for c in cpus:
         name = col.node(f"{p}cpu{c}", {"kind": "cpu", "part": cpu_part, "host": host,
                                        "rack": rack, "domain": domain, **loc})
@@ -121,6 +147,25 @@ def _nic(col, p, i, nic, nic_part, per_port, planes, gpu, host, rack, domain, ra
                                    "domain": domain, "rail": rail, "ports": int(planes),
                                    "port_gbps": float(per_port), **loc})
     col.edge(gpu, name, link("pcie", 1, min(pcie, nic_part["host_link_gbps"]), length_m=0.2))
+    return name
+
+
+def _nic_group(col, p, t, nic, nic_part, per_port, planes, gpus, host, rack, domain, rail, loc,
+               pcie):
+    """Aggregated form: one virtual node for the NICs of ``gpus`` (one NIC each, same rail).
+
+    Each GPU's pcie edge is capped at its own NIC's network rate
+    (``planes x per_port``), so the group gives no GPU more than its own NIC.
+    """
+    n = len(gpus)
+    name = col.node(f"{p}nics{t}", {"kind": "nic", "part": "virtual", "chips": n,
+                                    "chips_part": nic, "host": host, "rack": rack,
+                                    "domain": domain, "rail": rail, "ports": int(planes) * n,
+                                    "port_gbps": float(per_port), **loc})
+    attrs = link("pcie", 1, min(pcie, nic_part["host_link_gbps"], planes * per_port),
+                 length_m=0.2)
+    for g in gpus:
+        col.edge(g, name, attrs)
     return name
 
 
@@ -158,7 +203,7 @@ def _baseboard(col, cat, p, domain, rack, loc, aggregate, gpu_key, chip, split, 
                    f"(use at most {chip_part['ports'] // 8} links per chip)")
             raise ParameterError(msg)
     parts = DomainParts()
-    host, cpus = _host(col, p, 0, system, loc, rack, domain, (0, 1), cpu_part, cat)
+    host, cpus = _host(col, p, 0, system, loc, rack, domain, (0, 1), cpu_part, cat, aggregate)
     parts.hosts.append(host)
     rate = min(gpu_part["nvlink_link_gbps"], chip_part["port_gbps"])
     if aggregate:
@@ -177,28 +222,37 @@ def _baseboard(col, cat, p, domain, rack, loc, aggregate, gpu_key, chip, split, 
             for c, k in enumerate(split):
                 if k:
                     col.edge(g, chips[c], link("nvlink", k, rate, length_m=0.3))
-        parts.nics.append(_nic(col, p, i, nic, nic_part, per_port, planes, g, host, rack, domain,
-                               i, loc, gpu_part["host_link_gbps"]))
+        parts.add_nic(_nic(col, p, i, nic, nic_part, per_port, planes, g, host, rack, domain,
+                           i, loc, gpu_part["host_link_gbps"]), rail=i)
     return parts
 
 
 def _rack_gpus(col, cat, p, domain, rack, loc, gpu_key, nic, planes, trays, first_tray, system,
-               parts, gpu_part, nic_part, per_port):
-    """Compute trays of one rack: 4 GPUs and 2 Grace CPUs each, C2C GPU<->CPU."""
+               parts, gpu_part, nic_part, per_port, aggregate=False):
+    """Compute trays of one rack: 4 GPUs and 2 Grace CPUs each, C2C GPU<->CPU.
+
+    The rail of a GPU and its NIC is the tray's position in the domain.
+    """
     c2c = gpu_part["host_link_gbps"]
     rack_gpus = []
     for t in range(first_tray, first_tray + trays):
         host, cpus = _host(col, p, t, f"{system}-tray", loc, rack, domain, (2 * t, 2 * t + 1),
-                           "grace", cat)
+                           "grace", cat, aggregate)
         parts.hosts.append(host)
+        tray = []
         for j in range(4):
             i = 4 * t + j
-            g = _gpu(col, p, i, gpu_key, gpu_part, host, rack, domain, j, loc)
+            g = _gpu(col, p, i, gpu_key, gpu_part, host, rack, domain, t, loc)
             col.edge(g, cpus[j // 2], link("c2c", 1, c2c, length_m=0.05))
             parts.gpus.append(g)
             rack_gpus.append(g)
-            parts.nics.append(_nic(col, p, i, nic, nic_part, per_port, planes, g, host, rack,
-                                   domain, j, loc, c2c))
+            tray.append(g)
+            if not aggregate:
+                parts.add_nic(_nic(col, p, i, nic, nic_part, per_port, planes, g, host, rack,
+                                   domain, t, loc, c2c), rail=t)
+        if aggregate:
+            parts.add_nic(_nic_group(col, p, t, nic, nic_part, per_port, planes, tray, host,
+                                     rack, domain, t, loc, c2c), rail=t, ports=len(tray))
     return rack_gpus
 
 
@@ -209,7 +263,7 @@ def _nvl72(col, cat, p, domain, rack, loc, aggregate, gpu_key, nic, planes, tray
     nic_part, per_port = _nic_config(cat, nic, planes)
     parts = DomainParts()
     gpus = _rack_gpus(col, cat, p, domain, rack, loc, gpu_key, nic, planes, trays, 0, system,
-                      parts, gpu_part, nic_part, per_port)
+                      parts, gpu_part, nic_part, per_port, aggregate)
     rate = min(gpu_part["nvlink_link_gbps"], chip_part["port_gbps"])
     n_chips = gpu_part["nvlink_links"]          # one link from every GPU to every chip
     if aggregate:
@@ -242,7 +296,7 @@ def _nvl36x2(col, cat, p, domain, rack, loc, aggregate, gpu_key, nic, planes, tr
     per_rack = []
     for r in range(2):
         gpus = _rack_gpus(col, cat, p, domain, rack + r, loc, gpu_key, nic, planes, trays,
-                          r * trays, "nvl36x2", parts, gpu_part, nic_part, per_port)
+                          r * trays, "nvl36x2", parts, gpu_part, nic_part, per_port, aggregate)
         if aggregate:
             chips = [_switch_chip(col, p, f"r{r}", "nvlink5-switch", chip_part, rack + r,
                                   domain, loc, n_chips)]
@@ -282,7 +336,9 @@ def dgx_h100_graph(*, link_split=(5, 4, 4, 5), gpu="H100", aggregate_nvswitch=Fa
     gpu
         Catalog key of the GPU (``"H200"`` gives a DGX H200, same NVLink design).
     aggregate_nvswitch
-        Collapse the chips into one switch node with the same total bandwidth.
+        Build the aggregated form (module docstring): the chips become one
+        switch node with the same total bandwidth and ports, the host's CPUs
+        one CPU node (and in an NVL72 rack each tray's NICs one NIC node).
     nic
         Catalog key of the per-GPU scale-out NIC.
     planes

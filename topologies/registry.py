@@ -39,6 +39,8 @@ class Param:
             return self.check(text)
         raw = text.strip()
         try:
+            if raw.lower() in ("none", "auto") and self.default is None:
+                return None
             if self.type is bool:
                 if raw.lower() in _TRUE:
                     value = True
@@ -192,7 +194,8 @@ def build_preset(name, overrides=None, *, catalog=None):
 def _nvlink_common(nic):
     return (
         Param("aggregate_nvswitch", bool, False,
-              "collapse the NVLink switch chips into one node with the same total bandwidth"),
+              "aggregated domain: the NVLink switch chips, each host's CPUs and each tray's "
+              "NICs become one virtual node each (same bandwidth and ports)"),
         Param("nic", str, nic, "catalog key of the per-GPU scale-out NIC",
               choices=("cx7", "cx8", "bf3")),
         Param("planes", int, 1, "network ports each NIC is split into", lo=1, hi=8),
@@ -242,12 +245,14 @@ register(Preset("nvl36x2", nvlink.nvl36x2_graph,
 
 def _agg():
     return Param("aggregate_nvswitch", bool, False,
-                 "collapse each NVLink domain's switch chips into one node (same bandwidth)")
+                 "aggregated NVLink domains: each domain's switch chips, each host's CPUs "
+                 "and each tray's NICs become one virtual node (same bandwidth and ports)")
 
 
 def _agg_planes():
-    return Param("aggregate_planes", bool, False,
-                 "one network of virtual switches standing for the identical planes")
+    return Param("aggregate_planes", bool, None,
+                 "one network of virtual switches standing for the identical planes "
+                 "(default: follows aggregate_nvswitch)")
 
 
 def _tiers():
@@ -306,7 +311,7 @@ register(Preset("spectrum-x", scaleout.spectrum_x_graph,
                  Param("planes", int, 2, "planes per NIC (800G / planes per port)", lo=1, hi=8),
                  Param("oversubscription", float, 1.0, "leaf down:up bandwidth (>= 1)", lo=1.0,
                        hi=64.0),
-                 _tiers(), _agg()),
+                 _tiers(), _agg(), _agg_planes()),
                 family="scale-out"))
 register(Preset("fairwater", scaleout.fairwater_graph,
                 "Fairwater-class site: NVL72 racks, two-tier multi-plane Ethernet, 800G per GPU",

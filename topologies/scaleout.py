@@ -34,13 +34,13 @@ def _medium(cat, switch):
     return cat.part("switch", switch)["protocol"]
 
 
-def _rail(system, nic_index):
-    """Rail of a NIC: its GPU's index in a DGX/HGX host, or its compute tray in a rack."""
-    return nic_index // 4 if system in _RACK_SYSTEMS else nic_index
-
-
 def _rails(system):
     return 18 if system in _RACK_SYSTEMS else 8
+
+
+def _follow(aggregate_planes, aggregate_nvswitch):
+    """``aggregate_planes`` as resolved: None follows ``aggregate_nvswitch``."""
+    return bool(aggregate_nvswitch) if aggregate_planes is None else bool(aggregate_planes)
 
 
 def _round_up_note(col, gpus, total, what):
@@ -77,15 +77,18 @@ class _Site:
         for su, start in enumerate(range(0, len(self.domains), su_domains)):
             by_rail = [[] for _ in range(rails)]
             for d in self.domains[start:start + su_domains]:
-                for i, nic in enumerate(d.nics):
-                    by_rail[_rail(system, i)].append(nic)
+                for nic, rail, ports in zip(d.nics, d.nic_rails, d.nic_ports):
+                    by_rail[rail].append(nic if ports == 1 else (nic, ports))
             groups.extend((nics, {"rail": r, "pod": su}) for r, nics in enumerate(by_rail) if nics)
         return groups
 
     def cable(self, groups, *, planes, switch, port_gbps, tiers, pod_leaves, leaf_down, leaf_up,
-              radix=None, reserve_top=0, aggregate_planes=False):
+              radix=None, reserve_top=0, aggregate_planes=None):
+        """Cable every plane; ``aggregate_planes=None`` follows the site's ``aggregate``."""
         medium = _medium(self.cat, switch)
         out = []
+        if aggregate_planes is None:
+            aggregate_planes = self.aggregate
         if aggregate_planes and planes > 1:
             self.col.note(f"planes aggregated: one network of virtual switches stands for the "
                           f"{planes} identical planes (same bandwidth and port budgets)")
@@ -326,7 +329,7 @@ def superpod_b200_graph(sus=2, *, gpus=None, aggregate_nvswitch=False, tiers=Non
 
 def _rack_fabric(builder, system, racks, *, gpus, nic, planes, switch, oversubscription, tiers,
                  aggregate, catalog, params, col=None, cat=None, prefix="", loc=None,
-                 first_domain=0, first_rack=0, wan_reserve=0.0, aggregate_planes=False):
+                 first_domain=0, first_rack=0, wan_reserve=0.0, aggregate_planes=None):
     """NVL72 racks (or DGX nodes) cabled into a rail-optimized Clos per plane."""
     cat = cat or catalog_or_default(catalog)
     per_domain = _GPUS_PER_DOMAIN[system]
@@ -437,7 +440,7 @@ def azure_gb300_graph(racks=64, *, gpus=None, aggregate_nvswitch=False, tiers=No
 
 
 def spectrum_x_graph(sus=1, *, gpus=None, system="hgx-b200", planes=2, oversubscription=1.0,
-                     tiers=None, aggregate_nvswitch=False, catalog=None):
+                     tiers=None, aggregate_nvswitch=False, aggregate_planes=None, catalog=None):
     """Return a Spectrum-X Ethernet fabric on SN5600 with ConnectX-8 SuperNICs, multi-plane.
 
     The default is the DGX SuperPOD B300 twin-planar design: each GPU has
@@ -458,6 +461,8 @@ def spectrum_x_graph(sus=1, *, gpus=None, system="hgx-b200", planes=2, oversubsc
         Leaf down:up bandwidth ratio (>= 1).
     tiers, aggregate_nvswitch, catalog
         As for :func:`superpod_h100_graph`.
+    aggregate_planes
+        As for :func:`fairwater_graph`.
 
     Returns
     -------
@@ -498,7 +503,8 @@ def spectrum_x_graph(sus=1, *, gpus=None, system="hgx-b200", planes=2, oversubsc
     gpu = "B300" if system == "hgx-b200" else None
     params = {"sus": sus if gpus is None else None, "gpus": gpus, "system": system,
               "planes": planes, "oversubscription": oversubscription, "tiers": tiers,
-              "aggregate_nvswitch": aggregate_nvswitch}
+              "aggregate_nvswitch": aggregate_nvswitch,
+              "aggregate_planes": _follow(aggregate_planes, aggregate_nvswitch)}
     col = Collector()
     _round_up_note(col, gpus, domains * per_domain, f"{domains:,} domains")
     down, up = _ports_split(radix, oversubscription)
@@ -508,12 +514,13 @@ def spectrum_x_graph(sus=1, *, gpus=None, system="hgx-b200", planes=2, oversubsc
     site.add_domains(system, domains, nic=nic, planes=planes, gpu=gpu)
     groups = site.rail_groups(system, su_domains)
     site.cable(groups, planes=planes, switch="SN5600", port_gbps=port, tiers=tiers,
-               pod_leaves=_rails(system), leaf_down=down, leaf_up=up)
+               pod_leaves=_rails(system), leaf_down=down, leaf_up=up,
+               aggregate_planes=aggregate_planes)
     return col.graph("spectrum_x_graph", params, cat)
 
 
 def fairwater_graph(gpus=9216, *, system="gb300-nvl72", planes=8, switch="SN6810",
-                    aggregate_nvswitch=False, aggregate_planes=False, catalog=None):
+                    aggregate_nvswitch=False, aggregate_planes=None, catalog=None):
     """Return one Fairwater-class site: NVL72 racks on a two-tier multi-plane Ethernet backend.
 
     800 Gb/s per GPU (a ConnectX-8 split into ``planes`` planes of 800/planes
@@ -533,9 +540,14 @@ def fairwater_graph(gpus=9216, *, system="gb300-nvl72", planes=8, switch="SN6810
     switch
         Catalog key of the Ethernet switch (``SN6810`` or ``SN5600``).
     aggregate_nvswitch
-        Collapse each rack's 18 NVLink switch chips into one node.
+        Build the aggregated form of each rack (see :mod:`topologies.nvlink`):
+        its 18 NVLink switch chips, each tray's 2 CPUs and each tray's 4 NICs
+        become one virtual node each. About 5-10x lighter at 100,000 GPUs
+        (``bench/build.py`` measures it).
     aggregate_planes
-        Build one network of virtual switches standing for the identical planes.
+        Build one network of virtual switches standing for the identical
+        planes (same bandwidth, port budgets and bisection). None (default)
+        follows ``aggregate_nvswitch``.
     catalog
 
     Returns
@@ -557,7 +569,8 @@ def fairwater_graph(gpus=9216, *, system="gb300-nvl72", planes=8, switch="SN6810
     check_choice("switch", switch, ("SN6810", "SN5600"))
     check_int("planes", planes, lo=1)
     params = {"gpus": gpus, "system": system, "planes": planes, "switch": switch,
-              "aggregate_nvswitch": aggregate_nvswitch, "aggregate_planes": aggregate_planes}
+              "aggregate_nvswitch": aggregate_nvswitch,
+              "aggregate_planes": _follow(aggregate_planes, aggregate_nvswitch)}
     return _rack_fabric("fairwater_graph", system, None, gpus=gpus, nic="cx8", planes=planes,
                         switch=switch, oversubscription=1.0, tiers=2,
                         aggregate=aggregate_nvswitch, catalog=catalog, params=params,
@@ -572,7 +585,7 @@ WAN_RESERVE = 0.125
 
 def superfactory_graph(sites=2, *, site="fairwater", site_gpus=9216, distance_km=1043.0,
                        route_factor=None, wan_gbps=102400.0, planes=8,
-                       aggregate_nvswitch=False, aggregate_planes=False, catalog=None,
+                       aggregate_nvswitch=False, aggregate_planes=None, catalog=None,
                        site_specs=None):
     """Return several sites joined by a WAN: the default is two Fairwater-class sites.
 
@@ -679,7 +692,7 @@ def superfactory_graph(sites=2, *, site="fairwater", site_gpus=9216, distance_km
     params = {"sites": len(site_specs), "site": site, "site_gpus": site_gpus,
               "distance_km": distance_km, "route_factor": route_factor, "wan_gbps": wan_gbps,
               "planes": planes, "aggregate_nvswitch": aggregate_nvswitch,
-              "aggregate_planes": aggregate_planes, "site_specs": [dict(s) for s in site_specs] if site_specs else None}
+              "aggregate_planes": _follow(aggregate_planes, aggregate_nvswitch), "site_specs": [dict(s) for s in site_specs] if site_specs else None}
     return col.graph("superfactory_graph", params, cat)
 
 
