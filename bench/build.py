@@ -9,7 +9,10 @@ For each case, in its own subprocess (so peak RSS is the case's own):
     the same GC setting the builder uses (cyclic GC paused),
   * ratios of build time (generation + insertion) and of build + validation to
     the floor.
-Then the aggregated options on the 100k site, and `fabric info` on it.
+Then the aggregated form of the 100k site (``aggregate_nvswitch=true``) against the
+detailed one: nodes, edges, build seconds, peak RSS, the RSS the process still holds
+after the build, and the graph's own memory (the deduplicated ``sys.getsizeof`` of
+its dicts, names and attribute values); and `fabric info` on the detailed site.
 
 Targets (2 cores): 100k-GPU site built and validated <= 15 s and <= 4 GB,
 build/floor <= 2, near-linear growth, `fabric info` <= 30 s, aggregation >= 5x lighter.
@@ -19,7 +22,6 @@ Usage: python bench/build.py [--quick]   (--quick: 10k and 30k only)
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -38,22 +40,49 @@ original = _common.Collector.graph
 
 def timed_graph(self, builder, params, catalog, *, validate=True):
     timing["generate_s"] = time.perf_counter() - timing["start"]
-    t0 = time.perf_counter()
-    G = original(self, builder, params, catalog, validate=False)
-    timing["insert_s"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    if validate:
-        from fabric.validate import validate_parts
-        validate_parts(G.graph, self.nodes, self.edges, G)
-    timing["validate_s"] = time.perf_counter() - t0
+    G = original(self, builder, params, catalog, validate=validate)
+    timing.update(self.timings)          # validate_s, insert_s
     return G
 
 _common.Collector.graph = timed_graph
-preset, params = sys.argv[1], json.loads(sys.argv[2])
+def current_mb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2 ** 20
+
+
+def graph_mb(G):
+    # bytes held by the graph's own objects (dicts, names, attribute values), deduplicated
+    seen, total = set(), 0
+    def add(o):
+        nonlocal total
+        if id(o) not in seen:
+            seen.add(id(o))
+            total += sys.getsizeof(o)
+    add(G._node), add(G._adj)
+    for n, d in G._node.items():
+        add(n), add(d)
+        for k, v in d.items():
+            add(k), add(v)
+    for nbrs in G._adj.values():
+        add(nbrs)
+        for d in nbrs.values():
+            if id(d) not in seen:
+                add(d)
+                for k, v in d.items():
+                    add(k), add(v)
+    return total / 2 ** 20
+
+
+preset, params, deep = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3] == "1"
+gc.collect()
+base_mb = current_mb()
 timing["start"] = time.perf_counter()
 G = topologies.build_preset(preset, params)
 total = time.perf_counter() - timing["start"]
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+gc.collect()
+held = current_mb() - base_mb
+own = graph_mb(G) if deep else None
 gpus = sum(1 for _, k in G.nodes(data="kind") if k == "gpu")
 nodes = list(G.nodes(data=True))
 edges = list(G.edges(data=True))
@@ -65,14 +94,15 @@ H.add_edges_from(edges)
 floor = time.perf_counter() - t0
 gc.enable()
 print(json.dumps({"gpus": gpus, "nodes": G.number_of_nodes(), "edges": G.number_of_edges(),
-                  "total_s": total, "rss_mb": rss, "floor_s": floor, **timing}))
+                  "total_s": total, "rss_mb": rss, "base_mb": base_mb, "held_mb": held,
+                  "graph_mb": own, "floor_s": floor, **timing}))
 """.replace("ROOT", repr(ROOT))
 
 
-def run_case(preset, params):
+def run_case(preset, params, deep=False):
     print(f"  building {preset} {params} ...", file=sys.stderr, flush=True)
-    out = subprocess.run([sys.executable, "-c", CHILD, preset, json.dumps(params)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", CHILD, preset, json.dumps(params),
+                          "1" if deep else "0"], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -106,27 +136,52 @@ def main():
     if quick:
         return
     print()
-    full = results["fairwater 100k"]
-    for label, extra in (("100k aggregate_nvswitch", {"aggregate_nvswitch": True}),
-                         ("100k aggregate_nvswitch+planes", {"aggregate_nvswitch": True,
-                                                              "aggregate_planes": True})):
-        r = run_case("fairwater", {"gpus": 100000, **extra})
-        row(label, r)
-        print(f"  {label}: {full['edges'] / r['edges']:.1f}x fewer edges, "
-              f"{full['rss_mb'] / r['rss_mb']:.1f}x less peak RSS, "
-              f"{full['total_s'] / r['total_s']:.1f}x faster than the detailed site")
+    print("aggregated form of the same 100k site (default 8 x 100G planes, and 4 x 200G):")
+    print(f"{'case':<40}{'nodes':>9}{'edges':>11}{'total s':>8}{'peak MB':>9}{'held MB':>9}"
+          f"{'graph MB':>9}")
+    pairs = [("fairwater 100k", {"gpus": 100000}),
+             ("fairwater 100k planes=4", {"gpus": 100000, "planes": 4})]
+    for label, params in pairs:
+        full = run_case("fairwater", params, deep=True)
+        runs = [(label, full),
+                (f"{label} aggregate_nvswitch",
+                 run_case("fairwater", {**params, "aggregate_nvswitch": True}, deep=True))]
+        if "planes" not in params:
+            runs.append((f"{label} aggregate_nvswitch, planes kept",
+                         run_case("fairwater", {**params, "aggregate_nvswitch": True,
+                                                "aggregate_planes": False}, deep=True)))
+        for name, r in runs:
+            print(f"{name:<40}{r['nodes']:>9,}{r['edges']:>11,}{r['total_s']:>8.1f}"
+                  f"{r['rss_mb']:>9,.0f}{r['held_mb']:>9,.0f}{r['graph_mb']:>9,.0f}", flush=True)
+        for name, r in runs[1:]:
+            print(f"  {name}: lighter than the detailed site by x{full['edges'] / r['edges']:.1f} "
+                  f"edges, x{full['graph_mb'] / r['graph_mb']:.1f} graph memory, "
+                  f"x{full['held_mb'] / r['held_mb']:.1f} memory held after the build, "
+                  f"x{full['rss_mb'] / r['rss_mb']:.1f} peak RSS (the {r['base_mb']:.0f} MB "
+                  f"interpreter included), x{full['total_s'] / r['total_s']:.1f} build time")
     print()
     print("  running: fabric info fairwater --set gpus=100000 --json ...", file=sys.stderr)
-    t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, os.path.join(ROOT, "cli.py"), "info", "fairwater",
-                          "--set", "gpus=100000", "--json"], capture_output=True, text=True,
-                         check=True)
-    elapsed = time.perf_counter() - t0
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    info = json.loads(out.stdout)
+    elapsed, rss, out = _run_measured([sys.executable, os.path.join(ROOT, "cli.py"), "info",
+                                       "fairwater", "--set", "gpus=100000", "--json"])
+    info = json.loads(out)
     print(f"fabric info fairwater gpus=100000: {elapsed:.1f} s wall (build included), "
-          f"bisection {info['bisection_gbps']:,.0f} Gb/s ({info['bisection']['method']}), "
-          f"max child RSS so far {rss:,.0f} MB")
+          f"peak RSS {rss:,.0f} MB, bisection {info['bisection_gbps']:,.0f} Gb/s "
+          f"({info['bisection']['method']})")
+
+
+def _run_measured(cmd):
+    """Run ``cmd``; return (wall seconds, the child's own peak RSS in MB, its stdout)."""
+    import tempfile
+    with tempfile.TemporaryFile() as out:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode:
+            raise subprocess.CalledProcessError(proc.returncode, cmd)
+        out.seek(0)
+        return elapsed, usage.ru_maxrss / 1024, out.read().decode()
 
 
 if __name__ == "__main__":

@@ -332,18 +332,43 @@ def _gpu_network_rate(G, table=None):
 
 
 def _data_csr(G, table=None):
-    """CSR adjacency of the data path (GPUs, NICs, switches) and the node index."""
+    """Directed CSR adjacency of the data path (GPUs, NICs, switches) and the node index.
+
+    Every edge is usable both ways, except at an aggregated NIC node (``chips``
+    > 1, several GPUs of a tray): traffic cannot turn around there, since each
+    GPU has its own NIC. Such a NIC gets a twin: GPU -> NIC -> network and
+    network -> twin -> GPU, so no path runs GPU -> NIC -> GPU.
+    """
     t = table if table is not None else EdgeTable(G)
     keep = t.kinds_of(*_DATA_KINDS)
     ids = np.full(len(t.names), -1, dtype=np.int64)
     ids[keep] = np.arange(int(keep.sum()))
-    sel = keep[t.u] & keep[t.v]
-    r, c = ids[t.u[sel]], ids[t.v[sel]]
     n = int(keep.sum())
-    M = csr_matrix((np.ones(2 * len(r), dtype=np.int8), (np.concatenate([r, c]),
-                                                        np.concatenate([c, r]))), shape=(n, n))
     names = [t.names[i] for i in np.flatnonzero(keep)]
-    return M, names, {name: i for i, name in enumerate(names)}
+    shared = np.zeros(len(t.names), dtype=bool)
+    for i in np.flatnonzero(t.kinds_of("nic")):
+        shared[i] = G.nodes[t.names[i]].get("chips", 1) > 1
+    twin = np.full(len(t.names), -1, dtype=np.int64)
+    twin[shared] = n + np.arange(int(shared.sum()))
+    names += [t.names[i] for i in np.flatnonzero(shared)]
+    sel = keep[t.u] & keep[t.v]
+    u, v = t.u[sel], t.v[sel]
+    rows, cols = [], []
+    for a, b in ((u, v), (v, u)):
+        src, dst = ids[a], ids[b].copy()
+        # into a shared NIC from the network: arrive at its twin; out of a shared NIC
+        # towards a GPU: leave from its twin
+        into = shared[b] & ~t.kinds_of("gpu")[a]
+        dst[into] = twin[b[into]]
+        out = shared[a] & t.kinds_of("gpu")[b]
+        src = src.copy()
+        src[out] = twin[a[out]]
+        rows.append(src)
+        cols.append(dst)
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    m = n + int(shared.sum())
+    M = csr_matrix((np.ones(len(r), dtype=np.int8), (r, c)), shape=(m, m))
+    return M, names, {name: i for i, name in enumerate(names[:n])}
 
 
 def hop_histogram(G, *, sources=16, seed=0, _csr=None):
@@ -371,7 +396,7 @@ def hop_histogram(G, *, sources=16, seed=0, _csr=None):
     gpus = np.array([index[n] for n, k in G.nodes(data="kind") if k == "gpu"])
     rng = random.Random(seed)
     picks = gpus.tolist() if len(gpus) <= sources else rng.sample(gpus.tolist(), sources)
-    dist = shortest_path(M, unweighted=True, directed=False, indices=picks)
+    dist = shortest_path(M, unweighted=True, directed=True, indices=picks)
     d = dist[:, gpus]
     counts = Counter()
     for row, src in zip(d, picks):
@@ -393,7 +418,7 @@ def _count_shortest_paths(M, src, dst):
     sigma[src] = 1.0
     frontier = np.zeros(n, dtype=bool)
     frontier[src] = True
-    Mt = M.astype(np.float64)                  # symmetric adjacency
+    Mt = M.T.tocsr().astype(np.float64)        # contrib[j] = sum over arcs i -> j
     level = 0
     while frontier.any() and dist[dst] < 0:
         contrib = Mt @ np.where(frontier, sigma, 0.0)

@@ -13,8 +13,8 @@ kind : str
     One of :data:`NODE_KINDS`.
 part : str
     The hardware catalog key of the part (``"GB200"``, ``"nvlink5-switch"``,
-    ``"QM9700"``...); ``"virtual"`` for nodes that stand for several parts
-    (an aggregated NVLink switch node names its chip in ``chips_part``).
+    ``"QM9700"``...); ``"virtual"`` for nodes that stand for several
+    identical parts (the aggregated form), which name that part in ``chips_part``.
 site, pod, rack, domain, plane, rail, tier : int
     Location keys that apply to the node. ``domain`` numbers NVLink domains
     across the whole fabric; ``rack`` numbers racks across the whole fabric.
@@ -31,7 +31,13 @@ ports : int
 port_gbps : float
     Configured per-port rate, Gb/s per direction.
 chips : int
-    Aggregated NVLink switch nodes only: how many switch chips it stands for.
+    Virtual (aggregated) nodes only: how many identical parts it stands for:
+    NVLink switch chips, CPUs of a host, NICs of a compute tray (each GPU's
+    ``pcie`` edge to such a NIC node is capped at its own NIC's rate), or the
+    switches of identical planes (scale-out and WAN). Counts, budgets, power
+    and the bill of materials multiply by it.
+chips_part : str
+    Virtual nodes only: the catalog key of the parts it stands for.
 
 Edge attributes
 ---------------

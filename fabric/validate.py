@@ -10,6 +10,8 @@ from operator import itemgetter
 
 import networkx as nx
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from fabric.exceptions import FabricValidationError
 from fabric.schema import (EDGE_ATTRS, MEDIA, MEDIUM_ENDPOINTS, NODE_ATTRS, NODE_KINDS,
@@ -133,6 +135,7 @@ def _check_edges(nodes, edges, edge_key, errors):
     edges = edges if isinstance(edges, list) else list(edges)
     m = len(edges)
     if m == 0:
+        _check_connected(nodes, np.zeros(0, np.int64), np.zeros(0, np.int64), errors)
         return
     index = {n: i for i, (n, _) in enumerate(nodes)}
     n_nodes = len(nodes)
@@ -224,6 +227,22 @@ def _check_edges(nodes, edges, edge_key, errors):
         if isinstance(budget, int) and nvload[i] > budget:
             errors.append(f"node {names[i]!r} (gpu): {nvload[i]} NVLink links exceed the GPU's "
                           f"{budget} NVLink links")
+    known = (u_idx >= 0) & (v_idx >= 0)
+    _check_connected(nodes, u_idx[known], v_idx[known], errors)
+
+
+def _check_connected(nodes, u_idx, v_idx, errors):
+    """Connectivity of the nodes joined by the edges ``u_idx[i] -- v_idx[i]`` (scipy)."""
+    n = len(nodes)
+    if n <= 1:
+        return
+    A = coo_matrix((np.ones(len(u_idx), dtype=np.int8), (u_idx, v_idx)), shape=(n, n))
+    parts, _ = connected_components(A, directed=False)
+    if parts > 1:
+        degree = np.bincount(u_idx, minlength=n) + np.bincount(v_idx, minlength=n)
+        isolated = [nodes[i][0] for i in np.flatnonzero(degree == 0)[:5]]
+        hint = f"; isolated nodes include {isolated}" if isolated else ""
+        errors.append(f"the fabric is not connected: {parts} components{hint}")
 
 
 def _check_parts(graph_attrs, nodes, edges, edge_key, *, strict):
@@ -267,21 +286,12 @@ def _edge_list(G):
     return list(zip(map(names.__getitem__, u.tolist()), map(names.__getitem__, v.tolist()), data))
 
 
-def _check_connected(G, errors):
-    if not nx.is_connected(G):
-        parts = nx.number_connected_components(G)
-        isolated = [n for n, deg in G.degree() if deg == 0][:5]
-        hint = f"; isolated nodes include {isolated}" if isolated else ""
-        errors.append(f"the fabric is not connected: {parts} components{hint}")
-
-
-def validate_parts(graph_attrs, nodes, edges, G, *, strict=True):
-    """Validate a builder's node and edge lists, then the connectivity of the graph ``G``
-    built from them (the fast path of :func:`validate_fabric` for builders).
+def validate_parts(graph_attrs, nodes, edges, *, strict=True):
+    """Validate a builder's node and edge lists before they become a graph (the fast
+    path of :func:`validate_fabric` for builders; connectivity included).
 
     The edge list may share one attribute dict among many edges; the per-edge
-    attribute check then runs once per distinct dict. ``nodes`` and ``edges``
-    must be exactly what was inserted into ``G``.
+    attribute check then runs once per distinct dict.
 
     Raises
     ------
@@ -289,11 +299,8 @@ def validate_parts(graph_attrs, nodes, edges, G, *, strict=True):
         As :func:`validate_fabric`.
     """
     errors = _check_parts(graph_attrs, nodes, edges, id, strict=strict)
-    if nodes:
-        _check_connected(G, errors)
     if errors:
         raise FabricValidationError(errors)
-    return G
 
 
 def validate_fabric(G, *, strict=True):
@@ -340,8 +347,6 @@ def validate_fabric(G, *, strict=True):
                                      f"got {type(G).__name__}"])
     nodes = list(G.nodes(data=True))
     errors = _check_parts(G.graph, nodes, _edge_list(G), None, strict=strict)
-    if nodes:
-        _check_connected(G, errors)
     if errors:
         raise FabricValidationError(errors)
     return G

@@ -279,7 +279,10 @@ def test_aggregated_form_keeps_every_metric(name, params):
                 "gpu_scaleup_gbps", "gpu_scaleout_gbps", "network_switches_by_tier",
                 "nvswitch_chips", "gpus", "hosts"):
         assert ma[key] == md[key], key
-    assert ma["diameter_hops"]["max"] == md["diameter_hops"]["max"]
+    assert ma["diameter_hops"] == md["diameter_hops"]
+    # paths are counted over the virtual nodes, and never turn around at a tray's NIC node
+    same_domain = [p for p in ma["ecmp_paths"] if p["relation"] == "same NVLink domain"]
+    assert all(p["paths"] == 1 and p["hops"] == 2 for p in same_domain)
     assert fabric.per_gpu_bandwidth(agg) == fabric.per_gpu_bandwidth(detailed)
     for kind in ("gpu", "cpu", "nic", "nvswitch", "host"):
         assert physical(agg, kind) == physical(detailed, kind), kind

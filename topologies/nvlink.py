@@ -49,6 +49,10 @@ NVLINK_SYSTEMS = ("dgx-h100", "hgx-b200", "gb200-nvl72", "gb300-nvl72", "nvl36x2
 
 _NOTE_PCIE = ("NICs attach to their GPU by a pcie edge (GPUDirect path); host-CPU pcie "
               "edges carry no collective traffic")
+_NOTE_AGG = ("aggregated form: virtual nodes (part 'virtual', `chips`) stand for a domain's "
+             "NVLink switch chips, a host's CPUs and a tray's NICs; bandwidths, budgets and "
+             "part counts are unchanged, but failures and ECMP path counts refer to the "
+             "virtual nodes")
 _NOTE_LEN = ("NVLink edge lengths are estimates (0.3 m on a baseboard, 1 m in an NVL72 "
              "copper spine, 3 m between NVL36x2 racks); latency_ns = 4.5 ns/m x length")
 
@@ -94,6 +98,8 @@ def add_nvlink_domain(col, cat, system, *, domain, prefix="", loc=None, aggregat
     rack = domain if rack is None else rack
     col.note(_NOTE_PCIE)
     col.note(_NOTE_LEN)
+    if aggregate:
+        col.note(_NOTE_AGG)
     if system == "dgx-h100":
         return _baseboard(col, cat, p, domain, rack, loc, aggregate, gpu or "H100",
                           "nvswitch3", [int(x) for x in (link_split or (5, 4, 4, 5))],
