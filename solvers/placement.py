@@ -68,8 +68,12 @@ a unit ``g`` can be at most ``min(Z[s, g], Z[s+1, g])``; the expansion below
 achieves that maximum at every level at once (hierarchical greedy matching),
 so the proxy is exact for the placements it describes, up to the
 representative approximation. Times enter CP-SAT as integers: ns (``SCALE =
-1000`` per us). The EP term is not in the proxy (it is evaluated on the
-result). CP-SAT is hinted with the best (by proxy) of the baselines and of
+1000`` per us). Two families of redundant cuts tighten CP-SAT's
+bound: at most ``cap_k // dp`` stages can hold >= ``k`` groups in each of
+their domains, ``cap_k`` being the slots of the domains with >= ``k`` slots;
+and a domain with fewer than ``2k`` slots holds no PP pair of two adjacent
+stages that both have ``kmin >= k``. The EP term is not in the proxy (it is
+evaluated on the result). CP-SAT is hinted with the best (by proxy) of the baselines and of
 greedy "k-block" fills (every stage only in domains holding >= k of it).
 
 ``bound_us`` is CP-SAT's best objective bound of the proxy, mapped back to
@@ -859,6 +863,7 @@ def build_placement_model(problem, t_dp, t_pp, *, hint=None):
         units.append(u)
     ivars = {"z": z}
     costs = []
+    kmin_ge = {}          # (s, k) -> kmin[s] >= k (DP block only)
     # DP: t_dp >= t_dp[level of stage s][smallest domain share of stage s], for every s.
     if dp > 1 and t_dp[-1][1] > 0:
         table = [[int(round(x * SCALE)) for x in row] for row in t_dp]
@@ -900,6 +905,23 @@ def build_placement_model(problem, t_dp, t_pp, *, hint=None):
                 within = model.new_bool_var(f"dp_within_{s}_{li - 1}")
                 model.add(sum(lits) == within)
                 model.add(t_dp_var >= y).only_enforce_if(~within)
+        # Capacity cuts: a stage whose every domain holds >= k of its groups uses only
+        # domains with >= k slots, so at most cap_k // dp stages can have kmin >= k, where
+        # cap_k is the slots of those domains. Redundant for the integer model, but they
+        # give CP-SAT's bound what the element constraints alone do not.
+        kmin_ge = {}
+        for k in range(2, kmax + 1):
+            atleast = []
+            for s in range(S):
+                b = model.new_bool_var(f"dp_kmin_ge_{s}_{k}")
+                model.add(kmin[s] <= k - 1).only_enforce_if(~b)
+                model.add(kmin[s] >= k).only_enforce_if(b)
+                kmin_ge[s, k] = b
+                atleast.append(b)
+            cap = sum(problem.slots[d] for d in cand if problem.slots[d] >= k)
+            if cap < S * dp:
+                model.add(sum(atleast) <= cap // dp)
+        ivars["dp_kmin_ge"] = kmin_ge
         ivars.update(dp_inside=inside, dp_used=used, dp_kmin=kmin)
         costs.append(t_dp_var)
     # PP: pairs[b, l, g] counts stage b / b+1 pairs both in unit g of level l;
@@ -920,6 +942,13 @@ def build_placement_model(problem, t_dp, t_pp, *, hint=None):
                     m = model.new_int_var(0, cap, f"pp_pairs_{b}_{li}_{g}")
                     model.add(m <= sum(z[b, d] for d in ds))
                     model.add(m <= sum(z[b + 1, d] for d in ds))
+                    if li == 0:
+                        # a domain shared by stages b and b+1 holds >= kmin of each: when
+                        # both kmin are >= k and 2k exceeds its slots, it holds no pair
+                        # (implied; stated for CP-SAT's bound)
+                        for k in range(2, kmax + 1):
+                            if 2 * k > problem.slots[ds[0]] and (b, k) in kmin_ge:
+                                model.add(m <= cap * (2 - kmin_ge[b, k] - kmin_ge[b + 1, k]))
                     pairs[b, li, g] = m
                     cnt.append(m)
                 if not cnt:

@@ -151,3 +151,18 @@ def test_proxy_tracks_engine_and_beats_first_fit(gb200):
     assert ff["objective_us"] == pytest.approx(ff["proxy_us"], rel=0.02)
     assert r.objective_us < ff["objective_us"]
     assert min(r.pattern["dp_kmin"]) > min(ff["pattern"]["dp_kmin"])
+
+
+@pytest.mark.parametrize(("pp", "dp", "free"), [(3, 4, (40, 32, 24, 16)), (2, 5, (72, 40, 16, 8))])
+def test_capacity_cuts_keep_the_proxy_optimum(gb200, pp, dp, free):
+    # Fragmented domains: only some stages can have every domain hold >= k of their
+    # TP groups. The model's capacity and PP cuts must not cut off the proxy optimum
+    # (brute force over every domain-level placement), and CP-SAT must prove it.
+    p = _small_problem(gb200, pp=pp, dp=dp, free_per_domain=free)
+    r = pl.solve_placement(p, time_limit_s=20, seed=0)
+    assert r.status == "OPTIMAL" and r.gap == 0.0
+    coster = pl._Coster(p)
+    t_dp, t_pp = pl._calibrate(p, coster)
+    const = r.breakdown_us["tp"] + r.breakdown_us["ep"]
+    best_proxy = min(pl._proxy_cost(p, c, t_dp, t_pp) for c in _all_counts(p)) + const
+    assert r.proxy_us == pytest.approx(best_proxy, rel=1e-6)
