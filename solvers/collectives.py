@@ -15,9 +15,27 @@ The model (data -> flows -> routed loads -> time):
    for NVLink SHARP the NCCL ``nvlsEfficiency`` of the GPU. Protocols LL /
    LL128 / Simple scale the bandwidth by NCCL's fractions (0.5 / 0.92 / 1)
    and have NCCL's latencies (``tuning.cc``); the cheapest is used.
-5. ``time = latency(algo, protocol) + S x (sum over phases of repeat x
-   busiest-link seconds per byte) / protocol fraction``. ``algbw`` and
+5. ``time = latency(algo, protocol) + fill + S x (sum over phases of repeat
+   x busiest-link seconds per byte) / protocol fraction``. ``algbw`` and
    ``busbw`` follow nccl-tests' definitions.
+
+Mid sizes (about 1 MiB to 1 GiB) follow three NCCL mechanisms:
+
+* **Pipeline fill** (NCCL's pipeline model, ``src/tuning/pipeline_model``):
+  each of the NVLS channels (16 on Hopper, 24 / 32 on Blackwell) moves its
+  share in slices of ``min(buffer / NCCL_STEPS, S / channels)`` (512 KiB at
+  most), and the first slice crosses every step before the bottleneck
+  streams: ``fill = (steps - 1) x slice x channels x seconds per byte``, with
+  2 steps for NVLS allreduce, 1 for NVLS allgather / reducescatter (no fill)
+  and ``2 + 2 log2(domains)`` for NVLSTree. Once slices reach 512 KiB the
+  fill stops growing (30 us for NVLS on 8 H100), so it vanishes against the
+  bandwidth term at large sizes. Rings have none: their steps are
+  pipelined slice by slice.
+* **LL ceiling**: NCCL caps Ring/LL busbw (Tree/LL: algbw at half of it) at
+  ``llMaxBws``: 141 GB/s on one Hopper domain, 282 on one Blackwell domain,
+  39 on two domains and 20.4 beyond.
+* **Tree correction**: Tree bandwidth is scaled by NCCL's
+  ``treeCorrectionFactor`` for sizes up to 512 MiB.
 
 Every constant comes from the catalog category ``nccl`` (tables
 ``defaults`` and ``calibration``) with its source; none is fitted to a case.
@@ -90,6 +108,8 @@ class CollectiveResult:
         Predicted time per call and nccl-tests' bandwidths.
     latency_us : float
         The latency part of ``time_us``.
+    pipeline_us : float
+        The pipeline-fill part of ``time_us`` (NVLS and NVLSTree; 0 otherwise).
     bottleneck : str
         The busiest link of the costliest phase, ``"u -> v (medium)"``.
     """
@@ -103,6 +123,7 @@ class CollectiveResult:
     busbw_GBps: float
     protocol: str = "Simple"
     latency_us: float = 0.0
+    pipeline_us: float = 0.0
     bottleneck: str = ""
 
     def row(self):
@@ -282,6 +303,18 @@ class _Constants:
     def fraction(self, proto):
         return self.c[f"proto_bw_fraction_{proto.lower()}"]
 
+    def nvls_channels(self, family, k_domains):
+        if family == "hopper":
+            return int(self.d["nvls_channels_hopper"])
+        where = "one_domain" if k_domains == 1 else "multi_domain"
+        return int(self.d[f"nvls_channels_{family}_{where}"])
+
+    def ll_max_busbw(self, family, k_domains):
+        if k_domains == 1:
+            return self.d[f"ll_max_busbw_GBps_{family}_one_domain"]
+        return self.d["ll_max_busbw_GBps_two_domains" if k_domains == 2
+                      else "ll_max_busbw_GBps_many_domains"]
+
 
 class CollectiveModel:
     """A fabric, a rank placement and the catalog constants, ready to cost collectives.
@@ -303,6 +336,14 @@ class CollectiveModel:
         Allow InfiniBand SHARP (CollNet, and NVLS across domains) where the
         switches support it. NCCL needs ``NCCL_COLLNET_ENABLE=1`` for these;
         ``sharp=False`` models a default NCCL run.
+
+    Attributes
+    ----------
+    nvls_channels : int
+        NCCL's NVLS channel count for these ranks' GPU family and domain
+        count, never above ``max_channels`` (NCCL's ``MAXCHANNELS``).
+    slice_bytes : int
+        The pipeline's largest slice, ``buffer / NCCL_STEPS``.
 
     Raises
     ------
@@ -356,10 +397,35 @@ class CollectiveModel:
         self.channels = 1 if self.k_domains == 1 else int(min(self.g, self.k.c["max_channels"]))
         self._rates()
         self._plans = {}
+        self._pipeline_constants()
 
     # ----------------------------------------------------------- efficiencies
     def _gpu_part(self, name):
         return self.catalog.part("gpu", self.G.nodes[name]["part"])
+
+    def _pipeline_constants(self):
+        """NVLS channel count, nominal slice and LL ceilings for these ranks (NCCL per GPU family).
+
+        NCCL takes the oldest compute capability of the communicator: any
+        Hopper (or unknown) GPU among the ranks selects the Hopper constants.
+        """
+        r = self.router
+        families = set()
+        for grp in self.groups:
+            arch = str(self._gpu_part(r.gpus[int(grp[0])]).get("arch", ""))
+            families.add("blackwell" if arch.startswith("blackwell") else "hopper")
+        family = "hopper" if "hopper" in families else "blackwell"
+        d = self.k.d
+        self.max_channels = int(self.k.c["max_channels"])
+        self.nvls_channels = min(self.k.nvls_channels(family, self.k_domains), self.max_channels)
+        self.slice_bytes = int(d["simple_buffer_bytes"]) // int(d["nccl_steps"])
+        # NCCL's LL ceiling as a floor on us per byte of S: Ring busbw <= llMaxBw (nccl-tests'
+        # busbw factor is NCCL's nsteps / nranks), Tree algbw <= 0.5 llMaxBw; the hierarchical
+        # algorithm runs Ring kernels, so the Ring ceiling applies to it too.
+        ll = self.k.ll_max_busbw(family, self.k_domains) * 1e3
+        ring = {op: busbw_factor(op, self.n) / ll for op in OPS}
+        tree = 1.0 / (d["tree_algbw_per_busbw"] * ll)
+        self._ll_floor = {"ring": ring, "hierarchical": ring, "tree": dict.fromkeys(OPS, tree)}
 
     def _rates(self):
         """Usable rate of every arc (GB/s) for ordinary and for NVLS traffic.
@@ -719,6 +785,46 @@ class CollectiveModel:
             cands = [algo]
         return [self._best(op, cands, s) for s in sizes]
 
+    def _tree_correction(self, proto, size):
+        """NCCL's Tree bandwidth factor at ``size`` (``treeCorrectionFactor``, 1 past the table)."""
+        table = self.k.d[f"tree_correction_factor_{proto.lower()}"]
+        i = (int(size) >> 6).bit_length() - 1           # log2i(nBytes >> 6); -1 below 64 B
+        return float(table[i]) if 0 <= i < len(table) else 1.0
+
+    def _pipeline(self, op, algo, size):
+        """NCCL's pipeline model of (op, algo) at ``size``: (steps, channels, slice bytes).
+
+        NVLS crosses 2 steps for allreduce (reduce-scatter then all-gather
+        through the switch) and 1 for allgather / reducescatter; NVLSTree adds
+        2 log2(domains) network steps (``src/tuning/pipeline_model/nvls.cc``).
+        A channel moves slices of ``min(buffer / NCCL_STEPS, S / channels)``
+        bytes. Other algorithms have no fill term (``steps`` 0): a ring's steps
+        are pipelined slice by slice, so its links never wait for a fill.
+        """
+        if algo == "nvls":
+            steps = 2 if op == "allreduce" else 1
+        elif algo == "nvlstree":
+            steps = 2 + 2 * (self.k_domains.bit_length() - 1)   # 2 log2i(nNodes)
+        else:
+            return 0, 0, 0
+        nc = self.nvls_channels
+        return steps, nc, min(self.slice_bytes, -(-int(size) // nc))
+
+    def _pipeline_fill(self, op, algo, size, us_per_byte):
+        """Pipeline fill (us): the first slice crosses every step before the bottleneck streams.
+
+        A slice of ``s`` bytes on one of ``nc`` channels moves at 1/nc of the
+        bottleneck rate, i.e. in ``s * nc * us_per_byte``; the fill is
+        ``(steps - 1)`` such slices (``pipelineModel`` in NCCL's
+        ``src/tuning/pipeline_model/pipeline_model.cc``: T_first + (count - 1)
+        T_delay). It is at most ``(steps - 1) * buffer / NCCL_STEPS * nc``
+        bytes' worth, so it vanishes against the bandwidth term for large sizes.
+        """
+        steps, nc, slice_bytes = self._pipeline(op, algo, size)
+        if steps <= 1:
+            return 0.0
+        return (steps - 1) * slice_bytes * nc * us_per_byte
+
     def _best(self, op, cands, size):
         best = None
         for algo in cands:
@@ -729,15 +835,22 @@ class CollectiveModel:
                 if (algo == "ring" and proto == "Simple" and op == "allreduce"
                         and self.k_domains > 1 and size / (self.channels * self.n) >= 64):
                     lat *= self.k.c["ring_simple_multinode_latency_factor"]
-                t = lat + size * per_byte / self.k.fraction(proto)
+                us_per_byte = per_byte / self.k.fraction(proto)
+                if proto == "LL" and algo in self._ll_floor:
+                    us_per_byte = max(us_per_byte, self._ll_floor[algo][op])
+                if algo == "tree":
+                    us_per_byte /= self._tree_correction(proto, size)
+                fill = self._pipeline_fill(op, algo, size, us_per_byte)
+                t = lat + fill + size * us_per_byte
                 if best is None or t < best[0]:
-                    best = (t, algo, proto, lat, bottleneck)
-        t, algo, proto, lat, bottleneck = best
+                    best = (t, algo, proto, lat, fill, bottleneck)
+        t, algo, proto, lat, fill, bottleneck = best
         algbw = size / (t * 1e3)                 # bytes / us / 1e3 = GB/s
         return CollectiveResult(op=op, algo=algo, ranks=self.n, size_bytes=int(size),
                                 time_us=float(t), algbw_GBps=float(algbw),
                                 busbw_GBps=float(algbw * busbw_factor(op, self.n)),
-                                protocol=proto, latency_us=float(lat), bottleneck=bottleneck)
+                                protocol=proto, latency_us=float(lat), pipeline_us=float(fill),
+                                bottleneck=bottleneck)
 
 
 def collective(G, op, size, *, algo="auto", ranks=None, gpus=None, catalog=None, sharp=True):

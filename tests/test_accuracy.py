@@ -6,9 +6,16 @@ of issue 4 are asserted: large-message busbw within 10 % for grade-A cases
 and 20 % for the others, small-message (<= 64 KiB) latency within 30 %.
 
 Large-message points are each case's headline number (the bold value, or
-the largest size of its sweep). Other sweep points are in the table for
-information (mid sizes are not a target: the model has no pipeline-fill or
-chunking term).
+the largest size of its sweep). Mid sizes, 1 MiB to 256 MiB, of every
+nccl-tests sweep (I01, I02, I03, I15, §2.3) are asserted on the time per call
+within 30 %, the bound of the latency cases: these sizes mix the latency and
+the bandwidth regime, and published runs of one system disagree by 35 % and
+more there (1 MiB on 8 x H100/H200: 25.3 us in §2.3, 27.4 us in I01, 34.7 us
+in I03, 46 us in §2.3's NCCL 2.27.7 PyTorch run). The model reaches them
+through NCCL's NVLS pipeline fill and LL bandwidth ceiling (see
+:mod:`solvers.collectives`); without them five of these points were 30-36 %
+too fast. The PyTorch-harness sweeps (I10, M07: 20-30 us of host time per
+call, EFA for M07) are printed for information only.
 
 Excluded, with the reason:
 
@@ -44,7 +51,7 @@ GiB = 2 ** 30
 KiB = 1024
 
 # (id, preset, overrides, gpus, model kwargs, op, algo, size, kind, measured, grade, note)
-# kind "bw": busbw in GB/s; "lat": time in us.
+# kind "bw": busbw in GB/s; "lat" (<= 64 KiB) and "mid" (1-256 MiB): time in us.
 CASES = [
     ("I01", "dgx-h100", {}, 8, {}, "allreduce", "auto", 8 * GiB, "bw", 480.16, "A", "DGX H100"),
     ("I01", "dgx-h100", {}, 8, {}, "allreduce", "auto", 16 * GiB, "bw", 479.90, "A", ""),
@@ -97,6 +104,32 @@ CASES = [
      "B", "CollNet enabled"),
 ]
 
+MiB = 2 ** 20
+
+
+def _time_from_busbw(size, busbw, n):
+    """Allreduce time per call (us) from a published busbw: S x 2(n-1)/n / busbw."""
+    return size * 2 * (n - 1) / n / (busbw * 1e3)
+
+
+# Mid sizes (1 MiB - 256 MiB) of the nccl-tests sweeps, kind "mid": time per call in us.
+MID = [
+    *[("I01", "dgx-h100", {}, 8, {}, "allreduce", "auto", s * MiB, "mid", t, "A", "§2.1")
+      for s, t in ((1, 27.37), (4, 54.19), (16, 123.8), (64, 324.7), (256, 1112.5))],
+    *[("I02", "dgx-h100", {}, 8, {}, "allreduce", "nvls", s * MiB, "mid",
+       _time_from_busbw(s * MiB, b, 8), "A", "§2.2 from busbw")
+      for s, b in ((1, 43.70), (4, 128.73), (16, 234.45), (64, 361.78), (256, 423.38))],
+    *[("I03", "dgx-h100", {"gpu": "H200"}, 8, {}, "allreduce", "nvls", s * MiB, "mid",
+       _time_from_busbw(s * MiB, b, 8), "A", "§2.2 from busbw")
+      for s, b in ((1, 52.96), (4, 138.44), (16, 240.41), (64, 368.11), (256, 432.24))],
+    *[("I15", "gb200-nvl72", {"trays": "1"}, 4, {}, "allreduce", "ring", s * MiB, "mid",
+       _time_from_busbw(s * MiB, b, 4), "A", "§2.2 from busbw")
+      for s, b in ((1, 80.48), (4, 146.27), (16, 331.09), (64, 550.73), (256, 593.53))],
+    *[("S2.3", "dgx-h100", {"gpu": "H200"}, 8, {}, "allreduce", "auto", s * MiB, "mid",
+       _time_from_busbw(s * MiB, b, 8), "A", "NCCL 2.30.7, from busbw")
+      for s, b in ((1, 72.45), (16, 242.45), (64, 369.82))],
+]
+
 # Printed for information, not asserted (see the module docstring).
 INFO = [
     ("L04", "gb200-nvl72", {"trays": "1"}, 4, {}, "allreduce", "ring", 1 * KiB, "lat",
@@ -105,7 +138,12 @@ INFO = [
      "below plateau"),
     ("I10", "hgx-b200", {}, 8, {}, "allreduce", "auto", 4 * GiB, "bw", 740.64, "A", "below plateau"),
     ("I01", "dgx-h100", {}, 8, {}, "allreduce", "auto", 1 * GiB, "bw", 466.33, "A", "mid"),
-    ("I01", "dgx-h100", {}, 8, {}, "allreduce", "auto", 2 ** 20, "lat", 27.37, "A", "1 MiB"),
+    *[("I10", "hgx-b200", {}, 8, {}, "allreduce", "auto", s * MiB, "mid",
+       _time_from_busbw(s * MiB, b, 8), "A", "PyTorch harness")
+      for s, b in ((1, 36.06), (4, 76.48), (16, 254.96), (64, 400.60), (256, 646.11))],
+    *[("M07", "superpod-b200", {"gpus": "32"}, 32, {"sharp": False}, "allreduce", "auto", s * MiB,
+       "mid", _time_from_busbw(s * MiB, b, 32), "A", "PyTorch harness, EFA")
+      for s, b in ((1, 5.37), (4, 18.90), (16, 64.43), (64, 156.74), (256, 229.09))],
     ("M12", "superpod-h100", {"gpus": "64"}, 64, {}, "allreduce", "auto", 16 * GiB, "bw", 450.0,
      "B", "auto picks NVLS+SHARP"),
 ]
@@ -127,7 +165,7 @@ def _predict(case):
     r = m.evaluate(op, size, algo=algo)
     pred = r.busbw_GBps if kind == "bw" else r.time_us
     err = (pred - measured) / measured
-    bound = 0.30 if kind == "lat" else (0.10 if grade == "A" else 0.20)
+    bound = 0.30 if kind in ("lat", "mid") else (0.10 if grade == "A" else 0.20)
     return r, pred, err, bound
 
 
@@ -143,7 +181,7 @@ def test_accuracy_table(capsys):
     lines = [f"{'case':<9}{'preset':<15}{'n':>3} {'op':<13}{'algo':<14}{'size':>7} {'what':<6}"
              f"{'measured':>9}{'predicted':>10}{'error':>8} {'bound':>6}  note"]
     failures = []
-    for table, asserted in ((CASES, True), (INFO, False)):
+    for table, asserted in ((CASES, True), (MID, True), (INFO, False)):
         for case in table:
             r, pred, err, bound = _predict(case)
             cid, preset, _, gpus, _, op, algo, size, kind, measured, grade, note = case

@@ -236,3 +236,92 @@ def test_aggregated_form_prices_collectives_identically(fairwater_pair, op, algo
     b = collective(agg, op, GiB, algo=algo, ranks=ranks)
     assert b.algo == a.algo
     assert b.time_us == pytest.approx(a.time_us, rel=1e-9)
+
+
+# ----------------------------------------------------------- mid sizes: pipeline, LL, tree
+
+_SWEEPS = [("dgx-h100", {}, 8, {}, "nvls"), ("dgx-h100", {}, 8, {}, "ring"),
+           ("dgx-h100", {}, 8, {}, "auto"), ("hgx-b200", {}, 8, {}, "nvls"),
+           ("gb200-nvl72", {}, 4, {}, "ring"),
+           ("superpod-h100", {"gpus": "16"}, 16, {"sharp": False}, "nvlstree"),
+           ("superpod-h100", {"gpus": "32"}, 32, {"sharp": False}, "auto")]
+
+
+@pytest.mark.parametrize(("preset", "params", "gpus", "kwargs", "algo"), _SWEEPS)
+def test_busbw_rises_with_size_for_a_fixed_algorithm(preset, params, gpus, kwargs, algo):
+    m = CollectiveModel(topologies.build_preset(preset, params), gpus=gpus, **kwargs)
+    busbw = [r.busbw_GBps for r in m.sweep("allreduce", size_range("8:64G", factor=2), algo=algo)]
+    assert all(b <= after * (1 + 1e-12) for b, after in zip(busbw, busbw[1:]))
+
+
+@pytest.mark.parametrize(("preset", "params", "gpus", "kwargs", "algo"), [
+    ("dgx-h100", {}, 8, {}, "nvls"), ("hgx-b200", {}, 8, {}, "nvls"),
+    ("superpod-h100", {"gpus": "16"}, 16, {"sharp": False}, "nvlstree")])
+def test_pipeline_fill_saturates_and_vanishes_against_bandwidth(preset, params, gpus, kwargs,
+                                                                algo):
+    m = CollectiveModel(topologies.build_preset(preset, params), gpus=gpus, **kwargs)
+    rows = m.sweep("allreduce", [2 ** k for k in range(16, 41, 2)], algo=algo)
+    fill = [r.pipeline_us for r in rows]
+    bandwidth = [r.time_us - r.latency_us - r.pipeline_us for r in rows]
+    share = [f / b for f, b in zip(fill, bandwidth)]
+    steps, _, _ = m._pipeline("allreduce", algo, 2 ** 16)
+    # one slice per channel: the first slice is the whole transfer, crossing every step
+    # (up to rounding S / channels up to whole bytes)
+    assert share[0] == pytest.approx(steps - 1, rel=1e-3)
+    assert fill == sorted(fill) and fill[-1] == pytest.approx(fill[-2])   # grows, then saturates
+    assert share == sorted(share, reverse=True) and share[-1] < 1e-4
+
+
+def test_only_multi_step_pipelines_have_a_fill(h100):
+    m = CollectiveModel(h100)
+    assert m.evaluate("allreduce", "256M", algo="nvls").pipeline_us > 0
+    assert m.evaluate("allgather", "256M", algo="nvls").pipeline_us == 0    # one switch step
+    assert m.evaluate("allreduce", "256M", algo="ring").pipeline_us == 0    # slice-pipelined
+
+
+@pytest.mark.parametrize(("preset", "params", "gpus", "kwargs", "key"), [
+    ("dgx-h100", {}, 8, {}, "nvls_channels_hopper"),
+    ("hgx-b200", {}, 8, {}, "nvls_channels_blackwell_one_domain"),
+    ("gb200-nvl72", {}, 72, {}, "nvls_channels_blackwell_one_domain"),
+    ("superpod-h100", {"gpus": "32"}, 32, {}, "nvls_channels_hopper"),
+    ("superpod-b200", {"gpus": "32"}, 32, {}, "nvls_channels_blackwell_multi_domain")])
+def test_channels_never_exceed_the_configured_count(preset, params, gpus, kwargs, key):
+    m = CollectiveModel(topologies.build_preset(preset, params), gpus=gpus, **kwargs)
+    d = fabric.default_catalog().part("nccl", "defaults")
+    assert m.nvls_channels == d[key] <= m.max_channels
+    for size in (8, 2 ** 20, 2 ** 24, 2 ** 34):
+        _, channels, slice_bytes = m._pipeline("allreduce", "nvls", size)
+        assert channels == m.nvls_channels
+        assert 1 <= slice_bytes <= m.slice_bytes and channels * slice_bytes >= min(
+            size, channels * m.slice_bytes)
+
+
+def test_channels_are_capped_at_maxchannels(h100, tmp_path):
+    f = tmp_path / "many.toml"
+    f.write_text("[nccl.defaults]\nnvls_channels_hopper = 64\n")
+    m = CollectiveModel(h100, catalog=fabric.load_catalog(f))
+    assert m.nvls_channels == m.max_channels == 32
+
+
+@pytest.mark.parametrize(("preset", "params", "gpus", "kwargs", "key"), [
+    ("dgx-h100", {}, 8, {}, "ll_max_busbw_GBps_hopper_one_domain"),
+    ("gb200-nvl72", {}, 4, {}, "ll_max_busbw_GBps_blackwell_one_domain"),
+    ("superpod-h100", {"gpus": "16"}, 16, {"sharp": False}, "ll_max_busbw_GBps_two_domains"),
+    ("superpod-h100", {"gpus": "32"}, 32, {"sharp": False}, "ll_max_busbw_GBps_many_domains")])
+def test_ll_stays_under_nccl_ll_ceiling(preset, params, gpus, kwargs, key):
+    m = CollectiveModel(topologies.build_preset(preset, params), gpus=gpus, **kwargs)
+    d = fabric.default_catalog().part("nccl", "defaults")
+    cap = d[key]
+    sizes = size_range("1K:1G", factor=2)
+    ll = [r for r in m.sweep("allreduce", sizes, algo="ring") if r.protocol == "LL"]
+    assert ll and all(r.busbw_GBps < cap for r in ll)
+    tree = [r for r in m.sweep("allreduce", sizes, algo="tree") if r.protocol == "LL"]
+    assert all(r.algbw_GBps < d["tree_algbw_per_busbw"] * cap for r in tree)
+
+
+def test_tree_is_slower_per_byte_at_mid_sizes(pod):
+    # NCCL's treeCorrectionFactor lowers Tree bandwidth up to 64 B x 2^23 = 512 MiB only
+    m = CollectiveModel(pod, gpus=32)
+    per_byte = [(r.time_us - r.latency_us) / r.size_bytes
+                for r in m.sweep("allreduce", [2 ** 23, 2 ** 33], algo="tree")]
+    assert per_byte[0] > per_byte[1]
