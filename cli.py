@@ -170,9 +170,12 @@ def _print_summary(s):
     click.echo(f"gpus        {s['gpus']:,}")
     click.echo(f"hosts       {s['hosts']:,}")
     click.echo(f"graph       {s['nodes']:,} nodes, {s['edges']:,} edges")
-    click.echo("nodes by kind")
+    parts = s.get("parts_by_kind", {})
+    aggregated = parts != s["nodes_by_kind"]
+    click.echo("nodes by kind" + ("  (physical parts they stand for)" if aggregated else ""))
     for k, v in s["nodes_by_kind"].items():
-        click.echo(f"  {k:<12}{v:>12,}")
+        extra = f"  ({parts[k]:,})" if aggregated and parts.get(k, v) != v else ""
+        click.echo(f"  {k:<12}{v:>12,}{extra}")
     click.echo(f"  (NVLink switch chips: {s['nvswitch_chips']:,})")
     click.echo("physical links by medium")
     for k, v in s["links_by_medium"].items():
@@ -403,7 +406,9 @@ def collective(state, topo, op, size, sweep, gpus, ranks_file, algo, no_sharp, a
     ranks = [model.router.gpus[p] for p in model.pos.tolist()]
     bounds = [collective_lower_bound(model.G, op, r.size_bytes, ranks) for r in rows]
     if as_json:
-        click.echo(json.dumps([{**r.row(), "bound_time_us": b,
+        click.echo(json.dumps([{**r.row(), "protocol": r.protocol, "latency_us": r.latency_us,
+                                "pipeline_us": r.pipeline_us, "bottleneck": r.bottleneck,
+                                "bound_time_us": b,
                                 "efficiency": b / r.time_us if r.time_us > 0 else None}
                                for r, b in zip(rows, bounds)], indent=2))
         return

@@ -688,7 +688,10 @@ def fail_switch(G, name=None, *, kind="spine", seed=0):
         raise ParameterError(msg)
     H = G.copy()
     H.remove_node(name)
-    H.graph["notes"] = [*H.graph.get("notes", []), f"failed switch {name}"]
+    chips = G.nodes[name].get("chips", 1)
+    what = (f" (a virtual node of the aggregated form: {chips} x "
+            f"{G.nodes[name].get('chips_part', 'switch')} fail together)" if chips > 1 else "")
+    H.graph["notes"] = [*H.graph.get("notes", []), f"failed switch {name}{what}"]
     return H
 
 

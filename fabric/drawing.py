@@ -159,15 +159,21 @@ def _box_text(b):
         return lines
     if b["row"] == "other":
         return [f"{b['count']:,} x {b['part']}"]
-    if b["part"] == "virtual":
-        name = f"{b['row'].upper() if b['row'] == 'wan' else b['row']} router group"
-        lines = [f"{b['count']:,} x {name}" if b["count"] > 1 else name]
+    per_switch = b["ports"]
+    if b["part"] == "virtual" and b["row"] == "wan":
+        lines = [f"{b['count']:,} x WAN router group" if b["count"] > 1 else "WAN router group"]
         if b["chips_part"]:
             lines.append(f"{b['chips']:,} x {b['chips_part']}")
+    elif b["part"] == "virtual":
+        # aggregated planes: name the physical switches and their own ports
+        copies = max(1, b["chips"] // max(b["count"], 1))
+        per_switch = b["ports"] // copies
+        lines = [f"{b['chips']:,} x {b['chips_part'] or 'switch'} {b['row']}",
+                 f"({b['count']:,} virtual nodes, {copies} planes each)"]
     else:
         lines = [f"{b['count']:,} x {b['part']} {b['row']}"]
-    if b["ports"]:
-        lines.append(f"{b['ports']} x {_link_rate(b['port_gbps'])} ports")
+    if per_switch:
+        lines.append(f"{per_switch} x {_link_rate(b['port_gbps'])} ports")
     extra = []
     if len(b["planes"]) > 1:
         extra.append(f"{len(b['planes'])} planes")
@@ -302,7 +308,7 @@ def _summary_figure(G, title):
             ax.text(cx, y + box_h - 0.34, "\n".join(lines[1:]), fontsize=_FONT - 1,
                     ha="center", va="top", zorder=4, linespacing=1.15)
     gpus = sum(b.get("gpus", 0) for b in boxes.values())
-    switches = sum(b["count"] for b in boxes.values() if b["row"] in ("leaf", "spine", "core"))
+    switches = sum(b["chips"] for b in boxes.values() if b["row"] in ("leaf", "spine", "core"))
     _heading(ax, G, height, title, f"{gpus:,} GPUs, {switches:,} scale-out switches; each "
              f"box stands for the count of identical units it names")
     _legend(ax, media_seen)

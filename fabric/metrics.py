@@ -94,8 +94,9 @@ def fabric_summary(G, *, table=None):
     dict
         ``gpus``, ``hosts``, ``nodes_by_kind``, ``links_by_medium`` (physical
         links, counting each edge's ``links``), ``edges_by_medium``,
-        ``nvswitch_chips`` and ``network_switches_by_tier`` (physical switches,
-        counting what aggregated nodes stand for),
+        ``parts_by_kind`` (physical parts per kind, counting the ``chips`` a
+        virtual node of the aggregated form stands for), ``nvswitch_chips`` and
+        ``network_switches_by_tier`` (physical switches),
         ``gpu_scaleup_gbps`` and ``gpu_scaleout_gbps`` (per GPU per direction;
         a ``{"min", "max"}`` pair when GPUs differ), and the provenance.
 
@@ -113,11 +114,11 @@ def fabric_summary(G, *, table=None):
     links = {m: int(link_sum[c]) for m, c in MEDIUM_CODE.items() if edge_sum[c]}
     edges = {m: int(edge_sum[c]) for m, c in MEDIUM_CODE.items() if edge_sum[c]}
     bw = per_gpu_bandwidth(G, table=t)
-    chips = sum(d.get("chips", 1) for _, d in G.nodes(data=True) if d["kind"] == "nvswitch")
-    physical = Counter()          # switches a virtual (aggregated) node stands for
+    parts = Counter()             # parts a virtual (aggregated) node stands for
     for _, d in G.nodes(data=True):
-        if d["kind"] in ("leaf", "spine", "core", "wan"):
-            physical[d["kind"]] += d.get("chips", 1)
+        parts[d["kind"]] += d.get("chips", 1)
+    chips = parts.get("nvswitch", 0)
+    physical = {k: parts[k] for k in ("leaf", "spine", "core", "wan")}
     return {
         "builder": G.graph.get("builder"),
         "params": G.graph.get("params", {}),
@@ -128,6 +129,7 @@ def fabric_summary(G, *, table=None):
         "nodes": G.number_of_nodes(),
         "edges": G.number_of_edges(),
         "nodes_by_kind": {k: kinds[k] for k in NODE_KINDS if kinds.get(k)},
+        "parts_by_kind": {k: parts[k] for k in NODE_KINDS if parts.get(k)},
         "nvswitch_chips": chips,
         "network_switches_by_tier": {k: physical[k] for k in ("leaf", "spine", "core", "wan")
                                      if physical.get(k)},

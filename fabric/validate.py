@@ -163,6 +163,16 @@ def _check_edges(nodes, edges, edge_key, errors):
     u_idx = np.asarray(us, dtype=np.int64)
     v_idx = np.asarray(vs, dtype=np.int64)
     del us, vs
+    both = (u_idx >= 0) & (v_idx >= 0)
+    pair = np.minimum(u_idx, v_idx) * (n_nodes + 1) + np.maximum(u_idx, v_idx)
+    uniq, counts = np.unique(pair[both], return_counts=True)
+    if len(uniq) < int(both.sum()):
+        first = {int(x) for x in uniq[counts > 1][:5]}
+        shown = [edges[e][:2] for e in np.flatnonzero(both) if int(pair[e]) in first]
+        shown = list(dict.fromkeys(shown))[:5]
+        errors.append(f"{int(both.sum()) - len(uniq)} duplicate edge(s), e.g. {shown}; join "
+                      "two nodes by one edge and count parallel links in `links`")
+    del pair, uniq, counts
     n_sig = len(sig_dicts)
     sig_ok = np.zeros(n_sig, dtype=bool)
     sig_medium = np.zeros(n_sig, dtype=np.int64)
@@ -264,6 +274,14 @@ def _check_parts(graph_attrs, nodes, edges, edge_key, *, strict):
         errors.append("the graph has no nodes")
         return errors
     kind_of = {n: d.get("kind") for n, d in nodes}
+    if len(kind_of) < len(nodes):
+        seen, dups = set(), []
+        for n, _ in nodes:
+            if n in seen and n not in dups:
+                dups.append(n)
+            seen.add(n)
+        errors.append(f"{len(nodes) - len(kind_of)} duplicate node name(s), e.g. "
+                      f"{dups[:5]}; every node needs its own name")
     _check_nodes(nodes, kind_of, errors)
     _check_edges(nodes, edges, edge_key, errors)
     soft = []
@@ -286,12 +304,19 @@ def _edge_list(G):
     return list(zip(map(names.__getitem__, u.tolist()), map(names.__getitem__, v.tolist()), data))
 
 
-def validate_parts(graph_attrs, nodes, edges, *, strict=True):
+def validate_parts(graph_attrs, nodes, edges, G=None, *, strict=True):
     """Validate a builder's node and edge lists before they become a graph (the fast
     path of :func:`validate_fabric` for builders; connectivity included).
 
     The edge list may share one attribute dict among many edges; the per-edge
-    attribute check then runs once per distinct dict.
+    attribute check then runs once per distinct dict. Duplicate node names and
+    duplicate edges (which a graph would merge silently) are errors. ``G`` is
+    accepted for compatibility and returned unchanged.
+
+    Returns
+    -------
+    networkx.Graph or None
+        ``G``.
 
     Raises
     ------
@@ -301,6 +326,7 @@ def validate_parts(graph_attrs, nodes, edges, *, strict=True):
     errors = _check_parts(graph_attrs, nodes, edges, id, strict=strict)
     if errors:
         raise FabricValidationError(errors)
+    return G
 
 
 def validate_fabric(G, *, strict=True):

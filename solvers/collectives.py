@@ -505,7 +505,8 @@ class CollectiveModel:
 
     def _fabric_sharp_support(self):
         G = self.G
-        parts = {d["part"] for _, d in G.nodes(data=True) if d["kind"] in ("leaf", "spine", "core")}
+        parts = {d.get("chips_part") or d["part"] for _, d in G.nodes(data=True)
+                 if d["kind"] in ("leaf", "spine", "core")}
         if not parts:
             return "the fabric has no scale-out switches"
         for p in sorted(parts):

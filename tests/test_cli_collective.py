@@ -62,7 +62,10 @@ def test_collective_json_keys(run):
     res = run("collective", "dgx-h100", "--op", "allreduce", "--size", "8GiB", "--json")
     assert res.exit_code == 0, res.output
     rows = json.loads(res.stdout)
-    assert len(rows) == 1 and set(rows[0]) == KEYS | {"bound_time_us", "efficiency"}
+    assert len(rows) == 1 and set(rows[0]) == KEYS | {"bound_time_us", "efficiency", "protocol",
+                                                      "latency_us", "pipeline_us", "bottleneck"}
+    # the parts of the time add up to no more than the time
+    assert 0 <= rows[0]["latency_us"] + rows[0]["pipeline_us"] < rows[0]["time_us"]
     assert rows[0]["algo"] == "nvls" and rows[0]["ranks"] == 8
     # the bandwidth-optimal bound never exceeds the prediction
     assert 0 < rows[0]["bound_time_us"] <= rows[0]["time_us"]

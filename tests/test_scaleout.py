@@ -261,7 +261,9 @@ AGG_CASES = [("fairwater", {"gpus": "1152", "planes": "4"}),
              ("superpod-gb200", {"racks": "16"}),
              ("superpod-h100", {"sus": "2"}),
              ("spectrum-x", {"system": "gb300-nvl72", "sus": "1"}),
-             ("superfactory", {"site_gpus": "576", "planes": "2"})]
+             ("superfactory", {"site_gpus": "576", "planes": "2"}),
+             # few WAN uplinks: counted per physical spine, not per virtual node
+             ("superfactory", {"site_gpus": "288", "planes": "4", "wan_gbps": "4000"})]
 
 
 def physical(G, kind):
@@ -331,3 +333,26 @@ def test_aggregate_planes_follows_aggregate_nvswitch():
                                                   "aggregate_planes": "false"})
     assert {d["plane"] for _, d in split.nodes(data=True) if d["kind"] == "leaf"} == {0, 1, 2, 3}
     assert physical(split, "leaf") == physical(agg, "leaf")
+
+
+def test_mixed_plane_superfactory_keeps_planes_and_times():
+    # cross-site routes pair plane p with plane p, so sites with 4 and 1 planes keep them
+    from solvers.collectives import collective
+    specs = [{"preset": "fairwater", "gpus": 288, "planes": 4},
+             {"preset": "superpod-gb200", "gpus": 144}]
+    detailed = topologies.superfactory_graph(site_specs=specs)
+    agg = topologies.superfactory_graph(site_specs=specs, aggregate_nvswitch=True)
+    assert agg.graph["params"]["aggregate_planes"] is False
+    assert agg.number_of_edges() < detailed.number_of_edges()
+    a = collective(detailed, "alltoall", 2 ** 28, algo="p2p")
+    b = collective(agg, "alltoall", 2 ** 28, algo="p2p")
+    assert b.time_us == pytest.approx(a.time_us, rel=1e-9)
+    with pytest.raises(ParameterError, match="same number of planes"):
+        topologies.superfactory_graph(site_specs=specs, aggregate_nvswitch=True,
+                                      aggregate_planes=True)
+
+
+def test_parts_by_kind_counts_what_virtual_nodes_stand_for():
+    s = fabric.fabric_summary(topologies.gb200_nvl72_graph(aggregate_nvswitch=True))
+    assert s["nodes_by_kind"]["nic"] == 18 and s["parts_by_kind"]["nic"] == 72
+    assert s["parts_by_kind"]["cpu"] == 36 and s["parts_by_kind"]["nvswitch"] == 18

@@ -109,3 +109,17 @@ def test_no_gpus_strict_vs_lenient():
         validate_fabric(G)
     with pytest.warns(UserWarning, match="no GPUs"):
         validate_fabric(G, strict=False)
+
+
+def test_builder_lists_with_duplicates_are_refused():
+    from fabric.validate import validate_parts
+    attrs = {"builder": "t", "params": {}, "catalog_version": "x", "schema_version": 1}
+    e = {"medium": "pcie", "links": 1, "bandwidth_gbps": 1.0, "latency_ns": 0.0}
+    nodes = [("h", {"kind": "host", "part": "p", "host": "h"}),
+             ("c", {"kind": "cpu", "part": "p", "host": "h"}),
+             ("c", {"kind": "cpu", "part": "p", "host": "h"})]
+    with pytest.raises(FabricValidationError) as exc:
+        validate_parts(attrs, nodes, [("h", "c", e), ("c", "h", e)])
+    errors = exc.value.errors
+    assert any("duplicate node name" in m and "'c'" in m for m in errors)
+    assert any("1 duplicate edge" in m for m in errors)

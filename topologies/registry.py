@@ -59,6 +59,8 @@ class Param:
         except ValueError:
             kind = {bool: "true/false", int: "an integer", float: "a number"}.get(self.type,
                                                                                    "a string")
+            if self.default is None:
+                kind += " (or none/auto for the default)"
             msg = f"`{self.name}` must be {kind}, got {text!r}"
             raise ParameterError(msg) from None
         return self.check(value)

@@ -653,6 +653,21 @@ def superfactory_graph(sites=2, *, site="fairwater", site_gpus=9216, distance_km
         site_specs = [{"preset": site, "gpus": site_gpus} for _ in range(sites)]
     col = Collector()
     tops = []
+    # Cross-site routes pair plane p with plane p (or any plane of a 1-plane site), so one
+    # network of virtual switches is equivalent only when every site has the same planes.
+    site_planes = [spec.get("planes", planes) if spec.get("preset", "fairwater") == "fairwater"
+                   else 1 for spec in site_specs]
+    mixed = len(set(map(repr, site_planes))) > 1
+    if mixed:
+        asked = [aggregate_planes, *(spec.get("aggregate_planes") for spec in site_specs)]
+        if any(a is True for a in asked):
+            msg = (f"`aggregate_planes` needs every site to have the same number of planes, got "
+                   f"{', '.join(map(str, site_planes))}; use aggregate_planes=false")
+            raise ParameterError(msg)
+        if aggregate_nvswitch or any(spec.get("aggregate_nvswitch") for spec in site_specs):
+            col.note("sites have different plane counts, so their planes are kept separate "
+                     "(aggregate_planes=false): one virtual plane would change cross-site routes")
+        aggregate_planes = False
     domain = rack = 0
     for i, spec in enumerate(site_specs):
         spec = dict(spec)
@@ -667,7 +682,8 @@ def superfactory_graph(sites=2, *, site="fairwater", site_gpus=9216, distance_km
             pl = spec.pop("planes", planes)
             g = spec.pop("gpus", site_gpus)
             check_choice("system", system, ("gb300-nvl72", "gb200-nvl72"))
-            agg_pl = spec.pop("aggregate_planes", aggregate_planes)
+            agg_pl = False if mixed else spec.pop("aggregate_planes", aggregate_planes)
+            spec.pop("aggregate_planes", None)
             s, planes_out = _rack_fabric("fairwater_graph", system, None, gpus=g, nic="cx8",
                                          planes=pl, switch=sw, oversubscription=1.0, tiers=2,
                                          aggregate=agg, catalog=None, params={},
@@ -714,23 +730,26 @@ def _add_wan(col, cat, tops, *, distance_km, route_factor, wan_gbps, pairs):
         router_port = max(400.0, top_rate)         # SN5600 at 400G, or 800G for 800G spines
         router_radix = switch_radix(router, router_port)
         total_wan = wan_gbps * max(pairs, 1)
-        per_top = max(1, math.ceil(total_wan / (len(top) * top_rate)))
+        # uplinks per physical top-tier switch (a virtual node of aggregated planes stands
+        # for `chips` switches and gets that many times the uplinks)
+        chips_of = {n: int(top_attrs[n].get("chips", 1)) for n in top}
+        physical = sum(chips_of.values())
+        per_top = max(1, math.ceil(total_wan / (physical * top_rate)))
         used = _used_ports(col, top_set)
-        free = min(top_attrs[n]["ports"] - used.get(n, 0) for n in top)
+        free = min((top_attrs[n]["ports"] - used.get(n, 0)) // chips_of[n] for n in top)
         if per_top > free:
             msg = (f"site {i}: top-tier switches have {free} free ports but the WAN needs "
                    f"{per_top} uplinks each for {wan_gbps:,.0f} Gb/s; lower `wan_gbps` or the "
                    f"site's GPUs")
             raise ParameterError(msg)
-        ports = len(top) * per_top + wan_links * pairs
+        ports = physical * per_top + wan_links * pairs
         chips = math.ceil(ports / router_radix)
         name = col.node(f"s{i}-wan", {"kind": "wan", "part": "virtual", "chips": chips,
                                       "chips_part": "SN5600", "ports": chips * router_radix,
                                       "port_gbps": router_port, "tier": 4, "site": i})
-        attrs = link("ethernet", per_top, top_rate, length_m=300.0, cable="osfp-800g-2fr4",
-                     ns_per_m=4.9)
         for n in top:
-            col.edge(n, name, attrs)
+            col.edge(n, name, link("ethernet", per_top * chips_of[n], top_rate, length_m=300.0,
+                                   cable="osfp-800g-2fr4", ns_per_m=4.9))
         routers.append(name)
     if wan_links and wan_links * zr_rate != wan_gbps:
         col.note(f"wan_gbps={wan_gbps:,.0f} rounded up to {wan_links * zr_rate:,.0f} Gb/s "
