@@ -758,6 +758,23 @@ class Router:
         return np.array(arcs, dtype=np.int64), np.array(fr)
 
     # ------------------------------------------------------------------ costing
+    def busiest_arc(self, values):
+        """Index of the largest of ``values`` (one per arc); among arcs within 1e-9 of
+        it, a network arc (its own medium) is preferred, so a tie between a GPU's
+        share-capped pcie arc to an aggregated NIC and the NIC's network link names
+        the network link, as the detailed form would."""
+        k = int(np.argmax(values))
+        top = values[k]
+        if top <= 0:
+            return k
+        tied = np.flatnonzero(values >= top * (1 - 1e-9))
+        if len(tied) > 1:
+            net = tied[self.arc_medium[tied] == self.arc_rate_medium[tied]]
+            net = net[np.isin(self.arc_medium[net], _NETWORK_CODES)]
+            if len(net):
+                return int(net[0])
+        return k
+
     def usable_rate(self, efficiency):
         """Per-arc usable rate in GB/s: raw rate times ``efficiency[medium code]``.
 
@@ -773,6 +790,9 @@ class Router:
         else:
             eff[:] = efficiency
         return self.arc_cap_GBps * eff[self.arc_rate_medium]
+
+
+_NETWORK_CODES = np.array([MEDIUM_CODES[m] for m in NETWORK_MEDIA])
 
 
 def _rate_medium(G, med, arc, idx, n_nodes):

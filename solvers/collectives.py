@@ -689,7 +689,7 @@ class CollectiveModel:
                 r.add_nic_flows(loads, *ph.nic)
             rate = self.rate_nvls if ph.nvls else self.rate
             t = loads / rate                      # bytes / (GB/s) = ns per byte of S
-            e = int(np.argmax(t))
+            e = r.busiest_arc(t)
             per = float(t[e]) * 1e-3              # us per byte of S, one step
             us_per_byte += ph.repeat * per
             if ph.repeat * per > worst[0]:

@@ -496,7 +496,7 @@ def ecmp_utilization(G, demands, *, router=None):
     gbytes = np.array([x / 8.0 for *_, x in demands])          # GB/s
     r.add_flows(loads, src, dst, gbytes)
     util = loads / np.maximum(r.arc_cap_GBps, 1e-12)
-    k = int(np.argmax(util))
+    k = r.busiest_arc(util)
     return float(util[k]), f"{r.nodes[r.arc_u[k]]} -> {r.nodes[r.arc_v[k]]}"
 
 
