@@ -108,3 +108,34 @@ def test_nvl72(trays, planes, agg, preset):
         assert "`planes` must be between 1 and" in str(exc)
         return
     assert check(G) == 4 * trays
+
+
+def _invariants(G):
+    """What the aggregated form must keep: bandwidths, structure metrics, parts, power."""
+    from fabric import analysis
+    s = fabric.fabric_summary(G)
+    return {"bisection_gbps": analysis.bisection_bandwidth(G)["bisection_gbps"],
+            "oversubscription": analysis.oversubscription(G),
+            "bom": analysis.bill_of_materials(G),
+            "parts": s["parts_by_kind"], "links": s["links_by_medium"],
+            "per_gpu": fabric.per_gpu_bandwidth(G)}
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(preset=st.sampled_from(["fairwater", "spectrum-x", "superpod-gb200", "superpod-h100",
+                               "azure-gb300"]),
+       gpus=st.integers(1, 2000), planes=st.sampled_from([1, 2, 4, 8]),
+       system=st.sampled_from(["gb300-nvl72", "gb200-nvl72"]))
+def test_aggregated_form_keeps_invariants(preset, gpus, planes, system):
+    params = {"gpus": gpus}
+    if preset == "fairwater":
+        params.update(planes=planes, system=system)
+    elif preset == "spectrum-x":
+        params.update(planes=planes, system=system)
+    try:
+        detailed = topologies.build_preset(preset, params)
+    except ParameterError:
+        return
+    agg = topologies.build_preset(preset, {**params, "aggregate_nvswitch": True})
+    assert agg.number_of_edges() < detailed.number_of_edges()
+    assert _invariants(agg) == _invariants(detailed)
