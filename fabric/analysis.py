@@ -353,15 +353,15 @@ def _data_csr(G, table=None):
     names += [t.names[i] for i in np.flatnonzero(shared)]
     sel = keep[t.u] & keep[t.v]
     u, v = t.u[sel], t.v[sel]
+    gpu = t.kinds_of("gpu")
     rows, cols = [], []
     for a, b in ((u, v), (v, u)):
-        src, dst = ids[a], ids[b].copy()
+        src, dst = ids[a], ids[b]                 # fancy indexing: fresh arrays
         # into a shared NIC from the network: arrive at its twin; out of a shared NIC
         # towards a GPU: leave from its twin
-        into = shared[b] & ~t.kinds_of("gpu")[a]
+        into = shared[b] & ~gpu[a]
         dst[into] = twin[b[into]]
-        out = shared[a] & t.kinds_of("gpu")[b]
-        src = src.copy()
+        out = shared[a] & gpu[b]
         src[out] = twin[a[out]]
         rows.append(src)
         cols.append(dst)

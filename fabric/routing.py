@@ -769,8 +769,7 @@ class Router:
             return k
         tied = np.flatnonzero(values >= top * (1 - 1e-9))
         if len(tied) > 1:
-            net = tied[self.arc_medium[tied] == self.arc_rate_medium[tied]]
-            net = net[np.isin(self.arc_medium[net], _NETWORK_CODES)]
+            net = tied[np.isin(self.arc_medium[tied], _NETWORK_CODES)]
             if len(net):
                 return int(net[0])
         return k

@@ -163,14 +163,14 @@ def _check_edges(nodes, edges, edge_key, errors):
     u_idx = np.asarray(us, dtype=np.int64)
     v_idx = np.asarray(vs, dtype=np.int64)
     del us, vs
-    both = (u_idx >= 0) & (v_idx >= 0)
+    known = (u_idx >= 0) & (v_idx >= 0)          # both endpoints are nodes of the list
     pair = np.minimum(u_idx, v_idx) * (n_nodes + 1) + np.maximum(u_idx, v_idx)
-    uniq, counts = np.unique(pair[both], return_counts=True)
-    if len(uniq) < int(both.sum()):
+    uniq, counts = np.unique(pair[known], return_counts=True)
+    if len(uniq) < int(known.sum()):
         first = {int(x) for x in uniq[counts > 1][:5]}
-        shown = [edges[e][:2] for e in np.flatnonzero(both) if int(pair[e]) in first]
+        shown = [edges[e][:2] for e in np.flatnonzero(known) if int(pair[e]) in first]
         shown = list(dict.fromkeys(shown))[:5]
-        errors.append(f"{int(both.sum()) - len(uniq)} duplicate edge(s), e.g. {shown}; join "
+        errors.append(f"{int(known.sum()) - len(uniq)} duplicate edge(s), e.g. {shown}; join "
                       "two nodes by one edge and count parallel links in `links`")
     del pair, uniq, counts
     n_sig = len(sig_dicts)
@@ -188,12 +188,12 @@ def _check_edges(nodes, edges, edge_key, errors):
             medium, links, per_link = ok
             sig_ok[i] = True
             sig_medium[i], sig_links[i], sig_rate[i] = _MEDIUM_INDEX[medium], links, per_link
-    for e in np.flatnonzero((u_idx < 0) | (v_idx < 0)):
+    for e in np.flatnonzero(~known):
         u, v, _ = edges[e]
         errors.append(f"edge ({u!r}, {v!r}) names a node the graph does not have")
     kind = np.array([_KIND_INDEX.get(d.get("kind"), -1) for _, d in nodes] + [-1],
                     dtype=np.int64)
-    ok = sig_ok[s_idx] & (u_idx >= 0) & (v_idx >= 0)
+    ok = sig_ok[s_idx] & known
     med, links, rate = sig_medium[s_idx], sig_links[s_idx], sig_rate[s_idx]
     ku, kv = kind[u_idx], kind[v_idx]
     pair = _PAIR_OK[ku, kv, med]
@@ -237,7 +237,6 @@ def _check_edges(nodes, edges, edge_key, errors):
         if isinstance(budget, int) and nvload[i] > budget:
             errors.append(f"node {names[i]!r} (gpu): {nvload[i]} NVLink links exceed the GPU's "
                           f"{budget} NVLink links")
-    known = (u_idx >= 0) & (v_idx >= 0)
     _check_connected(nodes, u_idx[known], v_idx[known], errors)
 
 
