@@ -8,13 +8,11 @@ import functools
 import json
 import os
 import sys
-import time
 
 import click
 
 import fabric
 import topologies
-from fabric import analysis
 from fabric.exceptions import FabricError, ParameterError
 
 __all__ = ["main"]
@@ -57,38 +55,8 @@ def _progress(message):
 
 
 def _load_topology(state, topo, overrides):
-    """A preset name (with --set overrides) or a fabric file written by build/export.
-
-    Presets come back validated by their builder; files are validated here.
-    Progress goes to stderr.
-    """
-    sets = topologies.parse_overrides(overrides)
-    start = time.perf_counter()
-    if topo.lower().endswith(".toml") and topo not in topologies.TOPOLOGIES:
-        if sets:
-            msg = "`--set` applies to presets only; put parameters in the spec file's [params]"
-            raise ParameterError(msg)
-        if not os.path.exists(topo):
-            msg = f"spec file `{topo}` does not exist"
-            raise ParameterError(msg)
-        _progress(f"building {topo} ...")
-        G = topologies.fabric_from_spec(topo, catalog=state.catalog)
-    elif os.path.exists(topo) and topo not in topologies.TOPOLOGIES:
-        if sets:
-            msg = "`--set` applies to presets only, not to a fabric file"
-            raise ParameterError(msg)
-        G = fabric.validate_fabric(fabric.read_fabric(topo))
-    elif topo not in topologies.TOPOLOGIES:
-        msg = (f"`TOPO` {topo!r} is neither a preset nor an existing file; presets: "
-               f"{', '.join(topologies.TOPOLOGIES)}")
-        raise ParameterError(msg)
-    else:
-        _progress(f"building {topo} ...")
-        G = topologies.build_preset(topo, sets, catalog=state.catalog)
-    elapsed = time.perf_counter() - start
-    _progress(f"{topo}: {G.number_of_nodes():,} nodes, {G.number_of_edges():,} edges "
-              f"({elapsed:.1f} s)")
-    return G
+    """:func:`topologies.load` with the session's catalog, progress on stderr."""
+    return topologies.load(topo, overrides, state.catalog, progress=_progress)
 
 
 _set_option = click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
@@ -225,27 +193,6 @@ def _fmt_bw(v):
     return f"{v:,.0f} Gb/s ({v / 8:,.1f} GB/s)"
 
 
-def _apply_failure(G, spec, seed):
-    """`links=FRACTION`, `switch=NAME` or `switch=KIND` (a seeded random leaf/spine/core)."""
-    key, sep, value = spec.partition("=")
-    if key == "links" and sep:
-        try:
-            fraction = float(value)
-        except ValueError:
-            fraction = -1.0
-        if not 0 <= fraction <= 1:
-            msg = f"`--fail links=F` takes a fraction between 0 and 1, got {value!r}"
-            raise ParameterError(msg)
-        return analysis.fail_links(G, fraction, seed=seed)
-    if key == "switch" and sep and value:
-        if value in ("leaf", "spine", "core", "nvswitch", "wan"):
-            return analysis.fail_switch(G, kind=value, seed=seed)
-        return analysis.fail_switch(G, value)
-    msg = (f"`--fail` takes links=FRACTION, switch=NAME or switch=leaf|spine|core|nvswitch, "
-           f"got {spec!r}")
-    raise ParameterError(msg)
-
-
 @main.command()
 @click.argument("topo")
 @_set_option
@@ -270,11 +217,11 @@ def info(state, topo, overrides, as_json, failure, seed, bisection, counts_only)
         s = fabric.fabric_summary(G)
     else:
         _progress("analysing (bisection, hops, paths, bill of materials) ...")
-        s = analysis.fabric_metrics(G, catalog=state.catalog, seed=seed, bisection=bisection)
+        s = fabric.fabric_metrics(G, catalog=state.catalog, seed=seed, bisection=bisection)
         if failure:
             _progress(f"failing {failure} and recomputing the bisection (max-flow) ...")
-            H = _apply_failure(G, failure, seed)
-            after = analysis.bisection_bandwidth(H, method="exact")["bisection_gbps"]
+            H = fabric.fail(G, failure, seed=seed)
+            after = fabric.bisection_bandwidth(H, method="exact")["bisection_gbps"]
             s["resilience"] = {"failure": failure, "seed": seed,
                                "bisection_before_gbps": s["bisection_gbps"],
                                "bisection_after_gbps": after,
@@ -287,8 +234,7 @@ def info(state, topo, overrides, as_json, failure, seed, bisection, counts_only)
         _print_summary(s)
 
 
-_EXPORT_FORMATS = (*fabric.FORMATS, "svg", "png", "slurm-tree", "slurm-block", "slurm-yaml",
-                   "k8s-labels", "k8s-script", "kueue-topology")
+_EXPORT_FORMATS = fabric.EXPORT_FORMATS
 _hostname_option = click.option(
     "--hostname-pattern", default="node{index:04d}", show_default=True, metavar="PATTERN",
     help="Scheduler host names (Slurm/Kubernetes formats): a Python format string with "
@@ -315,8 +261,14 @@ _detail_option = click.option(
 @_errors
 def export(state, topo, overrides, fmt, output, hostname_pattern, detail):
     """Export TOPO as a graph file, a diagram, or scheduler topology files."""
+    from fabric.export import export as export_fabric, export_options
+
     G = _load_topology(state, topo, overrides)
-    _export_file(G, output, fmt, hostname_pattern=hostname_pattern, detail=detail)
+    given = {"hostname_pattern": hostname_pattern, "detail": detail}
+    options = {k: v for k, v in given.items() if k in export_options(fmt)}
+    if "detail" in options:
+        _progress(f"drawing ({detail}) ...")
+    export_fabric(G, output, fmt, **options)
     click.echo(f"wrote {output} ({fmt})", err=True)
 
 
@@ -341,7 +293,7 @@ def report(state, topo, overrides, directory, seed, time_limit, busy_fraction):
     table and busbw plot, a placement of a representative training job with its
     baselines, and links to the exported scheduler files.
     """
-    from solvers.report import write_report
+    from solvers.study import write_report
 
     G = _load_topology(state, topo, overrides)
     result = write_report(G, directory, catalog=state.catalog, seed=seed,
@@ -352,13 +304,12 @@ def report(state, topo, overrides, directory, seed, time_limit, busy_fraction):
 
 
 # --------------------------------------------------------------------------- collectives
-# (issue 4: `fabric collective` and `fabric compare`; one block, library calls only)
+# `fabric collective` and `fabric compare`
 
 def _collective_model(state, topo, overrides, gpus, ranks_file, sharp):
     from solvers.collectives import CollectiveModel, load_rank_file
 
     G = _load_topology(state, topo, overrides)
-    fabric.validate_fabric(G)
     ranks = None
     if ranks_file is not None:
         ranks = load_rank_file(ranks_file, fabric.gpu_nodes(G))
@@ -403,8 +354,7 @@ def collective(state, topo, op, size, sweep, gpus, ranks_file, algo, no_sharp, a
     rows = model.sweep(op, sizes, algo=algo)
     from solvers.throughput import collective_lower_bound
 
-    ranks = [model.router.gpus[p] for p in model.pos.tolist()]
-    bounds = [collective_lower_bound(model.G, op, r.size_bytes, ranks) for r in rows]
+    bounds = [collective_lower_bound(model.G, op, r.size_bytes, model.rank_names) for r in rows]
     if as_json:
         click.echo(json.dumps([{**r.row(), "protocol": r.protocol, "latency_us": r.latency_us,
                                 "pipeline_us": r.pipeline_us, "bottleneck": r.bottleneck,
@@ -465,19 +415,7 @@ def compare(state, topo, results, op, gpus, ranks_file, algo, no_sharp, as_json,
 
 
 # --------------------------------------------------------------------------- exports
-# (issue 6: scheduler files, diagrams; `export` above dispatches here; library calls only)
-
-def _export_file(G, output, fmt, *, hostname_pattern, detail):
-    from fabric import drawing, scheduler
-
-    if fmt in drawing.DIAGRAM_FORMATS:
-        _progress(f"drawing ({detail}) ...")
-        drawing.draw_fabric(G, output, fmt=fmt, detail=detail)
-    elif fmt in scheduler.SCHEDULER_FORMATS:
-        scheduler.write_scheduler_file(G, output, fmt, hostname_pattern=hostname_pattern)
-    else:
-        fabric.write_fabric(G, output, fmt)
-
+# diagrams (`fabric export` above uses the same registry)
 
 @main.command()
 @click.argument("topo")
@@ -492,21 +430,20 @@ def _export_file(G, output, fmt, *, hostname_pattern, detail):
 @_errors
 def draw(state, topo, overrides, output, detail, domain, title):
     """Draw TOPO as a one-page diagram (SVG or PNG, from the suffix of -o)."""
-    from fabric import drawing
+    from fabric.export import DIAGRAM_FORMATS, export as export_fabric
 
     suffix = os.path.splitext(output)[1].lstrip(".").lower()
-    if suffix not in drawing.DIAGRAM_FORMATS:
+    if suffix not in DIAGRAM_FORMATS:
         raise click.BadParameter(f"must end in .svg or .png, got {output!r}",
                                  param_hint="'-o' / '--output'")
     G = _load_topology(state, topo, overrides)
     _progress(f"drawing ({detail}) ...")
-    drawing.draw_fabric(G, output, fmt=suffix, detail=detail, domain=domain, title=title)
+    export_fabric(G, output, suffix, detail=detail, domain=domain, title=title)
     click.echo(f"wrote {output}", err=True)
 
 
 # --------------------------------------------------------------------------- solvers
-# (issue 5: `fabric throughput`, `fabric place` and `fabric place-queue`; one block,
-# library calls only)
+# `fabric throughput`, `fabric place` and `fabric place-queue`
 
 @main.command()
 @click.argument("topo")
@@ -593,7 +530,7 @@ def _place_traffic(job_args, model_params, tp_bytes, pp_bytes, dp_bytes, ep_byte
 def place(state, topo, gpus, tp, pp, dp, ep, model_params, tp_bytes, pp_bytes, dp_bytes,
           ep_bytes, dp_op, busy_file, busy_fraction, seed, time_limit, as_json, output, overrides):
     """Place a tp x pp x dp job on the free GPUs of TOPO with CP-SAT; compare with baselines."""
-    from solvers.placement import load_busy_file, place_job, random_busy
+    from solvers.placement import busy as busy_gpus, place_job
 
     if busy_file is not None and busy_fraction is not None:
         raise click.UsageError("give --busy or --busy-fraction, not both")
@@ -603,11 +540,7 @@ def place(state, topo, gpus, tp, pp, dp, ep, model_params, tp_bytes, pp_bytes, d
     traffic = _place_traffic((tp, pp, dp_val, ep), model_params, tp_bytes, pp_bytes, dp_bytes,
                              ep_bytes, dp_op)
     G = _load_topology(state, topo, overrides)
-    busy = frozenset()
-    if busy_file is not None:
-        busy = load_busy_file(busy_file, G)
-    elif busy_fraction is not None:
-        busy = random_busy(G, busy_fraction, seed=seed)
+    busy = busy_gpus(G, file=busy_file, fraction=busy_fraction, seed=seed)
     _progress(f"placing {gpus:,} GPUs (tp {tp}, pp {pp}, dp {dp_val}) with {len(busy):,} busy ...")
     r = place_job(G, gpus=gpus, tp=tp, pp=pp, dp=dp, ep=ep, traffic=traffic, busy=busy,
                   time_limit_s=time_limit, seed=seed, catalog=state.catalog)
@@ -679,17 +612,13 @@ Exit status 1 when a job could not be placed (the output is still printed),
 @_errors
 def place_queue(state, topo, jobs_file, busy_file, busy_fraction, seed, time_limit, as_json,
                 output, overrides):
-    from solvers.placement import load_busy_file, load_jobs_file, place_queue as run, random_busy
+    from solvers.placement import busy as busy_gpus, load_jobs_file, place_queue as run
 
     if busy_file is not None and busy_fraction is not None:
         raise click.UsageError("give --busy or --busy-fraction, not both")
     jobs = load_jobs_file(jobs_file)
     G = _load_topology(state, topo, overrides)
-    busy = frozenset()
-    if busy_file is not None:
-        busy = load_busy_file(busy_file, G)
-    elif busy_fraction is not None:
-        busy = random_busy(G, busy_fraction, seed=seed)
+    busy = busy_gpus(G, file=busy_file, fraction=busy_fraction, seed=seed)
     _progress(f"placing {len(jobs)} job(s) with {len(busy):,} GPUs busy ...")
     rows = run(G, jobs, busy=busy, time_limit_s=time_limit, seed=seed, catalog=state.catalog,
                assignments=bool(output))

@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import topologies  # noqa: E402
-from fabric.routing import Router  # noqa: E402
+from solvers.routing import Router  # noqa: E402
 from solvers.collectives import OPS, CollectiveModel, size_range  # noqa: E402
 
 

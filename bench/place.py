@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import topologies  # noqa: E402
-from fabric.routing import Router  # noqa: E402
+from solvers.routing import Router  # noqa: E402
 from solvers.placement import place_job, random_busy  # noqa: E402
 from solvers.throughput import throughput  # noqa: E402
 

@@ -1,25 +1,51 @@
 """fabric: network-fabric topology modeler and optimizer for AI supercomputers.
 
-The model: the graph schema, the hardware catalog, validation, analysis and
-import/export. Builders live in :mod:`topologies`, optimizers in :mod:`solvers`.
+The model: the graph schema (:mod:`fabric.schema`), the locality vocabulary
+(:mod:`fabric.locality`), the hardware catalog, validation, metrics
+(:mod:`fabric.metrics`), file formats (:mod:`fabric.io`) and exports.
+Builders live in :mod:`topologies`, optimizers in :mod:`solvers`.
+
+Names are loaded on first use (PEP 562), so ``import fabric`` is cheap and a
+command that needs no graph never imports numpy, networkx or scipy.
 """
 
-from fabric.exceptions import *  # noqa: F403
-from fabric.schema import *  # noqa: F403
-from fabric.catalog import *  # noqa: F403
-from fabric.validate import *  # noqa: F403
-from fabric.metrics import *  # noqa: F403
-from fabric.io import *  # noqa: F403
-from fabric.analysis import *  # noqa: F403
-from fabric.scheduler import *  # noqa: F403
-from fabric.drawing import *  # noqa: F403
-from fabric import catalog as _catalog, exceptions as _exceptions, io as _io
-from fabric import metrics as _metrics, schema as _schema, validate as _validate
-from fabric import analysis as _analysis
-from fabric import drawing as _drawing, scheduler as _scheduler
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [*_exceptions.__all__, *_schema.__all__, *_catalog.__all__, *_validate.__all__,
-           *_metrics.__all__, *_io.__all__, *_analysis.__all__,
-           *_scheduler.__all__, *_drawing.__all__]
+_PUBLIC = {
+    "exceptions": ("FabricError", "ParameterError", "FabricValidationError", "CatalogError",
+                   "FabricFormatError", "InfeasibleError", "SolverTimeoutError"),
+    "schema": ("SCHEMA_VERSION", "NODE_KINDS", "SWITCH_KINDS", "NETWORK_KINDS", "MEDIA",
+               "NETWORK_MEDIA", "NODE_ATTRS", "EDGE_ATTRS", "MEDIUM_ENDPOINTS", "KIND_CODE",
+               "MEDIUM_CODE"),
+    "locality": ("gpu_nodes", "site_of", "domain_of", "domains", "domain_ids"),
+    "catalog": ("Value", "Part", "Catalog", "load_catalog", "default_catalog"),
+    "validate": ("validate_fabric", "validate_parts", "FabricWarning"),
+    "metrics": ("fabric_summary", "per_gpu_bandwidth", "bisection_bandwidth", "oversubscription",
+                "hop_histogram", "path_diversity", "bill_of_materials", "fail", "fail_links",
+                "fail_switch", "fabric_metrics", "EXACT_EDGE_LIMIT"),
+    "io": ("FORMATS", "atomic_write", "read_json_input", "write_json", "read_json",
+           "write_graphml", "read_graphml", "write_fabric", "read_fabric"),
+    "export": ("EXPORT_FORMATS", "export_fabric", "export_options"),
+}
+"""Submodule -> the public names it provides at package level (tests/test_package.py checks
+that this matches each submodule's ``__all__``)."""
+
+_WHERE = {name: module for module, names in _PUBLIC.items() for name in names}
+
+__all__ = ["__version__", *_WHERE]
+
+
+def __getattr__(name):
+    module = _WHERE.get(name)
+    if module is None:
+        msg = f"module 'fabric' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(f"fabric.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted({*globals(), *__all__})

@@ -69,6 +69,8 @@ __all__ = [
     "NODE_ATTRS",
     "EDGE_ATTRS",
     "MEDIUM_ENDPOINTS",
+    "KIND_CODE",
+    "MEDIUM_CODE",
 ]
 
 SCHEMA_VERSION = 1
@@ -87,6 +89,12 @@ MEDIA = ("nvlink", "c2c", "pcie", "infiniband", "ethernet", "wan")
 
 NETWORK_MEDIA = ("infiniband", "ethernet", "wan")
 """Media of the scale-out and scale-across networks."""
+
+KIND_CODE = {k: i for i, k in enumerate(NODE_KINDS)}
+"""Node kind -> the integer code numpy tables store (the one table; position in NODE_KINDS)."""
+
+MEDIUM_CODE = {m: i for i, m in enumerate(MEDIA)}
+"""Medium -> the integer code numpy tables store (the one table; position in MEDIA)."""
 
 # name -> (type, required-for-kinds or None for optional everywhere)
 NODE_ATTRS = {

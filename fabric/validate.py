@@ -10,12 +10,10 @@ from operator import itemgetter
 
 import networkx as nx
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from fabric.exceptions import FabricValidationError
-from fabric.schema import (EDGE_ATTRS, MEDIA, MEDIUM_ENDPOINTS, NODE_ATTRS, NODE_KINDS,
-                           SCHEMA_VERSION, SWITCH_KINDS)
+from fabric.schema import (EDGE_ATTRS, KIND_CODE, MEDIA, MEDIUM_CODE, MEDIUM_ENDPOINTS, NODE_ATTRS,
+                           NODE_KINDS, SCHEMA_VERSION, SWITCH_KINDS)
 
 __all__ = ["validate_fabric", "validate_parts", "FabricWarning"]
 
@@ -115,8 +113,8 @@ def _edge_attr_errors(d):
     return out, (medium, links, bw / links)
 
 
-_KIND_INDEX = {k: i for i, k in enumerate(NODE_KINDS)}
-_MEDIUM_INDEX = {m: i for i, m in enumerate(MEDIA)}
+_KIND_INDEX = KIND_CODE
+_MEDIUM_INDEX = MEDIUM_CODE
 # _PAIR_OK[kind_u, kind_v, medium]: may this medium join these kinds? (-1 = unknown kind)
 _PAIR_OK = np.zeros((len(NODE_KINDS) + 1, len(NODE_KINDS) + 1, len(MEDIA)), dtype=bool)
 for _m, _pairs in MEDIUM_ENDPOINTS.items():
@@ -245,6 +243,9 @@ def _check_connected(nodes, u_idx, v_idx, errors):
     n = len(nodes)
     if n <= 1:
         return
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     A = coo_matrix((np.ones(len(u_idx), dtype=np.int8), (u_idx, v_idx)), shape=(n, n))
     parts, _ = connected_components(A, directed=False)
     if parts > 1:
@@ -296,7 +297,7 @@ def _check_parts(graph_attrs, nodes, edges, edge_key, *, strict):
 
 def _edge_list(G):
     """Every edge once as (u, v, data), from the adjacency (faster than EdgeDataView)."""
-    from fabric._edges import adjacency_arrays
+    from fabric.edges import adjacency_arrays
 
     names = list(G._adj)
     u, v, data = adjacency_arrays(G, {n: i for i, n in enumerate(names)})

@@ -6,7 +6,7 @@ The model (data -> flows -> routed loads -> time):
 2. Each algorithm yields its phases: sets of concurrent GPU-to-GPU flows
    (or GPU-to-switch flows for in-switch reduction), each repeated for the
    algorithm's steps (a ring allreduce is one phase repeated 2(n-1) times).
-3. :class:`fabric.routing.Router` routes the flows on the real graph, so
+3. :class:`solvers.routing.Router` routes the flows on the real graph, so
    links shared by several flows (rails, oversubscribed uplinks) slow them
    down.
 4. A phase costs the bytes of its busiest link over that link's *usable*
@@ -43,6 +43,7 @@ Every constant comes from the catalog category ``nccl`` (tables
 
 import math
 import re
+import weakref
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -50,7 +51,8 @@ import numpy as np
 from fabric.catalog import default_catalog
 from fabric.io import read_json_input
 from fabric.exceptions import CatalogError, FabricError, ParameterError
-from fabric.routing import MEDIUM_CODES, Router
+from fabric.schema import MEDIUM_CODE
+from solvers.routing import Router
 from solvers import _collective_plans as plans
 
 __all__ = [
@@ -87,6 +89,10 @@ OP_ALGORITHMS = {
 PROTOCOLS = ("LL", "LL128", "Simple")
 _SIMPLE_ONLY = ("nvls", "nvlstree", "collnet", "p2p")
 _MAX_ALLTOALL_RANKS = 4096
+
+_FABRIC_MEMO = weakref.WeakKeyDictionary()
+"""Per-router data that depends only on the fabric and the catalog (usable arc rates, SHARP
+support), computed once and shared by every model built on the same router."""
 
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*$", re.IGNORECASE)
 _MULT = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4}
@@ -331,7 +337,7 @@ class CollectiveModel:
     catalog
         A :class:`fabric.Catalog` (the shipped one by default).
     router
-        A :class:`fabric.routing.Router` of ``G`` to reuse (optional).
+        A :class:`solvers.routing.Router` of ``G`` to reuse (optional).
     sharp
         Allow InfiniBand SHARP (CollNet, and NVLS across domains) where the
         switches support it. NCCL needs ``NCCL_COLLNET_ENABLE=1`` for these;
@@ -400,6 +406,11 @@ class CollectiveModel:
         self._pipeline_constants()
 
     # ----------------------------------------------------------- efficiencies
+    @property
+    def rank_names(self):
+        """GPU names of the communicator's ranks, in rank order."""
+        return [self.router.gpus[p] for p in self.pos.tolist()]
+
     def _gpu_part(self, name):
         return self.catalog.part("gpu", self.G.nodes[name]["part"])
 
@@ -433,19 +444,20 @@ class CollectiveModel:
         They depend on the fabric and the catalog only, so they are computed
         once per router and catalog and shared by every model built on them.
         """
+        memo = _FABRIC_MEMO.setdefault(self.router, {})
         key = ("collective_rates", self.catalog)
-        cached = self.router.cache.get(key)
+        cached = memo.get(key)
         if cached is None:
-            cached = self.router.cache[key] = self._compute_rates()
+            cached = memo[key] = self._compute_rates()
         self.rate, self.rate_nvls, self._nvls_eff = cached
 
     def _compute_rates(self):
         r = self.router
         G = self.G
         c = self.k.c
-        eff = np.ones(len(MEDIUM_CODES))
+        eff = np.ones(len(MEDIUM_CODE))
         for medium in ("pcie", "c2c", "infiniband", "ethernet", "wan"):
-            eff[MEDIUM_CODES[medium]] = c[f"link_efficiency_{medium}"]
+            eff[MEDIUM_CODE[medium]] = c[f"link_efficiency_{medium}"]
         base = r.usable_rate(eff)
         # NVLink: NCCL's usable per-link rate of the domain's GPU over the raw link rate
         node_nv = np.ones(len(r.nodes))
@@ -466,7 +478,7 @@ class CollectiveModel:
                 e, ls = dom_eff.get(G.nodes[name].get("domain"), next(iter(dom_eff.values())))
                 node_nv[i] = e
                 node_nvls[i] = ls
-        nv = r.arc_medium == MEDIUM_CODES["nvlink"]
+        nv = r.arc_medium == MEDIUM_CODE["nvlink"]
         gpu_end = np.where(np.array([k == "gpu" for k in r.kinds])[r.arc_u], r.arc_u, r.arc_v)
         rate = base.copy()
         rate[nv] = r.arc_cap_GBps[nv] * node_nv[gpu_end[nv]]
@@ -498,10 +510,11 @@ class CollectiveModel:
         """None when every network switch supports SHARP (in-network reduction), else the reason."""
         if not self.sharp:
             return "SHARP is disabled (sharp=False, as in a default NCCL run)"
+        memo = _FABRIC_MEMO.setdefault(self.router, {})
         key = ("collective_sharp", self.catalog)
-        if key not in self.router.cache:
-            self.router.cache[key] = self._fabric_sharp_support()
-        return self.router.cache[key]
+        if key not in memo:
+            memo[key] = self._fabric_sharp_support()
+        return memo[key]
 
     def _fabric_sharp_support(self):
         G = self.G
@@ -693,7 +706,7 @@ class CollectiveModel:
             per = float(t[e]) * 1e-3              # us per byte of S, one step
             us_per_byte += ph.repeat * per
             if ph.repeat * per > worst[0]:
-                medium = {v: kk for kk, v in MEDIUM_CODES.items()}[int(r.arc_medium[e])]
+                medium = {v: kk for kk, v in MEDIUM_CODE.items()}[int(r.arc_medium[e])]
                 worst = (ph.repeat * per, f"{r.nodes[r.arc_u[e]]} -> {r.nodes[r.arc_v[e]]} "
                                           f"({medium})")
             # long-haul propagation: a ring's data crosses each site boundary once per cycle

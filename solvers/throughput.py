@@ -42,7 +42,7 @@ demands must be finite and non-negative.
 
 ECMP figure
 -----------
-The same demands routed by :class:`fabric.routing.Router` (each GPU through
+The same demands routed by :class:`solvers.routing.Router` (each GPU through
 its own NIC, ECMP over the up/down paths): ``max_link_utilization`` is the
 busiest arc's load over its rate and ``ecmp_fraction = 1 /
 max_link_utilization``.
@@ -65,12 +65,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from ortools.linear_solver import pywraplp
 
 from fabric.io import read_json_input
 from fabric.exceptions import FabricError, ParameterError, SolverTimeoutError
-from fabric.metrics import gpu_nodes, per_gpu_bandwidth
-from fabric.routing import Router
+from fabric.locality import domain_of, gpu_nodes
+from fabric.metrics import per_gpu_bandwidth
+from solvers.routing import Router
 from fabric.schema import NETWORK_MEDIA
 
 __all__ = [
@@ -78,7 +78,7 @@ __all__ = [
     "GLOP_MAX_VARS",
     "ThroughputResult",
     "traffic_matrix",
-    "build_throughput_model",
+    "LPSolution",
     "solve_throughput",
     "ecmp_utilization",
     "throughput",
@@ -90,6 +90,35 @@ PATTERNS = ("permutation", "alltoall", "ring")
 
 GLOP_MAX_VARS = 400_000
 """Above this many LP variables, ``solver="auto"`` uses PDLP instead of GLOP."""
+
+
+@dataclass(frozen=True)
+class LPSolution:
+    """The optimum of the throughput LP (:func:`solve_throughput`).
+
+    Attributes
+    ----------
+    lam : float
+        Largest fraction of every demand that can flow at once.
+    link_loads_gbps : dict
+        Link label -> Gb/s carried at the optimum (links with load > 1e-9).
+    solver, status : str
+        LP solver used (GLOP or PDLP) and its status (OPTIMAL or FEASIBLE).
+    solve_s : float
+        Solve time in seconds.
+    lp_vars : int
+        Number of LP variables.
+    intra_gbps : float
+        Demand inside NVLink domains (not part of the LP).
+    """
+
+    lam: float
+    link_loads_gbps: dict
+    solver: str
+    status: str
+    solve_s: float
+    lp_vars: int
+    intra_gbps: float
 
 
 @dataclass(frozen=True)
@@ -147,11 +176,6 @@ class ThroughputResult:
 
 
 # ----------------------------------------------------------------------------- data
-def _domain_key(G, g):
-    d = G.nodes[g]
-    return (d.get("site", 0), d["domain"]) if "domain" in d else ("host", d.get("host", g))
-
-
 def _injection(G, gpus):
     bw = per_gpu_bandwidth(G)
     return {g: bw[g][1] for g in gpus}
@@ -270,11 +294,11 @@ def _gbps(x):
 
 def _cross_domain_check(G, dem, pattern, gpus):
     """Refuse demands that never leave an NVLink domain: the LP would be unbounded."""
-    if any(x > 0 and _domain_key(G, a) != _domain_key(G, b) for a, b, x in dem):
+    if any(x > 0 and domain_of(G, a) != domain_of(G, b) for a, b, x in dem):
         return
     all_gpus = gpu_nodes(G)
-    first = _domain_key(G, all_gpus[0])
-    span = next((i + 1 for i, g in enumerate(all_gpus) if _domain_key(G, g) != first), None)
+    first = domain_of(G, all_gpus[0])
+    span = next((i + 1 for i, g in enumerate(all_gpus) if domain_of(G, g) != first), None)
     why = ("the throughput LP models the scale-out network between NVLink domains (a domain is "
            "one node, NVLink unconstrained), so demand inside one domain has no bound")
     if pattern not in PATTERNS:
@@ -293,7 +317,7 @@ def _cross_domain_check(G, dem, pattern, gpus):
 
 # ----------------------------------------------------------------------------- model
 def _node_key(G, g, pxn):
-    return ("dom", _domain_key(G, g)) if pxn else ("dom", ("gpu", g))
+    return ("dom", domain_of(G, g)) if pxn else ("dom", ("gpu", g))
 
 
 def _collapsed_network(G, pxn=True):
@@ -335,7 +359,7 @@ def _collapsed_network(G, pxn=True):
     return arcs
 
 
-def build_throughput_model(G, demands, *, solver="auto", pxn=True):
+def _build_model(G, demands, *, solver="auto", pxn=True):
     """The maximum-concurrent-flow LP (see the module notes).
 
     Parameters
@@ -364,6 +388,8 @@ def build_throughput_model(G, demands, *, solver="auto", pxn=True):
     FabricError
         A demand between domains whose NICs are not cabled to a network.
     """
+    from ortools.linear_solver import pywraplp
+
     if solver not in ("auto", "GLOP", "PDLP"):
         msg = f"`solver` must be auto, GLOP or PDLP, got {solver!r}"
         raise ParameterError(msg)
@@ -372,7 +398,7 @@ def build_throughput_model(G, demands, *, solver="auto", pxn=True):
     intra = 0.0
     for a, b, x in demands:
         da, db = _node_key(G, a, pxn), _node_key(G, b, pxn)
-        if _domain_key(G, a) == _domain_key(G, b):
+        if domain_of(G, a) == domain_of(G, b):
             intra += x
         elif x > 0:
             agg[da][db] += x
@@ -428,7 +454,11 @@ def build_throughput_model(G, demands, *, solver="auto", pxn=True):
 
 
 def solve_throughput(G, demands, *, time_limit_s=60.0, solver="auto", threads=2, pxn=True):
-    """Solve the LP; return ``(lambda, link loads, solver name, status, seconds, n_vars, intra)``.
+    """Solve the max-concurrent-flow LP of ``demands`` on ``G``.
+
+    Returns
+    -------
+    LPSolution
 
     Raises
     ------
@@ -439,7 +469,9 @@ def solve_throughput(G, demands, *, time_limit_s=60.0, solver="auto", threads=2,
     FabricError
         The LP is infeasible or unbounded (a modelling error).
     """
-    lp, v = build_throughput_model(G, demands, solver=solver, pxn=pxn)
+    from ortools.linear_solver import pywraplp
+
+    lp, v = _build_model(G, demands, solver=solver, pxn=pxn)
     if not v["sources"]:
         msg = ("`demands` has no demand between different NVLink domains, so the throughput LP "
                "(NVLink domains collapsed) is unbounded; give demands between domains")
@@ -469,7 +501,7 @@ def solve_throughput(G, demands, *, time_limit_s=60.0, solver="auto", threads=2,
         x = var.solution_value()
         if x > 1e-9:
             loads[v["arcs"][k][3]] += x
-    return lam, dict(loads), v["solver"], name, solve_s, v["n_vars"], v["intra_gbps"]
+    return LPSolution(lam, dict(loads), v["solver"], name, solve_s, v["n_vars"], v["intra_gbps"])
 
 
 def ecmp_utilization(G, demands, *, router=None):
@@ -516,9 +548,9 @@ def throughput(G, pattern="permutation", *, gpus=None, seed=0, time_limit_s=60.0
         ``"auto"`` (GLOP up to :data:`GLOP_MAX_VARS` variables, else PDLP; the
         default may change), ``"GLOP"`` or ``"PDLP"``.
     router
-        A :class:`fabric.routing.Router` of ``G`` to reuse.
+        A :class:`solvers.routing.Router` of ``G`` to reuse.
     pxn
-        See :func:`build_throughput_model`.
+        See :func:`solve_throughput`.
 
     Returns
     -------
@@ -543,15 +575,16 @@ def throughput(G, pattern="permutation", *, gpus=None, seed=0, time_limit_s=60.0
     """
     eps, dem = traffic_matrix(G, pattern, gpus=gpus, seed=seed)
     _cross_domain_check(G, dem, pattern, gpus)
-    lam, loads, name, status, solve_s, n_vars, intra = solve_throughput(
+    sol = solve_throughput(
         G, dem, time_limit_s=time_limit_s, solver=solver, pxn=pxn)
     util, arc = ecmp_utilization(G, dem, router=router)
     total = float(sum(x for *_, x in dem))
     return ThroughputResult(
-        pattern=pattern, endpoints=len(eps), demand_gbps=total, intra_domain_gbps=float(intra),
-        optimal_fraction=float(lam), ecmp_fraction=float(1.0 / util) if util > 0 else math.inf,
-        max_link_utilization=util, ecmp_bottleneck=arc, link_loads_gbps=loads, solver=name,
-        status=status, solve_s=solve_s, lp_vars=n_vars)
+        pattern=pattern, endpoints=len(eps), demand_gbps=total,
+        intra_domain_gbps=float(sol.intra_gbps), optimal_fraction=float(sol.lam),
+        ecmp_fraction=float(1.0 / util) if util > 0 else math.inf, max_link_utilization=util,
+        ecmp_bottleneck=arc, link_loads_gbps=sol.link_loads_gbps, solver=sol.solver,
+        status=sol.status, solve_s=sol.solve_s, lp_vars=sol.lp_vars)
 
 
 # ----------------------------------------------------------------------------- collectives
@@ -609,11 +642,11 @@ def collective_lower_bound(G, op, size, ranks):
     bound = per_rank / (inj * 125.0) if inj > 0 else 0.0      # Gb/s -> bytes/us
     by_dom = defaultdict(int)
     for g in ranks:
-        by_dom[_domain_key(G, g)] += 1
+        by_dom[domain_of(G, g)] += 1
     if len(by_dom) > 1:
         dom_nic = defaultdict(float)
         for g, (_, out) in bw.items():
-            key = _domain_key(G, g)
+            key = domain_of(G, g)
             if key in by_dom:
                 dom_nic[key] += out
         for key, k in by_dom.items():

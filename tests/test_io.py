@@ -55,7 +55,7 @@ def test_writer_does_not_mutate(tmp_path):
 def test_dot_clusters(tmp_path):
     G = topologies.gb200_nvl72_graph()
     path = tmp_path / "f.dot"
-    fabric.write_dot(G, path)
+    fabric.write_fabric(G, path, "dot")
     text = path.read_text()
     # one rack cluster plus one cluster per compute tray (host)
     assert text.count("subgraph \"cluster_rack_") == 1

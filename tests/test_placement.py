@@ -7,8 +7,10 @@ import pytest
 
 import topologies
 from fabric.exceptions import InfeasibleError, ParameterError
-from fabric.metrics import gpu_nodes
+from fabric.locality import gpu_nodes
 from solvers import placement as pl
+from solvers.placement.cost import _calibrate, _Coster, _proxy_cost
+from solvers.placement.expand import _dom_of_from_counts
 
 
 @pytest.fixture(scope="module")
@@ -47,13 +49,13 @@ def test_cpsat_optimal_matches_brute_force(gb200):
     r = pl.solve_placement(p, time_limit_s=20, seed=0)
     assert r.status == "OPTIMAL"
     assert r.gap == 0.0
-    coster = pl._Coster(p)
-    t_dp, t_pp = pl._calibrate(p, coster)
+    coster = _Coster(p)
+    t_dp, t_pp = _calibrate(p, coster)
     const = r.breakdown_us["tp"] + r.breakdown_us["ep"]
-    best_proxy = min(pl._proxy_cost(p, c, t_dp, t_pp) for c in _all_counts(p)) + const
+    best_proxy = min(_proxy_cost(p, c, t_dp, t_pp) for c in _all_counts(p)) + const
     assert r.proxy_us == pytest.approx(best_proxy, rel=1e-6)
     # Engine objective: brute force over every domain-level placement.
-    best_engine = min(pl.evaluate_assignment(p, pl._dom_of_from_counts(p, c), coster)[0]
+    best_engine = min(pl.evaluate_assignment(p, _dom_of_from_counts(p, c), coster)[0]
                       for c in _all_counts(p))
     assert r.objective_us <= best_engine * 1.02
 
@@ -161,8 +163,8 @@ def test_capacity_cuts_keep_the_proxy_optimum(gb200, pp, dp, free):
     p = _small_problem(gb200, pp=pp, dp=dp, free_per_domain=free)
     r = pl.solve_placement(p, time_limit_s=20, seed=0)
     assert r.status == "OPTIMAL" and r.gap == 0.0
-    coster = pl._Coster(p)
-    t_dp, t_pp = pl._calibrate(p, coster)
+    coster = _Coster(p)
+    t_dp, t_pp = _calibrate(p, coster)
     const = r.breakdown_us["tp"] + r.breakdown_us["ep"]
-    best_proxy = min(pl._proxy_cost(p, c, t_dp, t_pp) for c in _all_counts(p)) + const
+    best_proxy = min(_proxy_cost(p, c, t_dp, t_pp) for c in _all_counts(p)) + const
     assert r.proxy_us == pytest.approx(best_proxy, rel=1e-6)

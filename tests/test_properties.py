@@ -112,11 +112,11 @@ def test_nvl72(trays, planes, agg, preset):
 
 def _invariants(G):
     """What the aggregated form must keep: bandwidths, structure metrics, parts, power."""
-    from fabric import analysis
+    from fabric import metrics
     s = fabric.fabric_summary(G)
-    return {"bisection_gbps": analysis.bisection_bandwidth(G)["bisection_gbps"],
-            "oversubscription": analysis.oversubscription(G),
-            "bom": analysis.bill_of_materials(G),
+    return {"bisection_gbps": metrics.bisection_bandwidth(G)["bisection_gbps"],
+            "oversubscription": metrics.oversubscription(G),
+            "bom": metrics.bill_of_materials(G),
             "parts": s["parts_by_kind"], "links": s["links_by_medium"],
             "per_gpu": fabric.per_gpu_bandwidth(G)}
 

@@ -8,7 +8,7 @@ import pytest
 
 import topologies
 from fabric.exceptions import FabricError, ParameterError
-from fabric.routing import Router, route_flows
+from solvers.routing import Router, route_flows
 
 
 def _net_balance(loads):

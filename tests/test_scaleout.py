@@ -6,7 +6,7 @@ import pytest
 
 import fabric
 import topologies
-from fabric import analysis
+from fabric import metrics
 from fabric.exceptions import ParameterError
 
 
@@ -15,7 +15,7 @@ def kinds(G):
 
 
 def links_by_tier(G):
-    return analysis.bill_of_materials(G)["links_by_tier"]
+    return metrics.bill_of_materials(G)["links_by_tier"]
 
 
 def compute_nodes(G):
@@ -88,7 +88,7 @@ def test_fat_tree_three_tier_formulas(k):
     for n, d in G.nodes(data=True):                 # every switch uses exactly k ports
         if d["kind"] in ("leaf", "spine", "core"):
             assert G.degree(n, weight="links") == k
-    bis = analysis.bisection_bandwidth(G, method="exact")
+    bis = metrics.bisection_bandwidth(G, method="exact")
     assert bis["bisection_gbps"] == (k ** 3 // 8) * 400.0   # full bisection
 
 
@@ -97,7 +97,7 @@ def test_fat_tree_two_tier_formulas(k):
     G = topologies.fat_tree_graph(k, tiers=2)
     c = kinds(G)
     assert (c["host"], c["leaf"], c["spine"]) == (k * k // 2, k, k // 2)
-    assert analysis.bisection_bandwidth(G)["bisection_gbps"] == (k * k // 4) * 400.0
+    assert metrics.bisection_bandwidth(G)["bisection_gbps"] == (k * k // 4) * 400.0
 
 
 def test_superpod_gb200_su():
@@ -119,7 +119,7 @@ def test_azure_gb300():
     assert c["gpu"] == 4608 and c["nvswitch"] == 64          # 64 racks, chips aggregated
     assert {G.nodes[n]["part"] for n in G if G.nodes[n]["kind"] in ("leaf", "spine")} == {"Q3400"}
     assert set(v[1] for v in fabric.per_gpu_bandwidth(G).values()) == {800.0}
-    assert analysis.oversubscription(G)["leaf"] <= 1.0       # non-blocking
+    assert metrics.oversubscription(G)["leaf"] <= 1.0       # non-blocking
 
 
 def test_fairwater_planes_and_rate():
@@ -147,7 +147,7 @@ def test_superfactory_wan_latency_and_capacity():
     d = wan[0][2]
     assert d["latency_ns"] == pytest.approx(1043.0 * 1.3 * 4900.0)   # 6.64 ms
     assert d["bandwidth_gbps"] == 51200.0 and d["links"] == 128       # 400ZR links
-    assert analysis.bisection_bandwidth(G, method="exact")["bisection_gbps"] == 51200.0
+    assert metrics.bisection_bandwidth(G, method="exact")["bisection_gbps"] == 51200.0
     sites = Counter(d.get("site") for _, d in G.nodes(data=True) if d["kind"] == "gpu")
     assert sites == {0: 576, 1: 576}
 
@@ -171,8 +171,8 @@ SMALL = [("fat-tree", {"k": "6"}), ("fat-tree", {"k": "8", "tiers": "2"}),
 @pytest.mark.parametrize(("name", "params"), SMALL)
 def test_bisection_exact_matches_structural(name, params):
     G = topologies.build_preset(name, params)
-    exact = analysis.bisection_bandwidth(G, method="exact")["bisection_gbps"]
-    structural = analysis.bisection_bandwidth(G, method="structural")["bisection_gbps"]
+    exact = metrics.bisection_bandwidth(G, method="exact")["bisection_gbps"]
+    structural = metrics.bisection_bandwidth(G, method="structural")["bisection_gbps"]
     assert exact == pytest.approx(structural, rel=1e-9)
     assert exact > 0
 
@@ -188,28 +188,28 @@ def test_port_budgets_and_link_rates(name, params):
 
 def test_failures_reduce_bisection():
     G = topologies.fat_tree_graph(8)
-    before = analysis.bisection_bandwidth(G, method="exact")["bisection_gbps"]
-    half = analysis.bisection_bandwidth(analysis.fail_links(G, 0.5, seed=3))["bisection_gbps"]
+    before = metrics.bisection_bandwidth(G, method="exact")["bisection_gbps"]
+    half = metrics.bisection_bandwidth(metrics.fail_links(G, 0.5, seed=3))["bisection_gbps"]
     assert half < before
-    one = analysis.bisection_bandwidth(analysis.fail_switch(G, "p0-core0"))["bisection_gbps"]
+    one = metrics.bisection_bandwidth(metrics.fail_switch(G, "p0-core0"))["bisection_gbps"]
     # a core joins all k = 8 pods with one 400G link each; between the halves (4 pods each)
     # it carries 4 x 400 Gb/s, which the cut loses
     assert one == before - 4 * 400.0
-    again = analysis.bisection_bandwidth(analysis.fail_links(G, 0.5, seed=3))["bisection_gbps"]
+    again = metrics.bisection_bandwidth(metrics.fail_links(G, 0.5, seed=3))["bisection_gbps"]
     assert again == half                                 # seeded
 
 
 def test_hops_and_paths_fat_tree():
     G = topologies.fat_tree_graph(4)
-    h = analysis.hop_histogram(G, sources=100)
+    h = metrics.hop_histogram(G, sources=100)
     assert h["exact"] and h["diameter_hops"] == 8        # gpu-nic-leaf-spine-core-spine-leaf-nic-gpu
-    paths = {p["relation"]: p for p in analysis.path_diversity(G)}
+    paths = {p["relation"]: p for p in metrics.path_diversity(G)}
     far = paths["same rail, last domain"]
     assert (far["hops"], far["paths"]) == (8, 4)          # (k/2)^2 core paths between pods
 
 
 def test_bom_counts_superpod_h100():
-    bom = analysis.bill_of_materials(topologies.superpod_h100_graph(1))
+    bom = metrics.bill_of_materials(topologies.superpod_h100_graph(1))
     assert bom["parts"]["switch"] == {"QM9700": 12}
     assert bom["parts"]["nic"]["cx7"] == 248 + 4          # 8 per DGX + the UFM's 4
     # 400G links on 800G twin-port optics: one module per two link ends
@@ -241,11 +241,11 @@ def test_bad_parameters(call, match):
 def test_wan_oversubscription_per_site():
     # 3 sites of 576 GPUs x 800 Gb/s = 460.8 Tb/s each; each site has 2 WAN pairs of 102.4 Tb/s
     G = topologies.superfactory_graph(3, site_gpus=576, planes=2, wan_gbps=102400.0)
-    assert analysis.oversubscription(G)["wan"] == pytest.approx(460800 / 204800, rel=1e-3)
+    assert metrics.oversubscription(G)["wan"] == pytest.approx(460800 / 204800, rel=1e-3)
 
 
 def test_nvl72_spine_counted_per_link():
-    bom = analysis.bill_of_materials(topologies.superpod_gb200_graph(2))
+    bom = metrics.bill_of_materials(topologies.superpod_gb200_graph(2))
     assert bom["cables"]["nvlink-copper-spine"] == 2 * 1296
 
 
@@ -276,7 +276,7 @@ def test_aggregated_form_keeps_every_metric(name, params):
     detailed = topologies.build_preset(name, params)
     agg = topologies.build_preset(name, {**params, "aggregate_nvswitch": "1"})
     assert agg.number_of_edges() < detailed.number_of_edges()
-    md, ma = analysis.fabric_metrics(detailed), analysis.fabric_metrics(agg)
+    md, ma = metrics.fabric_metrics(detailed), metrics.fabric_metrics(agg)
     for key in ("bisection_gbps", "oversubscription", "bom", "power_w", "cost_usd",
                 "gpu_scaleup_gbps", "gpu_scaleout_gbps", "network_switches_by_tier",
                 "nvswitch_chips", "gpus", "hosts"):

@@ -6,7 +6,7 @@ import pytest
 
 import topologies
 from fabric.exceptions import ParameterError
-from fabric.metrics import gpu_nodes
+from fabric.locality import gpu_nodes
 from solvers.collectives import CollectiveModel
 from solvers.throughput import (collective_lower_bound, ecmp_utilization, solve_throughput,
                                 throughput, traffic_matrix)

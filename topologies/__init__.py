@@ -1,10 +1,37 @@
-"""Builders: pure functions that return validated fabric graphs, and the preset registry."""
+"""Builders: pure functions that return validated fabric graphs, and the preset registry.
 
-from topologies.nvlink import *  # noqa: F403
-from topologies.scaleout import *  # noqa: F403
-from topologies.registry import *  # noqa: F403
-from topologies.spec import *  # noqa: F403
-from topologies import nvlink as _nvlink, registry as _registry, scaleout as _scaleout
-from topologies import spec as _spec
+:func:`load` turns any ``TOPO`` argument (preset, spec file, fabric file) into
+a validated graph. Names are loaded on first use (PEP 562).
+"""
 
-__all__ = [*_nvlink.__all__, *_scaleout.__all__, *_registry.__all__, *_spec.__all__]
+import importlib
+
+_PUBLIC = {
+    "nvlink": ("dgx_h100_graph", "hgx_b200_graph", "gb200_nvl72_graph", "gb300_nvl72_graph",
+               "nvl36x2_graph", "NVLINK_SYSTEMS"),
+    "scaleout": ("fat_tree_graph", "superpod_h100_graph", "superpod_b200_graph",
+                 "superpod_gb200_graph", "azure_gb300_graph", "spectrum_x_graph",
+                 "fairwater_graph", "superfactory_graph", "SITE_PRESETS"),
+    "registry": ("Param", "Preset", "TOPOLOGIES", "register", "build_preset", "parse_overrides"),
+    "spec": ("fabric_from_spec", "SPEC_KEYS"),
+    "loading": ("load",),
+}
+"""Submodule -> the public names it provides at package level (checked against ``__all__``)."""
+
+_WHERE = {name: module for module, names in _PUBLIC.items() for name in names}
+
+__all__ = list(_WHERE)
+
+
+def __getattr__(name):
+    module = _WHERE.get(name)
+    if module is None:
+        msg = f"module 'topologies' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(f"topologies.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted({*globals(), *__all__})

@@ -4,12 +4,9 @@ import functools
 import gc
 import time
 
-import networkx as nx
-
 from fabric.catalog import default_catalog
 from fabric.exceptions import ParameterError
 from fabric.schema import SCHEMA_VERSION
-from fabric.validate import validate_parts
 
 COPPER_NS_PER_M = 4.5     # hardware-facts §7: passive DAC <= 4.5 ns/m (H)
 FIBER_NS_PER_M = 4.9      # hardware-facts §7: 4.9 us/km in fiber (H)
@@ -48,6 +45,10 @@ class Collector:
         lists and the graph never both hold everything: peak memory stays close
         to the graph's own. ``timings`` receives ``validate_s`` and ``insert_s``.
         """
+        import networkx as nx
+
+        from fabric.validate import validate_parts
+
         G = nx.Graph()
         G.graph.update(builder=builder, params=dict(params), catalog_version=catalog.version,
                        schema_version=SCHEMA_VERSION, notes=list(self.notes))

@@ -5,8 +5,8 @@ import subprocess
 
 import pytest
 
-import fabric
 import topologies
+from fabric.export.dot import write_dot
 
 # Each preset at a size `dot` lays out in seconds (the DOT of a full site is valid but huge).
 AGG = {"aggregate_nvswitch": "true"}
@@ -19,7 +19,7 @@ SMALL = {"fat-tree": {"k": "4"}, "superpod-b200": {"sus": "1"},
 def test_dot_pod_and_site_clusters(tmp_path):
     G = topologies.build_preset("superfactory", SMALL["superfactory"])
     path = tmp_path / "f.dot"
-    fabric.write_dot(G, path)
+    write_dot(G, path)
     text = path.read_text()
     assert text.count('subgraph "cluster_site_') == 2
     assert 'subgraph "cluster_pod_0_0"' in text
@@ -34,7 +34,7 @@ def test_dot_pod_and_site_clusters(tmp_path):
 def test_dot_renders(tmp_path, name):
     G = topologies.build_preset(name, SMALL.get(name, {}))
     path = tmp_path / "f.dot"
-    fabric.write_dot(G, path)
+    write_dot(G, path)
     out = tmp_path / "f.svg"
     res = subprocess.run(["dot", "-Tsvg", str(path), "-o", str(out)], capture_output=True,
                          text=True, timeout=120)

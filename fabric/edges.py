@@ -1,13 +1,12 @@
-"""A numpy table of a fabric's edges, built in one pass, shared by the analyses."""
+"""A numpy table of a fabric's edges, built in one pass, shared by the metrics and validation."""
 
 from operator import itemgetter
 
 import numpy as np
 
-from fabric.schema import MEDIA, NODE_KINDS
+from fabric.schema import KIND_CODE, MEDIUM_CODE
 
-KIND_CODE = {k: i for i, k in enumerate(NODE_KINDS)}
-MEDIUM_CODE = {m: i for i, m in enumerate(MEDIA)}
+__all__ = ["EdgeTable", "adjacency_arrays"]
 
 
 def adjacency_arrays(G, index):

@@ -3,7 +3,7 @@
 Starts munged (own key and socket) and ``slurmctld -D -i`` on loopback in a
 temporary directory with ``TopologyPlugin=topology/tree`` and the exported
 topology.conf, then compares ``scontrol show topology`` (host lists expanded
-by ``scontrol show hostnames``) with :func:`fabric.scheduler.network_tree`.
+by ``scontrol show hostnames``) with :func:`fabric.hierarchy.network_tree`.
 Skips, saying why, only when the Slurm or MUNGE binaries are not installed
 (``.ci/run`` installs them on Debian).
 """
@@ -18,7 +18,8 @@ import time
 import pytest
 
 import topologies
-from fabric import scheduler
+from fabric.export import export, hierarchy
+from fabric.export.hosts import compress_hostlist, host_names
 
 BINARIES = ("slurmctld", "scontrol", "munged")
 MISSING = [b for b in BINARIES if shutil.which(b) is None]
@@ -77,7 +78,7 @@ def slurm_dir(tmp_path):
 def _slurm_conf(d, sock, hosts):
     ctld_port, slurmd_port = _free_ports(2)
     user = getpass.getuser()
-    nodes = scheduler.compress_hostlist(hosts)
+    nodes = compress_hostlist(hosts)
     text = f"""\
 ClusterName=fabrictest
 SlurmctldHost=localhost(127.0.0.1)
@@ -128,9 +129,9 @@ def _parse_topology(text):
 def test_slurmctld_reads_tree(slurm_dir, preset, params):
     d, sock = slurm_dir
     G = topologies.build_preset(preset, params)
-    tree = scheduler.network_tree(G)
-    hosts = list(scheduler.host_names(G).values())
-    scheduler.write_scheduler_file(G, d / "topology.conf", "slurm-tree")
+    tree = hierarchy.network_tree(G)
+    hosts = list(host_names(G).values())
+    export(G, d / "topology.conf", "slurm-tree")
     conf = _slurm_conf(d, sock, hosts)
     ctld = subprocess.Popen(["slurmctld", "-D", "-i", "-f", str(conf)],
                             env={**os.environ, "SLURM_CONF": str(conf)},

@@ -14,26 +14,29 @@ every link between them, plus a box for the scale-out switches the NICs
 reach.
 
 Text stays text in SVG (``svg.fonttype = "none"``) so labels can be found
-and searched. matplotlib is imported on first use only.
+and searched. matplotlib is imported on first use only. NVLink domains are
+the domain keys of :mod:`fabric.locality`.
+
+:func:`fabric_diagram` returns the matplotlib Figure; :func:`draw_fabric`
+writes it (formats ``svg`` and ``png`` of :func:`fabric.export.export`).
 """
 
 from collections import Counter, defaultdict
 from pathlib import Path
 
 from fabric.exceptions import FabricError, FabricFormatError, ParameterError
+from fabric.export import DIAGRAM_FORMATS
 from fabric.io import atomic_write
+from fabric.locality import domain_of, domains
 
-__all__ = ["DIAGRAM_FORMATS", "DETAILS", "MEDIUM_COLORS", "fabric_diagram", "draw_fabric"]
-
-DIAGRAM_FORMATS = ("svg", "png")
-"""Formats :func:`draw_fabric` writes."""
+__all__ = ["DETAILS", "MEDIUM_COLORS", "fabric_diagram", "draw_fabric"]
 
 DETAILS = ("auto", "summary", "rack")
 """Diagram kinds: ``auto`` draws ``rack`` for a single NVLink domain, else ``summary``."""
 
 MEDIUM_COLORS = {"nvlink": "#5a8f00", "c2c": "#8a2be2", "pcie": "#8c8c8c",
                  "infiniband": "#1f77b4", "ethernet": "#e67300", "wan": "#d62728"}
-"""Line colour per link medium (shared with the DOT export's palette)."""
+"""Line colour per link medium (a darker cousin of :data:`fabric.export.dot.DOT_COLORS`)."""
 
 _COMPUTE = ("gpu", "cpu", "host", "nic", "nvswitch")
 _ROWS = ("compute", "leaf", "spine", "core", "wan")
@@ -63,16 +66,12 @@ def _system_label(part, hosts, gpus, gpu_part):
     return label if hosts == 1 else f"{hosts} x {label}"
 
 
-def _domain_key(d):
-    return (d.get("site"), d.get("domain"))
-
-
 def _summary_model(G):
     """Boxes (repeated units) and aggregated links between them; one pass over the graph."""
     host_part = {}
     for n, d in G.nodes(data=True):
         if d.get("kind") == "host":
-            host_part.setdefault(_domain_key(d), d.get("part", "host"))
+            host_part.setdefault(domain_of(G, n), d.get("part", "host"))
     dom_stats = defaultdict(Counter)
     key = {}
     boxes = {}
@@ -80,15 +79,13 @@ def _summary_model(G):
         kind = d.get("kind")
         site = d.get("site")
         if kind in _COMPUTE:
-            dk = _domain_key(d)
+            dk = domain_of(G, n)
             system = host_part.get(dk, "unhosted")
             k = ("compute", site, system)
             st = dom_stats[dk]
             st[kind] += d.get("chips", 1) if kind == "nvswitch" else 1
             if kind == "gpu":
                 st["gpu_part:" + d.get("part", "?")] += 1
-            if kind == "host" and not any(True for _ in ()):
-                pass
         elif kind in _ROWS:
             k = (kind, site, d.get("part", "?"))
         else:
@@ -100,7 +97,7 @@ def _summary_model(G):
                             "domains": set(), "planes": set(), "pods": set(), "ports": 0,
                             "port_gbps": 0.0, "chips": 0, "chips_part": d.get("chips_part")}
         if kind in _COMPUTE:
-            b["domains"].add(_domain_key(d))
+            b["domains"].add(dk)
         else:
             b["count"] += 1
             b["chips"] += d.get("chips", 1)
@@ -319,11 +316,7 @@ def _rack_figure(G, title, domain):
     from matplotlib.collections import LineCollection
     from matplotlib.patches import FancyBboxPatch, Rectangle
 
-    hosts = [n for n, d in G.nodes(data=True) if d.get("kind") == "host"]
-    doms = []
-    for n, d in G.nodes(data=True):
-        if d.get("kind") in ("gpu", "nvswitch") and _domain_key(d) not in doms:
-            doms.append(_domain_key(d))
+    doms = list(domains(G, kinds=("gpu", "nvswitch")))
     if not doms:
         msg = "the fabric has no NVLink domain (no `gpu` nodes) to draw with `detail='rack'`"
         raise FabricError(msg)
@@ -332,15 +325,14 @@ def _rack_figure(G, title, domain):
     else:
         matches = [k for k in doms if k[1] == domain]
         if not matches:
-            ids = sorted({k[1] for k in doms if k[1] is not None})
+            ids = sorted({k[1] for k in doms if not isinstance(k[1], str)})
             span = f"{ids[0]}-{ids[-1]}" if ids and ids == list(range(ids[0], ids[-1] + 1)) \
                 else ", ".join(map(str, ids[:20]))
             msg = (f"`domain` (--domain) must be one of the fabric's NVLink domains "
                    f"({span}), got {domain!r}")
             raise ParameterError(msg)
         dk = matches[0]
-    members = [n for n, d in G.nodes(data=True)
-               if d.get("kind") in _COMPUTE and _domain_key(d) == dk]
+    members = domains(G, kinds=_COMPUTE)[dk]
     mset = set(members)
     hosts = [n for n in members if G.nodes[n]["kind"] == "host"]
     chips_of = defaultdict(list)
@@ -462,7 +454,7 @@ def _rack_figure(G, title, domain):
             (m, r), c = out_media.most_common(1)[0]
             notes[out_medium] = f"{out_medium}: {c:,} x {_link_rate(r)}"
     gpus = sum(1 for n in members if G.nodes[n]["kind"] == "gpu")
-    site, dom = dk
+    site, dom = G.nodes[members[0]].get("site"), dk[1]      # no site attribute: one site
     where = f"site {site}, " if site is not None else ""
     _heading(ax, G, height, title, f"{where}NVLink domain {dom}: {gpus} GPUs in "
              f"{len(host_order)} host(s), {len(switches)} NVLink switch node(s); "
@@ -514,7 +506,7 @@ def fabric_diagram(G, *, detail="auto", title=None, domain=None):
         msg = "`domain` (--domain) selects the NVLink domain of `detail='rack'`; drop one of them"
         raise ParameterError(msg)
     if detail == "auto":
-        doms = {_domain_key(d) for _, d in G.nodes(data=True) if d.get("kind") == "gpu"}
+        doms = domains(G)
         network = any(d.get("kind") in ("leaf", "spine", "core", "wan")
                       for _, d in G.nodes(data=True))
         detail = "rack" if domain is not None or (len(doms) == 1 and not network) else "summary"

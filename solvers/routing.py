@@ -28,13 +28,10 @@ from collections import defaultdict
 import numpy as np
 
 from fabric.exceptions import FabricError, ParameterError
-from fabric.metrics import gpu_nodes
-from fabric.schema import NETWORK_KINDS, NETWORK_MEDIA
+from fabric.locality import domain_ids, gpu_nodes
+from fabric.schema import MEDIUM_CODE, NETWORK_KINDS, NETWORK_MEDIA
 
-__all__ = ["Router", "route_flows", "MEDIUM_CODES"]
-
-MEDIUM_CODES = {"nvlink": 0, "c2c": 1, "pcie": 2, "infiniband": 3, "ethernet": 4, "wan": 5}
-"""Medium name -> the integer code stored in :attr:`Router.arc_medium`."""
+__all__ = ["Router", "route_flows"]
 
 _TIER_OF_KIND = {"leaf": 1, "spine": 2, "core": 3, "wan": 4}
 
@@ -58,7 +55,7 @@ class Router:
     arc_cap_GBps : numpy.ndarray
         Raw rate of every arc in GB/s (``bandwidth_gbps / 8``).
     arc_medium : numpy.ndarray
-        Medium code of every arc (:data:`MEDIUM_CODES`).
+        Medium code of every arc (:data:`MEDIUM_CODE`).
     arc_rate_medium : numpy.ndarray
         Medium whose link efficiency applies to the arc's rate: its own medium,
         except a GPU's ``pcie`` edge to an aggregated NIC node (``chips`` > 1),
@@ -84,7 +81,6 @@ class Router:
 
     def __init__(self, G, *, bandwidth="bandwidth_gbps"):
         self.G = G
-        self.cache = {}
         nodes = list(G.nodes)
         self.nodes = nodes
         self.index = {n: i for i, n in enumerate(nodes)}
@@ -105,7 +101,7 @@ class Router:
         for k, (a, b, d) in enumerate(G.edges(data=True)):
             ia, ib = idx[a], idx[b]
             rate = bw_of(a, b, d) if bw_of else d[bandwidth]
-            code = MEDIUM_CODES[d["medium"]]
+            code = MEDIUM_CODE[d["medium"]]
             for j, (x, y) in enumerate(((ia, ib), (ib, ia))):
                 e = 2 * k + j
                 u[e] = x
@@ -125,7 +121,7 @@ class Router:
         self.gpus = gpu_nodes(G)
         self.gpu_index = {g: i for i, g in enumerate(self.gpus)}
         self.gpu_node = np.array([idx[g] for g in self.gpus], dtype=np.int64)
-        self.gpu_domain = np.array([_domain_key(G, g) for g in self.gpus], dtype=np.int64)
+        self.gpu_domain = domain_ids(G, self.gpus)
         self._tier = {}
         self._cones = {}
         self._pair = {}
@@ -782,7 +778,7 @@ class Router:
         efficiency
             Array or dict medium code -> efficiency factor (1.0 when absent).
         """
-        eff = np.ones(len(MEDIUM_CODES))
+        eff = np.ones(len(MEDIUM_CODE))
         if isinstance(efficiency, dict):
             for k, x in efficiency.items():
                 eff[k] = x
@@ -791,7 +787,7 @@ class Router:
         return self.arc_cap_GBps * eff[self.arc_rate_medium]
 
 
-_NETWORK_CODES = np.array([MEDIUM_CODES[m] for m in NETWORK_MEDIA])
+_NETWORK_CODES = np.array([MEDIUM_CODE[m] for m in NETWORK_MEDIA])
 
 
 def _rate_medium(G, med, arc, idx, n_nodes):
@@ -807,7 +803,7 @@ def _rate_medium(G, med, arc, idx, n_nodes):
         if not net or not users:
             continue
         share = sum(bw for _, bw in net) / len(users)
-        code = MEDIUM_CODES[net[0][0]]
+        code = MEDIUM_CODE[net[0][0]]
         i = idx[nic]
         for g, bw in users:
             if bw >= share * (1 - 1e-9):
@@ -824,14 +820,6 @@ def _prop_ns(d):
     measured per-hop latencies, which the collective engine adds separately.
     """
     return d.get("latency_ns", 0.0) if d["medium"] == "wan" else 0.0
-
-
-def _domain_key(G, g):
-    attrs = G.nodes[g]
-    dom = attrs.get("domain")
-    if dom is None:
-        return -1 - abs(hash(attrs.get("host", g))) % (1 << 40)
-    return int(dom)
 
 
 def _bfs_dag(src, dst, nbrs):

@@ -8,8 +8,8 @@ from click.testing import CliRunner
 
 import topologies
 from cli import main
-from fabric import drawing
 from fabric.exceptions import FabricFormatError, ParameterError
+from fabric.export import diagram
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -24,7 +24,7 @@ def test_summary_superfactory_counts(tmp_path):
     G = topologies.build_preset("superfactory")
     before = (G.number_of_nodes(), G.number_of_edges())
     start = time.perf_counter()
-    drawing.draw_fabric(G, tmp_path / "sf.svg", detail="summary")
+    diagram.draw_fabric(G, tmp_path / "sf.svg", detail="summary")
     elapsed = time.perf_counter() - start
     assert elapsed < 10, elapsed                        # ~1 s measured on 2 cores
     texts = _texts(tmp_path / "sf.svg")
@@ -39,7 +39,7 @@ def test_summary_superfactory_counts(tmp_path):
 
 def test_summary_nvl72_count_text(tmp_path):
     G = topologies.build_preset("superpod-gb200")
-    drawing.draw_fabric(G, tmp_path / "s.svg", detail="summary")
+    diagram.draw_fabric(G, tmp_path / "s.svg", detail="summary")
     texts = _texts(tmp_path / "s.svg")
     assert "16 x GB200 NVL72" in texts
     assert "36 x QM9700 leaf" in texts
@@ -48,7 +48,7 @@ def test_summary_nvl72_count_text(tmp_path):
 
 def test_rack_detail(tmp_path):
     G = topologies.build_preset("gb200-nvl72")
-    drawing.draw_fabric(G, tmp_path / "r.svg", detail="rack")
+    diagram.draw_fabric(G, tmp_path / "r.svg", detail="rack")
     texts = _texts(tmp_path / "r.svg")
     assert sum(t.startswith("G") and t[1:].isdigit() for t in texts) == 72
     assert sum(t.startswith("S") and t[1:].isdigit() for t in texts) == 18
@@ -57,7 +57,7 @@ def test_rack_detail(tmp_path):
 
 def test_png(tmp_path):
     path = tmp_path / "d.png"
-    drawing.draw_fabric(topologies.build_preset("spectrum-x"), path)
+    diagram.draw_fabric(topologies.build_preset("spectrum-x"), path)
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width = int.from_bytes(data[16:20], "big")
@@ -68,11 +68,11 @@ def test_png(tmp_path):
 def test_errors(tmp_path):
     G = topologies.build_preset("dgx-h100")
     with pytest.raises(FabricFormatError, match="svg, png"):
-        drawing.draw_fabric(G, tmp_path / "x.pdf")
+        diagram.draw_fabric(G, tmp_path / "x.pdf")
     with pytest.raises(ParameterError, match="detail"):
-        drawing.fabric_diagram(G, detail="chip")
+        diagram.fabric_diagram(G, detail="chip")
     with pytest.raises(ParameterError, match="domain"):
-        drawing.fabric_diagram(G, detail="rack", domain=99)
+        diagram.fabric_diagram(G, detail="rack", domain=99)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -1,25 +1,13 @@
-"""Fabric analysis: counts, per-GPU bandwidths and the summary printed by ``fabric info``."""
+"""Counts, per-GPU bandwidths and the summary that ``fabric info --counts-only`` prints."""
 
 from collections import Counter
 
 import numpy as np
 
-from fabric._edges import EdgeTable, MEDIUM_CODE
-from fabric.schema import NETWORK_MEDIA, NODE_KINDS
+from fabric.edges import EdgeTable
+from fabric.schema import MEDIUM_CODE, NETWORK_MEDIA, NODE_KINDS
 
-__all__ = ["fabric_summary", "gpu_nodes", "per_gpu_bandwidth"]
-
-
-def gpu_nodes(G):
-    """GPU node names in topology (insertion) order.
-
-    Examples
-    --------
-    >>> import topologies
-    >>> gpu_nodes(topologies.dgx_h100_graph())[:2]
-    ['d0-gpu0', 'd0-gpu1']
-    """
-    return [n for n, k in G.nodes(data="kind") if k == "gpu"]
+__all__ = ["fabric_summary", "per_gpu_bandwidth"]
 
 
 def per_gpu_bandwidth(G, *, bandwidth="bandwidth_gbps", table=None):

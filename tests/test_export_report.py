@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 import topologies
 from cli import main
-from solvers.report import write_report
+from solvers.study import write_report
 
 
 @pytest.fixture(scope="module")

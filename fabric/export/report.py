@@ -1,13 +1,12 @@
-"""``fabric report``: one self-contained HTML page about a fabric, plus the files it links.
+"""The HTML page of ``fabric report`` and the data files it links, written from plain data.
 
-The page composes every capability on one fabric: its diagram, counts and
-metrics (bisection, oversubscription, hops, ECMP, bill of materials, power,
-cost), a collective sweep (table and busbw-vs-size plot) for the main
-operations on two communicators (one NVLink domain, and a scale-out job across
-domains), the placement of a representative training job with its baselines,
-and the scheduler files (Slurm topology.conf/topology.yaml, Kubernetes labels,
-Kueue Topology). It sits in ``solvers`` because it composes solver results;
-like every solver it takes a graph and returns plain data.
+:func:`write_report_page` writes ``index.html``: the fabric's key numbers and
+diagram, its structure, metrics and bill of materials, a collective sweep
+(table and busbw-vs-size plot), the placement of a training job and the
+scheduler files. Everything it shows arrives as plain data (the
+:func:`fabric.metrics.fabric_metrics` dict, collective rows, a placement
+dict, file names); the numbers are gathered by :func:`solvers.study.write_report`,
+which calls the functions here in order. Nothing here takes a graph.
 
 Every file is written to a temporary name and renamed; ``index.html`` is
 written last, so a page that exists links only files that exist.
@@ -18,62 +17,101 @@ import html
 import io
 import json
 import os
-import time
 from pathlib import Path
 
-from fabric import analysis
-from fabric.catalog import default_catalog
-from fabric.drawing import draw_fabric
-from fabric.scheduler import write_scheduler_file
 from fabric.exceptions import FabricError
 from fabric.io import atomic_write
-from fabric.metrics import gpu_nodes
-from fabric.routing import Router
-from solvers.collectives import CollectiveModel, size_range
-from solvers.placement import place_job, random_busy
 
-__all__ = ["write_report", "REPORT_OPS"]
+__all__ = ["SCHEDULER_FILES", "report_directory", "write_json", "write_csv",
+           "write_metrics_files", "write_collective_files", "write_report_page"]
 
-REPORT_OPS = ("allreduce", "allgather", "reducescatter", "alltoall")
-"""Operations swept in the report."""
-
-_SIZES = "8:16G"
+SCHEDULER_FILES = (("slurm-tree", "topology.conf"), ("slurm-block", "topology-block.conf"),
+                   ("slurm-yaml", "topology.yaml"), ("k8s-labels", "k8s-labels.yaml"),
+                   ("kueue-topology", "kueue-topology.yaml"))
+"""The scheduler files of a report: (export format, file name)."""
 
 
-def _noop(message):
-    pass
+def report_directory(directory):
+    """Create the report directory if missing and check that it is writable.
+
+    Parameters
+    ----------
+    directory : str or Path
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    FabricError
+        When the directory cannot be created or is not writable.
+    """
+    out = Path(directory)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        msg = f"cannot create report directory `{out}`: {exc.strerror or exc}"
+        raise FabricError(msg) from None
+    if not os.access(out, os.W_OK):
+        msg = f"report directory `{out}` is not writable"
+        raise FabricError(msg)
+    return out
 
 
-def _communicators(G, scale_gpus):
-    """One NVLink domain, and the first ``scale_gpus`` GPUs across domains (when there are)."""
-    gpus = gpu_nodes(G)
-    first = G.nodes[gpus[0]]
-    key = (first.get("site"), first.get("domain"))
-    domain = [g for g in gpus if (G.nodes[g].get("site"), G.nodes[g].get("domain")) == key]
-    comms = [(f"one NVLink domain ({len(domain)} GPUs)", domain)]
-    if len(domain) < len(gpus):
-        n = min(scale_gpus, len(gpus))
-        comms.append((f"{n:,} GPUs across {len({(G.nodes[g].get('site'), G.nodes[g].get('domain')) for g in gpus[:n]}):,} NVLink domains", gpus[:n]))
-    return comms
+def write_metrics_files(out, metrics):
+    """Write ``metrics.json`` and ``bom.csv`` (the bill of materials) into ``out``.
+
+    Parameters
+    ----------
+    out : Path
+        The report directory.
+    metrics : dict
+        :func:`fabric.metrics.fabric_metrics` of the fabric.
+
+    Returns
+    -------
+    dict
+        File name -> path of the files written.
+    """
+    write_json(out / "metrics.json", metrics)
+    bom_rows = [{"category": c, "part": p, "count": n}
+                for c, parts in metrics["bom"]["parts"].items() for p, n in parts.items()]
+    bom_rows += [{"category": "cable", "part": p, "count": n}
+                 for p, n in metrics["bom"]["cables"].items()]
+    bom_rows += [{"category": "optic", "part": p, "count": n}
+                 for p, n in metrics["bom"]["optics"].items()]
+    write_csv(out / "bom.csv", bom_rows, ["category", "part", "count"])
+    return {"metrics.json": out / "metrics.json", "bom.csv": out / "bom.csv"}
 
 
-def _collectives(G, catalog, scale_gpus, progress, router):
-    rows = []
-    for label, ranks in _communicators(G, scale_gpus):
-        if len(ranks) < 2:
-            continue
-        model = CollectiveModel(G, ranks=ranks, catalog=catalog, router=router)
-        for op in REPORT_OPS:
-            if op == "alltoall" and len(ranks) > 4096:
-                continue
-            progress(f"  collective sweep: {op} on {label}")
-            for r in model.sweep(op, size_range(_SIZES)):
-                rows.append({"communicator": label, **r.row(), "protocol": r.protocol,
-                             "bottleneck": r.bottleneck})
-    return rows
+_COLLECTIVE_FIELDS = ["communicator", "op", "algo", "protocol", "ranks", "size_bytes", "time_us",
+                      "algbw_GBps", "busbw_GBps", "bottleneck"]
 
 
-def _plot_busbw(rows, path):
+def write_collective_files(out, rows, ops):
+    """Write ``collectives.csv`` (the sweep) and ``busbw.svg`` (busbw vs size) into ``out``.
+
+    Parameters
+    ----------
+    out : Path
+        The report directory.
+    rows : list of dict
+        One dict per (communicator, op, size): the keys of ``collectives.csv``.
+    ops : sequence of str
+        The operations plotted, in legend order.
+
+    Returns
+    -------
+    dict
+        File name -> path of the files written.
+    """
+    write_csv(out / "collectives.csv", rows, _COLLECTIVE_FIELDS)
+    _plot_busbw(rows, out / "busbw.svg", ops)
+    return {"collectives.csv": out / "collectives.csv", "busbw.svg": out / "busbw.svg"}
+
+
+def _plot_busbw(rows, path, ops):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -81,7 +119,7 @@ def _plot_busbw(rows, path):
     comms = list(dict.fromkeys(r["communicator"] for r in rows))
     fig, axes = plt.subplots(1, len(comms), figsize=(6.5 * len(comms), 4.2), squeeze=False)
     for ax, comm in zip(axes[0], comms):
-        for op in REPORT_OPS:
+        for op in ops:
             pts = [(r["size_bytes"], r["busbw_GBps"]) for r in rows
                    if r["communicator"] == comm and r["op"] == op]
             if pts:
@@ -100,14 +138,16 @@ def _plot_busbw(rows, path):
         fh.write(buf.getvalue())
 
 
-def _write_csv(path, rows, fields):
+def write_csv(path, rows, fields):
+    """Write ``rows`` (dicts) as CSV with the columns ``fields``, atomically."""
     with atomic_write(path) as fh:
         w = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
 
 
-def _write_json(path, obj):
+def write_json(path, obj):
+    """Write ``obj`` as indented JSON (``str`` of what JSON cannot hold), atomically."""
     with atomic_write(path) as fh:
         json.dump(obj, fh, indent=2, default=str)
 
@@ -127,142 +167,76 @@ def _fmt(x, digits=1):
     return str(x)
 
 
-def write_report(G, directory, *, catalog=None, scale_gpus=1152, job=None, busy_fraction=0.3,
-                 seed=0, time_limit_s=10.0, hostname_pattern=None, progress=None):
-    """Write the report of fabric ``G`` into ``directory`` (created if missing).
+
+def write_report_page(out, *, metrics, collectives, diagrams, placement, scheduler, files,
+                      elapsed):
+    """Write ``index.html`` into ``out``, linking the files already written there.
 
     Parameters
     ----------
-    G : networkx.Graph
-        A validated fabric.
-    directory : str or Path
-    catalog : fabric.Catalog, optional
-    scale_gpus : int
-        Ranks of the scale-out communicator of the collective sweep.
-    job : dict, optional
-        The training job to place: ``gpus``, ``tp``, ``pp``, ``dp`` (default:
-        the largest of 4,096 / 1,024 / 256 / 64 GPUs that fits in 60% of the fabric,
-        tp 8 or the domain size, pp 4).
-    busy_fraction, seed, time_limit_s
-        The cluster state (hosts marked busy at random) and the CP-SAT limits.
-    hostname_pattern : str, optional
-        Host-name pattern of the scheduler files.
-    progress : callable, optional
-        Called with one-line progress messages.
+    out : Path
+        The report directory.
+    metrics : dict
+        :func:`fabric.metrics.fabric_metrics` of the fabric.
+    collectives : list of dict
+        The rows of ``collectives.csv``.
+    diagrams : list of str
+        File names of the diagrams written: ``diagram.svg`` and, for a fabric
+        with NVLink switches, ``rack.svg``.
+    placement : dict
+        ``job`` (``gpus``, ``tp``, ``pp``, ``dp``; None when the fabric is too
+        small for a job), ``model_params``, ``busy_fraction``, ``seed``, and
+        either ``result`` (the placement's ``to_dict()``) or ``error`` (why
+        the job was not placed).
+    scheduler : list of tuple
+        ``(format, file name, error)`` per scheduler file; ``error`` is None
+        when the file was written.
+    files : dict
+        File name -> path of every file written so far (the page lists them).
+    elapsed : float
+        Seconds the report took, shown on the page.
 
     Returns
     -------
-    dict
-        ``index`` (path of the page), ``files`` (name -> path), ``seconds``.
+    Path
+        The page's path.
 
     Raises
     ------
     FabricError
-        When the directory cannot be written.
+        When the page cannot be written.
     """
-    progress = progress or _noop
-    catalog = catalog or default_catalog()
-    start = time.perf_counter()
-    out = Path(directory)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        msg = f"cannot create report directory `{out}`: {exc.strerror or exc}"
-        raise FabricError(msg) from None
-    if not os.access(out, os.W_OK):
-        msg = f"report directory `{out}` is not writable"
-        raise FabricError(msg)
-    files = {}
-    sections = {}
-
-    progress("analysing the fabric (counts, bisection, hops, paths, bill of materials) ...")
-    summary = metrics = analysis.fabric_metrics(G, catalog=catalog, seed=seed)
-    _write_json(out / "metrics.json", summary)
-    files["metrics.json"] = out / "metrics.json"
-    bom_rows = [{"category": c, "part": p, "count": n}
-                for c, parts in metrics["bom"]["parts"].items() for p, n in parts.items()]
-    bom_rows += [{"category": "cable", "part": p, "count": n}
-                 for p, n in metrics["bom"]["cables"].items()]
-    bom_rows += [{"category": "optic", "part": p, "count": n}
-                 for p, n in metrics["bom"]["optics"].items()]
-    _write_csv(out / "bom.csv", bom_rows, ["category", "part", "count"])
-    files["bom.csv"] = out / "bom.csv"
-
-    progress("pricing collectives ...")
-    router = Router(G)
-    rows = _collectives(G, catalog, scale_gpus, progress, router)
-    _write_csv(out / "collectives.csv", rows, ["communicator", "op", "algo", "protocol", "ranks",
-                                               "size_bytes", "time_us", "algbw_GBps",
-                                               "busbw_GBps", "bottleneck"])
-    files["collectives.csv"] = out / "collectives.csv"
-    _plot_busbw(rows, out / "busbw.svg")
-    files["busbw.svg"] = out / "busbw.svg"
-
-    progress("drawing the diagram ...")
-    sections["diagram"] = _diagram(G, out, files)
-    progress("placing a training job (CP-SAT) and its baselines ...")
-    sections["placement"] = _placement(G, out, files, catalog=catalog, job=job,
-                                       busy_fraction=busy_fraction, seed=seed,
-                                       time_limit_s=time_limit_s, router=router)
-    progress("exporting scheduler files ...")
-    sections["scheduler"] = _scheduler(G, out, files, hostname_pattern)
-
-    elapsed = time.perf_counter() - start
-    progress("writing index.html ...")
-    page = _page(G, summary, rows, sections, files, elapsed)
+    sections = {"diagram": _diagram_section(diagrams),
+                "placement": _placement_section(placement),
+                "scheduler": _scheduler_section(out, scheduler, files)}
+    page = _page(metrics, collectives, sections, files, elapsed)
     with atomic_write(out / "index.html") as fh:
         fh.write(page)
-    files["index.html"] = out / "index.html"
-    return {"index": str(out / "index.html"), "files": {k: str(v) for k, v in files.items()},
-            "seconds": round(time.perf_counter() - start, 2)}
+    return out / "index.html"
 
 
-def _diagram(G, out, files):
-    draw_fabric(G, out / "diagram.svg", detail="summary")
-    files["diagram.svg"] = out / "diagram.svg"
+def _diagram_section(diagrams):
     html_ = "<img src='diagram.svg' alt='fabric diagram'>"
-    if any(k == "nvswitch" for _, k in G.nodes(data="kind")):
-        draw_fabric(G, out / "rack.svg", detail="rack")
-        files["rack.svg"] = out / "rack.svg"
+    if "rack.svg" in diagrams:
         html_ += ("<p>One NVLink domain chip by chip: <a href='rack.svg'>rack.svg</a></p>")
     return html_
 
 
-def _default_job(G):
-    """The largest of 4,096/1,024/256/64 GPUs within 60% of the fabric; tp 8 (or the domain)."""
-    gpus = gpu_nodes(G)
-    first = G.nodes[gpus[0]]
-    domain = sum(1 for g in gpus if (G.nodes[g].get("site"), G.nodes[g].get("domain"))
-                 == (first.get("site"), first.get("domain")))
-    tp = 8 if domain >= 8 else 1
-    for n in (4096, 1024, 256, 64, 16):
-        if n <= 0.6 * len(gpus) and n % tp == 0:
-            pp = 4 if n // tp >= 8 else 1
-            return {"gpus": n, "tp": tp, "pp": pp, "dp": n // (tp * pp)}
-    return None
-
-
-def _placement(G, out, files, *, catalog, job, busy_fraction, seed, time_limit_s, router):
+def _placement_section(p):
     esc = html.escape
-    job = job or _default_job(G)
+    job = p["job"]
     if job is None:
         return "<p>The fabric is too small for a representative training job.</p>"
-    busy = random_busy(G, busy_fraction, seed=seed) if busy_fraction else frozenset()
-    model_params = 70e9
-    try:
-        r = place_job(G, gpus=job["gpus"], tp=job["tp"], pp=job["pp"], dp=job["dp"],
-                      model_params=model_params, busy=busy, time_limit_s=time_limit_s,
-                      seed=seed, router=router, catalog=catalog)
-    except FabricError as exc:
+    busy_fraction, seed, model_params = p["busy_fraction"], p["seed"], p["model_params"]
+    if p.get("error") is not None:
         return (f"<p>Job of {job['gpus']:,} GPUs (tp {job['tp']}, pp {job['pp']}, dp "
                 f"{job['dp']}) with {busy_fraction:.0%} of hosts busy: not placed: "
-                f"{esc(str(exc))}</p>")
-    _write_json(out / "placement.json", r.to_dict())
-    files["placement.json"] = out / "placement.json"
-    rows = [("CP-SAT (fabric)", _fmt(r.objective_us), "")]
-    for name, b in r.baselines.items():
+                f"{esc(p['error'])}</p>")
+    r = p["result"]
+    rows = [("CP-SAT (fabric)", _fmt(r["objective_us"]), "")]
+    for name, b in r["baselines"].items():
         if "objective_us" in b:
-            gain = b["objective_us"] / r.objective_us if r.objective_us else float("nan")
+            gain = b["objective_us"] / r["objective_us"] if r["objective_us"] else float("nan")
             rows.append((name, _fmt(b["objective_us"]), f"{gain:,.2f}x"))
         else:
             rows.append((name, "-", b.get("error", "")))
@@ -270,31 +244,23 @@ def _placement(G, out, files, *, catalog, job, busy_fraction, seed, time_limit_s
             f"(tp {job['tp']}, pp {job['pp']}, dp {job['dp']}; ranks in Megatron order) on the "
             f"cluster with {busy_fraction:.0%} of hosts busy (seed {seed}). Objective: "
             f"predicted communication time per step, re-evaluated with the collective engine. "
-            f"CP-SAT status {esc(r.status)}, bound {r.bound_us:,.1f} us, gap {r.gap:.1%}, solve "
-            f"{r.solve_s:.1f} s; {r.domains_used:,} NVLink domains used.</p>")
+            f"CP-SAT status {esc(r['status'])}, bound {r['bound_us']:,.1f} us, gap "
+            f"{r['gap']:.1%}, solve {r['solve_s']:.1f} s; {r['domains_used']:,} NVLink domains "
+            f"used.</p>")
     part += _table(["placement", "comm time per step (us)", "CP-SAT speed-up"], rows)
     part += _table(["communicator", "time per step (us)"],
-                   [(k, _fmt(v)) for k, v in r.breakdown_us.items()])
+                   [(k, _fmt(v)) for k, v in r["breakdown_us"].items()])
     part += ("<p class='note'>Rank to GPU assignment in <a href='placement.json'>placement.json"
              "</a> (feeds <code>fabric collective --ranks</code>).</p>")
     return part
 
 
-_SCHEDULER_FILES = (("slurm-tree", "topology.conf"), ("slurm-block", "topology-block.conf"),
-                    ("slurm-yaml", "topology.yaml"), ("k8s-labels", "k8s-labels.yaml"),
-                    ("kueue-topology", "kueue-topology.yaml"))
-
-
-def _scheduler(G, out, files, hostname_pattern):
-    kw = {"hostname_pattern": hostname_pattern} if hostname_pattern else {}
+def _scheduler_section(out, scheduler, files):
     written = []
-    for fmt, name in _SCHEDULER_FILES:
-        try:
-            write_scheduler_file(G, out / name, fmt, **kw)
-        except FabricError as exc:
-            written.append(f"<li>{html.escape(name)}: not written ({html.escape(str(exc))})</li>")
+    for fmt, name, error in scheduler:
+        if error is not None:
+            written.append(f"<li>{html.escape(name)}: not written ({html.escape(error)})</li>")
             continue
-        files[name] = out / name
         written.append(f"<li><a href='{name}'>{name}</a> ({fmt})</li>")
     head = ""
     if "topology.conf" in files:
@@ -319,7 +285,7 @@ border:1px solid #eee;padding:.5em;font-size:.8em}
 """
 
 
-def _page(G, s, rows, sections, files, elapsed):
+def _page(s, rows, sections, files, elapsed):
     esc = html.escape
     title = f"fabric report: {s['builder']}"
     def per_gpu(v):
@@ -405,3 +371,4 @@ def _size(n):
         if n >= 1 << shift and n % (1 << shift) == 0:
             return f"{n >> shift} {unit}"
     return f"{n} B"
+

@@ -1,0 +1,75 @@
+"""Locality: the one vocabulary for "where is this node" (site, NVLink domain, host).
+
+Every module that groups GPUs by NVLink domain or by site asks here, so a
+domain means the same thing in routing, metrics, the solvers and the exports.
+
+A *domain key* is ``(site, domain)``: the node's ``site`` attribute (``0``
+when the fabric has one site) and its ``domain`` attribute (the NVLink
+domain number the builders assign). A GPU without a ``domain`` attribute
+(e.g. a hand-made graph) is its host's own domain, keyed
+``(site, "host:" + host)``.
+
+Examples
+--------
+>>> import topologies
+>>> G = topologies.build_preset("fat-tree", {"k": 4})
+>>> g = gpu_nodes(G)[0]
+>>> domain_of(G, g), site_of(G, g)
+((0, 0), 0)
+>>> len(domains(G))          # k**3/4 single-GPU hosts, each its own domain
+16
+"""
+
+import numpy as np
+
+__all__ = ["gpu_nodes", "site_of", "domain_of", "domains", "domain_ids"]
+
+
+def gpu_nodes(G):
+    """GPU node names in topology (insertion) order.
+
+    Examples
+    --------
+    >>> import topologies
+    >>> len(gpu_nodes(topologies.dgx_h100_graph()))
+    8
+    """
+    return [n for n, k in G.nodes(data="kind") if k == "gpu"]
+
+
+def site_of(G, node):
+    """The site a node belongs to (``0`` on a single-site fabric)."""
+    return G.nodes[node].get("site", 0)
+
+
+def _key(node, d):
+    dom = d.get("domain")
+    if dom is None:
+        return (d.get("site", 0), f"host:{d.get('host', node)}")
+    return (d.get("site", 0), dom)
+
+
+def domain_of(G, node):
+    """The domain key ``(site, domain)`` of a node (see the module docstring)."""
+    return _key(node, G.nodes[node])
+
+
+def domains(G, *, kinds=("gpu",)):
+    """``{domain key: [node names]}`` of the nodes of ``kinds``, both in topology order."""
+    out = {}
+    for n, d in G.nodes(data=True):
+        if d["kind"] in kinds:
+            out.setdefault(_key(n, d), []).append(n)
+    return out
+
+
+def domain_ids(G, nodes):
+    """Dense integer domain ids (``0..k-1``, in order of first appearance) of ``nodes``.
+
+    The vectorized form of :func:`domain_of` for numpy code: two nodes share
+    an id exactly when they share a domain key.
+    """
+    ids = {}
+    nd = G.nodes
+    return np.fromiter((ids.setdefault(_key(n, nd[n]), len(ids)) for n in nodes),
+                       dtype=np.int64, count=len(nodes))

@@ -1,0 +1,188 @@
+"""The fabric study behind ``fabric report``: gathers the report's numbers and writes its files.
+
+:func:`write_report` composes every capability on one fabric: its metrics
+(bisection, oversubscription, hops, ECMP, bill of materials, power, cost), a
+collective sweep for the main operations on two communicators (one NVLink
+domain, and a scale-out job across domains), the placement of a
+representative training job with its baselines, the diagrams and the
+scheduler files (Slurm topology.conf/topology.yaml, Kubernetes labels, Kueue
+Topology). It sits in ``solvers`` because it runs solvers; the page and its
+data files are written by :mod:`fabric.export.report` from plain data, the
+diagrams and scheduler files by :func:`fabric.export.export`.
+"""
+
+import time
+
+from fabric.catalog import default_catalog
+from fabric.exceptions import FabricError
+from fabric.export import export
+from fabric.export import report as page
+from fabric.locality import domain_of, domains, gpu_nodes
+from fabric.metrics import fabric_metrics
+from solvers.collectives import CollectiveModel, size_range
+from solvers.placement import place_job, random_busy
+from solvers.routing import Router
+
+__all__ = ["write_report", "REPORT_OPS"]
+
+REPORT_OPS = ("allreduce", "allgather", "reducescatter", "alltoall")
+"""Operations swept in the report."""
+
+_SIZES = "8:16G"
+
+
+def _noop(message):
+    pass
+
+
+def _communicators(G, scale_gpus):
+    """One NVLink domain, and the first ``scale_gpus`` GPUs across domains (when there are)."""
+    gpus = gpu_nodes(G)
+    domain = domains(G)[domain_of(G, gpus[0])]
+    comms = [(f"one NVLink domain ({len(domain)} GPUs)", domain)]
+    if len(domain) < len(gpus):
+        n = min(scale_gpus, len(gpus))
+        spanned = len({domain_of(G, g) for g in gpus[:n]})
+        comms.append((f"{n:,} GPUs across {spanned:,} NVLink domains", gpus[:n]))
+    return comms
+
+
+def _collectives(G, catalog, scale_gpus, progress, router):
+    rows = []
+    for label, ranks in _communicators(G, scale_gpus):
+        if len(ranks) < 2:
+            continue
+        model = CollectiveModel(G, ranks=ranks, catalog=catalog, router=router)
+        for op in REPORT_OPS:
+            if op == "alltoall" and len(ranks) > 4096:
+                continue
+            progress(f"  collective sweep: {op} on {label}")
+            for r in model.sweep(op, size_range(_SIZES)):
+                rows.append({"communicator": label, **r.row(), "protocol": r.protocol,
+                             "bottleneck": r.bottleneck})
+    return rows
+
+
+def write_report(G, directory, *, catalog=None, scale_gpus=1152, job=None, busy_fraction=0.3,
+                 seed=0, time_limit_s=10.0, hostname_pattern=None, progress=None):
+    """Study fabric ``G`` and write its report into ``directory`` (created if missing).
+
+    Parameters
+    ----------
+    G : networkx.Graph
+        A validated fabric.
+    directory : str or Path
+    catalog : fabric.Catalog, optional
+    scale_gpus : int
+        Ranks of the scale-out communicator of the collective sweep.
+    job : dict, optional
+        The training job to place: ``gpus``, ``tp``, ``pp``, ``dp`` (default:
+        the largest of 4,096 / 1,024 / 256 / 64 GPUs that fits in 60% of the fabric,
+        tp 8 or the domain size, pp 4).
+    busy_fraction, seed, time_limit_s
+        The cluster state (hosts marked busy at random) and the CP-SAT limits.
+    hostname_pattern : str, optional
+        Host-name pattern of the scheduler files.
+    progress : callable, optional
+        Called with one-line progress messages.
+
+    Returns
+    -------
+    dict
+        ``index`` (path of the page), ``files`` (name -> path), ``seconds``.
+
+    Raises
+    ------
+    FabricError
+        When the directory cannot be written.
+    """
+    progress = progress or _noop
+    catalog = catalog or default_catalog()
+    start = time.perf_counter()
+    out = page.report_directory(directory)
+    files = {}
+
+    progress("analysing the fabric (counts, bisection, hops, paths, bill of materials) ...")
+    metrics = fabric_metrics(G, catalog=catalog, seed=seed)
+    files.update(page.write_metrics_files(out, metrics))
+
+    progress("pricing collectives ...")
+    router = Router(G)
+    rows = _collectives(G, catalog, scale_gpus, progress, router)
+    files.update(page.write_collective_files(out, rows, REPORT_OPS))
+
+    progress("drawing the diagram ...")
+    diagrams = _diagrams(G, out, files)
+    progress("placing a training job (CP-SAT) and its baselines ...")
+    placement = _placement(G, out, files, catalog=catalog, job=job,
+                           busy_fraction=busy_fraction, seed=seed,
+                           time_limit_s=time_limit_s, router=router)
+    progress("exporting scheduler files ...")
+    scheduler = _scheduler(G, out, files, hostname_pattern)
+
+    elapsed = time.perf_counter() - start
+    progress("writing index.html ...")
+    files["index.html"] = page.write_report_page(
+        out, metrics=metrics, collectives=rows, diagrams=diagrams, placement=placement,
+        scheduler=scheduler, files=files, elapsed=elapsed)
+    return {"index": str(out / "index.html"), "files": {k: str(v) for k, v in files.items()},
+            "seconds": round(time.perf_counter() - start, 2)}
+
+
+def _diagrams(G, out, files):
+    """Draw the summary diagram, and one NVLink domain when the fabric has NVLink switches."""
+    export(G, out / "diagram.svg", "svg", detail="summary")
+    files["diagram.svg"] = out / "diagram.svg"
+    if any(k == "nvswitch" for _, k in G.nodes(data="kind")):
+        export(G, out / "rack.svg", "svg", detail="rack")
+        files["rack.svg"] = out / "rack.svg"
+    return [name for name in ("diagram.svg", "rack.svg") if name in files]
+
+
+def _default_job(G):
+    """The largest of 4,096/1,024/256/64 GPUs within 60% of the fabric; tp 8 (or the domain)."""
+    gpus = gpu_nodes(G)
+    domain = len(domains(G)[domain_of(G, gpus[0])])
+    tp = 8 if domain >= 8 else 1
+    for n in (4096, 1024, 256, 64, 16):
+        if n <= 0.6 * len(gpus) and n % tp == 0:
+            pp = 4 if n // tp >= 8 else 1
+            return {"gpus": n, "tp": tp, "pp": pp, "dp": n // (tp * pp)}
+    return None
+
+
+def _placement(G, out, files, *, catalog, job, busy_fraction, seed, time_limit_s, router):
+    """Place the job; the plain data of the page's placement section."""
+    job = job or _default_job(G)
+    model_params = 70e9
+    data = {"job": job, "model_params": model_params, "busy_fraction": busy_fraction,
+            "seed": seed, "result": None, "error": None}
+    if job is None:
+        return data
+    busy = random_busy(G, busy_fraction, seed=seed) if busy_fraction else frozenset()
+    try:
+        r = place_job(G, gpus=job["gpus"], tp=job["tp"], pp=job["pp"], dp=job["dp"],
+                      model_params=model_params, busy=busy, time_limit_s=time_limit_s,
+                      seed=seed, router=router, catalog=catalog)
+    except FabricError as exc:
+        data["error"] = str(exc)
+        return data
+    data["result"] = r.to_dict()
+    page.write_json(out / "placement.json", data["result"])
+    files["placement.json"] = out / "placement.json"
+    return data
+
+
+def _scheduler(G, out, files, hostname_pattern):
+    """Export the scheduler files; ``(format, file name, error or None)`` per file."""
+    kw = {"hostname_pattern": hostname_pattern} if hostname_pattern else {}
+    written = []
+    for fmt, name in page.SCHEDULER_FILES:
+        try:
+            export(G, out / name, fmt, **kw)
+        except FabricError as exc:
+            written.append((fmt, name, str(exc)))
+            continue
+        files[name] = out / name
+        written.append((fmt, name, None))
+    return written

@@ -1,0 +1,85 @@
+"""One entry point from a ``TOPO`` argument to a validated fabric graph.
+
+``TOPO`` is a preset name (with ``--set`` overrides), a TOML spec file, or a
+fabric file written by ``fabric build``/``fabric export`` (JSON, GraphML).
+"""
+
+import os
+import time
+
+from fabric.exceptions import ParameterError
+from topologies.registry import TOPOLOGIES, build_preset, parse_overrides
+
+__all__ = ["load"]
+
+
+def _quiet(message):
+    pass
+
+
+def load(topo, overrides=(), catalog=None, *, progress=None):
+    """Build or read the fabric ``topo`` names.
+
+    Parameters
+    ----------
+    topo : str
+        A preset name (see :data:`~topologies.registry.TOPOLOGIES`), a ``.toml``
+        spec file, or a fabric file (``.json``, ``.json.gz``, ``.graphml``).
+    overrides : sequence of str or dict
+        ``KEY=VALUE`` strings (as ``--set`` gives them) or a dict; presets only.
+    catalog : fabric.Catalog, optional
+    progress : callable, optional
+        Called with one-line progress messages (building, size and time).
+
+    Returns
+    -------
+    networkx.Graph
+        Validated: presets by their builder, files here.
+
+    Raises
+    ------
+    ParameterError
+        Unknown preset and no such file, or overrides given for a file.
+
+    Examples
+    --------
+    >>> G = load("gb200-nvl72", ["trays=9"])
+    >>> sum(1 for _, k in G.nodes(data="kind") if k == "gpu")
+    36
+    """
+    say = progress or _quiet
+    if not isinstance(topo, str) or not topo.strip():
+        msg = f"`TOPO` must be a preset name or a file path, got {topo!r}"
+        raise ParameterError(msg)
+    sets = dict(overrides) if isinstance(overrides, dict) else parse_overrides(overrides)
+    start = time.perf_counter()
+    if topo in TOPOLOGIES:
+        say(f"building {topo} ...")
+        G = build_preset(topo, sets, catalog=catalog)
+    elif topo.lower().endswith(".toml"):
+        if sets:
+            msg = "`--set` applies to presets only; put parameters in the spec file's [params]"
+            raise ParameterError(msg)
+        if not os.path.exists(topo):
+            msg = f"spec file `{topo}` does not exist"
+            raise ParameterError(msg)
+        from topologies.spec import fabric_from_spec
+
+        say(f"building {topo} ...")
+        G = fabric_from_spec(topo, catalog=catalog)
+    elif os.path.exists(topo):
+        if sets:
+            msg = "`--set` applies to presets only, not to a fabric file"
+            raise ParameterError(msg)
+        from fabric.io import read_fabric
+        from fabric.validate import validate_fabric
+
+        G = validate_fabric(read_fabric(topo))
+    else:
+        msg = (f"`TOPO` {topo!r} is neither a preset nor an existing file; presets: "
+               f"{', '.join(TOPOLOGIES)}")
+        raise ParameterError(msg)
+    elapsed = time.perf_counter() - start
+    say(f"{topo}: {G.number_of_nodes():,} nodes, {G.number_of_edges():,} edges "
+        f"({elapsed:.1f} s)")
+    return G
