@@ -2,11 +2,15 @@
 
 Library errors become ``Error: ...`` with exit status 2 for usage errors
 (a parameter outside its bounds) and 1 for everything else; never a traceback.
+Ctrl-C prints ``Interrupted`` and exits 130; SIGTERM exits 143. Both unwind,
+so a file being written leaves no temporary file (SIGKILL cannot be handled).
 """
 
 import functools
 import json
+import math
 import os
+import signal
 import sys
 
 import click
@@ -33,6 +37,63 @@ def _errors(func):
             raise click.ClickException("out of memory; try a smaller fabric or "
                                        "--set aggregate_nvswitch=true") from None
     return wrapper
+
+
+class _Finite(click.FloatRange):
+    """A float option within a range that also refuses NaN and infinity.
+
+    click's FloatRange lets ``nan`` through (every comparison with NaN is
+    false) and ``inf`` through when there is no upper bound; this type names
+    the option, the bound and what to give instead.
+    """
+
+    def convert(self, value, param, ctx):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = None
+        if number is not None and not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number; give a number {self._describe_range()}",
+                      param, ctx)
+        return super().convert(value, param, ctx)
+
+    def _describe_range(self):                  # as click's, with numbers in %g form
+        if self.max is None:
+            return f"x{'>' if self.min_open else '>='}{self.min:g}"
+        hi = f"{'<' if self.max_open else '<='}{self.max:g}"
+        if self.min is None:
+            return f"x{hi}"
+        return f"{self.min:g}{'<' if self.min_open else '<='}x{hi}"
+
+
+_TIME_LIMIT = _Finite(min=0, min_open=True)
+_FRACTION = _Finite(min=0, max=1)
+
+
+def _size_callback(parse):
+    """Validate a SIZE option when click parses it (before anything is loaded or written)."""
+
+    def callback(ctx, param, value):
+        if value is None:
+            return value
+        try:
+            parse(value)
+        except ParameterError as exc:
+            raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+        return value
+    return callback
+
+
+def _check_size(value):
+    from solvers.collectives import parse_size
+
+    parse_size(value)
+
+
+def _check_sweep(value):
+    from solvers.collectives import size_range
+
+    size_range(value)
 
 
 class _State:
@@ -63,7 +124,39 @@ _set_option = click.option("--set", "overrides", multiple=True, metavar="KEY=VAL
                            help="Override a preset parameter (repeatable); see `fabric presets`.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _terminate(signum, frame):
+    """SIGTERM handler: unwind like an exception so every ``atomic_write`` removes its temp file."""
+    raise SystemExit(128 + signum)
+
+
+class _Main(click.Group):
+    """The ``fabric`` group: Ctrl-C exits 130 ("Interrupted"), SIGTERM unwinds and exits 143.
+
+    Both unwind the stack, so files being written (``fabric.io.atomic_write``)
+    leave no temporary file behind; SIGKILL cannot be handled.
+    """
+
+    def main(self, *args, **kwargs):
+        previous = None
+        try:
+            previous = signal.signal(signal.SIGTERM, _terminate)
+        except ValueError:                      # not the main thread: leave signals alone
+            pass
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("Interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--catalog", "catalog_path", type=click.Path(exists=True, dir_okay=False),
               help="A catalog file (TOML/JSON) that extends or overrides the shipped one.")
 @click.version_option(fabric.__version__, prog_name="fabric")
@@ -251,8 +344,10 @@ _detail_option = click.option(
 @click.option("--format", "fmt", type=click.Choice(_EXPORT_FORMATS), required=True,
               help="Output format: graph files (json, graphml, dot), diagrams (svg, png), "
                    "Slurm topology.conf (slurm-tree, slurm-block), Slurm topology.yaml "
-                   "(slurm-yaml), Kubernetes labels (k8s-labels YAML, k8s-script) or a "
-                   "Kueue Topology (kueue-topology).")
+                   "(slurm-yaml), Kubernetes labels (k8s-labels YAML, k8s-script), a "
+                   "Kueue Topology (kueue-topology), the cabling plan (cabling-csv: one row "
+                   "per cable with both ends' ports) or what discovery tools would print "
+                   "for the design (ibnetdiscover, iblinkinfo, lldp-json).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="File to write (written to a temporary name, then renamed).")
 @_hostname_option
@@ -276,13 +371,16 @@ def export(state, topo, overrides, fmt, output, hostname_pattern, detail):
 @click.argument("topo", default="superfactory")
 @_set_option
 @click.option("-o", "--output", "directory", required=True,
-              type=click.Path(file_okay=False), help="Directory to write the report into.")
+              type=click.Path(file_okay=False),
+              help="Directory to write the report into: created, or replaced when it holds a "
+                   "previous report (a directory of other files is refused). Written to a "
+                   "hidden temporary directory, renamed when complete.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the busy hosts and sampling.")
 @click.option("--time-limit", "time_limit", default=10.0, show_default=True,
-              type=click.FloatRange(min=0, min_open=True),
+              type=_TIME_LIMIT,
               help="CP-SAT time limit of the placement, seconds.")
 @click.option("--busy-fraction", default=0.3, show_default=True,
-              type=click.FloatRange(min=0, max=1, max_open=True),
+              type=_Finite(min=0, max=1, max_open=True),
               help="Share of hosts marked busy before the job is placed.")
 @pass_state
 @_errors
@@ -290,15 +388,17 @@ def report(state, topo, overrides, directory, seed, time_limit, busy_fraction):
     """Write an HTML report of TOPO (default: the superfactory preset) into a directory.
 
     One page with the diagram, metrics and bill of materials, a collective sweep
-    table and busbw plot, a placement of a representative training job with its
-    baselines, and links to the exported scheduler files.
+    table and busbw plot, the collective model's accuracy against published
+    measurements (with a predicted-vs-measured plot), a placement of a
+    representative training job with its baselines, and links to the exported
+    scheduler files.
     """
     from solvers.study import write_report
 
     G = _load_topology(state, topo, overrides)
     result = write_report(G, directory, catalog=state.catalog, seed=seed,
                           time_limit_s=time_limit, busy_fraction=busy_fraction,
-                          progress=_progress)
+                          progress=_progress, build=topologies.build_preset)
     click.echo(f"wrote {result['index']} and {len(result['files']) - 1} linked files "
                f"in {result['seconds']:.1f} s")
 
@@ -306,14 +406,16 @@ def report(state, topo, overrides, directory, seed, time_limit, busy_fraction):
 # --------------------------------------------------------------------------- collectives
 # `fabric collective` and `fabric compare`
 
-def _collective_model(state, topo, overrides, gpus, ranks_file, sharp):
-    from solvers.collectives import CollectiveModel, load_rank_file
+def _collective_model(state, topo, overrides, gpus, ranks_file, sharp, buffer=None):
+    from solvers.collectives import CollectiveModel, load_rank_file, parse_size
 
     G = _load_topology(state, topo, overrides)
     ranks = None
     if ranks_file is not None:
         ranks = load_rank_file(ranks_file, fabric.gpu_nodes(G))
-    return CollectiveModel(G, ranks=ranks, gpus=gpus, catalog=state.catalog, sharp=sharp)
+    buffer_bytes = None if buffer is None else parse_size(buffer, name="`--buffer`")
+    return CollectiveModel(G, ranks=ranks, gpus=gpus, catalog=state.catalog, sharp=sharp,
+                           buffer_bytes=buffer_bytes)
 
 
 def _collective_count(op, size, n):
@@ -325,9 +427,9 @@ def _collective_count(op, size, n):
 @click.argument("topo")
 @click.option("--op", required=True, metavar="OP",
               help="allreduce, allgather, reducescatter, broadcast, reduce, alltoall or sendrecv.")
-@click.option("--size", default=None, metavar="SIZE",
+@click.option("--size", default=None, metavar="SIZE", callback=_size_callback(_check_size),
               help="nccl-tests size: 8, 1K, 64MiB, 1GiB, 4G (K = 1024). Default 1GiB.")
-@click.option("--sweep", default=None, metavar="MIN:MAX",
+@click.option("--sweep", default=None, metavar="MIN:MAX", callback=_size_callback(_check_sweep),
               help="Sizes from MIN to MAX, multiplying by 4 (like nccl-tests -b/-e/-f 4).")
 @click.option("--gpus", type=click.IntRange(min=2), default=None,
               help="Use the first N GPUs in topology order (default: all).")
@@ -335,13 +437,18 @@ def _collective_count(op, size, n):
               help='Rank file: JSON list of GPU names, or {"assignment": {rank: gpu}}.')
 @click.option("--algo", default="auto", show_default=True, metavar="NAME",
               help="ring, tree, nvls, nvlstree, collnet, hierarchical, p2p or auto.")
-@click.option("--no-sharp", is_flag=True,
-              help="Disable InfiniBand SHARP (as a default NCCL run without NCCL_COLLNET_ENABLE).")
+@click.option("--sharp/--no-sharp", default=False, show_default=True,
+              help="Allow InfiniBand SHARP (CollNet, NVLS across domains), as NCCL does with "
+                   "NCCL_COLLNET_ENABLE=1 and a SHARP plugin; off in a default NCCL run.")
+@click.option("--buffer", default=None, metavar="SIZE",
+              help="NCCL_BUFFSIZE of the Simple protocol (default 4MiB): the bytes each channel "
+                   "keeps in flight, which cap its rate over a WAN at buffer / round trip.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of rows.")
 @_set_option
 @pass_state
 @_errors
-def collective(state, topo, op, size, sweep, gpus, ranks_file, algo, no_sharp, as_json, overrides):
+def collective(state, topo, op, size, sweep, gpus, ranks_file, algo, sharp, buffer, as_json,
+               overrides):
     """Predict a collective's time and nccl-tests bandwidths on TOPO."""
     from solvers.collectives import parse_size, size_range
 
@@ -350,17 +457,23 @@ def collective(state, topo, op, size, sweep, gpus, ranks_file, algo, no_sharp, a
     if gpus is not None and ranks_file is not None:
         raise click.UsageError("give --gpus or --ranks, not both")
     sizes = size_range(sweep) if sweep is not None else [parse_size(size or "1GiB")]
-    model = _collective_model(state, topo, overrides, gpus, ranks_file, not no_sharp)
+    model = _collective_model(state, topo, overrides, gpus, ranks_file, sharp, buffer)
     rows = model.sweep(op, sizes, algo=algo)
     from solvers.throughput import collective_lower_bound
 
-    bounds = [collective_lower_bound(model.G, op, r.size_bytes, model.rank_names) for r in rows]
+    bounds = [collective_lower_bound(model.G, op, r.size_bytes, model.rank_names,
+                                     in_network=model.sharp) for r in rows]
+    from solvers.accuracy import nearest_case
+
+    checked = [nearest_case(model, op, r.size_bytes) for r in rows]
     if as_json:
         click.echo(json.dumps([{**r.row(), "protocol": r.protocol, "latency_us": r.latency_us,
                                 "pipeline_us": r.pipeline_us, "bottleneck": r.bottleneck,
+                                "capped_by": r.capped_by, "validated": v[0],
+                                "nearest_case": v[1],
                                 "bound_time_us": b,
                                 "efficiency": b / r.time_us if r.time_us > 0 else None}
-                               for r, b in zip(rows, bounds)], indent=2))
+                               for r, b, v in zip(rows, bounds, checked)], indent=2))
         return
     click.echo(f"# {op} on {topo}: {model.n} ranks in {model.k_domains} NVLink domain(s)")
     click.echo(f"# {'size':>12} {'count':>12} {'type':>6} {'time':>10} {'algbw':>8} {'busbw':>8}"
@@ -383,19 +496,20 @@ def collective(state, topo, op, size, sweep, gpus, ranks_file, algo, no_sharp, a
               help="Rank file of the run (JSON list or assignment).")
 @click.option("--algo", default="auto", show_default=True, metavar="NAME",
               help="Algorithm to predict with (the run's NCCL_ALGO, or auto).")
-@click.option("--no-sharp", is_flag=True, help="Disable InfiniBand SHARP in the prediction.")
+@click.option("--sharp/--no-sharp", default=False, show_default=True,
+              help="Allow InfiniBand SHARP in the prediction (the run's NCCL_COLLNET_ENABLE).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @_set_option
 @pass_state
 @_errors
-def compare(state, topo, results, op, gpus, ranks_file, algo, no_sharp, as_json, overrides):
+def compare(state, topo, results, op, gpus, ranks_file, algo, sharp, as_json, overrides):
     """Compare nccl-tests output RESULTS (text or -J JSON) with the prediction on TOPO."""
     from solvers.nccl_results import compare_results, parse_nccl_tests
 
     run = parse_nccl_tests(results)
     if gpus is None and ranks_file is None:
         gpus = run.ranks
-    model = _collective_model(state, topo, overrides, gpus, ranks_file, not no_sharp)
+    model = _collective_model(state, topo, overrides, gpus, ranks_file, sharp)
     out = compare_results(model, run, op=op, algo=algo)
     if as_json:
         click.echo(json.dumps(out, indent=2))
@@ -412,6 +526,51 @@ def compare(state, topo, results, op, gpus, ranks_file, algo, no_sharp, as_json,
         if s["rows"]:
             click.echo(f"# {name:<5} rows {s['rows']:>3}: mean |error| {s['mean_abs_error']:.1%}, "
                        f"max |error| {s['max_abs_error']:.1%}, mean error {s['mean_error']:+.1%}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True,
+              help="Print {\"cases\": [...], \"regimes\": {...}} as JSON.")
+@pass_state
+@_errors
+def accuracy(state, as_json):
+    """Predict every published calibration case and print measured vs predicted.
+
+    One row per case (system, op, algo, size, measured, predicted, error, the
+    bound the tests assert), then a summary by regime: one box, one rack,
+    multi-domain, and latency. Known misses are listed with their reason.
+    """
+    from solvers.accuracy import case_rows, regime_summary
+
+    _progress("predicting the calibration cases ...")
+    rows = case_rows(topologies.build_preset, state.catalog)
+    summary = regime_summary(rows)
+    if as_json:
+        click.echo(json.dumps({"cases": rows, "regimes": summary}, indent=2))
+        return
+    click.echo(f"{'case':<9}{'system':<15}{'ranks':>5}  {'op':<14}{'algo':<15}{'size':>8}  "
+               f"{'what':<11}{'measured':>9}{'predicted':>10}{'error':>8}{'bound':>7}")
+    for r in rows:
+        bound = "info" if r["bound"] is None else f"{r['bound']:.0%}"
+        mark = "" if r["within"] is not False else "  OUTSIDE"
+        click.echo(f"{r['case']:<9}{r['system']:<15}{r['ranks']:>5}  {r['op']:<14}{r['algo']:<15}"
+                   f"{_size_label(r['size_bytes']):>8}  {r['what']:<11}{r['measured']:>9.2f}"
+                   f"{r['predicted']:>10.2f}{r['error']:>+8.1%}{bound:>7}{mark}")
+    click.echo("")
+    click.echo(f"{'regime':<16}{'cases':>6}{'within':>8}{'mean |err|':>12}{'max |err|':>11}")
+    for name, v in summary.items():
+        click.echo(f"{name:<16}{v['cases']:>6}{v['within']:>8}{v['mean_abs_error']:>12.1%}"
+                   f"{v['max_abs_error']:>11.1%}")
+    misses = [r for r in rows if r["known_miss"]]
+    for r in misses:
+        click.echo(f"known miss {r['case']} ({r['system']}, {r['algo']}): {r['known_miss']}")
+
+
+def _size_label(n):
+    for unit, div in (("GiB", 2 ** 30), ("MiB", 2 ** 20), ("KiB", 2 ** 10)):
+        if n >= div and n % div == 0:
+            return f"{n // div}{unit}"
+    return f"{n}B"
 
 
 # --------------------------------------------------------------------------- exports
@@ -453,7 +612,7 @@ def draw(state, topo, overrides, output, detail, domain, title):
 @click.option("--gpus", type=click.IntRange(min=2), default=None,
               help="Use the first N GPUs in topology order (default: all).")
 @click.option("--seed", default=0, show_default=True, help="Seed of the permutation.")
-@click.option("--time-limit", "time_limit", type=click.FloatRange(min=0, min_open=True),
+@click.option("--time-limit", "time_limit", type=_TIME_LIMIT,
               default=60.0, show_default=True, help="LP time limit, seconds.")
 @click.option("--no-pxn", is_flag=True,
               help="Bind each GPU to its own NIC in the LP (default: any NIC of its domain).")
@@ -505,7 +664,7 @@ def _place_traffic(job_args, model_params, tp_bytes, pp_bytes, dp_bytes, ep_byte
               help="Data-parallel degree (default gpus / (tp * pp)).")
 @click.option("--ep", type=click.IntRange(min=1), default=1, show_default=True,
               help="Expert-parallel degree (divides dp).")
-@click.option("--model-params", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--model-params", type=_Finite(min=0, min_open=True, max=1e15), default=None,
               help="Model parameters (e.g. 70e9): derive the traffic per step from it.")
 @click.option("--tp-bytes", default=None, metavar="SIZE", help="TP allreduce bytes per step.")
 @click.option("--pp-bytes", default=None, metavar="SIZE", help="PP send/recv bytes per step.")
@@ -515,11 +674,11 @@ def _place_traffic(job_args, model_params, tp_bytes, pp_bytes, dp_bytes, ep_byte
               show_default=True, help="DP collective: allreduce, or zero (reduce-scatter + allgather).")
 @click.option("--busy", "busy_file", type=click.Path(exists=True, dir_okay=False),
               help='Busy GPUs: JSON list of names or {"busy": [...]}.')
-@click.option("--busy-fraction", type=click.FloatRange(0, 1), default=None,
+@click.option("--busy-fraction", type=_FRACTION, default=None,
               help="Mark this fraction of hosts busy at random (with --seed).")
 @click.option("--seed", default=0, show_default=True,
               help="Seed of --busy-fraction, of CP-SAT and of the random baseline.")
-@click.option("--time-limit", "time_limit", type=click.FloatRange(min=0, min_open=True),
+@click.option("--time-limit", "time_limit", type=_TIME_LIMIT,
               default=30.0, show_default=True, help="CP-SAT time limit, seconds.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
@@ -599,10 +758,10 @@ Exit status 1 when a job could not be placed (the output is still printed),
               help="JSON list of jobs (see above).")
 @click.option("--busy", "busy_file", type=click.Path(exists=True, dir_okay=False),
               help='GPUs busy before the queue: JSON list of names or {"busy": [...]}.')
-@click.option("--busy-fraction", type=click.FloatRange(0, 1), default=None,
+@click.option("--busy-fraction", type=_FRACTION, default=None,
               help="Mark this fraction of hosts busy at random before the queue (with --seed).")
 @click.option("--seed", default=0, show_default=True, help="Seed of --busy-fraction and CP-SAT.")
-@click.option("--time-limit", "time_limit", type=click.FloatRange(min=0, min_open=True),
+@click.option("--time-limit", "time_limit", type=_TIME_LIMIT,
               default=30.0, show_default=True, help="CP-SAT time limit per job, seconds.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (keys above).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
@@ -647,6 +806,163 @@ def place_queue(state, topo, jobs_file, busy_file, busy_fraction, seed, time_lim
     if failed:
         why = "; ".join(f"{r['name']}: {r['status'][len('not placed: '):]}" for r in failed)
         raise click.ClickException(f"{len(failed)} of {len(rows)} job(s) not placed ({why})")
+
+
+# --------------------------------------------------------------------------- sweeps
+# `fabric sweep`
+
+def _sweep_progress():
+    """A progress callback printing ``done/total, failures, ETA`` lines on stderr."""
+    def report(p):
+        eta = p["eta_s"]
+        eta_text = f"{eta:,.0f} s" if eta >= 1 or p["done"] == p["total"] else "<1 s"
+        failed = f", {p['failed']} failed" if p["failed"] else ""
+        click.echo(f"sweep: {p['done']}/{p['total']} points{failed}, ETA {eta_text}"
+                   f" (point {p['point']} {p['status']})", err=True)
+    return report
+
+
+@main.command("sweep")
+@click.argument("spec", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", "directory", required=True, type=click.Path(file_okay=False),
+              help="Directory for results.parquet/.csv, plots, index.html and points/ "
+                   "(rerunning with the same directory skips the points already there).")
+@click.option("--scheduler", default=None, metavar="ADDRESS|none",
+              help="A running Dask scheduler's address (e.g. tcp://host:8786, dask-jobqueue "
+                   "on Slurm), or `none` to run serially here. Default: a local cluster.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Worker processes of the local cluster (default: the cores; 1 = serial).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print a JSON summary (points, failed points, rows, pareto points, out dir).")
+@pass_state
+@_errors
+def sweep_command(state, spec, directory, scheduler, workers, as_json):
+    """Sweep a design space (and a failure Monte Carlo) from the TOML SPEC with Dask.
+
+    SPEC names a base preset, [fixed] parameters, [axes] lists and/or a [sample]
+    of random points, the [[measure]] entries (metric, collective, throughput,
+    placement) and optional [failures]; see examples/sweep.toml. One Dask task
+    per point; a failing point is recorded with its error and the sweep goes on.
+    """
+    from solvers.sweep import load_sweep_spec, sweep
+
+    parsed = load_sweep_spec(spec)
+    if scheduler is not None and workers is not None and scheduler.lower() != "none":
+        raise click.UsageError("--workers sizes the local cluster; not with --scheduler ADDRESS")
+    df = sweep(parsed, directory, scheduler=scheduler, workers=workers,
+               progress=_sweep_progress(), catalog=state.catalog,
+               build=topologies.load)
+    info = df.attrs["sweep"]
+    out = {"points": info["points"], "failed_points": info["failed"], "rows": info["rows"],
+           "pareto_points": info["pareto_points"], "skipped_points": info["skipped"],
+           "workers": info["workers"], "seconds": info["seconds"], "out_dir": info["out_dir"]}
+    if as_json:
+        click.echo(json.dumps(out, indent=2))
+        return
+    click.echo(f"sweep of {parsed['base']}: {out['points']} points ({out['skipped_points']} "
+               f"already stored, {out['failed_points']} failed), {out['rows']:,} rows, "
+               f"{out['pareto_points']} on the Pareto front; {out['seconds']:.1f} s with "
+               f"{out['workers']} worker(s)")
+    failed = df[df["status"] != "ok"].drop_duplicates("point")
+    for _, r in failed.head(10).iterrows():
+        click.echo(f"  point {r['point']} failed: {r['error']}")
+    click.echo(f"wrote {os.path.join(directory, 'index.html')}, results.parquet and "
+               f"results.csv in {directory}")
+
+
+_IMPORT_FORMATS = ("ibnetdiscover", "iblinkinfo", "lldp-json")
+
+
+@main.command("import")
+@click.argument("fmt", metavar="FORMAT", type=click.Choice(_IMPORT_FORMATS))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Fabric file to write (.json or .graphml).")
+@click.option("--gpu-topo", "gpu_topo", multiple=True, metavar="[HOST=]FILE",
+              help="A host's `nvidia-smi topo -m` output (repeatable; HOST defaults to the "
+                   "file name without its suffix): adds its GPUs, each joined to its nearest NIC.")
+@pass_state
+@_errors
+def import_(state, fmt, file, output, gpu_topo):
+    """Read a discovered fabric (FORMAT: ibnetdiscover or iblinkinfo output, or `lldpcli -f
+    json show neighbors` output per system, see fabric.discovery.lldp) and write it as a
+    fabric file for `fabric diff`."""
+    from fabric.discovery import read_discovered
+
+    G = read_discovered(fmt, file, catalog=state.catalog)
+    if gpu_topo:
+        from pathlib import Path
+
+        from fabric.discovery.nvidia_smi import attach_gpus
+
+        for item in gpu_topo:
+            host, eq, path = item.partition("=")
+            if not eq:
+                host, path = Path(item).stem, item
+            try:
+                text = Path(path).read_text(encoding="utf-8", errors="replace")
+            except OSError as exc:
+                raise ParameterError(f"--gpu-topo `{path}`: {exc.strerror or exc}") from None
+            attach_gpus(G, host, text, source=path)
+        fabric.validate_fabric(G)
+    fabric.write_fabric(G, output, "graphml" if output.lower().endswith(".graphml") else "json")
+    kinds = {}
+    for _, k in G.nodes(data="kind"):
+        kinds[k] = kinds.get(k, 0) + 1
+    click.echo(f"wrote {output}: {', '.join(f'{n:,} {k}' for k, n in sorted(kinds.items()))}, "
+               f"{G.number_of_edges():,} edges", err=True)
+    for note in G.graph.get("notes", []):
+        click.echo(f"note: {note}", err=True)
+
+
+def _load_as_built(state, path, fmt):
+    """A fabric file (any fabric of `fabric import`/`build`), or a discovery file in ``fmt``."""
+    if fmt:
+        from fabric.discovery import read_discovered
+
+        return read_discovered(fmt, path, catalog=state.catalog)
+    from fabric.io import read_fabric
+
+    return read_fabric(path)
+
+
+@main.command()
+@click.argument("design")
+@click.argument("as_built", type=click.Path(exists=True, dir_okay=False))
+@_set_option
+@click.option("--format", "fmt", type=click.Choice(_IMPORT_FORMATS), default=None,
+              help="AS_BUILT is a discovery file in this format (default: a fabric file "
+                   "written by `fabric import`).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--impact", is_flag=True,
+              help="Also the bisection bandwidth of the design and of the design with the "
+                   "differences applied.")
+@pass_state
+@_errors
+def diff(state, design, as_built, overrides, fmt, as_json, impact):
+    """Compare the network links of DESIGN (a preset, spec or fabric file) and AS_BUILT port
+    by port: missing, extra, miscabled, swapped, wrong rail/plane, degraded links and unknown
+    devices. Exit status 0 when identical, 1 when they differ."""
+    from fabric.discovery.diff import apply_as_built, diff_fabrics, format_diff
+
+    G = _load_topology(state, design, overrides)
+    H = _load_as_built(state, as_built, fmt)
+    result = diff_fabrics(G, H)
+    if impact:
+        from fabric.metrics import bisection_bandwidth
+
+        before = bisection_bandwidth(G)
+        after = bisection_bandwidth(apply_as_built(G, result), method=before["method"])
+        b0, b1 = before["bisection_gbps"], after["bisection_gbps"]
+        result["impact"] = {"design_gbps": b0, "as_built_gbps": b1, "method": before["method"],
+                            "change": (b1 - b0) / b0 if b0 else 0.0}
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+    else:
+        click.echo(format_diff(result))
+    if not result["identical"]:
+        sys.exit(1)
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -179,20 +179,93 @@ def _check(data, origin):
         raise CatalogError(msg)
 
 
+_TYPE_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string",
+               list: "a list", dict: "a table"}
+
+
+def _type_name(value):
+    for t, name in _TYPE_NAMES.items():
+        if isinstance(value, t):
+            return name.removeprefix("an ").removeprefix("a ")
+    return type(value).__name__
+
+
+def _fits(value, expected):
+    if expected is bool or isinstance(value, bool):
+        return expected is bool and isinstance(value, bool)
+    if expected is float:
+        return isinstance(value, (int, float))
+    return isinstance(value, expected)
+
+
+@functools.lru_cache(maxsize=1)
+def _field_types():
+    """(category, field) -> the type every shipped part gives that field."""
+    data, _ = _shipped()
+    types = {}
+    for category, parts in data.items():
+        for part in parts.values():
+            for name, field in part.fields.items():
+                types.setdefault((category, name), type(field.value))
+    return types
+
+
+def _check_types(raw, path):
+    """Refuse user fields whose type differs from the shipped catalog's (``ports = "many"``).
+
+    An integral float where the shipped catalog has an integer (``power_w =
+    650.0``) is accepted and stored as that integer. Tables that are not
+    tables are left for :func:`_merge` to report.
+    """
+    types = _field_types()
+    problems = []
+    for category, parts in raw.items():
+        if category == "catalog" or not isinstance(parts, dict):
+            continue
+        for key, fields in parts.items():
+            if not isinstance(fields, dict):
+                continue
+            for name, value in fields.items():
+                holder, slot = fields, name
+                if isinstance(value, dict) and "value" in value:
+                    holder, slot = value, "value"
+                    value = value["value"]
+                expected = types.get((category, name))
+                if (expected is int and isinstance(value, float) and math.isfinite(value)
+                        and value.is_integer()):
+                    holder[slot] = int(value)
+                    continue
+                if expected is not None and not _fits(value, expected):
+                    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:60] + "..."
+                    problems.append(f"`{category}.{key}.{name}` must be "
+                                    f"{_TYPE_NAMES.get(expected, expected.__name__)}, got "
+                                    f"{shown} ({_type_name(value)})")
+    if problems:
+        msg = f"catalog file `{path}`: wrong type: " + "; ".join(problems)
+        raise CatalogError(msg)
+
+
 def _read(path):
+    from fabric.io import read_text_input
+
     path = Path(path)
+    json_file = path.suffix.lower() == ".json"
+    kind = "JSON" if json_file else "TOML"
+    text = read_text_input(path, what="catalog file", error=CatalogError, kind=kind)
     try:
-        raw_bytes = path.read_bytes()
-    except OSError as exc:
-        msg = f"cannot read catalog file `{path}`: {exc.strerror or exc}"
+        raw = json.loads(text) if json_file else tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        msg = f"catalog file `{path}` is not valid {kind}: {exc}"
         raise CatalogError(msg) from None
-    try:
-        if path.suffix.lower() == ".json":
-            return json.loads(raw_bytes)
-        return tomllib.loads(raw_bytes.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        msg = f"catalog file `{path}` is not valid TOML/JSON: {exc}"
-        raise CatalogError(msg) from None
+    if not isinstance(raw, dict):
+        msg = (f"catalog file `{path}`: the top level must be a table of categories "
+               f"({', '.join(CATEGORIES)}), each a table of parts, got {_type_name(raw)}")
+        raise CatalogError(msg)
+    if not isinstance(raw.get("catalog", {}), dict):
+        msg = (f"catalog file `{path}`: `catalog` must be a table (with `version`), got "
+               f"{_type_name(raw['catalog'])}")
+        raise CatalogError(msg)
+    return raw
 
 
 @functools.lru_cache(maxsize=1)
@@ -222,7 +295,10 @@ def load_catalog(path=None):
     Raises
     ------
     CatalogError
-        When the file cannot be read or parsed, or a part lacks a required field.
+        When the file cannot be read, is not UTF-8 (a UTF-8 byte-order mark is
+        accepted) or not TOML/JSON, is not a table of categories of parts,
+        gives a field a type other than the shipped catalog's (the message
+        names the file, the key and the type), or a part lacks a required field.
 
     Examples
     --------
@@ -235,6 +311,7 @@ def load_catalog(path=None):
     data = copy.copy(data)
     data = {c: dict(p) for c, p in data.items()}
     raw = _read(path)
+    _check_types(raw, path)
     _merge(data, raw, f"user catalog {path}")
     _check(data, str(path))
     user_version = raw.get("catalog", {}).get("version")

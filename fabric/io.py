@@ -40,6 +40,13 @@ def atomic_write(path, mode="w"):
     path that exists and is not a regular file (a directory, device or FIFO)
     is refused rather than replaced.
 
+    The temporary file (``.NAME.XXXXXXXX.tmp``) is removed on any exception,
+    including ``KeyboardInterrupt`` and ``SystemExit``; the ``fabric`` command
+    turns SIGINT and SIGTERM into those, so an interrupted write leaves neither
+    a partial file nor a temporary one. SIGKILL (``kill -9``, the OOM killer)
+    cannot be handled: it can leave the hidden temporary file, never a partial
+    ``path``.
+
     Raises
     ------
     FabricError
@@ -82,6 +89,79 @@ def atomic_write(path, mode="w"):
         raise
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
+def read_text_input(path, *, what, error=FabricFormatError, kind="text", fix=None):
+    """Read a user's text file (spec, catalog, JSON input) as UTF-8, the one way fabric does.
+
+    A UTF-8 byte-order mark is accepted and dropped (editors on Windows write
+    one; TOML and JSON parsers would otherwise reject the first line). A file
+    that is not UTF-8 (Latin-1, UTF-16, a binary file) is refused with the
+    byte offset and line of the first bad byte, not a ``UnicodeDecodeError``.
+
+    Parameters
+    ----------
+    path : str or Path
+    what : str
+        How messages name the file (``"spec file"``, ``"`--ranks` file"``).
+    error : type
+        The :class:`~fabric.exceptions.FabricError` subclass to raise.
+    kind : str
+        What the file should hold (``"TOML"``, ``"JSON"``), used in messages.
+    fix : str, optional
+        What the user should write instead, appended to every message
+        (default: save the file as UTF-8, for encoding errors only).
+
+    Returns
+    -------
+    str
+        The text, without a byte-order mark.
+
+    Raises
+    ------
+    FabricError
+        (``error``) When the file cannot be read, is not UTF-8, or holds NUL bytes.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "s.toml")
+    >>> _ = open(path, "wb").write(b"\\xef\\xbb\\xbfa = 1\\n")
+    >>> read_text_input(path, what="spec file")
+    'a = 1\\n'
+    >>> _ = open(path, "wb").write(b"name = 'caf\\xe9'\\n")
+    >>> try:
+    ...     read_text_input(path, what="spec file", kind="TOML")
+    ... except FabricFormatError as exc:
+    ...     print(str(exc).split(": ", 1)[1])
+    byte 11 (0xe9, line 1) is invalid (invalid continuation byte); save it as UTF-8 TOML
+    """
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        msg = f"cannot read {what} `{path}`: {exc.strerror or exc}"
+        if fix:
+            msg += f"; {fix}"
+        raise error(msg) from None
+    fix = fix or f"save it as UTF-8 {kind}"
+    nul = data.find(b"\0")
+    if nul >= 0:
+        msg = (f"{what} `{path}` is not UTF-8 {kind} but a binary file (NUL byte at byte "
+               f"{nul}); {fix}")
+        raise error(msg)
+    start = len(_BOM) if data.startswith(_BOM) else 0
+    try:
+        text = data[start:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        at = start + exc.start
+        line = data.count(b"\n", 0, at) + 1
+        msg = (f"{what} `{path}` is not UTF-8 {kind}: byte {at} (0x{data[at]:02x}, line {line}) "
+               f"is invalid ({exc.reason}); {fix}")
+        raise error(msg) from None
+    return text
+
+
 def read_json_input(path, *, option, fix):
     """Parse a user's JSON input file (rank, busy, jobs, traffic-matrix files).
 
@@ -112,15 +192,8 @@ def read_json_input(path, *, option, fix):
     >>> read_json_input(path, option="--ranks", fix="write a JSON list")
     ['d0-gpu0']
     """
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        msg = f"cannot read `{option}` file `{path}`: {exc.strerror or exc}; {fix}"
-        raise ParameterError(msg) from None
-    except UnicodeDecodeError as exc:
-        msg = (f"`{option}` file `{path}` is not UTF-8 JSON: byte {exc.start} is not UTF-8 "
-               f"({exc.reason}); {fix}")
-        raise ParameterError(msg) from None
+    text = read_text_input(path, what=f"`{option}` file", error=ParameterError, kind="JSON",
+                           fix=fix)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -146,8 +219,10 @@ def write_json(G, path):
     """
     data = nx.node_link_data(G, edges="edges")
     doc = {"format": _MAGIC, "schema_version": SCHEMA_VERSION, "graph": data}
+    # json.dumps encodes in C; json.dump to a file runs the pure-Python encoder (4x slower)
+    text = json.dumps(doc, separators=(",", ":"))
     with atomic_write(path) as fh:
-        json.dump(doc, fh, separators=(",", ":"))
+        fh.write(text)
 
 
 def _from_json_doc(doc, path):
@@ -175,13 +250,10 @@ def read_json(path):
     FabricFormatError
         When the file is unreadable, not JSON, not a fabric file, or of another schema version.
     """
+    text = read_text_input(path, what="fabric file", kind="JSON")
     try:
-        with open(path, encoding="utf-8") as fh:
-            doc = json.load(fh)
-    except OSError as exc:
-        msg = f"cannot read `{path}`: {exc.strerror or exc}"
-        raise FabricFormatError(msg) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
         msg = f"`{path}` is not valid JSON: {exc}"
         raise FabricFormatError(msg) from None
     return _from_json_doc(doc, path)
@@ -284,7 +356,7 @@ def read_fabric(path):
     """
     try:
         with open(path, "rb") as fh:
-            head = fh.read(512).lstrip()
+            head = fh.read(512).removeprefix(_BOM).lstrip()
     except OSError as exc:
         msg = f"cannot read `{path}`: {exc.strerror or exc}"
         raise FabricFormatError(msg) from None

@@ -54,6 +54,11 @@ length_m : float, optional
     Cable or fiber length in m.
 cable : str, optional
     Catalog key of the cable or optic.
+a_end, a_port, b_port : str, int, int, optional
+    Network links only (set by :func:`fabric.ports.assign_ports`): ``a_end``
+    names one endpoint, ``a_port`` is the first of the edge's ``links``
+    contiguous ports there (numbered from 1), ``b_port`` the first at the
+    other endpoint; port ``a_port + i`` is cabled to port ``b_port + i``.
 
 ``G.graph`` holds the provenance: ``builder``, ``params`` (dict),
 ``catalog_version``, ``schema_version`` and ``notes`` (list of str).
@@ -123,6 +128,9 @@ EDGE_ATTRS = {
     "latency_ns": (float, True),
     "length_m": (float, False),
     "cable": (str, False),
+    "a_end": (str, False),
+    "a_port": (int, False),
+    "b_port": (int, False),
 }
 """Edge attribute name -> (type, required)."""
 

@@ -6,7 +6,8 @@
 
 import warnings
 from collections import defaultdict
-from operator import itemgetter
+from itertools import repeat
+from operator import is_not, itemgetter
 
 import networkx as nx
 import numpy as np
@@ -90,6 +91,8 @@ def _edge_attr_errors(d):
     if medium not in MEDIA:
         return [f"`medium` must be one of {', '.join(MEDIA)}, got {medium!r}"], None
     for name, (typ, required) in EDGE_ATTRS.items():
+        if name in _PORT_KEYS:
+            continue                           # checked per edge by _check_ports
         if name not in d:
             if required:
                 out.append(f"missing `{name}`")
@@ -111,6 +114,91 @@ def _edge_attr_errors(d):
     if isinstance(lat, float) and not lat >= 0:
         out.append(f"`latency_ns` must be >= 0, got {lat}")
     return out, (medium, links, bw / links)
+
+
+_PORT_KEYS = frozenset(("a_end", "a_port", "b_port"))
+
+
+def _graph_signatures(dicts):
+    """Signature index of every edge dict of a graph: equal attributes, port numbers aside
+    (they make every network edge distinct and are checked per edge by _check_ports), give
+    equal indices. C-speed maps: edges are grouped by their tuple of attribute names, and
+    each group keyed by an itemgetter of its non-port attributes."""
+    m = len(dicts)
+    layouts = list(map(tuple, dicts))
+    layout_of = dict.fromkeys(layouts)
+    for j, key in enumerate(layout_of):
+        layout_of[key] = j
+    lay = np.fromiter(map(layout_of.__getitem__, layouts), np.int64, m)
+    del layouts
+    s_idx = np.empty(m, np.int64)
+    offset = 0
+    try:
+        for layout, j in layout_of.items():
+            rows = np.flatnonzero(lay == j) if len(layout_of) > 1 else np.arange(m)
+            keep = tuple(k for k in layout if k not in _PORT_KEYS)
+            sub = list(map(dicts.__getitem__, rows.tolist())) if len(layout_of) > 1 else dicts
+            values = list(map(itemgetter(*keep), sub)) if keep else [()] * len(sub)
+            sig = dict.fromkeys(values)
+            for t, key in enumerate(sig):
+                sig[key] = t
+            s_idx[rows] = offset + np.fromiter(map(sig.__getitem__, values), np.int64, len(sub))
+            offset += len(sig)
+    except TypeError:                          # an unhashable attribute value somewhere
+        return np.arange(m, dtype=np.int64)
+    return s_idx
+
+
+def _check_ports(names, attrs, index, dicts, u_idx, v_idx, links, errors):
+    """Port numbers of the edges ``dicts`` (each has ``a_end``, ``a_port`` and ``b_port``):
+    types, ``a_end`` an endpoint, every port within ``1..ports`` of its device and no port
+    of a device used twice. Vectorized; Python runs a few C-level maps per edge."""
+    if not dicts:
+        return
+    ends = list(map(dict.__getitem__, dicts, repeat("a_end")))
+    pa = list(map(dict.__getitem__, dicts, repeat("a_port")))
+    pb = list(map(dict.__getitem__, dicts, repeat("b_port")))
+    if (set(map(type, pa)) | set(map(type, pb))) - {int}:
+        for i, (x, y) in enumerate(zip(pa, pb)):
+            for key, z in (("a_port", x), ("b_port", y)):
+                if not _type_ok(z, int):
+                    errors.append(f"edge ({names[u_idx[i]]!r}, {names[v_idx[i]]!r}): `{key}` "
+                                  f"must be int, got {type(z).__name__} {z!r}")
+        return
+    try:
+        a_idx = np.fromiter(map(index.get, ends, repeat(-2)), np.int64, len(ends))
+    except TypeError:                          # an unhashable `a_end`
+        a_idx = np.array([index.get(x, -2) if isinstance(x, str) else -2 for x in ends],
+                         np.int64)
+    bad_end = (a_idx != u_idx) & (a_idx != v_idx)
+    for k in np.flatnonzero(bad_end)[:20]:
+        errors.append(f"edge ({names[u_idx[k]]!r}, {names[v_idx[k]]!r}): `a_end` {ends[k]!r} "
+                      "is not one of its endpoints")
+    rows = np.flatnonzero(~bad_end)
+    u, a_idx = u_idx[rows], a_idx[rows]
+    b_idx = np.where(a_idx == u, v_idx[rows], u)
+    first_a = np.fromiter(pa, np.int64, len(pa))[rows]
+    first_b = np.fromiter(pb, np.int64, len(pb))[rows]
+    lk = links[rows]
+    dev = np.concatenate([a_idx, b_idx])
+    lo = np.concatenate([first_a, first_b])
+    hi = lo + np.concatenate([lk, lk]) - 1
+    budget = np.array([d.get("ports") if _type_ok(d.get("ports"), int) else -1
+                       for d in attrs], np.int64)
+    cap = budget[dev]
+    out = (lo < 1) | ((cap >= 0) & (hi > cap))
+    for k in np.flatnonzero(out)[:20]:
+        i = int(dev[k])
+        errors.append(f"node {names[i]!r}: ports {lo[k]}-{hi[k]} of a link are outside its "
+                      f"ports 1-{budget[i]}")
+    order = np.lexsort((lo, dev))
+    sd, slo, shi = dev[order], lo[order], hi[order]
+    # sorted by first port: any overlap on a device shows up between neighbours
+    clash = (sd[1:] == sd[:-1]) & (slo[1:] <= shi[:-1])
+    for k in np.flatnonzero(clash)[:20]:
+        errors.append(f"node {names[sd[k + 1]]!r}: port {slo[k + 1]} is used by two links")
+    if clash.sum() > 20:
+        errors.append(f"... {int(clash.sum()) - 20} more ports used twice")
 
 
 _KIND_INDEX = KIND_CODE
@@ -142,19 +230,28 @@ def _check_edges(nodes, edges, edge_key, errors):
     us = list(map(index.get, map(itemgetter(0), edges)))
     vs = list(map(index.get, map(itemgetter(1), edges)))
     dicts = list(map(itemgetter(2), edges))
-    try:
-        keys = list(map(edge_key, dicts)) if edge_key is not None else \
-            list(map(tuple, map(dict.items, dicts)))
-        sig_of = dict.fromkeys(keys)
-    except TypeError:                          # an unhashable attribute value somewhere
-        keys = list(range(m))
-        sig_of = dict.fromkeys(keys)
-    for j, key in enumerate(sig_of):
-        sig_of[key] = j
-    s_idx = np.fromiter(map(sig_of.__getitem__, keys), dtype=np.int64, count=m)
+    if edge_key is None:
+        s_idx = _graph_signatures(dicts)
+    else:
+        try:
+            keys = list(map(edge_key, dicts))
+            sig_of = dict.fromkeys(keys)
+        except TypeError:                      # an unhashable attribute value somewhere
+            keys = list(range(m))
+            sig_of = dict.fromkeys(keys)
+        for j, key in enumerate(sig_of):
+            sig_of[key] = j
+        s_idx = np.fromiter(map(sig_of.__getitem__, keys), dtype=np.int64, count=m)
+        del keys
     _, first = np.unique(s_idx, return_index=True)
     sig_dicts = [dicts[i] for i in first]
-    del keys, dicts
+    # Port numbers: every edge of a signature has the same attribute names (the graph path
+    # groups by them; a builder's signature is one shared dict), so which edges carry
+    # them is known per signature, without a pass over every edge.
+    sig_ports = np.array([len(_PORT_KEYS & d.keys()) for d in sig_dicts], np.int64)
+    port_count = sig_ports[s_idx] if sig_ports.any() else None
+    port_dicts = dicts if port_count is not None else None
+    del dicts
     if None in us or None in vs:
         us = [-1 if x is None else x for x in us]
         vs = [-1 if x is None else x for x in vs]
@@ -230,6 +327,13 @@ def _check_edges(nodes, edges, edge_key, errors):
         if isinstance(budget, int) and load[i] > budget:
             errors.append(f"node {names[i]!r} ({attrs[i]['kind']}): {load[i]} links exceed its "
                           f"port budget of {budget} ports at {attrs[i].get('port_gbps', 0):g} Gb/s")
+    if port_count is not None:
+        for e in np.flatnonzero((port_count > 0) & (port_count < len(_PORT_KEYS)))[:20]:
+            u, v, _ = edges[e]
+            errors.append(f"edge ({u!r}, {v!r}): `a_end`, `a_port` and `b_port` go together")
+        sel = np.flatnonzero(ok & (port_count == len(_PORT_KEYS)))
+        _check_ports(names, attrs, index, list(map(port_dicts.__getitem__, sel.tolist())),
+                     u_idx[sel], v_idx[sel], links[sel], errors)
     for i in np.flatnonzero(nvload > 0):
         budget = attrs[i].get("nvlink_links")
         if isinstance(budget, int) and nvload[i] > budget:
@@ -351,7 +455,8 @@ def validate_fabric(G, *, strict=True):
         Listing every violation: wrong graph class, missing provenance, unknown
         kinds or media, missing or mistyped attributes, a link faster than a
         port, a switch, NIC or GPU with more links than ports, a medium between
-        kinds it cannot join, and a disconnected graph.
+        kinds it cannot join, port numbers (``a_end``, ``a_port``, ``b_port``) outside a
+        device's ports or on two links, and a disconnected graph.
 
     Notes
     -----

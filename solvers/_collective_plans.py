@@ -24,6 +24,8 @@ class Phase:
     nic: tuple = ()          # (gpus, egress, ingress) to/from the first network switch (SHARP)
     nvls: bool = False       # NVLink arcs run at the NVLS efficiency
     cycle: int = 1           # ranks around a ring: a step's data crosses a WAN once per cycle
+    passes: int = 1          # sequential traversals of the phase's paths (tree: reduce up, then
+                             # broadcast down, so a WAN on the path is crossed twice)
 
 
 def _cat(parts, dtype):
@@ -130,7 +132,8 @@ def tree_allreduce(groups, channels):
             src += s
             dst += d
             nb += w
-    return [Phase(1, _cat([src], np.int64), _cat([dst], np.int64), _cat([nb], float))]
+    return [Phase(1, _cat([src], np.int64), _cat([dst], np.int64), _cat([nb], float),
+                  passes=2)]
 
 
 def nvls_intra(pos, per_gpu_slice):

@@ -19,23 +19,39 @@ The model (data -> flows -> routed loads -> time):
    x busiest-link seconds per byte) / protocol fraction``. ``algbw`` and
    ``busbw`` follow nccl-tests' definitions.
 
-Mid sizes (about 1 MiB to 1 GiB) follow three NCCL mechanisms:
+Mechanisms beyond link rates (each with its source in the catalog):
 
-* **Pipeline fill** (NCCL's pipeline model, ``src/tuning/pipeline_model``):
-  each of the NVLS channels (16 on Hopper, 24 / 32 on Blackwell) moves its
-  share in slices of ``min(buffer / NCCL_STEPS, S / channels)`` (512 KiB at
-  most), and the first slice crosses every step before the bottleneck
-  streams: ``fill = (steps - 1) x slice x channels x seconds per byte``, with
-  2 steps for NVLS allreduce, 1 for NVLS allgather / reducescatter (no fill)
-  and ``2 + 2 log2(domains)`` for NVLSTree. Once slices reach 512 KiB the
-  fill stops growing (30 us for NVLS on 8 H100), so it vanishes against the
-  bandwidth term at large sizes. Rings have none: their steps are
-  pipelined slice by slice.
+* **NVLS pipeline fill**: one loop of an NVLS channel moves nHeads x chunk
+  bytes (nHeads = min(32, ranks per domain), NCCL's 128 KiB chunk, stepped
+  down for small sizes); a single-domain allreduce crosses 3 stages
+  (scatter, reduce/broadcast through the switch, gather), NVLSTree adds
+  2 log2i(domains) network steps. The first slice crosses every stage before
+  the bottleneck streams. Large domains (32 heads on NVL72) fill longer.
+* **In-switch reduction**: NVLS sums every element over the domain's ranks
+  inside the NVLink switches: (ranks - 1) additions per float32 element
+  (nccl-tests' default type) at the switch chips' reduction rate
+  (``nvls_reduce_gflops_fp32``, an estimate where published). It binds on
+  NVL72 (71 additions per element on 18 chips), not on 8-GPU boxes.
 * **LL ceiling**: NCCL caps Ring/LL busbw (Tree/LL: algbw at half of it) at
   ``llMaxBws``: 141 GB/s on one Hopper domain, 282 on one Blackwell domain,
   39 on two domains and 20.4 beyond.
 * **Tree correction**: Tree bandwidth is scaled by NCCL's
   ``treeCorrectionFactor`` for sizes up to 512 MiB.
+* **NCCL's multi-node rules**: SHARP (CollNet, NVLS across domains) only when
+  enabled (``sharp=True``, NCCL_COLLNET_ENABLE=1); NVLS allgather /
+  reducescatter only up to 32 ranks per domain; CollNet only up to 8; PAT
+  for allgather / reducescatter with one rank per domain (x0.75); NVLSTree
+  per-channel caps by domain count; NVLS channel counts from the NIC rate on
+  Blackwell; log2i tree depths; a ring hop on several domains costs at least
+  NCCL's netOverhead. Every network step also pays the graph's own path
+  (NICs, switches, cables).
+* **WAN**: every phase that crosses a WAN pays the propagation (a tree twice:
+  up and down), and each channel keeps at most one buffer in flight, so it
+  moves at most ``buffer / RTT`` across (``buffer_bytes``, NCCL_BUFFSIZE).
+  ``crosssite`` is the hierarchical cross-site allreduce (reduce-scatter in
+  each site, shards across the WAN, allgather in each site).
+
+Each result says which rule set its bandwidth term (``capped_by``).
 
 Every constant comes from the catalog category ``nccl`` (tables
 ``defaults`` and ``calibration``) with its source; none is fitted to a case.
@@ -51,6 +67,7 @@ import numpy as np
 from fabric.catalog import default_catalog
 from fabric.io import read_json_input
 from fabric.exceptions import CatalogError, FabricError, ParameterError
+from fabric.locality import domain_of
 from fabric.schema import MEDIUM_CODE
 from solvers.routing import Router
 from solvers import _collective_plans as plans
@@ -72,13 +89,14 @@ __all__ = [
 OPS = ("allreduce", "allgather", "reducescatter", "broadcast", "reduce", "alltoall", "sendrecv")
 """The collective operations."""
 
-ALGORITHMS = ("ring", "tree", "nvls", "nvlstree", "collnet", "hierarchical", "p2p")
+ALGORITHMS = ("ring", "tree", "nvls", "nvlstree", "collnet", "hierarchical", "crosssite", "pat",
+              "p2p")
 """Every algorithm name (``auto`` picks among the eligible ones)."""
 
 OP_ALGORITHMS = {
-    "allreduce": ("ring", "tree", "nvls", "nvlstree", "collnet", "hierarchical"),
-    "allgather": ("ring", "nvls"),
-    "reducescatter": ("ring", "nvls"),
+    "allreduce": ("ring", "tree", "nvls", "nvlstree", "collnet", "hierarchical", "crosssite"),
+    "allgather": ("ring", "nvls", "pat"),
+    "reducescatter": ("ring", "nvls", "pat"),
     "broadcast": ("ring",),
     "reduce": ("ring",),
     "alltoall": ("p2p",),
@@ -87,7 +105,7 @@ OP_ALGORITHMS = {
 """Operation -> the algorithms that implement it (as in NCCL)."""
 
 PROTOCOLS = ("LL", "LL128", "Simple")
-_SIMPLE_ONLY = ("nvls", "nvlstree", "collnet", "p2p")
+_SIMPLE_ONLY = ("nvls", "nvlstree", "collnet", "pat", "p2p")
 _MAX_ALLTOALL_RANKS = 4096
 
 _FABRIC_MEMO = weakref.WeakKeyDictionary()
@@ -117,7 +135,13 @@ class CollectiveResult:
     pipeline_us : float
         The pipeline-fill part of ``time_us`` (NVLS and NVLSTree; 0 otherwise).
     bottleneck : str
-        The busiest link of the costliest phase, ``"u -> v (medium)"``.
+        The busiest link of the costliest phase, ``"u -> v (medium)"``, or the
+        WAN window when it, not a link, limits the rate.
+    capped_by : str
+        The rule that set the bandwidth term: ``link`` (the busiest link at its
+        usable rate), ``ll_max_bw`` (NCCL's LL ceiling), ``nvlstree_channel_cap``
+        (NCCL's per-channel NVLSTree cap), or ``wan_window`` (each channel's
+        in-flight window over the WAN round trip).
     """
 
     op: str
@@ -131,6 +155,7 @@ class CollectiveResult:
     latency_us: float = 0.0
     pipeline_us: float = 0.0
     bottleneck: str = ""
+    capped_by: str = "link"
 
     def row(self):
         """The seven public keys (``op, algo, ranks, size_bytes, time_us, algbw_GBps, busbw_GBps``)."""
@@ -151,30 +176,51 @@ def parse_size(text, *, name="`size` (--size)"):
     Returns
     -------
     int
+        From 1 byte to 1 PiB (2**50 bytes).
 
     Raises
     ------
     ParameterError
-        When the size is malformed, zero or negative.
+        When the size is empty, malformed, zero, negative or above 1 PiB.
 
     Examples
     --------
     >>> parse_size("8"), parse_size("1K"), parse_size("64MiB"), parse_size("4G")
     (8, 1024, 67108864, 4294967296)
+    >>> parse_size("2P")
+    Traceback (most recent call last):
+    ...
+    fabric.exceptions.ParameterError: `size` (--size) must be a byte count like 8, 1K, 64MiB, 1GiB or 4G (K = 1024), got '2P'
     """
+    limit = 1 << 50                     # 1 PiB: far above any collective or per-step message
     if isinstance(text, bool):
         text = str(text)
     if isinstance(text, int):
         value = text
     else:
+        if not str(text).strip():
+            msg = (f"{name} is empty; give a byte count like 8, 1K, 64MiB, 1GiB or 4G "
+                   f"(K = 1024)")
+            raise ParameterError(msg)
         m = _SIZE_RE.match(str(text))
         if not m or (m.group(3) and m.group(3).lower() == "i"):
+            shown = str(text) if len(str(text)) <= 40 else str(text)[:40] + "..."
             msg = (f"{name} must be a byte count like 8, 1K, 64MiB, 1GiB or 4G (K = 1024), "
-                   f"got {text!r}")
+                   f"got {shown!r}")
             raise ParameterError(msg)
-        value = int(float(m.group(1)) * _MULT[m.group(2).lower()])
+        number = float(m.group(1)) * _MULT[m.group(2).lower()]
+        if not number <= limit:                 # also catches inf from a huge digit string
+            shown = str(text) if len(str(text)) <= 40 else str(text)[:40] + "..."
+            msg = (f"{name} must be at most 1 PiB ({limit:,} bytes), got {shown!r}; "
+                   f"give a smaller size such as 16G")
+            raise ParameterError(msg)
+        value = int(number)
     if value <= 0:
         msg = f"{name} must be at least 1 byte (e.g. 8 or 1K), got {text!r}"
+        raise ParameterError(msg)
+    if value > limit:
+        msg = (f"{name} must be at most 1 PiB ({limit:,} bytes), got {value:,}; give a "
+               f"smaller size such as 16G")
         raise ParameterError(msg)
     return value
 
@@ -340,8 +386,15 @@ class CollectiveModel:
         A :class:`solvers.routing.Router` of ``G`` to reuse (optional).
     sharp
         Allow InfiniBand SHARP (CollNet, and NVLS across domains) where the
-        switches support it. NCCL needs ``NCCL_COLLNET_ENABLE=1`` for these;
-        ``sharp=False`` models a default NCCL run.
+        switches support it, as NCCL does with ``NCCL_COLLNET_ENABLE=1`` and a
+        SHARP plugin. Default ``False``: a default NCCL run, where multi-domain
+        allreduce uses NVLSTree, Tree or Ring (``src/init.cc`` resets an unset
+        ``NCCL_COLLNET_ENABLE`` to 0).
+    buffer_bytes
+        ``NCCL_BUFFSIZE`` of the Simple protocol (default: the catalog's 4 MiB).
+        A connection keeps at most one buffer in flight, so over a WAN each
+        channel moves at most ``buffer_bytes / RTT``: a larger buffer (tuned
+        NCCL, distance-aware Ethernet) recovers WAN bandwidth.
 
     Attributes
     ----------
@@ -349,7 +402,8 @@ class CollectiveModel:
         NCCL's NVLS channel count for these ranks' GPU family and domain
         count, never above ``max_channels`` (NCCL's ``MAXCHANNELS``).
     slice_bytes : int
-        The pipeline's largest slice, ``buffer / NCCL_STEPS``.
+        The NVLS pipeline's largest slice per channel: nHeads x NCCL's NVLS
+        chunk (128 KiB), nHeads = min(32, ranks per domain).
 
     Raises
     ------
@@ -365,7 +419,8 @@ class CollectiveModel:
     370
     """
 
-    def __init__(self, G, *, ranks=None, gpus=None, catalog=None, router=None, sharp=True):
+    def __init__(self, G, *, ranks=None, gpus=None, catalog=None, router=None, sharp=False,
+                 buffer_bytes=None):
         self.G = G
         self.sharp = bool(sharp)
         self.catalog = catalog or default_catalog()
@@ -399,11 +454,24 @@ class CollectiveModel:
         sizes = {len(g) for g in self.groups}
         self.uniform = len(sizes) == 1
         self.g = min(sizes)
-        self.sites = len({self.G.nodes[r.gpus[p]].get("site", 0) for p in self.pos.tolist()})
+        site = [self.G.nodes[r.gpus[p]].get("site", 0) for p in self.pos.tolist()]
+        self.site_of_pos = dict(zip(self.pos.tolist(), site))
+        self.sites = len(set(site))
+        by_site = {}
+        for p, st in zip(self.pos.tolist(), site):
+            by_site.setdefault(st, []).append(p)
+        self.site_groups = list(by_site.values())
         self.channels = 1 if self.k_domains == 1 else int(min(self.g, self.k.c["max_channels"]))
         self._rates()
         self._plans = {}
         self._pipeline_constants()
+        buf = self.k.d["simple_buffer_bytes"] if buffer_bytes is None else buffer_bytes
+        if isinstance(buf, bool) or not isinstance(buf, (int, float)) or not math.isfinite(buf) \
+                or not 4096 <= buf <= 2 ** 34:
+            msg = (f"`buffer_bytes` (--buffer) must be a size from 4 KiB to 16 GiB, got {buf!r}")
+            raise ParameterError(msg)
+        self.windows = {"Simple": float(buf), "LL": float(self.k.d["ll_window_bytes"]),
+                        "LL128": float(self.k.d["ll128_window_bytes"])}
 
     # ----------------------------------------------------------- efficiencies
     @property
@@ -413,6 +481,36 @@ class CollectiveModel:
 
     def _gpu_part(self, name):
         return self.catalog.part("gpu", self.G.nodes[name]["part"])
+
+    def _nic_GBps(self):
+        """Network rate of one rank's NIC in GB/s (NCCL's ``comm->minNetBw``): the slowest rank."""
+        from fabric.metrics import per_gpu_bandwidth
+
+        memo = _FABRIC_MEMO.setdefault(self.router, {})
+        if "nic_gbps" not in memo:
+            memo["nic_gbps"] = {g: v[1] for g, v in per_gpu_bandwidth(self.G).items()}
+        rates = [memo["nic_gbps"].get(g, 0.0) for g in self.rank_names]
+        return min(rates) / 8.0 if rates else 0.0
+
+    def _nvls_channel_count(self, family):
+        """NCCL's NVLS channel count for these ranks (``src/transport/nvls.cc``).
+
+        Hopper: 16. Blackwell in one NVLink domain (a whole NVL72 clique is one
+        NCCL node): 24. Blackwell across domains (``ncclNvlsTreeSm100Tuning``,
+        NCCL 2.30): 32 on two domains with a NIC of >= 48 GB/s; 24 for NICs of
+        >= 96 GB/s with <= 8 ranks per domain; 32 for >= 96 GB/s with more;
+        24 for 48-96 GB/s; otherwise the catalog's multi-domain default (32).
+        """
+        if family == "hopper" or self.k_domains == 1:
+            return self.k.nvls_channels(family, self.k_domains)
+        nic = self._nic_GBps()
+        if self.k_domains == 2 and nic >= 48:
+            return 32
+        if nic >= 96:
+            return 24 if self.g <= 8 else 32
+        if nic >= 48:
+            return 24
+        return self.k.nvls_channels(family, self.k_domains)
 
     def _pipeline_constants(self):
         """NVLS channel count, nominal slice and LL ceilings for these ranks (NCCL per GPU family).
@@ -426,10 +524,13 @@ class CollectiveModel:
             arch = str(self._gpu_part(r.gpus[int(grp[0])]).get("arch", ""))
             families.add("blackwell" if arch.startswith("blackwell") else "hopper")
         family = "hopper" if "hopper" in families else "blackwell"
+        self.family = family
         d = self.k.d
         self.max_channels = int(self.k.c["max_channels"])
-        self.nvls_channels = min(self.k.nvls_channels(family, self.k_domains), self.max_channels)
-        self.slice_bytes = int(d["simple_buffer_bytes"]) // int(d["nccl_steps"])
+        self.nvls_channels = min(self._nvls_channel_count(family), self.max_channels)
+        where = "two_domains" if self.k_domains == 2 else "many_domains"
+        self.nvlstree_cap_GBps = d[f"nvlstree_per_channel_GBps_{family}_{where}"]
+        self.slice_bytes = min(int(d["nvls_max_heads"]), self.g) * int(d["nvls_chunk_bytes"])
         # NCCL's LL ceiling as a floor on us per byte of S: Ring busbw <= llMaxBw (nccl-tests'
         # busbw factor is NCCL's nsteps / nranks), Tree algbw <= 0.5 llMaxBw; the hierarchical
         # algorithm runs Ring kernels, so the Ring ceiling applies to it too.
@@ -540,12 +641,17 @@ class CollectiveModel:
 
     def _why_not(self, op, algo):
         multi = self.k_domains > 1
+        d = self.k.d
         if algo == "nvls":
             reason = self._nvls_support()
             if reason:
                 return reason
             if multi and op != "allreduce":
                 return "NVLS across NVLink domains exists only for allreduce"
+            arity = int(d["nvls_max_local_ranks_non_allreduce"])
+            if op != "allreduce" and self.g > arity:
+                return (f"NCCL runs NVLS {op} with at most {arity} ranks per NVLink domain "
+                        f"(NCCL_MAX_NVLS_ARITY); this communicator has {self.g}")
             if multi:
                 sharp = self._sharp_support()
                 if sharp:
@@ -567,9 +673,24 @@ class CollectiveModel:
             sharp = self._sharp_support()
             if sharp:
                 return sharp
+            most = int(d["collnet_max_local_ranks"])
+            if max(len(grp) for grp in self.groups) > most:
+                return (f"NCCL runs CollNet with at most {most} ranks per NVLink domain "
+                        f"(NCCL_MAX_DIRECT_ARITY + 1)")
             return None if self.uniform else "CollNet needs the same number of ranks per domain"
         if algo == "hierarchical" and not self.uniform:
             return "hierarchical needs the same number of ranks in every NVLink domain"
+        if algo == "pat":
+            if self.k_domains != self.n:
+                return ("PAT runs with one rank per NVLink domain (NCCL: nNodes == nRanks); "
+                        f"here {self.n} ranks in {self.k_domains} domain(s)")
+            return None
+        if algo == "crosssite":
+            if self.sites < 2:
+                return "crosssite needs ranks in at least 2 sites"
+            if len({len(grp) for grp in self.site_groups}) != 1:
+                return "crosssite needs the same number of ranks at every site"
+            return None
         if op == "alltoall" and self.n > _MAX_ALLTOALL_RANKS:
             return f"alltoall is modelled up to {_MAX_ALLTOALL_RANKS} ranks"
         return None
@@ -581,9 +702,12 @@ class CollectiveModel:
         if algo == "ring" and op == "allreduce":
             orders = plans.ring_orders(groups, C)
             return [plans.ring_phase(orders, 2 * (n - 1), 1.0 / (n * C))]
-        if algo == "ring" and op in ("allgather", "reducescatter"):
+        if algo in ("ring", "pat") and op in ("allgather", "reducescatter"):
+            # PAT moves the same bytes per rank as the ring (the engine applies NCCL's PAT factor)
             orders = plans.ring_orders(groups, C)
             return [plans.ring_phase(orders, n - 1, 1.0 / (n * C))]
+        if algo == "crosssite":
+            return self._crosssite_phases()
         if algo == "ring":           # broadcast, reduce: pipelined chain from rank 0
             orders = plans.ring_orders(groups, C)
             return [plans.chain_phase(orders, 1.0 / C)]
@@ -612,14 +736,15 @@ class CollectiveModel:
                 nb += w
             return [plans.Phase(1, np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64),
                                 np.array(nb), switch=plans.nvls_intra(self.pos, 1.0 / g),
-                                nvls=True)]
+                                nvls=True, passes=2)]
         if algo == "collnet":
             g = self.g
             parts = [plans.all_pairs(grp, 2.0 / g) for grp in groups]
             sl = np.full(n, 1.0 / g)
             return [plans.Phase(1, plans._cat([p[0] for p in parts], np.int64),
                                 plans._cat([p[1] for p in parts], np.int64),
-                                plans._cat([p[2] for p in parts], float), nic=(self.pos, sl, sl))]
+                                plans._cat([p[2] for p in parts], float), nic=(self.pos, sl, sl),
+                                passes=2)]
         if algo == "hierarchical":
             g = self.g
             intra = plans.ring_orders(groups, 1) if k == 1 else np.concatenate(
@@ -645,44 +770,163 @@ class CollectiveModel:
         # sendrecv: rank i -> i + 1
         return [plans.Phase(1, self.pos, np.roll(self.pos, -1), np.ones(n))]
 
+    def _switch_reduce_rate(self):
+        """Additions per us the NVLink switches of one domain can do (NVLS in-switch reduction),
+        or None when the catalog gives no rate for the switch part. The slowest domain counts."""
+        memo = _FABRIC_MEMO.setdefault(self.router, {})
+        key = ("switch_reduce", self.catalog)
+        if key not in memo:
+            per_dom = {}
+            for name, d in self.G.nodes(data=True):
+                if d["kind"] != "nvswitch":
+                    continue
+                rate = self.catalog.part("nvswitch", d.get("chips_part", d["part"])).get(
+                    "nvls_reduce_gflops_fp32") if d["part"] != "virtual" else \
+                    self.catalog.part("nvswitch", d["chips_part"]).get("nvls_reduce_gflops_fp32")
+                dom = domain_of(self.G, name)
+                if rate is None:
+                    per_dom[dom] = None
+                elif per_dom.get(dom, 0.0) is not None:
+                    per_dom[dom] = per_dom.get(dom, 0.0) + d.get("chips", 1) * float(rate) * 1e3
+            memo[key] = per_dom
+        per_dom = memo[key]
+        rates = [per_dom.get(domain_of(self.G, self.router.gpus[int(grp[0])])) for grp in self.groups]
+        if not rates or any(r is None for r in rates):
+            return None
+        return min(rates)
+
+    def _crosssite_phases(self):
+        """Hierarchical cross-site allreduce: reduce-scatter inside each site (a ring over the
+        site's ranks), allreduce of each shard across sites (a ring over the ranks of the same
+        local index), allgather inside each site (the first ring again)."""
+        sites = self.site_groups
+        s, m = len(sites), len(sites[0])
+        C = self.channels
+        rows = []
+        for grp in sites:
+            doms = {}
+            for p in grp:
+                doms.setdefault(int(self.router.gpu_domain[p]), []).append(p)
+            rows.append(plans.ring_orders(list(doms.values()), C))
+        width = min(r.shape[1] for r in rows)
+        orders = np.concatenate([r[:, :width] for r in rows], axis=0)
+        phases = []
+        if m > 1:
+            intra = plans.ring_phase(orders, m - 1, 1.0 / (m * rows[0].shape[0]))
+            intra.cycle = 1
+            phases.append(intra)
+        across = np.array(sites, dtype=np.int64).T                  # [m, s]: same local index
+        src = across.ravel()
+        dst = np.roll(across, -1, axis=1).ravel()
+        phases.append(plans.Phase(2 * (s - 1), src, dst, np.full(src.size, 1.0 / (m * s)),
+                                  cycle=s))
+        if m > 1:
+            phases.append(phases[0])
+        return phases
+
+    def _net_path_us(self):
+        """One-way latency of the graph's own path between two domains of the communicator:
+        the NICs and switches on it (catalog ``latency_ns``) and its in-datacenter cables
+        (WAN propagation is counted separately). 0 on one domain."""
+        if self.k_domains < 2:
+            return 0.0
+        memo = self._plans.setdefault("_net_path_us", {})
+        if "v" not in memo:
+            import networkx as nx
+
+            G = self.G
+            a = self.router.gpus[int(self.groups[0][0])]
+            b = self.router.gpus[int(self.groups[1][0])]
+            view = nx.subgraph_view(G, filter_node=lambda x: G.nodes[x]["kind"] not in
+                                    ("cpu", "host"))
+            path = nx.bidirectional_shortest_path(view, a, b)
+            ns = 0.0
+            for x in path[1:-1]:
+                d = G.nodes[x]
+                if d["kind"] in ("nic", "leaf", "spine", "core", "wan"):
+                    part = d.get("chips_part", d["part"]) if d["part"] == "virtual" else d["part"]
+                    cat = "nic" if d["kind"] == "nic" else "switch"
+                    try:
+                        ns += float(self.catalog.part(cat, part).get("latency_ns", 0.0) or 0.0)
+                    except CatalogError:
+                        pass
+            for x, y in zip(path[:-1], path[1:]):
+                e = G.edges[x, y]
+                if e["medium"] in ("infiniband", "ethernet"):
+                    ns += e.get("latency_ns", 0.0)
+            memo["v"] = ns * 1e-3
+        return memo["v"]
+
     def _latency(self, op, algo, proto):
-        """NCCL's latency model (tuning.cc) for (op, algo, protocol), in us."""
+        """NCCL's latency model (tuning.cc) for (op, algo, protocol), in us, plus the graph's own
+        path latency (NICs, switches, cables) for every network step.
+
+        On more than one domain a ring's intra-domain hop costs at least NCCL's
+        ``netOverhead`` (1 us, x3 for Simple), and with one rank per domain the
+        network term is the Tree one (``tuning.cc``: ppn == 1).
+        """
         k = self.k
         n, nodes = self.n, self.k_domains
         base = k.base(algo, proto)
+        path = self._net_path_us()
+        net_algo = "tree" if (nodes > 1 and nodes == n) else algo
         if algo in ("ring",):
             if op == "allreduce":
                 steps, inter = 2 * (n - 1), 2 * (nodes - 1)
             else:
                 steps, inter = n - 1, nodes - 1
-            return base + (steps - inter) * k.hop("nvlink", algo, proto) + inter * k.hop(
-                "net", algo, proto)
+            intra = k.hop("nvlink", algo, proto)
+            if nodes > 1:
+                intra = max(intra, k.d["net_overhead_us"] * (3 if proto == "Simple" else 1))
+            return base + (steps - inter) * intra + inter * (k.hop("net", net_algo, proto) + path)
+        log2i = nodes.bit_length() - 1                     # NCCL's log2i: integer floor
         if algo == "tree":
             return base + 2 * ((n / nodes - 1) * k.hop("nvlink", algo, proto)
-                               + math.log2(nodes) * k.hop("net", algo, proto))
+                               + log2i * (k.hop("net", algo, proto) + path))
+        if algo == "pat":
+            return (k.d["base_latency_us_pat_simple"]
+                    + log2i * (k.d["hop_latency_us_net_tree_simple"] + path)
+                    / k.d["pat_net_latency_divisor"]
+                    + n * k.d["pat_latency_us_per_rank"])
+        if algo == "crosssite":
+            m = len(self.site_groups[0])
+            doms = self.k_domains // self.sites
+            intra = 0.0
+            if m > 1:
+                intra = (k.base("ring", proto) + (m - doms) * k.hop("nvlink", "ring", proto)
+                         + (doms - 1) * k.hop("net", "ring", proto))
+            across = k.base("ring", proto) + 2 * (self.sites - 1) * (k.hop("net", "ring", proto)
+                                                                     + path)
+            return 2 * intra + across
         if algo == "nvls":
             lat = k.d["hop_latency_us_nvlink_nvls_simple"]
-            return lat + (k.d["hop_latency_us_net_nvls_simple"] if nodes > 1 else 0.0)
+            return lat + (k.d["hop_latency_us_net_nvls_simple"] + path if nodes > 1 else 0.0)
         if algo == "nvlstree":
             return (base + k.d["hop_latency_us_nvlink_nvls_simple"]
-                    + 2 * math.log2(nodes) * k.d["hop_latency_us_net_nvlstree_simple"])
+                    + 2 * log2i * (k.d["hop_latency_us_net_nvlstree_simple"] + path))
         if algo == "collnet":
             ppn = self.g
             return (base + 2 * (min(1, ppn - 1) * k.c["hop_latency_us_nvlink_collnet_simple"]
                                 + (ppn - 1) * k.c["collnet_latency_us_per_local_peer"])
-                    + k.d["hop_latency_us_net_collnet_simple"])
+                    + k.d["hop_latency_us_net_collnet_simple"] + path)
         if algo == "hierarchical":
             g = self.g
             intra = (k.base("ring", proto) + (g - 1) * k.hop("nvlink", "ring", proto)) if g > 1 else 0
-            inter = (k.base("ring", proto) + 2 * (nodes - 1) * k.hop("net", "ring", proto)
+            inter = (k.base("ring", proto) + 2 * (nodes - 1) * (k.hop("net", "ring", proto) + path)
                      if nodes > 1 else 0)
             return 2 * intra + inter
         # p2p: one send/recv per peer, issued together
         where = "net" if nodes > 1 else "nvlink"
-        return k.base("ring", "Simple") + k.hop(where, "ring", "Simple")
+        return k.base("ring", "Simple") + k.hop(where, "ring", "Simple") + path
 
     def _plan(self, op, algo):
-        """(us per byte of S, bottleneck text, steps of long-haul propagation, prop us)."""
+        """(us per byte of S, bottleneck text, long-haul propagation us, WAN window coefficient).
+
+        The window coefficient ``w`` is, summed over phases, the bytes per byte of
+        S that one connection carries across the WAN times the round trip (us):
+        with ``W`` bytes in flight per connection, the WAN costs at least
+        ``S * w / W`` us.
+        """
         key = (op, algo)
         hit = self._plans.get(key)
         if hit is not None:
@@ -691,6 +935,8 @@ class CollectiveModel:
         us_per_byte = 0.0
         worst = (-1.0, "")
         prop_us = 0.0
+        window = 0.0
+        site = self.site_of_pos
         for ph in self._phases(op, algo):
             loads = r.new_loads()
             lat_ns = 0.0
@@ -704,15 +950,32 @@ class CollectiveModel:
             t = loads / rate                      # bytes / (GB/s) = ns per byte of S
             e = r.busiest_arc(t)
             per = float(t[e]) * 1e-3              # us per byte of S, one step
+            medium = {v: kk for kk, v in MEDIUM_CODE.items()}[int(r.arc_medium[e])]
+            neck = f"{r.nodes[r.arc_u[e]]} -> {r.nodes[r.arc_v[e]]} ({medium})"
+            reduces = ph.nvls and ph.switch and (op in ("allreduce", "reducescatter"))
+            red = self._switch_reduce_rate() if reduces else None
+            if red:
+                # every element is summed over the domain's ranks inside the switches:
+                # (g - 1) additions per float32 element (nccl-tests' default type)
+                red_per = (self.g - 1) / 4.0 / red
+                if red_per > per:
+                    per = red_per
+                    neck = (f"NVLink switch reduction ({red / 1e3:,.0f} GFLOP/s fp32 per domain, "
+                            f"{self.g} ranks)")
             us_per_byte += ph.repeat * per
             if ph.repeat * per > worst[0]:
-                medium = {v: kk for kk, v in MEDIUM_CODE.items()}[int(r.arc_medium[e])]
-                worst = (ph.repeat * per, f"{r.nodes[r.arc_u[e]]} -> {r.nodes[r.arc_v[e]]} "
-                                          f"({medium})")
-            # long-haul propagation: a ring's data crosses each site boundary once per cycle
+                worst = (ph.repeat * per, neck)
+            # long-haul propagation: a ring's data crosses each site boundary once per cycle;
+            # a tree crosses it going up (reduce) and again coming down (broadcast)
             crossings = ph.repeat * min(1.0, self.sites / ph.cycle) if ph.cycle > 1 else ph.repeat
-            prop_us += crossings * lat_ns * 1e-3
-        hit = (us_per_byte, worst[1], prop_us)
+            prop_us += ph.passes * crossings * lat_ns * 1e-3
+            if lat_ns > 0 and ph.src.size:
+                cross = np.fromiter((site[a] != site[b] for a, b in zip(ph.src.tolist(),
+                                                                          ph.dst.tolist())),
+                                    dtype=bool, count=ph.src.size)
+                if cross.any():
+                    window += ph.repeat * float(ph.nbytes[cross].max()) * 2 * lat_ns * 1e-3
+        hit = (us_per_byte, worst[1], prop_us, window)
         self._plans[key] = hit
         return hit
 
@@ -805,34 +1068,56 @@ class CollectiveModel:
         i = (int(size) >> 6).bit_length() - 1           # log2i(nBytes >> 6); -1 below 64 B
         return float(table[i]) if 0 <= i < len(table) else 1.0
 
-    def _pipeline(self, op, algo, size):
-        """NCCL's pipeline model of (op, algo) at ``size``: (steps, channels, slice bytes).
+    def _nvls_chunk(self, algo, size, nc, heads):
+        """NCCL's NVLS / NVLSTree chunk for ``size`` bytes (``calcCollChunking``)."""
+        d = self.k.d
+        chunk = int(d["nvls_chunk_bytes"])
+        ops = nc * heads
+        if algo == "nvls":
+            for factor, floor in ((64, 65536), (8, 32768), (2, 16384)):
+                if size < factor * ops * chunk and chunk > floor:
+                    chunk = floor
+            return chunk
+        if self.k_domains >= 4:
+            chunk = min(chunk, int(d["nvlstree_max_chunk_bytes_4plus"]))
+        for factor, floor in ((32, 262144), (16, 131072), (4, 65536), (1, 32768)):
+            if size < factor * ops * chunk and chunk > floor:
+                chunk = floor
+        return chunk
 
-        NVLS crosses 2 steps for allreduce (reduce-scatter then all-gather
-        through the switch) and 1 for allgather / reducescatter; NVLSTree adds
-        2 log2(domains) network steps (``src/tuning/pipeline_model/nvls.cc``).
-        A channel moves slices of ``min(buffer / NCCL_STEPS, S / channels)``
-        bytes. Other algorithms have no fill term (``steps`` 0): a ring's steps
-        are pipelined slice by slice, so its links never wait for a fill.
+    def _pipeline(self, op, algo, size):
+        """NCCL's NVLS pipeline for (op, algo) at ``size``: (stages, channels, slice bytes).
+
+        One loop of an NVLS channel moves ``nHeads x chunk`` bytes
+        (``src/device/all_reduce.h``), with nHeads = min(32, ranks per domain)
+        and NCCL's chunk (128 KiB, smaller for small sizes). Single-domain
+        allreduce crosses 3 stages (scatter, reduce/broadcast through the
+        switch, gather); NVLS allgather / reducescatter 1 (no fill); NVLSTree
+        adds 2 log2i(domains) network steps. Other algorithms have no fill
+        (``stages`` 0): a ring's steps are pipelined slice by slice.
         """
         if algo == "nvls":
-            steps = 2 if op == "allreduce" else 1
+            stages = int(self.k.d["nvls_allreduce_stages"]) if op == "allreduce" else 1
         elif algo == "nvlstree":
-            steps = 2 + 2 * (self.k_domains.bit_length() - 1)   # 2 log2i(nNodes)
+            stages = 2 + 2 * (self.k_domains.bit_length() - 1)   # 2 log2i(nNodes)
         else:
             return 0, 0, 0
         nc = self.nvls_channels
-        return steps, nc, min(self.slice_bytes, -(-int(size) // nc))
+        heads = min(int(self.k.d["nvls_max_heads"]), self.g)
+        unit = heads * self._nvls_chunk(algo, int(size), nc, heads)
+        return stages, nc, min(unit, -(-int(size) // nc))
 
     def _pipeline_fill(self, op, algo, size, us_per_byte):
         """Pipeline fill (us): the first slice crosses every step before the bottleneck streams.
 
         A slice of ``s`` bytes on one of ``nc`` channels moves at 1/nc of the
         bottleneck rate, i.e. in ``s * nc * us_per_byte``; the fill is
-        ``(steps - 1)`` such slices (``pipelineModel`` in NCCL's
-        ``src/tuning/pipeline_model/pipeline_model.cc``: T_first + (count - 1)
-        T_delay). It is at most ``(steps - 1) * buffer / NCCL_STEPS * nc``
-        bytes' worth, so it vanishes against the bandwidth term for large sizes.
+        ``(stages - 1)`` such slices (a pipeline's first item crosses every
+        stage before the bottleneck streams). It is at most ``(stages - 1) x
+        nHeads x chunk x nc`` bytes' worth, so it vanishes against the
+        bandwidth term for large sizes, and grows with the heads of large
+        NVLink domains (32 heads of 128 KiB on NVL72 vs 8 on an 8-GPU box).
+        This fill is the project's model: NCCL's own tuner has no fill term.
         """
         steps, nc, slice_bytes = self._pipeline(op, algo, size)
         if steps <= 1:
@@ -842,7 +1127,7 @@ class CollectiveModel:
     def _best(self, op, cands, size):
         best = None
         for algo in cands:
-            per_byte, bottleneck, prop_us = self._plan(op, algo)
+            per_byte, bottleneck, prop_us, window = self._plan(op, algo)
             protos = ("Simple",) if algo in _SIMPLE_ONLY else PROTOCOLS
             for proto in protos:
                 lat = self._latency(op, algo, proto) + prop_us
@@ -850,24 +1135,42 @@ class CollectiveModel:
                         and self.k_domains > 1 and size / (self.channels * self.n) >= 64):
                     lat *= self.k.c["ring_simple_multinode_latency_factor"]
                 us_per_byte = per_byte / self.k.fraction(proto)
-                if proto == "LL" and algo in self._ll_floor:
-                    us_per_byte = max(us_per_byte, self._ll_floor[algo][op])
+                capped, neck = "link", bottleneck
+                if algo == "pat":
+                    us_per_byte /= self.k.d["pat_bw_factor"]
+                if proto == "LL" and algo in self._ll_floor \
+                        and self._ll_floor[algo][op] > us_per_byte:
+                    us_per_byte, capped = self._ll_floor[algo][op], "ll_max_bw"
+                    neck = f"NCCL LL ceiling (llMaxBw) {bottleneck and 'above ' + bottleneck}"
                 if algo == "tree":
                     us_per_byte /= self._tree_correction(proto, size)
+                if algo == "nvlstree":
+                    cap = busbw_factor(op, self.n) / (self.nvls_channels * self.nvlstree_cap_GBps
+                                                      * 1e3)
+                    if cap > us_per_byte:
+                        us_per_byte, capped = cap, "nvlstree_channel_cap"
+                        neck = (f"NCCL NVLSTree cap {self.nvlstree_cap_GBps:g} GB/s per channel x "
+                                f"{self.nvls_channels} channels")
+                if window > 0:
+                    w = window / self.windows[proto]
+                    if w > us_per_byte:
+                        us_per_byte, capped = w, "wan_window"
+                        neck = (f"WAN window: {self.windows[proto] / 2**20:g} MiB in flight per "
+                                f"channel per round trip ({proto})")
                 fill = self._pipeline_fill(op, algo, size, us_per_byte)
                 t = lat + fill + size * us_per_byte
                 if best is None or t < best[0]:
-                    best = (t, algo, proto, lat, fill, bottleneck)
-        t, algo, proto, lat, fill, bottleneck = best
+                    best = (t, algo, proto, lat, fill, neck, capped)
+        t, algo, proto, lat, fill, bottleneck, capped = best
         algbw = size / (t * 1e3)                 # bytes / us / 1e3 = GB/s
         return CollectiveResult(op=op, algo=algo, ranks=self.n, size_bytes=int(size),
                                 time_us=float(t), algbw_GBps=float(algbw),
                                 busbw_GBps=float(algbw * busbw_factor(op, self.n)),
                                 protocol=proto, latency_us=float(lat), pipeline_us=float(fill),
-                                bottleneck=bottleneck)
+                                bottleneck=bottleneck, capped_by=capped)
 
 
-def collective(G, op, size, *, algo="auto", ranks=None, gpus=None, catalog=None, sharp=True):
+def collective(G, op, size, *, algo="auto", ranks=None, gpus=None, catalog=None, sharp=False):
     """Predict one collective on fabric ``G`` (see :class:`CollectiveModel`).
 
     Parameters
@@ -903,7 +1206,7 @@ def collective(G, op, size, *, algo="auto", ranks=None, gpus=None, catalog=None,
 
 
 def collective_sweep(G, op, sizes, *, algo="auto", ranks=None, gpus=None, catalog=None,
-                     sharp=True):
+                     sharp=False):
     """Predict ``op`` at each of ``sizes`` on fabric ``G``; a list of :class:`CollectiveResult`.
 
     Raises

@@ -11,10 +11,12 @@ data files are written by :mod:`fabric.export.report` from plain data, the
 diagrams and scheduler files by :func:`fabric.export.export`.
 """
 
+import math
 import time
+from pathlib import Path
 
 from fabric.catalog import default_catalog
-from fabric.exceptions import FabricError
+from fabric.exceptions import FabricError, ParameterError
 from fabric.export import export
 from fabric.export import report as page
 from fabric.locality import domain_of, domains, gpu_nodes
@@ -64,8 +66,9 @@ def _collectives(G, catalog, scale_gpus, progress, router):
 
 
 def write_report(G, directory, *, catalog=None, scale_gpus=1152, job=None, busy_fraction=0.3,
-                 seed=0, time_limit_s=10.0, hostname_pattern=None, progress=None):
-    """Study fabric ``G`` and write its report into ``directory`` (created if missing).
+                 seed=0, time_limit_s=10.0, hostname_pattern=None, progress=None,
+                 build=None):
+    """Study fabric ``G`` and write its report into ``directory`` (created or replaced).
 
     Parameters
     ----------
@@ -85,6 +88,10 @@ def write_report(G, directory, *, catalog=None, scale_gpus=1152, job=None, busy_
         Host-name pattern of the scheduler files.
     progress : callable, optional
         Called with one-line progress messages.
+    build : callable, optional
+        ``build(preset, overrides, catalog=...)`` (``topologies.build_preset``):
+        when given, the report predicts every calibration case of
+        :mod:`solvers.accuracy` and adds an accuracy section and plot.
 
     Returns
     -------
@@ -93,13 +100,51 @@ def write_report(G, directory, *, catalog=None, scale_gpus=1152, job=None, busy_
 
     Raises
     ------
+    ParameterError
+        When ``busy_fraction`` is not a finite number in [0, 1) or
+        ``time_limit_s`` not a finite number > 0 (checked before anything is
+        written).
     FabricError
-        When the directory cannot be written.
+        When the directory cannot be written, or exists and holds files that
+        are not part of a report.
+
+    Notes
+    -----
+    The files are written into a hidden staging directory next to
+    ``directory`` that is renamed into place when the report is complete: a
+    failed or interrupted report writes nothing, and a previous report in
+    ``directory`` is replaced as a whole (no old file is left among new ones).
     """
+    _check_options(busy_fraction, time_limit_s)
     progress = progress or _noop
     catalog = catalog or default_catalog()
     start = time.perf_counter()
-    out = page.report_directory(directory)
+    with page.staged_report_directory(directory) as out:
+        files = _write(G, out, catalog=catalog, scale_gpus=scale_gpus, job=job,
+                       busy_fraction=busy_fraction, seed=seed, time_limit_s=time_limit_s,
+                       hostname_pattern=hostname_pattern, progress=progress, start=start,
+                       build=build)
+    final = Path(directory)
+    return {"index": str(final / "index.html"), "files": {k: str(final / k) for k in files},
+            "seconds": round(time.perf_counter() - start, 2)}
+
+
+def _check_options(busy_fraction, time_limit_s):
+    """Refuse bad options before anything is computed or written."""
+    for name, option, value, ok, bound in (
+            ("busy_fraction", "--busy-fraction", busy_fraction,
+             lambda v: 0 <= v < 1, "from 0 to below 1 (e.g. 0.3)"),
+            ("time_limit_s", "--time-limit", time_limit_s,
+             lambda v: v > 0, "above 0 seconds (e.g. 10)")):
+        if (isinstance(value, bool) or not isinstance(value, (int, float))
+                or not math.isfinite(value) or not ok(value)):
+            msg = f"`{name}` ({option}) must be a finite number {bound}, got {value!r}"
+            raise ParameterError(msg)
+
+
+def _write(G, out, *, catalog, scale_gpus, job, busy_fraction, seed, time_limit_s,
+           hostname_pattern, progress, start, build=None):
+    """Write every file of the report into ``out``; file name -> path."""
     files = {}
 
     progress("analysing the fabric (counts, bisection, hops, paths, bill of materials) ...")
@@ -120,13 +165,20 @@ def write_report(G, directory, *, catalog=None, scale_gpus=1152, job=None, busy_
     progress("exporting scheduler files ...")
     scheduler = _scheduler(G, out, files, hostname_pattern)
 
+    accuracy = None
+    if build is not None:
+        from solvers.accuracy import case_rows, regime_summary
+
+        progress("predicting the published calibration cases ...")
+        cases = case_rows(build, catalog)
+        accuracy = {"cases": cases, "regimes": regime_summary(cases)}
+        files.update(page.write_accuracy_files(out, cases))
     elapsed = time.perf_counter() - start
     progress("writing index.html ...")
     files["index.html"] = page.write_report_page(
         out, metrics=metrics, collectives=rows, diagrams=diagrams, placement=placement,
-        scheduler=scheduler, files=files, elapsed=elapsed)
-    return {"index": str(out / "index.html"), "files": {k: str(v) for k, v in files.items()},
-            "seconds": round(time.perf_counter() - start, 2)}
+        scheduler=scheduler, files=files, elapsed=elapsed, accuracy=accuracy)
+    return files
 
 
 def _diagrams(G, out, files):

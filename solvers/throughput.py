@@ -164,8 +164,14 @@ class ThroughputResult:
     lp_vars: int
 
     def to_dict(self, *, top_links=10):
-        """JSON-ready dict with the ``top_links`` busiest LP links."""
-        top = sorted(self.link_loads_gbps.items(), key=lambda kv: -kv[1])[:top_links]
+        """JSON-ready dict with the ``top_links`` busiest LP links.
+
+        Loads are rounded to 1e-6 Gb/s (below the LP's tolerance) and ordered
+        by load, ties by link name, so the list does not depend on
+        ``PYTHONHASHSEED`` or on the order the solver listed the links in.
+        """
+        loads = ((name, round(gbps, 6)) for name, gbps in self.link_loads_gbps.items())
+        top = sorted(loads, key=lambda kv: (-kv[1], kv[0]))[:top_links]
         return {"pattern": self.pattern, "endpoints": self.endpoints,
                 "demand_gbps": self.demand_gbps, "intra_domain_gbps": self.intra_domain_gbps,
                 "optimal_fraction": self.optimal_fraction, "ecmp_fraction": self.ecmp_fraction,
@@ -588,13 +594,22 @@ def throughput(G, pattern="permutation", *, gpus=None, seed=0, time_limit_s=60.0
 
 
 # ----------------------------------------------------------------------------- collectives
-def collective_lower_bound(G, op, size, ranks):
+def collective_lower_bound(G, op, size, ranks, *, in_network=False):
     """Bandwidth-only lower bound (us) on ``op`` of ``size`` bytes over GPUs ``ranks``.
 
-    The cut bound of the module notes: per-rank injection, and per NVLink
-    domain the bytes crossing its boundary over its NIC rate. ``size`` is
-    nccl-tests' size (for allgather and reduce-scatter, the full buffer;
-    alltoall, the per-rank buffer).
+    The tightest of two cut bounds, at raw link rates:
+
+    * per rank: the bytes a rank must send over its own NVLink and NIC rate;
+    * per NVLink domain: the bytes that must cross the domain's boundary over
+      the network rate of the NICs of the ranks *in that domain* (a rank's
+      traffic leaves through its own NIC or, with PXN, through the NIC of
+      another rank of the communicator; idle GPUs' NICs carry none). With
+      ``D`` domains an allreduce must move ``2 (D-1)/D x S`` out of (and into)
+      every domain (reduce-scatter then allgather among the domains), or ``S``
+      with in-network reduction (``in_network=True``: IB SHARP).
+
+    ``size`` is nccl-tests' size (for allgather and reduce-scatter, the full
+    buffer; alltoall, the per-rank buffer).
 
     Parameters
     ----------
@@ -645,12 +660,12 @@ def collective_lower_bound(G, op, size, ranks):
         by_dom[domain_of(G, g)] += 1
     if len(by_dom) > 1:
         dom_nic = defaultdict(float)
-        for g, (_, out) in bw.items():
-            key = domain_of(G, g)
-            if key in by_dom:
-                dom_nic[key] += out
+        for g in ranks:
+            dom_nic[domain_of(G, g)] += bw[g][1]
+        D = len(by_dom)
+        reduce_cross = S if in_network else 2.0 * (D - 1) / D * S
         for key, k in by_dom.items():
-            cross = {"allreduce": S, "allgather": S * (n - k) / n,
+            cross = {"allreduce": reduce_cross, "allgather": S * (n - k) / n,
                      "reducescatter": S * (n - k) / n, "alltoall": S * k * (n - k) / n,
                      "broadcast": S, "reduce": S, "sendrecv": S}[op]
             if op == "sendrecv" and k == n:

@@ -63,7 +63,9 @@ def test_collective_json_keys(run):
     assert res.exit_code == 0, res.output
     rows = json.loads(res.stdout)
     assert len(rows) == 1 and set(rows[0]) == KEYS | {"bound_time_us", "efficiency", "protocol",
-                                                      "latency_us", "pipeline_us", "bottleneck"}
+                                                      "latency_us", "pipeline_us", "bottleneck",
+                                                      "capped_by", "validated", "nearest_case"}
+    assert rows[0]["validated"] is True and rows[0]["nearest_case"] and rows[0]["capped_by"]
     # the parts of the time add up to no more than the time
     assert 0 <= rows[0]["latency_us"] + rows[0]["pipeline_us"] < rows[0]["time_us"]
     assert rows[0]["algo"] == "nvls" and rows[0]["ranks"] == 8
@@ -231,3 +233,34 @@ def test_compare_op_given_when_log_is_silent(run, tmp_path):
     res = run("compare", "dgx-h100", str(j), "--op", "allgather", "--json")
     assert res.exit_code == 0, res.output
     assert _no_nan(res.stdout)["op"] == "allgather"
+
+
+def test_accuracy_command_prints_every_case_and_the_regimes(run):
+    from solvers.accuracy import CASES
+
+    res = run("accuracy", "--json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert len(out["cases"]) == len(CASES)
+    for row in out["cases"]:
+        assert row["error"] == pytest.approx((row["predicted"] - row["measured"])
+                                             / row["measured"], abs=1e-5)
+        if row["bound"] is not None:
+            assert row["within"] is True and abs(row["error"]) <= row["bound"]
+    asserted = sum(1 for r in out["cases"] if r["bound"] is not None)
+    assert sum(v["cases"] for v in out["regimes"].values()) == asserted
+    text = run("accuracy")
+    assert text.exit_code == 0 and "regime" in text.output and "one rack" in text.output
+
+
+def test_wan_rows_are_marked_unvalidated(run):
+    res = run("collective", "superfactory", "--set", "site_gpus=144", "--set",
+              "aggregate_nvswitch=true", "--op", "allreduce", "--size", "1G", "--json",
+              "--buffer", "64MiB")
+    assert res.exit_code == 0, res.output
+    row = json.loads(res.stdout)[0]
+    assert row["validated"] is False and row["nearest_case"] is None
+    assert row["bound_time_us"] <= row["time_us"]
+    bad = run("collective", "superfactory", "--set", "site_gpus=144", "--op", "allreduce",
+              "--buffer", "1")
+    assert bad.exit_code == 2 and "--buffer" in bad.output

@@ -75,7 +75,9 @@ def test_cli_errors(tmp_path):
 def test_formats_merge_graph_diagram_and_scheduler_formats():
     from fabric import io
 
-    assert FORMATS == (*io.FORMATS, *DIAGRAM_FORMATS, *SCHEDULER_FORMATS)
+    from fabric.export import AS_BUILT_FORMATS
+
+    assert FORMATS == (*io.FORMATS, *DIAGRAM_FORMATS, *SCHEDULER_FORMATS, *AS_BUILT_FORMATS)
     assert len(set(FORMATS)) == len(FORMATS)
     assert fabric.EXPORT_FORMATS == FORMATS and fabric.export_fabric is export
 

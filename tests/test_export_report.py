@@ -90,3 +90,22 @@ def test_default_report(tmp_path):
     assert r.exit_code == 0, r.output
     metrics = json.loads((tmp_path / "rep" / "metrics.json").read_text())
     assert metrics["builder"] == "superfactory_graph" and metrics["gpus"] == 2 * 9216
+
+
+def test_report_has_an_accuracy_section(tmp_path):
+    import csv
+
+    from click.testing import CliRunner
+
+    from cli import main
+    from solvers.accuracy import CASES
+
+    out = tmp_path / "rep"
+    res = CliRunner().invoke(main, ["report", "dgx-h100", "-o", str(out), "--time-limit", "2"])
+    assert res.exit_code == 0, res.output
+    with open(out / "accuracy.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == len(CASES)
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert "Accuracy of the collective model" in page and "accuracy.svg" in page
+    assert (out / "accuracy.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")

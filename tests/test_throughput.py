@@ -7,6 +7,7 @@ import pytest
 import topologies
 from fabric.exceptions import ParameterError
 from fabric.locality import gpu_nodes
+from fabric.metrics import per_gpu_bandwidth
 from solvers.collectives import CollectiveModel
 from solvers.throughput import (collective_lower_bound, ecmp_utilization, solve_throughput,
                                 throughput, traffic_matrix)
@@ -162,3 +163,30 @@ def test_aggregated_form_same_throughput(pattern, pxn):
     b = throughput(agg, pattern, gpus=144, seed=2, pxn=pxn)
     assert b.optimal_fraction == pytest.approx(a.optimal_fraction, rel=1e-6)
     assert b.ecmp_fraction == pytest.approx(a.ecmp_fraction, rel=1e-9)
+
+
+def test_collective_bound_is_the_hand_derived_domain_cut():
+    """12 GB200 GPUs, 4 in each of 3 racks: every rack must move 2(D-1)/D x S through the
+    NICs of its 4 ranks (4 x 400 Gb/s); idle GPUs' NICs do not count (issue 10)."""
+    G = topologies.build_preset("superpod-gb200", {"racks": "3", "aggregate_nvswitch": "true"})
+    gpus = gpu_nodes(G)
+    ranks = [g for r in range(3) for g in gpus[72 * r:72 * r + 4]]
+    S = 16 * 2 ** 30
+    bound = collective_lower_bound(G, "allreduce", S, ranks)
+    assert bound == pytest.approx(2 * 2 / 3 * S / (4 * 400 * 125.0), rel=1e-12)   # ~114.5 ms
+    assert collective_lower_bound(G, "allreduce", S, ranks, in_network=True) == pytest.approx(
+        S / (4 * 400 * 125.0), rel=1e-12)
+
+
+@pytest.mark.parametrize("preset,params,n", [("superpod-h100", {"sus": "1"}, 32),
+                                             ("fat-tree", {"k": "4"}, 16)])
+def test_collective_bound_never_exceeds_the_lp_optimum(preset, params, n):
+    """alltoall at the LP optimum: each pair's S/n at lambda x injection / (n-1)."""
+    from solvers.throughput import throughput as lp_throughput
+    G = topologies.build_preset(preset, params)
+    ranks = gpu_nodes(G)[:n]
+    r = lp_throughput(G, "alltoall", gpus=n, time_limit_s=60)
+    inj = min(per_gpu_bandwidth(G)[g][1] for g in ranks)
+    S = 2 ** 30
+    lp_time = (S / n) / (r.optimal_fraction * inj / (n - 1) * 125.0)
+    assert collective_lower_bound(G, "alltoall", S, ranks) <= lp_time * (1 + 1e-9)

@@ -4,7 +4,6 @@ import functools
 import gc
 import time
 
-from fabric.catalog import default_catalog
 from fabric.exceptions import ParameterError
 from fabric.schema import SCHEMA_VERSION
 
@@ -43,7 +42,8 @@ class Collector:
         The lists are emptied as they are inserted (each node's attribute dict
         and edge tuple is freed once networkx has copied it), so the builder's
         lists and the graph never both hold everything: peak memory stays close
-        to the graph's own. ``timings`` receives ``validate_s`` and ``insert_s``.
+        to the graph's own. Then :func:`fabric.ports.assign_ports` numbers the ports of
+        every network link. ``timings`` receives ``validate_s``, ``insert_s`` and ``ports_s``.
         """
         import networkx as nx
 
@@ -67,10 +67,15 @@ class Collector:
         finally:
             if was_enabled:
                 gc.enable()
-        self.timings = {"validate_s": t1 - t0, "insert_s": time.perf_counter() - t1}
+        t2 = time.perf_counter()
         if G.number_of_edges() != n_edges:
             msg = f"builder {builder} produced {n_edges - G.number_of_edges()} duplicate edges"
             raise AssertionError(msg)
+        from fabric.ports import assign_ports
+
+        assign_ports(G)               # the one post-pass: port numbers of every network link
+        self.timings = {"validate_s": t1 - t0, "insert_s": t2 - t1,
+                        "ports_s": time.perf_counter() - t2}
         return G
 
 
@@ -85,7 +90,11 @@ def _drain(items):
 
 
 def catalog_or_default(catalog):
-    return default_catalog() if catalog is None else catalog
+    if catalog is not None:
+        return catalog
+    from fabric.catalog import default_catalog     # not at import: `fabric presets` needs none
+
+    return default_catalog()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -105,19 +114,16 @@ def link(medium, links, per_link_gbps, *, length_m=None, cable=None, ns_per_m=CO
 
 
 def check_int(name, value, *, lo=1, hi=None, hint=""):
-    """Raise ParameterError unless ``value`` is an int within [lo, hi]."""
+    """Raise ParameterError unless ``value`` is an int within [lo, hi].
+
+    For values a builder derives or that depend on other parameters; a preset's
+    own parameters are checked by the registry (:func:`topologies.registry.preset`).
+    """
     if isinstance(value, bool) or not isinstance(value, int):
         msg = f"`{name}` must be an integer, got {value!r}"
         raise ParameterError(msg)
     if value < lo or (hi is not None and value > hi):
         bound = f">= {lo}" if hi is None else f"between {lo} and {hi}"
         msg = f"`{name}` must be {bound}, got {value}" + (f"; {hint}" if hint else "")
-        raise ParameterError(msg)
-    return value
-
-
-def check_choice(name, value, choices):
-    if value not in choices:
-        msg = f"`{name}` must be one of {', '.join(map(str, choices))}, got {value!r}"
         raise ParameterError(msg)
     return value

@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 from itertools import product
 
 from fabric.exceptions import ParameterError
-from topologies._common import Collector, catalog_or_default, check_choice, check_int, link
+from topologies._common import Collector, catalog_or_default, check_int, link
+from topologies.registry import P, preset
 
 __all__ = [
     "dgx_h100_graph",
@@ -263,7 +264,6 @@ def _rack_gpus(col, cat, p, domain, rack, loc, gpu_key, nic, planes, trays, firs
 
 
 def _nvl72(col, cat, p, domain, rack, loc, aggregate, gpu_key, nic, planes, trays, system):
-    check_int("trays", trays, lo=1, hi=18, hint="an NVL72 rack holds 18 compute trays")
     gpu_part = cat.part("gpu", gpu_key)
     chip_part = cat.part("nvswitch", "nvlink5-switch")
     nic_part, per_port = _nic_config(cat, nic, planes)
@@ -288,7 +288,6 @@ def _nvl72(col, cat, p, domain, rack, loc, aggregate, gpu_key, nic, planes, tray
 
 
 def _nvl36x2(col, cat, p, domain, rack, loc, aggregate, gpu_key, nic, planes, trays):
-    check_int("trays", trays, lo=1, hi=9, hint="an NVL36 rack holds 9 compute trays")
     gpu_part = cat.part("gpu", gpu_key)
     chip_part = cat.part("nvswitch", "nvlink5-switch")
     nic_part, per_port = _nic_config(cat, nic, planes)
@@ -324,6 +323,30 @@ def _nvl36x2(col, cat, p, domain, rack, loc, aggregate, gpu_key, nic, planes, tr
     return parts
 
 
+def _common_params():
+    """The parameters every NVLink preset shares (the NIC's default is each builder's)."""
+    return {
+        "aggregate_nvswitch": P("aggregated domain: the NVLink switch chips, each host's CPUs "
+                                "and each tray's NICs become one virtual node each (same "
+                                "bandwidth and ports)"),
+        "nic": P("catalog key of the per-GPU scale-out NIC", choices=("cx7", "cx8", "bf3")),
+        "planes": P("network ports each NIC is split into", lo=1, hi=8),
+    }
+
+
+def _link_split(text):
+    """``"5,4,4,5"`` -> ``(5, 4, 4, 5)``: links from each GPU to the 4 NVSwitch chips."""
+    try:
+        split = tuple(int(x) for x in text.split(","))
+    except ValueError:
+        msg = f"`link_split` must be 4 comma-separated integers like 5,4,4,5, got {text!r}"
+        raise ParameterError(msg) from None
+    if len(split) != 4:
+        msg = f"`link_split` must name 4 chips (a DGX H100 has 4 NVSwitch chips), got {text!r}"
+        raise ParameterError(msg)
+    return split
+
+
 def _domain_graph(system, builder, params, catalog, **kw):
     cat = catalog_or_default(catalog)
     col = Collector()
@@ -331,6 +354,12 @@ def _domain_graph(system, builder, params, catalog, **kw):
     return col.graph(builder, params, cat)
 
 
+@preset("dgx-h100",
+        summary="DGX H100: 8 H100, 4 NVSwitch gen3 (5/4/4/5 links), 8 ConnectX-7 400G, 1 host",
+        params={"link_split": P("NVLink links from each GPU to NVSwitch chips 0-3", type=str,
+                                default="5,4,4,5", convert=_link_split),
+                "gpu": P("GPU model (H200 gives a DGX H200)", choices=("H100", "H200")),
+                **_common_params()})
 def dgx_h100_graph(*, link_split=(5, 4, 4, 5), gpu="H100", aggregate_nvswitch=False, nic="cx7",
                    planes=1, catalog=None):
     """Return a DGX H100: 8 H100, 4 NVSwitch gen3 chips, 8 ConnectX-7, 1 host.
@@ -371,11 +400,15 @@ def dgx_h100_graph(*, link_split=(5, 4, 4, 5), gpu="H100", aggregate_nvswitch=Fa
     split = tuple(int(x) for x in link_split)
     params = {"link_split": ",".join(map(str, split)), "gpu": gpu,
               "aggregate_nvswitch": aggregate_nvswitch, "nic": nic, "planes": planes}
-    check_choice("aggregate_nvswitch", aggregate_nvswitch, (True, False))
     return _domain_graph("dgx-h100", "dgx_h100_graph", params, catalog, link_split=split,
                          gpu=gpu, aggregate=aggregate_nvswitch, nic=nic, planes=planes)
 
 
+@preset("hgx-b200",
+        summary="HGX B200: 8 B200, 2 NVLink5 switch chips (9 links per GPU per chip)",
+        params={"links_per_chip": P("NVLink links from each GPU to each chip", lo=1, hi=18),
+                "gpu": P("GPU model (B300 gives an HGX B300)", choices=("B200", "B300")),
+                **_common_params()})
 def hgx_b200_graph(*, links_per_chip=9, gpu="B200", aggregate_nvswitch=False, nic="cx7",
                    planes=1, catalog=None):
     """Return an HGX B200: 8 B200, 2 NVLink5 switch chips, 9 links per GPU per chip.
@@ -407,12 +440,18 @@ def hgx_b200_graph(*, links_per_chip=9, gpu="B200", aggregate_nvswitch=False, ni
     """
     params = {"links_per_chip": links_per_chip, "gpu": gpu,
               "aggregate_nvswitch": aggregate_nvswitch, "nic": nic, "planes": planes}
-    check_int("links_per_chip", links_per_chip, lo=1)
     return _domain_graph("hgx-b200", "hgx_b200_graph", params, catalog,
                          links_per_chip=links_per_chip, gpu=gpu, aggregate=aggregate_nvswitch,
                          nic=nic, planes=planes)
 
 
+_TRAYS = P("compute trays (4 GPUs each)", lo=1, hi=18, hint="an NVL72 rack holds 18 compute trays")
+
+
+@preset("gb200-nvl72",
+        summary="GB200 NVL72 rack: 72 GPUs, 36 Grace, 18 trays, 18 NVLink5 switch chips, "
+                "CX-7 400G",
+        params={"trays": _TRAYS, **_common_params()})
 def gb200_nvl72_graph(*, trays=18, aggregate_nvswitch=False, nic="cx7", planes=1, catalog=None):
     """Return a GB200 NVL72 rack: 72 GPUs, 36 Grace, 18 trays, 18 NVLink5 switch chips.
 
@@ -446,6 +485,10 @@ def gb200_nvl72_graph(*, trays=18, aggregate_nvswitch=False, nic="cx7", planes=1
                          aggregate=aggregate_nvswitch, nic=nic, planes=planes)
 
 
+@preset("gb300-nvl72",
+        summary="GB300 NVL72 rack: 72 GPUs, 36 Grace, 18 trays, 18 NVLink5 switch chips, "
+                "CX-8 800G",
+        params={"trays": _TRAYS, **_common_params()})
 def gb300_nvl72_graph(*, trays=18, aggregate_nvswitch=False, nic="cx8", planes=1, catalog=None):
     """Return a GB300 NVL72 rack: as GB200 NVL72 with GB300 GPUs and ConnectX-8 800G NICs.
 
@@ -475,6 +518,11 @@ def gb300_nvl72_graph(*, trays=18, aggregate_nvswitch=False, nic="cx8", planes=1
                          aggregate=aggregate_nvswitch, nic=nic, planes=planes)
 
 
+@preset("nvl36x2",
+        summary="GB200 NVL36x2: two 36-GPU racks joined into one 72-GPU NVLink domain",
+        params={"trays_per_rack": P("compute trays per rack (4 GPUs each)", lo=1, hi=9,
+                                    hint="an NVL36 rack holds 9 compute trays"),
+                **_common_params()})
 def nvl36x2_graph(*, trays_per_rack=9, aggregate_nvswitch=False, nic="cx7", planes=1,
                   catalog=None):
     """Return a GB200 NVL36x2: two 36-GPU racks joined into one 72-GPU NVLink domain.

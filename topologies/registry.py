@@ -1,24 +1,48 @@
 """The preset registry: names -> builders, their parameters, types, bounds and defaults.
 
-The CLI reads :data:`TOPOLOGIES`; ``--set KEY=VALUE`` strings are parsed and
-checked here, so every front end gets the same errors.
+One declaration per preset, next to its builder::
+
+    @preset("fairwater", summary="...", family="scale-out",
+            params={"gpus": P("GPUs (rounded up to whole racks)", lo=1, hi=1_000_000), ...})
+    def fairwater_graph(gpus=9216, *, ...):
+
+Each :class:`P` carries the help, bounds and choices; the default and the
+type come from the builder's signature. :func:`preset` registers the
+:class:`Preset` in :data:`TOPOLOGIES` and wraps the builder so that every
+call (Python API, ``--set``, spec files, superfactory sites) checks its
+keyword arguments with the one :meth:`Param.check` before the body runs.
+
+The builder modules import this one; :data:`TOPOLOGIES` imports them on
+first use, so importing the registry loads no builder (and never numpy,
+networkx or scipy).
 """
 
+import functools
+import importlib
+import inspect
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from fabric.exceptions import ParameterError
-from topologies import nvlink, scaleout
 
 __all__ = ["Param", "Preset", "TOPOLOGIES", "register", "build_preset", "parse_overrides"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+_KIND = {bool: "true/false", int: "an integer", float: "a number"}
+_BUILDER_MODULES = ("topologies.nvlink", "topologies.scaleout")
+"""Modules whose ``@preset`` declarations fill :data:`TOPOLOGIES`, in registration order."""
 
 
 @dataclass(frozen=True)
 class Param:
-    """One preset parameter: its type (int, float, bool, str), default, help and bounds."""
+    """One preset parameter: its type (int, float, bool, str), default, help and bounds.
+
+    ``hint`` is appended to a bounds error; ``below`` replaces "between LO and
+    HI" when a value is below ``lo``; ``convert`` turns a checked value of
+    ``type`` into the builder's argument (e.g. ``"5,4,4,5"`` into a tuple).
+    """
 
     name: str
     type: type
@@ -27,14 +51,23 @@ class Param:
     lo: float | None = None
     hi: float | None = None
     choices: tuple = ()
+    hint: str = ""
+    below: str = ""
+    convert: object = None
 
     def _fmt(self, bound):
         if bound is None:
             return None
         return f"{int(bound):,}" if self.type is int else f"{bound:g}"
 
+    def _kind(self):
+        kind = _KIND.get(self.type, "a string")
+        if self.default is None:
+            kind += " (or none/auto for the default)"
+        return kind
+
     def parse(self, text):
-        """Convert the string ``text`` to this parameter's type and check its bounds."""
+        """Convert the string ``text`` to this parameter's type and check it (:meth:`check`)."""
         if not isinstance(text, str):
             return self.check(text)
         raw = text.strip()
@@ -48,8 +81,6 @@ class Param:
                     value = False
                 else:
                     raise ValueError(raw)
-            elif raw.lower() in ("none", "auto") and self.default is None:
-                return None
             elif self.type is int:
                 value = int(raw.replace("_", "").replace(",", ""))
             elif self.type is float:
@@ -57,16 +88,13 @@ class Param:
             else:
                 value = raw
         except ValueError:
-            kind = {bool: "true/false", int: "an integer", float: "a number"}.get(self.type,
-                                                                                   "a string")
-            if self.default is None:
-                kind += " (or none/auto for the default)"
-            msg = f"`{self.name}` must be {kind}, got {text!r}"
+            msg = f"`{self.name}` must be {self._kind()}, got {text!r}"
             raise ParameterError(msg) from None
         return self.check(value)
 
     def check(self, value):
-        """Check a typed value against the bounds and choices (None where the default is None)."""
+        """Check a typed value against the type, bounds and choices; return it (ints become
+        floats for a float parameter; None passes where the default is None)."""
         if value is None and self.default is None:
             return None
         if self.type is float and isinstance(value, int) and not isinstance(value, bool):
@@ -76,7 +104,7 @@ class Param:
         else:
             ok = isinstance(value, self.type) and not isinstance(value, bool)
         if not ok:
-            msg = f"`{self.name}` must be of type {self.type.__name__}, got {value!r}"
+            msg = f"`{self.name}` must be {self._kind()}, got {value!r}"
             raise ParameterError(msg)
         if self.type is float and not math.isfinite(value):
             msg = f"`{self.name}` must be a finite number, got {value!r}"
@@ -87,14 +115,36 @@ class Param:
             raise ParameterError(msg)
         lo, hi = self._fmt(self.lo), self._fmt(self.hi)
         if (self.lo is not None and value < self.lo) or (self.hi is not None and value > self.hi):
-            if self.lo is not None and self.hi is not None:
-                msg = f"`{self.name}` must be between {lo} and {hi}, got {value}"
+            if self.below and value < self.lo:
+                bound = self.below
+            elif self.lo is not None and self.hi is not None:
+                bound = f"between {lo} and {hi}"
             elif self.lo is not None:
-                msg = f"`{self.name}` must be >= {lo}, got {value}"
+                bound = f">= {lo}"
             else:
-                msg = f"`{self.name}` must be <= {hi}, got {value}"
+                bound = f"<= {hi}"
+            msg = f"`{self.name}` must be {bound}, got {value}" + (f"; {self.hint}" if self.hint else "")
             raise ParameterError(msg)
         return value
+
+
+_FROM_SIGNATURE = object()
+
+
+@dataclass(frozen=True)
+class P:
+    """What a ``@preset`` declaration says about one parameter; the default and the type
+    come from the builder's signature unless given (``type`` for a None default)."""
+
+    help: str
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple = ()
+    type: object = None          # a type; needed where the default is None
+    default: object = _FROM_SIGNATURE
+    hint: str = ""
+    below: str = ""
+    convert: object = None
 
 
 @dataclass(frozen=True)
@@ -119,14 +169,97 @@ class Preset:
         return {p.name: p.default for p in self.params}
 
 
-TOPOLOGIES = {}
+class _Registry(Mapping):
+    """Preset name -> :class:`Preset`; imports the builder modules on first use."""
+
+    def __init__(self):
+        self._presets = {}
+        self._loaded = False
+
+    def _all(self):
+        if not self._loaded:
+            self._loaded = True
+            for module in _BUILDER_MODULES:
+                importlib.import_module(module)
+        return self._presets
+
+    def __getitem__(self, name):
+        return self._all()[name]
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __len__(self):
+        return len(self._all())
+
+    def __contains__(self, name):
+        return name in self._all()
+
+    def __repr__(self):
+        return f"TOPOLOGIES({', '.join(self)})"
+
+
+TOPOLOGIES = _Registry()
 """Preset name -> :class:`Preset`, in the order presets were registered."""
 
 
 def register(preset):
     """Add ``preset`` to :data:`TOPOLOGIES` (replacing one of the same name)."""
-    TOPOLOGIES[preset.name] = preset
+    TOPOLOGIES._presets[preset.name] = preset
     return preset
+
+
+def _declare(builder, params):
+    """The :class:`Param` of each declared parameter, defaults and types from the signature."""
+    sig = inspect.signature(builder)
+    out = []
+    for key, p in params.items():
+        if key not in sig.parameters:
+            msg = f"{builder.__name__} has no parameter `{key}`"
+            raise TypeError(msg)
+        default = sig.parameters[key].default if p.default is _FROM_SIGNATURE else p.default
+        if default is inspect.Parameter.empty:
+            msg = f"{builder.__name__}: parameter `{key}` needs a default"
+            raise TypeError(msg)
+        kind = p.type or type(default)
+        if kind is type(None):
+            msg = f"{builder.__name__}: parameter `{key}` defaults to None; give P(type=...)"
+            raise TypeError(msg)
+        out.append(Param(key, kind, default, p.help, p.lo, p.hi, tuple(p.choices), p.hint,
+                         p.below, p.convert))
+    return tuple(out)
+
+
+def check_arguments(params, arguments):
+    """Check the values of ``arguments`` (a dict) that name one of ``params`` in place."""
+    for q in params:
+        if q.name in arguments:
+            value = arguments[q.name]
+            if q.convert is None:
+                arguments[q.name] = q.check(value)
+            elif isinstance(value, q.type):          # the textual form: check, then convert
+                arguments[q.name] = q.convert(q.check(value))
+    return arguments
+
+
+def preset(name, *, summary, params, family="nvlink"):
+    """Declare ``name``: register a :class:`Preset` for the decorated builder and wrap it
+    so that every call checks its preset parameters (``params``: name -> :class:`P`)."""
+
+    def decorate(builder):
+        declared = _declare(builder, params)
+        sig = inspect.signature(builder)
+
+        @functools.wraps(builder)
+        def checked(*args, **kwargs):
+            bound = sig.bind(*args, **kwargs)
+            check_arguments(declared, bound.arguments)
+            return builder(*bound.args, **bound.kwargs)
+
+        register(Preset(name, checked, summary, declared, family))
+        return checked
+
+    return decorate
 
 
 def parse_overrides(items):
@@ -186,160 +319,8 @@ def build_preset(name, overrides=None, *, catalog=None):
     if name not in TOPOLOGIES:
         msg = f"unknown preset `{name}`; presets: {', '.join(TOPOLOGIES)}"
         raise ParameterError(msg)
-    preset = TOPOLOGIES[name]
-    kwargs = preset.defaults()
+    spec = TOPOLOGIES[name]
+    kwargs = spec.defaults()
     for key, value in (overrides or {}).items():
-        kwargs[key] = preset.param(key).parse(value)
-    return preset.builder(**kwargs, catalog=catalog)
-
-
-def _nvlink_common(nic):
-    return (
-        Param("aggregate_nvswitch", bool, False,
-              "aggregated domain: the NVLink switch chips, each host's CPUs and each tray's "
-              "NICs become one virtual node each (same bandwidth and ports)"),
-        Param("nic", str, nic, "catalog key of the per-GPU scale-out NIC",
-              choices=("cx7", "cx8", "bf3")),
-        Param("planes", int, 1, "network ports each NIC is split into", lo=1, hi=8),
-    )
-
-
-def _split_builder(*, link_split, **kw):
-    try:
-        split = tuple(int(x) for x in str(link_split).split(","))
-    except ValueError:
-        msg = f"`link_split` must be 4 comma-separated integers like 5,4,4,5, got {link_split!r}"
-        raise ParameterError(msg) from None
-    if len(split) != 4:
-        msg = f"`link_split` must name 4 chips (a DGX H100 has 4 NVSwitch chips), got {link_split!r}"
-        raise ParameterError(msg)
-    return nvlink.dgx_h100_graph(link_split=split, **kw)
-
-
-register(Preset("dgx-h100", _split_builder,
-                "DGX H100: 8 H100, 4 NVSwitch gen3 (5/4/4/5 links), 8 ConnectX-7 400G, 1 host",
-                (Param("link_split", str, "5,4,4,5",
-                       "NVLink links from each GPU to NVSwitch chips 0-3"),
-                 Param("gpu", str, "H100", "GPU model (H200 gives a DGX H200)",
-                       choices=("H100", "H200")),
-                 *_nvlink_common("cx7"))))
-register(Preset("hgx-b200", nvlink.hgx_b200_graph,
-                "HGX B200: 8 B200, 2 NVLink5 switch chips (9 links per GPU per chip)",
-                (Param("links_per_chip", int, 9, "NVLink links from each GPU to each chip",
-                       lo=1, hi=18),
-                 Param("gpu", str, "B200", "GPU model (B300 gives an HGX B300)",
-                       choices=("B200", "B300")),
-                 *_nvlink_common("cx7"))))
-register(Preset("gb200-nvl72", nvlink.gb200_nvl72_graph,
-                "GB200 NVL72 rack: 72 GPUs, 36 Grace, 18 trays, 18 NVLink5 switch chips, CX-7 400G",
-                (Param("trays", int, 18, "compute trays (4 GPUs each)", lo=1, hi=18),
-                 *_nvlink_common("cx7"))))
-register(Preset("gb300-nvl72", nvlink.gb300_nvl72_graph,
-                "GB300 NVL72 rack: 72 GPUs, 36 Grace, 18 trays, 18 NVLink5 switch chips, CX-8 800G",
-                (Param("trays", int, 18, "compute trays (4 GPUs each)", lo=1, hi=18),
-                 *_nvlink_common("cx8"))))
-register(Preset("nvl36x2", nvlink.nvl36x2_graph,
-                "GB200 NVL36x2: two 36-GPU racks joined into one 72-GPU NVLink domain",
-                (Param("trays_per_rack", int, 9, "compute trays per rack (4 GPUs each)",
-                       lo=1, hi=9),
-                 *_nvlink_common("cx7"))))
-
-
-def _agg():
-    return Param("aggregate_nvswitch", bool, False,
-                 "aggregated NVLink domains: each domain's switch chips, each host's CPUs "
-                 "and each tray's NICs become one virtual node (same bandwidth and ports)")
-
-
-def _agg_planes():
-    return Param("aggregate_planes", bool, None,
-                 "one network of virtual switches standing for the identical planes "
-                 "(default: follows aggregate_nvswitch)")
-
-
-def _tiers():
-    return Param("tiers", int, None, "2 or 3 switch tiers (default: 2 when it fits, else 3)",
-                 lo=2, hi=3)
-
-
-register(Preset("fat-tree", scaleout.fat_tree_graph,
-                "k-ary fat tree of single-GPU hosts: k^3/4 hosts, 5k^2/4 switches (3 tiers)",
-                (Param("k", int, 8, "switch ports used (even)", lo=2, hi=144),
-                 Param("tiers", int, 3, "2 or 3 tiers", lo=2, hi=3),
-                 Param("switch", str, "QM9700", "catalog switch", choices=("QM9700", "Q3400",
-                                                                           "SN5600")),
-                 Param("gpus", int, None, "hosts to populate (rounded up to whole pods)", lo=1,
-                       hi=746_496),
-                 Param("gpu", str, "H100", "GPU of each host"),
-                 Param("nic", str, "cx7", "NIC of each host", choices=("cx7", "cx8", "bf3"))),
-                family="scale-out"))
-register(Preset("superpod-h100", scaleout.superpod_h100_graph,
-                "DGX SuperPOD H100: SUs of 32 DGX H100 slots on QM9700 NDR, rail-optimized",
-                (Param("sus", int, 1, "scalable units (1-4 published)", lo=1, hi=128),
-                 Param("gpus", int, None, "GPUs (rounded up to whole SUs; overrides sus)", lo=1,
-                       hi=128 * 32 * 8),
-                 Param("gpu", str, "H100", "GPU model", choices=("H100", "H200")),
-                 _agg(), _tiers()),
-                family="scale-out"))
-register(Preset("superpod-b200", scaleout.superpod_b200_graph,
-                "DGX SuperPOD B200: SUs of 32 DGX B200 on QM9700, core tier from 16 SUs",
-                (Param("sus", int, 2, "scalable units (2-64 published)", lo=1, hi=128),
-                 Param("gpus", int, None, "GPUs (rounded up to whole SUs; overrides sus)", lo=1,
-                       hi=128 * 32 * 8),
-                 _agg(), _tiers()),
-                family="scale-out"))
-register(Preset("superpod-gb200", scaleout.superpod_gb200_graph,
-                "DGX SuperPOD GB200: NVL72 racks, SU = 8 racks, CX-7 400G per GPU, QM9700",
-                (Param("racks", int, 16, "NVL72 racks", lo=1, hi=20_000),
-                 Param("gpus", int, None, "GPUs (rounded up to whole racks; overrides racks)",
-                       lo=1, hi=20_000 * 72),
-                 _agg(), _tiers()),
-                family="scale-out"))
-register(Preset("azure-gb300", scaleout.azure_gb300_graph,
-                "Azure GB300 cluster: 64 GB300 NVL72 racks (4,608 GPUs), Q3400 XDR, 800G per GPU",
-                (Param("racks", int, 64, "NVL72 racks", lo=1, hi=20_000),
-                 Param("gpus", int, None, "GPUs (rounded up to whole racks; overrides racks)",
-                       lo=1, hi=20_000 * 72),
-                 _agg(), _tiers()),
-                family="scale-out"))
-register(Preset("spectrum-x", scaleout.spectrum_x_graph,
-                "Spectrum-X Ethernet, SN5600 + CX-8 SuperNICs, rail-optimized, multi-plane "
-                "(default: DGX B300 twin-planar)",
-                (Param("sus", int, 1, "scalable units", lo=1, hi=1024),
-                 Param("gpus", int, None, "GPUs (rounded up to whole nodes/racks; overrides sus)",
-                       lo=1, hi=1_000_000),
-                 Param("system", str, "hgx-b200", "hgx-b200 (as DGX B300), gb300-nvl72 or "
-                       "gb200-nvl72", choices=("hgx-b200", "gb300-nvl72", "gb200-nvl72")),
-                 Param("planes", int, 2, "planes per NIC (800G / planes per port)", lo=1, hi=8),
-                 Param("oversubscription", float, 1.0, "leaf down:up bandwidth (>= 1)", lo=1.0,
-                       hi=64.0),
-                 _tiers(), _agg(), _agg_planes()),
-                family="scale-out"))
-register(Preset("fairwater", scaleout.fairwater_graph,
-                "Fairwater-class site: NVL72 racks, two-tier multi-plane Ethernet, 800G per GPU",
-                (Param("gpus", int, 9216, "GPUs (rounded up to whole racks; two tiers hold "
-                       "at most 131,072 with the default SN6810 and 8 planes)", lo=1, hi=1_000_000),
-                 Param("system", str, "gb300-nvl72", "rack type",
-                       choices=("gb300-nvl72", "gb200-nvl72")),
-                 Param("planes", int, 8, "planes per 800G NIC (8 = 8 x 100G)", lo=1, hi=8),
-                 Param("switch", str, "SN6810", "Ethernet switch", choices=("SN6810", "SN5600")),
-                 _agg(), _agg_planes()),
-                family="scale-out"))
-register(Preset("superfactory", scaleout.superfactory_graph,
-                "several sites joined by a WAN (default: 2 Fairwater-class sites, "
-                "Wisconsin-Atlanta distance)",
-                (Param("sites", int, 2, "number of sites", lo=1, hi=16),
-                 Param("site", str, "fairwater", "preset of each site",
-                       choices=scaleout.SITE_PRESETS),
-                 Param("site_gpus", int, 9216, "GPUs per site (rounded up to whole racks)", lo=1,
-                       hi=1_000_000),
-                 Param("distance_km", float, 1043.0, "great-circle distance between sites, km",
-                       lo=0, hi=40_000),
-                 Param("route_factor", float, None, "fiber route / great-circle distance "
-                       "(default: catalog wan.fiber.route_factor)", lo=1),
-                 Param("wan_gbps", float, 102400.0, "WAN capacity per site pair, Gb/s per "
-                       "direction (estimate; rounded up to whole 400ZR links)", lo=400.0,
-                       hi=1e8),
-                 Param("planes", int, 8, "planes per NIC at each site", lo=1, hi=8),
-                 _agg(), _agg_planes()),
-                family="superfactory"))
+        kwargs[key] = spec.param(key).parse(value)
+    return spec.builder(**kwargs, catalog=catalog)

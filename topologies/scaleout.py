@@ -9,9 +9,10 @@ whole scalable units or racks with a note in ``G.graph["notes"]``.
 import math
 
 from fabric.exceptions import ParameterError
-from topologies._common import Collector, catalog_or_default, check_choice, check_int, link
+from topologies._common import Collector, catalog_or_default, check_int, link
 from topologies.clos import add_clos_plane, plan_tiers, switch_radix
 from topologies.nvlink import add_nvlink_domain
+from topologies.registry import TOPOLOGIES, P, preset
 
 __all__ = [
     "fat_tree_graph",
@@ -104,11 +105,16 @@ class _Site:
         return out
 
 
+# Parameters several presets share (defaults come from each builder's signature).
+_AGG = P("aggregated NVLink domains: each domain's switch chips, each host's CPUs and each "
+         "tray's NICs become one virtual node (same bandwidth and ports)")
+_AGG_PLANES = P("one network of virtual switches standing for the identical planes "
+                "(default: follows aggregate_nvswitch)", type=bool)
+_TIERS = P("2 or 3 switch tiers (default: 2 when it fits, else 3)", lo=2, hi=3, type=int)
+
+
 def _ports_split(radix, oversubscription):
-    if not math.isfinite(oversubscription) or oversubscription < 1:
-        msg = (f"`oversubscription` must be >= 1 (down:up bandwidth at the leaf), got "
-               f"{oversubscription:g}; use 1 for a non-blocking fabric")
-        raise ParameterError(msg)
+    """Leaf ports down and up for ``oversubscription`` (>= 1, checked by the registry)."""
     down = int(round(radix * oversubscription / (1 + oversubscription)))
     up = radix - down
     if up < 1:
@@ -118,7 +124,17 @@ def _ports_split(radix, oversubscription):
 
 
 # --------------------------------------------------------------------------- fat tree
-def fat_tree_graph(k, *, tiers=3, switch="QM9700", gpus=None, gpu="H100", nic="cx7",
+@preset("fat-tree",
+        summary="k-ary fat tree of single-GPU hosts: k^3/4 hosts, 5k^2/4 switches (3 tiers)",
+        family="scale-out",
+        params={"k": P("switch ports used (even)", lo=2, hi=144),
+                "tiers": P("2 or 3 tiers", lo=2, hi=3),
+                "switch": P("catalog switch", choices=("QM9700", "Q3400", "SN5600")),
+                "gpus": P("hosts to populate (rounded up to whole pods)", lo=1, hi=746_496,
+                          type=int),
+                "gpu": P("GPU of each host"),
+                "nic": P("NIC of each host", choices=("cx7", "cx8", "bf3"))})
+def fat_tree_graph(k=8, *, tiers=3, switch="QM9700", gpus=None, gpu="H100", nic="cx7",
                    catalog=None):
     """Return a k-ary fat tree of ``switch``: single-GPU hosts on k-port switches.
 
@@ -157,7 +173,6 @@ def fat_tree_graph(k, *, tiers=3, switch="QM9700", gpus=None, gpu="H100", nic="c
     20
     """
     cat = catalog_or_default(catalog)
-    check_int("tiers", tiers, lo=2, hi=3)
     nic_part = cat.part("nic", nic)
     port = nic_part["port_gbps"]
     sw_part = cat.part("switch", switch)
@@ -213,10 +228,9 @@ def _superpod(builder, system, sus, *, gpus, nodes_per_su, ufm, switch, aggregat
     per_node = _GPUS_PER_DOMAIN[system]
     slots = nodes_per_su
     if gpus is not None:
-        check_int("gpus", gpus, lo=1)
         nodes = math.ceil(gpus / per_node)
         sus = math.ceil((nodes + (1 if ufm else 0)) / slots)
-    check_int("sus", sus, lo=1, hi=128)
+    check_int("sus", sus, lo=1, hi=128)          # derived from `gpus`: check the result
     nodes = sus * slots - (1 if ufm else 0)
     col = Collector()
     _round_up_note(col, gpus, nodes * per_node,
@@ -253,6 +267,15 @@ def _add_ufm(col, cat, groups, sus):
         last[r][0].append(nic)
 
 
+_SU_GPUS = P("GPUs (rounded up to whole SUs; overrides sus)", lo=1, hi=128 * 32 * 8, type=int)
+
+
+@preset("superpod-h100",
+        summary="DGX SuperPOD H100: SUs of 32 DGX H100 slots on QM9700 NDR, rail-optimized",
+        family="scale-out",
+        params={"sus": P("scalable units (1-4 published)", lo=1, hi=128), "gpus": _SU_GPUS,
+                "gpu": P("GPU model", choices=("H100", "H200")), "aggregate_nvswitch": _AGG,
+                "tiers": _TIERS})
 def superpod_h100_graph(sus=1, *, gpus=None, aggregate_nvswitch=False, gpu="H100", tiers=None,
                         catalog=None):
     """Return a DGX SuperPOD H100 compute fabric: ``sus`` scalable units on QM9700 NDR.
@@ -292,6 +315,11 @@ def superpod_h100_graph(sus=1, *, gpus=None, aggregate_nvswitch=False, gpu="H100
                                           "gpu": gpu, "tiers": tiers})
 
 
+@preset("superpod-b200",
+        summary="DGX SuperPOD B200: SUs of 32 DGX B200 on QM9700, core tier from 16 SUs",
+        family="scale-out",
+        params={"sus": P("scalable units (2-64 published)", lo=1, hi=128), "gpus": _SU_GPUS,
+                "aggregate_nvswitch": _AGG, "tiers": _TIERS})
 def superpod_b200_graph(sus=2, *, gpus=None, aggregate_nvswitch=False, tiers=None, catalog=None):
     """Return a DGX SuperPOD B200 compute fabric: 32 DGX B200 per SU on QM9700.
 
@@ -332,9 +360,7 @@ def _rack_fabric(builder, system, racks, *, gpus, nic, planes, switch, oversubsc
     cat = cat or catalog_or_default(catalog)
     per_domain = _GPUS_PER_DOMAIN[system]
     if gpus is not None:
-        check_int("gpus", gpus, lo=1)
         racks = math.ceil(gpus / per_domain)
-    check_int("racks" if system in _RACK_SYSTEMS else "nodes", racks, lo=1)
     nic_part = cat.part("nic", nic)
     check_int("planes", planes, lo=1, hi=nic_part["max_planes"],
               hint=f"a {nic_part['name']} splits into at most {nic_part['max_planes']} planes")
@@ -368,8 +394,18 @@ def _rack_fabric(builder, system, racks, *, gpus, nic, planes, switch, oversubsc
     return col.graph(builder, params, cat)
 
 
+def _rack_params():
+    return {"racks": P("NVL72 racks", lo=1, hi=20_000),
+            "gpus": P("GPUs (rounded up to whole racks; overrides racks)", lo=1,
+                      hi=20_000 * 72, type=int, below=">= 1"),
+            "aggregate_nvswitch": _AGG, "tiers": _TIERS}
+
+
+@preset("superpod-gb200",
+        summary="DGX SuperPOD GB200: NVL72 racks, SU = 8 racks, CX-7 400G per GPU, QM9700",
+        family="scale-out", params=_rack_params())
 def superpod_gb200_graph(racks=16, *, gpus=None, aggregate_nvswitch=False, tiers=None,
-                         catalog=None):
+                         catalog=None, into=None):
     """Return a DGX SuperPOD GB200: NVL72 racks, one ConnectX-7 400G per GPU, QM9700 fat tree.
 
     A scalable unit is 8 racks (576 GPUs): one leaf per compute-tray position
@@ -383,6 +419,9 @@ def superpod_gb200_graph(racks=16, *, gpus=None, aggregate_nvswitch=False, tiers
         NVL72 racks.
     gpus, aggregate_nvswitch, tiers, catalog
         As for :func:`superpod_h100_graph` (``gpus`` rounds up to whole racks).
+    into
+        Internal: build into a superfactory's collector (a dict of placement keywords of
+        ``_rack_fabric``) and return the site's layout instead of a graph.
 
     Returns
     -------
@@ -401,11 +440,16 @@ def superpod_gb200_graph(racks=16, *, gpus=None, aggregate_nvswitch=False, tiers
     return _rack_fabric("superpod_gb200_graph", "gb200-nvl72", racks, gpus=gpus, nic="cx7",
                         planes=1, switch="QM9700", oversubscription=1.0, tiers=tiers,
                         aggregate=aggregate_nvswitch, catalog=catalog,
-                        params={"aggregate_nvswitch": aggregate_nvswitch, "tiers": tiers})
+                        params={"aggregate_nvswitch": aggregate_nvswitch, "tiers": tiers},
+                        **(into or {}))
 
 
+@preset("azure-gb300",
+        summary="Azure GB300 cluster: 64 GB300 NVL72 racks (4,608 GPUs), Q3400 XDR, "
+                "800G per GPU",
+        family="scale-out", params=_rack_params())
 def azure_gb300_graph(racks=64, *, gpus=None, aggregate_nvswitch=False, tiers=None,
-                      catalog=None):
+                      catalog=None, into=None):
     """Return Azure's GB300 cluster: 64 NVL72 racks (4,608 GPUs) on Quantum-X800 Q3400.
 
     ConnectX-8 at 800 Gb/s per GPU, non-blocking fat tree (72 down, 72 up per
@@ -414,7 +458,7 @@ def azure_gb300_graph(racks=64, *, gpus=None, aggregate_nvswitch=False, tiers=No
 
     Parameters
     ----------
-    racks, gpus, aggregate_nvswitch, tiers, catalog
+    racks, gpus, aggregate_nvswitch, tiers, catalog, into
         As for :func:`superpod_gb200_graph`.
 
     Returns
@@ -434,9 +478,24 @@ def azure_gb300_graph(racks=64, *, gpus=None, aggregate_nvswitch=False, tiers=No
     return _rack_fabric("azure_gb300_graph", "gb300-nvl72", racks, gpus=gpus, nic="cx8",
                         planes=1, switch="Q3400", oversubscription=1.0, tiers=tiers,
                         aggregate=aggregate_nvswitch, catalog=catalog,
-                        params={"aggregate_nvswitch": aggregate_nvswitch, "tiers": tiers})
+                        params={"aggregate_nvswitch": aggregate_nvswitch, "tiers": tiers},
+                        **(into or {}))
 
 
+@preset("spectrum-x",
+        summary="Spectrum-X Ethernet, SN5600 + CX-8 SuperNICs, rail-optimized, multi-plane "
+                "(default: DGX B300 twin-planar)",
+        family="scale-out",
+        params={"sus": P("scalable units", lo=1, hi=1024),
+                "gpus": P("GPUs (rounded up to whole nodes/racks; overrides sus)", lo=1,
+                          hi=1_000_000, type=int),
+                "system": P("hgx-b200 (as DGX B300), gb300-nvl72 or gb200-nvl72",
+                            choices=("hgx-b200", "gb300-nvl72", "gb200-nvl72")),
+                "planes": P("planes per NIC (800G / planes per port)", lo=1, hi=8),
+                "oversubscription": P("leaf down:up bandwidth (>= 1)", lo=1.0, hi=64.0,
+                                      below=">= 1 (down:up bandwidth at the leaf)",
+                                      hint="use 1 for a non-blocking fabric"),
+                "tiers": _TIERS, "aggregate_nvswitch": _AGG, "aggregate_planes": _AGG_PLANES})
 def spectrum_x_graph(sus=1, *, gpus=None, system="hgx-b200", planes=2, oversubscription=1.0,
                      tiers=None, aggregate_nvswitch=False, aggregate_planes=None, catalog=None):
     """Return a Spectrum-X Ethernet fabric on SN5600 with ConnectX-8 SuperNICs, multi-plane.
@@ -479,8 +538,6 @@ def spectrum_x_graph(sus=1, *, gpus=None, system="hgx-b200", planes=2, oversubsc
     [512, 16, 8]
     """
     cat = catalog_or_default(catalog)
-    check_choice("system", system, ("hgx-b200", "gb300-nvl72", "gb200-nvl72"))
-    check_int("planes", planes, lo=1)
     nic = "cx8"
     nic_part = cat.part("nic", nic)
     if planes > nic_part["max_planes"]:
@@ -493,10 +550,8 @@ def spectrum_x_graph(sus=1, *, gpus=None, system="hgx-b200", planes=2, oversubsc
     per_domain = _GPUS_PER_DOMAIN[system]
     su_domains = max(1, down // (4 if system in _RACK_SYSTEMS else 1))
     if gpus is None:
-        check_int("sus", sus, lo=1)
         domains = sus * su_domains
     else:
-        check_int("gpus", gpus, lo=1)
         domains = math.ceil(gpus / per_domain)
     gpu = "B300" if system == "hgx-b200" else None
     params = {"sus": sus if gpus is None else None, "gpus": gpus, "system": system,
@@ -517,8 +572,17 @@ def spectrum_x_graph(sus=1, *, gpus=None, system="hgx-b200", planes=2, oversubsc
     return col.graph("spectrum_x_graph", params, cat)
 
 
+@preset("fairwater",
+        summary="Fairwater-class site: NVL72 racks, two-tier multi-plane Ethernet, 800G per GPU",
+        family="scale-out",
+        params={"gpus": P("GPUs (rounded up to whole racks; two tiers hold at most 131,072 "
+                          "with the default SN6810 and 8 planes)", lo=1, hi=1_000_000),
+                "system": P("rack type", choices=("gb300-nvl72", "gb200-nvl72")),
+                "planes": P("planes per 800G NIC (8 = 8 x 100G)", lo=1, hi=8),
+                "switch": P("Ethernet switch", choices=("SN6810", "SN5600")),
+                "aggregate_nvswitch": _AGG, "aggregate_planes": _AGG_PLANES})
 def fairwater_graph(gpus=9216, *, system="gb300-nvl72", planes=8, switch="SN6810",
-                    aggregate_nvswitch=False, aggregate_planes=None, catalog=None):
+                    aggregate_nvswitch=False, aggregate_planes=None, catalog=None, into=None):
     """Return one Fairwater-class site: NVL72 racks on a two-tier multi-plane Ethernet backend.
 
     800 Gb/s per GPU (a ConnectX-8 split into ``planes`` planes of 800/planes
@@ -546,7 +610,8 @@ def fairwater_graph(gpus=9216, *, system="gb300-nvl72", planes=8, switch="SN6810
         Build one network of virtual switches standing for the identical
         planes (same bandwidth, port budgets and bisection). None (default)
         follows ``aggregate_nvswitch``.
-    catalog
+    catalog, into
+        As for :func:`superpod_gb200_graph`.
 
     Returns
     -------
@@ -563,16 +628,13 @@ def fairwater_graph(gpus=9216, *, system="gb300-nvl72", planes=8, switch="SN6810
     >>> sum(1 for _, k in G.nodes(data="kind") if k == "gpu")
     576
     """
-    check_choice("system", system, ("gb300-nvl72", "gb200-nvl72"))
-    check_choice("switch", switch, ("SN6810", "SN5600"))
-    check_int("planes", planes, lo=1)
     params = {"gpus": gpus, "system": system, "planes": planes, "switch": switch,
               "aggregate_nvswitch": aggregate_nvswitch,
               "aggregate_planes": _follow(aggregate_planes, aggregate_nvswitch)}
     return _rack_fabric("fairwater_graph", system, None, gpus=gpus, nic="cx8", planes=planes,
                         switch=switch, oversubscription=1.0, tiers=2,
                         aggregate=aggregate_nvswitch, catalog=catalog, params=params,
-                        aggregate_planes=aggregate_planes)
+                        aggregate_planes=aggregate_planes, **(into or {}))
 
 
 SITE_PRESETS = ("fairwater", "azure-gb300", "superpod-gb200")
@@ -581,6 +643,22 @@ WAN_RESERVE = 0.125
 (a design choice of ours: sites' WAN attachment is not published)."""
 
 
+@preset("superfactory",
+        summary="several sites joined by a WAN (default: 2 Fairwater-class sites, "
+                "Wisconsin-Atlanta distance)",
+        family="superfactory",
+        params={"sites": P("number of sites", lo=1, hi=16),
+                "site": P("preset of each site", choices=SITE_PRESETS),
+                "site_gpus": P("GPUs per site (rounded up to whole racks)", lo=1, hi=1_000_000),
+                "distance_km": P("great-circle distance between sites, km", lo=0, hi=40_000,
+                                 below="a finite number >= 0"),
+                "route_factor": P("fiber route / great-circle distance (default: catalog "
+                                  "wan.fiber.route_factor)", lo=1, type=float,
+                                  hint="fiber is never shorter than the great circle"),
+                "wan_gbps": P("WAN capacity per site pair, Gb/s per direction (estimate; "
+                              "rounded up to whole 400ZR links)", lo=400.0, hi=1e8),
+                "planes": P("planes per NIC at each site", lo=1, hi=8),
+                "aggregate_nvswitch": _AGG, "aggregate_planes": _AGG_PLANES})
 def superfactory_graph(sites=2, *, site="fairwater", site_gpus=9216, distance_km=1043.0,
                        route_factor=None, wan_gbps=102400.0, planes=8,
                        aggregate_nvswitch=False, aggregate_planes=None, catalog=None,
@@ -614,7 +692,11 @@ def superfactory_graph(sites=2, *, site="fairwater", site_gpus=9216, distance_km
         Passed to each site.
     site_specs
         Optional list of ``{"preset": name, **params}`` dicts, one per site,
-        overriding ``sites``/``site``/``site_gpus`` (from a spec file).
+        overriding ``sites``/``site``/``site_gpus`` (from a spec file). A site
+        takes any parameter of its preset (see ``fabric presets``); what it
+        leaves out is ``gpus=site_gpus`` (unless it gives ``racks``), this
+        call's ``aggregate_nvswitch`` and, where the preset has them, ``planes``
+        and ``aggregate_planes``, then the preset's own defaults.
 
     Returns
     -------
@@ -636,25 +718,20 @@ def superfactory_graph(sites=2, *, site="fairwater", site_gpus=9216, distance_km
     fiber = cat.part("wan", "fiber")
     if route_factor is None:
         route_factor = float(fiber["route_factor"])
-    if not (distance_km >= 0 and math.isfinite(distance_km)):
-        msg = f"`distance_km` must be a finite number >= 0, got {distance_km:g}"
-        raise ParameterError(msg)
-    if not route_factor >= 1:
+    if not route_factor >= 1:              # the catalog's value (the parameter is checked)
         msg = f"`route_factor` must be >= 1 (fiber is never shorter than the great circle), got {route_factor:g}"
         raise ParameterError(msg)
-    if not (wan_gbps > 0 and math.isfinite(wan_gbps)):
-        msg = f"`wan_gbps` must be a finite number > 0, got {wan_gbps:g}"
-        raise ParameterError(msg)
     if site_specs is None:
-        check_int("sites", sites, lo=1, hi=16)
-        check_choice("site", site, SITE_PRESETS)
         site_specs = [{"preset": site, "gpus": site_gpus} for _ in range(sites)]
+    # each site: its preset's registered builder and the checked keywords it gets
+    builds = [_site_call(i, spec, site_gpus=site_gpus, planes=planes,
+                         aggregate_nvswitch=aggregate_nvswitch)
+              for i, spec in enumerate(site_specs)]
     col = Collector()
     tops = []
     # Cross-site routes pair plane p with plane p (or any plane of a 1-plane site), so one
     # network of virtual switches is equivalent only when every site has the same planes.
-    site_planes = [spec.get("planes", planes) if spec.get("preset", "fairwater") == "fairwater"
-                   else 1 for spec in site_specs]
+    site_planes = [kw.get("planes", 1) for _, kw in builds]
     mixed = len(set(map(repr, site_planes))) > 1
     if mixed:
         asked = [aggregate_planes, *(spec.get("aggregate_planes") for spec in site_specs)]
@@ -667,38 +744,16 @@ def superfactory_graph(sites=2, *, site="fairwater", site_gpus=9216, distance_km
                      "(aggregate_planes=false): one virtual plane would change cross-site routes")
         aggregate_planes = False
     domain = rack = 0
-    for i, spec in enumerate(site_specs):
-        spec = dict(spec)
-        preset = spec.pop("preset", "fairwater")
-        check_choice(f"site {i} preset", preset, SITE_PRESETS)
+    for i, (site_preset, kw) in enumerate(builds):
+        if any(p.name == "aggregate_planes" for p in site_preset.params):
+            kw["aggregate_planes"] = False if mixed else kw.get("aggregate_planes",
+                                                                aggregate_planes)
+        else:
+            col.note(f"site {i} ({site_preset.name}): `planes` and `aggregate_planes` apply to "
+                     f"fairwater sites only; this site has one plane")
         into = dict(col=col, cat=cat, prefix=f"s{i}-", loc={"site": i}, first_domain=domain,
                     first_rack=rack, wan_reserve=WAN_RESERVE)
-        agg = spec.pop("aggregate_nvswitch", aggregate_nvswitch)
-        if preset == "fairwater":
-            system = spec.pop("system", "gb300-nvl72")
-            sw = spec.pop("switch", "SN6810")
-            pl = spec.pop("planes", planes)
-            g = spec.pop("gpus", site_gpus)
-            check_choice("system", system, ("gb300-nvl72", "gb200-nvl72"))
-            agg_pl = False if mixed else spec.pop("aggregate_planes", aggregate_planes)
-            spec.pop("aggregate_planes", None)
-            s, planes_out = _rack_fabric("fairwater_graph", system, None, gpus=g, nic="cx8",
-                                         planes=pl, switch=sw, oversubscription=1.0, tiers=2,
-                                         aggregate=agg, catalog=None, params={},
-                                         aggregate_planes=agg_pl, **into)
-        else:
-            col.note(f"site {i} ({preset}): `planes` and `aggregate_planes` apply to fairwater "
-                     f"sites only; this site has one plane")
-            system, nic, sw, n_planes = (("gb300-nvl72", "cx8", "Q3400", 1)
-                                         if preset == "azure-gb300" else
-                                         ("gb200-nvl72", "cx7", "QM9700", 1))
-            g = spec.pop("gpus", site_gpus)
-            s, planes_out = _rack_fabric(preset, system, None, gpus=g, nic=nic, planes=n_planes,
-                                         switch=sw, oversubscription=1.0, tiers=None,
-                                         aggregate=agg, catalog=None, params={}, **into)
-        if spec:
-            msg = f"site {i} ({preset}): unknown parameter(s) {', '.join(sorted(spec))}"
-            raise ParameterError(msg)
+        s, planes_out = site_preset.builder(**kw, into=into)
         domain, rack = s.next_domain, s.next_rack
         tops.append(planes_out)
     _add_wan(col, cat, tops, distance_km=distance_km, route_factor=route_factor,
@@ -708,6 +763,28 @@ def superfactory_graph(sites=2, *, site="fairwater", site_gpus=9216, distance_km
               "planes": planes, "aggregate_nvswitch": aggregate_nvswitch,
               "aggregate_planes": _follow(aggregate_planes, aggregate_nvswitch), "site_specs": [dict(s) for s in site_specs] if site_specs else None}
     return col.graph("superfactory_graph", params, cat)
+
+
+def _site_call(i, spec, *, site_gpus, planes, aggregate_nvswitch):
+    """``(Preset, keywords)`` for site ``i``: ``spec`` (``{"preset": name, **params}``) checked
+    by the site preset's own parameters, what it leaves out from the superfactory's."""
+    spec = dict(spec)
+    name = spec.pop("preset", "fairwater")
+    if name not in SITE_PRESETS:
+        msg = f"`site {i} preset` must be one of {', '.join(SITE_PRESETS)}, got {name!r}"
+        raise ParameterError(msg)
+    site = TOPOLOGIES[name]
+    try:
+        kw = {key: site.param(key).check(value) for key, value in spec.items()}
+    except ParameterError as exc:
+        msg = f"site {i} ({name}): {exc}"
+        raise ParameterError(msg) from None
+    if "racks" not in kw:
+        kw.setdefault("gpus", site_gpus)
+    kw.setdefault("aggregate_nvswitch", aggregate_nvswitch)
+    if any(p.name == "planes" for p in site.params):
+        kw.setdefault("planes", planes)
+    return site, kw
 
 
 def _add_wan(col, cat, tops, *, distance_km, route_factor, wan_gbps, pairs):

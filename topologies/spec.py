@@ -25,18 +25,19 @@ import tomllib
 from pathlib import Path
 
 from fabric.exceptions import FabricFormatError, ParameterError
+from fabric.io import read_text_input
 from topologies.registry import TOPOLOGIES, build_preset
-from topologies.scaleout import SITE_PRESETS, superfactory_graph
+from topologies.scaleout import SITE_PRESETS
 
 __all__ = ["fabric_from_spec", "SPEC_KEYS"]
 
 SPEC_KEYS = ("preset", "name", "description", "params", "site")
 """Top-level keys a spec file may hold."""
 
-_SITE_KEYS = {"fairwater": ("preset", "gpus", "system", "planes", "switch", "aggregate_nvswitch",
-                           "aggregate_planes"),
-              "azure-gb300": ("preset", "gpus", "aggregate_nvswitch"),
-              "superpod-gb200": ("preset", "gpus", "aggregate_nvswitch")}
+
+def _site_keys(preset_name):
+    """Keys a ``[[site]]`` table of ``preset_name`` may hold: ``preset`` and its parameters."""
+    return ("preset", *(p.name for p in TOPOLOGIES[preset_name].params))
 
 
 def _line_of(text, key, table=None, occurrence=0):
@@ -83,7 +84,8 @@ def fabric_from_spec(path, *, catalog=None):
     Raises
     ------
     FabricFormatError
-        Unreadable file or invalid TOML (with the line).
+        Unreadable file, not UTF-8 (with the byte offset; a UTF-8 byte-order
+        mark is accepted), or invalid TOML (with the line).
     ParameterError
         Unknown key, unknown preset, or a value of the wrong type or out of
         bounds; the message gives ``file:line``, the key and the allowed values.
@@ -97,11 +99,7 @@ def fabric_from_spec(path, *, catalog=None):
     36
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        msg = f"cannot read spec file `{path}`: {exc.strerror or exc}"
-        raise FabricFormatError(msg) from None
+    text = read_text_input(path, what="spec file", kind="TOML")
     try:
         spec = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -136,6 +134,10 @@ def fabric_from_spec(path, *, catalog=None):
         if name != "superfactory":
             msg = f"{_where(path, text, 'site')}: [[site]] tables need preset = \"superfactory\""
             raise ParameterError(msg)
+        if not isinstance(sites, list) or not all(isinstance(x, dict) for x in sites):
+            msg = (f"{_where(path, text, 'site')} must be [[site]] tables (one per site), "
+                   f"got {type(sites).__name__}")
+            raise ParameterError(msg)
         specs = []
         for i, site in enumerate(sites):
             preset_name = site.get("preset", "fairwater")
@@ -143,10 +145,11 @@ def fabric_from_spec(path, *, catalog=None):
                 msg = (f"{_where(path, text, 'preset', 'site', i)} = {preset_name!r}: a site "
                        f"must be one of {', '.join(SITE_PRESETS)}")
                 raise ParameterError(msg)
+            allowed = _site_keys(preset_name)
             for key, value in site.items():
-                if key not in _SITE_KEYS[preset_name]:
+                if key not in allowed:
                     msg = (f"{_where(path, text, key, 'site', i)} is not a parameter of a "
-                           f"{preset_name} site; allowed: {', '.join(_SITE_KEYS[preset_name])}")
+                           f"{preset_name} site; allowed: {', '.join(allowed)}")
                     raise ParameterError(msg)
                 if key != "preset":
                     try:
@@ -156,7 +159,7 @@ def fabric_from_spec(path, *, catalog=None):
                         raise ParameterError(msg) from None
             specs.append(dict(site))
         kwargs = {k: v for k, v in typed.items() if k not in ("sites", "site", "site_gpus")}
-        G = superfactory_graph(len(specs), site_specs=specs, catalog=catalog, **kwargs)
+        G = preset.builder(site_specs=specs, catalog=catalog, **kwargs)
     else:
         G = build_preset(name, typed, catalog=catalog)
     G.graph["spec"] = {"path": str(path), "name": spec.get("name", path.stem)}

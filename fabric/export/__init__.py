@@ -7,7 +7,10 @@ choices of ``fabric export --format``):
 * diagrams: ``svg``, ``png`` (:mod:`fabric.export.diagram`);
 * Slurm: ``slurm-tree``, ``slurm-block``, ``slurm-yaml`` (:mod:`fabric.export.slurm`);
 * Kubernetes: ``k8s-labels``, ``k8s-script``, ``kueue-topology``
-  (:mod:`fabric.export.kubernetes`).
+  (:mod:`fabric.export.kubernetes`);
+* as built: ``cabling-csv`` (:mod:`fabric.export.cabling`), ``ibnetdiscover``,
+  ``iblinkinfo`` and ``lldp-json`` (what those tools would print for the design,
+  :mod:`fabric.discovery`).
 
 The scheduler exports share their host naming (:mod:`fabric.export.hosts`) and
 the switch hierarchy they describe (:mod:`fabric.export.hierarchy`).
@@ -46,7 +49,11 @@ SCHEDULER_FORMATS = ("slurm-tree", "slurm-block", "slurm-yaml", "k8s-labels", "k
                      "kueue-topology")
 """Scheduler file formats (Slurm topology files, Kubernetes labels, a Kueue Topology)."""
 
-FORMATS = (*GRAPH_FORMATS, *DIAGRAM_FORMATS, *SCHEDULER_FORMATS)
+AS_BUILT_FORMATS = ("cabling-csv", "ibnetdiscover", "iblinkinfo", "lldp-json")
+"""As-built formats: the cabling plan (:mod:`fabric.export.cabling`) and what discovery
+tools print for the designed fabric (:mod:`fabric.discovery`), for round trips and diffs."""
+
+FORMATS = (*GRAPH_FORMATS, *DIAGRAM_FORMATS, *SCHEDULER_FORMATS, *AS_BUILT_FORMATS)
 """Every format :func:`export` writes."""
 
 _TEXT, _FILE, _DIAGRAM = "text", "file", "diagram"
@@ -68,10 +75,22 @@ _REGISTRY = {
     "k8s-script": ("fabric.export.kubernetes", "k8s_labels_script", _TEXT, _SCHED),
     "kueue-topology": ("fabric.export.kubernetes", "kueue_topology", _TEXT,
                        (*_SCHED, "name", "api_version")),
+    "cabling-csv": ("fabric.export.cabling", "write_cabling_csv", _FILE, ()),
+    "ibnetdiscover": ("fabric.discovery.ibnetdiscover", "ibnetdiscover_text", _TEXT, ()),
+    "iblinkinfo": ("fabric.discovery.iblinkinfo", "iblinkinfo_text", _TEXT, ()),
+    "lldp-json": ("fabric.discovery.lldp", "lldp_json_text", _TEXT, ()),
 }
 
 _SUFFIXES = {".json": "json", ".graphml": "graphml", ".dot": "dot", ".gv": "dot",
              ".svg": "svg", ".png": "png"}
+"""File suffix -> the format :func:`export` writes when none is given."""
+
+_OWNED_SUFFIXES = {"json": (".json",), "lldp-json": (".json",), "graphml": (".graphml",),
+                   "dot": (".dot", ".gv"), "svg": (".svg",), "png": (".png",),
+                   "cabling-csv": (".csv",)}
+"""Format -> the suffixes it owns. :func:`export` refuses to write a format under a suffix
+another format owns (``svg`` to ``x.png``, ``json`` to ``x.graphml``); a suffix no format
+owns (``.conf``, ``.yaml``, ``.txt``) takes any format."""
 
 
 def _format(fmt):
@@ -79,6 +98,19 @@ def _format(fmt):
         msg = f"unknown export format `{fmt}`; formats: {', '.join(FORMATS)}"
         raise ParameterError(msg)
     return _REGISTRY[fmt]
+
+
+def _check_suffix(path, fmt):
+    suffix = Path(path).suffix.lower()
+    owners = [f for f, suffixes in _OWNED_SUFFIXES.items() if suffix in suffixes]
+    if not owners or fmt in owners:
+        return
+    own = _OWNED_SUFFIXES.get(fmt)
+    rename = f"name the file {Path(path).with_suffix(own[0]).name}" if own else \
+        "give the file another suffix"
+    msg = (f"format `{fmt}` does not match the file suffix {suffix} of `{path}` (a "
+           f"{' or '.join(owners)} suffix); {rename}, or give `--format {owners[0]}`")
+    raise ParameterError(msg)
 
 
 def export_options(fmt):
@@ -129,8 +161,10 @@ def export(G, path, fmt=None, **options):
     Raises
     ------
     ParameterError
-        When the format is unknown or cannot be told from the suffix, an option
-        is one the format does not take, or an option's value is not accepted.
+        When the format is unknown or cannot be told from the suffix, the
+        suffix belongs to another format (``svg`` to ``x.png``, ``json`` to
+        ``x.graphml``), an option is one the format does not take, or an
+        option's value is not accepted.
     FabricError
         When the file cannot be written, or the graph lacks what the format
         needs (hosts with GPUs for scheduler files, anything to draw).
@@ -154,6 +188,7 @@ def export(G, path, fmt=None, **options):
             raise ParameterError(msg)
         fmt = _SUFFIXES[suffix]
     module, function, kind, accepted = _format(fmt)
+    _check_suffix(path, fmt)
     unknown = [k for k in options if k not in accepted]
     if unknown:
         msg = (f"format `{fmt}` takes no option `{unknown[0]}`; options: "

@@ -14,6 +14,7 @@ helpers every scheduler file uses (:func:`site_prefix`, :func:`file_header`,
 """
 
 import re
+import string
 from collections import defaultdict
 
 from fabric.exceptions import FabricError, ParameterError
@@ -57,6 +58,51 @@ def scheduler_hosts(G):
     return hosts
 
 
+_OPTION = "`hostname_pattern` (--hostname-pattern)"
+_MAX_WIDTH = 64
+_SHOWN = 200
+
+
+def clip(text, limit=_SHOWN):
+    """``repr(text)``, cut to about ``limit`` characters (an error never echoes a huge name).
+
+    Examples
+    --------
+    >>> clip("node0001"), clip("x" * 1000, 10)
+    ("'node0001'", "'xxxxxxxxxx'... (1,000 characters)")
+    """
+    text = str(text)
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text):,} characters)"
+
+
+def _check_pattern(pattern):
+    """Refuse a pattern whose format specs could build a huge string, before formatting."""
+    if not isinstance(pattern, str):
+        msg = f"{_OPTION} must be a string, got {type(pattern).__name__}"
+        raise ParameterError(msg)
+    try:
+        parts = list(string.Formatter().parse(pattern))
+    except ValueError as exc:
+        msg = f"{_OPTION} {clip(pattern)} is invalid ({exc}); e.g. 'node{{index:04d}}'"
+        raise ParameterError(msg) from None
+    for _, field, spec, _ in parts:
+        if field is None or not spec:
+            continue
+        if "{" in spec or "}" in spec:
+            msg = (f"{_OPTION} {clip(pattern)}: a field's format spec may not hold another "
+                   f"field ({{{field}:{clip(spec, 40)[1:-1]}}}); write the width as a number, "
+                   f"e.g. {{index:04d}}")
+            raise ParameterError(msg)
+        numbers = [int(n) for n in re.findall(r"\d+", spec)]
+        if any(n > _MAX_WIDTH for n in numbers):
+            msg = (f"{_OPTION} {clip(pattern)}: the width or precision of {{{field}:"
+                   f"{clip(spec, 40)[1:-1]}}} is above {_MAX_WIDTH} (host names have at most 63 "
+                   f"characters); use a width such as {{index:04d}}")
+            raise ParameterError(msg)
+
+
 def host_names(G, *, pattern=DEFAULT_HOSTNAME_PATTERN):
     """Scheduler names of the hosts, from a ``str.format`` pattern.
 
@@ -78,8 +124,10 @@ def host_names(G, *, pattern=DEFAULT_HOSTNAME_PATTERN):
     Raises
     ------
     ParameterError
-        When the pattern is malformed, uses an unknown field, gives a name that
-        is not a valid host name, or gives two hosts the same name.
+        When the pattern is malformed, uses an unknown field, has a field width
+        or precision above 64 (checked before formatting), gives a name that
+        is not a valid host name, or gives two hosts the same name. Messages
+        show at most about 200 characters of the pattern or a name.
     FabricError
         When the graph has no host with a GPU.
 
@@ -92,6 +140,8 @@ def host_names(G, *, pattern=DEFAULT_HOSTNAME_PATTERN):
     ('gb00-t00', 18)
     """
     hosts = scheduler_hosts(G)
+    _check_pattern(pattern)
+    shown = clip(pattern)
     out = {}
     seen = {}
     for i, h in enumerate(hosts):
@@ -100,16 +150,16 @@ def host_names(G, *, pattern=DEFAULT_HOSTNAME_PATTERN):
                   "pod": d.get("pod", 0), "rack": d.get("rack", 0), "domain": d.get("domain", 0)}
         try:
             name = pattern.format(**fields)
-        except (KeyError, IndexError, ValueError) as exc:
-            msg = (f"`hostname_pattern` {pattern!r} is invalid ({exc!r}); fields: "
+        except (KeyError, IndexError, ValueError, AttributeError, TypeError) as exc:
+            msg = (f"{_OPTION} {shown} is invalid ({type(exc).__name__}: {clip(exc)[1:-1]}); fields: "
                    f"{', '.join('{' + f + '}' for f in fields)}")
             raise ParameterError(msg) from None
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}", name):
-            msg = (f"`hostname_pattern` {pattern!r} gives {name!r}, not a valid host name "
+            msg = (f"{_OPTION} {shown} gives {clip(name)}, not a valid host name "
                    f"(letters, digits, '.', '_', '-'; at most 63 characters)")
             raise ParameterError(msg)
         if name in seen:
-            msg = (f"`hostname_pattern` {pattern!r} gives the same name {name!r} to hosts "
+            msg = (f"{_OPTION} {shown} gives the same name {name!r} to hosts "
                    f"{seen[name]} and {h}; include {{index}} or {{name}}")
             raise ParameterError(msg)
         seen[name] = h

@@ -15,6 +15,7 @@ from fabric.exceptions import ParameterError
 from fabric.export.hierarchy import network_tree, nvlink_blocks
 from fabric.export.hosts import (
     DEFAULT_HOSTNAME_PATTERN,
+    clip,
     file_header,
     host_names,
     yaml_quote,
@@ -38,6 +39,22 @@ _KUEUE_API = ("kueue.x-k8s.io/v1beta2", "kueue.x-k8s.io/v1beta1", "kueue.x-k8s.i
 def _label_value(s):
     s = re.sub(r"[^A-Za-z0-9._-]", "-", str(s))[:63]
     return s.strip("-._") or "x"
+
+
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+
+
+def _check_node_name(name, pattern):
+    """Refuse a host name Kubernetes rejects as a Node name (an RFC 1123 subdomain)."""
+    labels = name.split(".")
+    if len(name) <= 253 and all(_DNS_LABEL.fullmatch(part) for part in labels):
+        return
+    msg = (f"`hostname_pattern` (--hostname-pattern) {clip(pattern)} gives {clip(name)}, which "
+           f"Kubernetes rejects as a node name: it must be an RFC 1123 subdomain (lower-case "
+           f"letters, digits, '-' and '.'; each dot-separated label 1-63 characters, starting "
+           f"and ending with a letter or digit; at most 253 characters); use a pattern such as "
+           f"'node{{index:04d}}' that gives the cluster's node names")
+    raise ParameterError(msg)
 
 
 def k8s_node_labels(G, *, hostname_pattern=DEFAULT_HOSTNAME_PATTERN):
@@ -65,7 +82,9 @@ def k8s_node_labels(G, *, hostname_pattern=DEFAULT_HOSTNAME_PATTERN):
     FabricError
         When the graph has no host with a GPU.
     ParameterError
-        When ``hostname_pattern`` is invalid.
+        When ``hostname_pattern`` is invalid, or gives a name Kubernetes
+        rejects as a node name (not an RFC 1123 subdomain: lower-case letters,
+        digits, '-' and '.', labels of at most 63 characters).
 
     Examples
     --------
@@ -74,8 +93,10 @@ def k8s_node_labels(G, *, hostname_pattern=DEFAULT_HOSTNAME_PATTERN):
     >>> sorted(k.split("/")[1] for k in labels["node0001"])
     ['accelerator', 'leaf', 'spine']
     """
-    tree = network_tree(G, hostname_pattern=hostname_pattern)
     names = host_names(G, pattern=hostname_pattern)
+    for name in names.values():
+        _check_node_name(name, hostname_pattern)
+    tree = network_tree(G, hostname_pattern=hostname_pattern)
     block_of = {h: block for block, hosts in nvlink_blocks(G, hostname_pattern=hostname_pattern)
                 for h in hosts}
     by_name = {s["name"]: s for s in tree}

@@ -10,6 +10,10 @@ which calls the functions here in order. Nothing here takes a graph.
 
 Every file is written to a temporary name and renamed; ``index.html`` is
 written last, so a page that exists links only files that exist.
+:func:`solvers.study.write_report` writes them all into a hidden staging
+directory (:func:`staged_report_directory`) renamed into place at the end,
+so a failed or interrupted report leaves nothing, and a replaced report
+never mixes old files with new ones.
 """
 
 import csv
@@ -17,12 +21,16 @@ import html
 import io
 import json
 import os
+import shutil
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from fabric.exceptions import FabricError
 from fabric.io import atomic_write
 
-__all__ = ["SCHEDULER_FILES", "report_directory", "write_json", "write_csv",
+__all__ = ["SCHEDULER_FILES", "REPORT_FILES", "report_directory", "staged_report_directory",
+           "write_json", "write_csv",
            "write_metrics_files", "write_collective_files", "write_report_page"]
 
 SCHEDULER_FILES = (("slurm-tree", "topology.conf"), ("slurm-block", "topology-block.conf"),
@@ -57,6 +65,131 @@ def report_directory(directory):
         msg = f"report directory `{out}` is not writable"
         raise FabricError(msg)
     return out
+
+
+REPORT_FILES = frozenset({"index.html", "metrics.json", "bom.csv", "collectives.csv",
+                          "busbw.svg", "accuracy.csv", "accuracy.svg", "diagram.svg", "rack.svg",
+                          "placement.json", *(name for _, name in SCHEDULER_FILES)})
+"""Every file a report may hold; a directory holding only these may be replaced by a new one."""
+
+
+def _existing_ancestor(path):
+    for parent in path.parents:
+        if parent.is_dir():
+            return parent
+    return Path("/")
+
+
+def _check_target(out):
+    """Refuse a target that is not a directory, or holds files a report did not write."""
+    if not out.exists():
+        if out.is_symlink():
+            msg = f"cannot write report directory `{out}`: it is a dangling symbolic link"
+            raise FabricError(msg)
+        return []
+    if not out.is_dir():
+        msg = f"cannot write report directory `{out}`: it is a file; give a directory path"
+        raise FabricError(msg)
+    try:
+        entries = list(out.iterdir())
+    except OSError as exc:
+        msg = f"cannot read report directory `{out}`: {exc.strerror or exc}"
+        raise FabricError(msg) from None
+    foreign = sorted(p.name for p in entries
+                     if p.name not in REPORT_FILES or p.is_symlink() or not p.is_file())
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5
+                                          else "")
+        msg = (f"report directory `{out}` exists and holds files that are not part of a fabric "
+               f"report ({shown}); give a new or empty directory (a previous report's "
+               f"directory is replaced as a whole)")
+        raise FabricError(msg)
+    return entries
+
+
+@contextmanager
+def staged_report_directory(directory):
+    """Yield a hidden staging directory that replaces ``directory`` only when the block succeeds.
+
+    The report is written into ``.NAME.XXXXXXXX.tmp`` next to ``directory``
+    (in its nearest existing parent); on success the staging directory is
+    renamed to ``directory`` (a previous report there is replaced as a whole,
+    so old and new files never mix); on any exception, including Ctrl-C and
+    SIGTERM, it is removed and ``directory`` is left as it was. A directory
+    that holds anything but report files (:data:`REPORT_FILES`) is refused
+    before anything is written. SIGKILL cannot be handled: it can leave the
+    hidden staging directory, never a half-written report.
+
+    Parameters
+    ----------
+    directory : str or Path
+
+    Yields
+    ------
+    Path
+        The staging directory to write into.
+
+    Raises
+    ------
+    FabricError
+        When ``directory`` is a file, holds files a report did not write, or
+        cannot be created or written.
+    """
+    out = Path(os.path.realpath(directory))     # a symbolic link: its target is replaced
+    _check_target(out)
+    anchor = _existing_ancestor(out)
+    try:
+        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=anchor))
+    except OSError as exc:
+        msg = f"cannot create report directory `{out}`: {exc.strerror or exc}"
+        raise FabricError(msg) from None
+    try:
+        yield stage
+        _commit(stage, out)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+
+
+def _commit(stage, out):
+    os.chmod(stage, 0o777 & ~_umask())           # mkdtemp makes 0700; give a normal mode
+    entries = _check_target(out)                 # again: the directory may have changed
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if not out.exists():
+            os.rename(stage, out)
+            return
+        if out == Path.cwd().resolve() or out.is_mount():
+            _replace_files(stage, out, entries)  # cannot move the working directory away
+            return
+        backup = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+        os.rename(out, backup / out.name)
+        try:
+            os.rename(stage, out)
+        except BaseException:
+            os.rename(backup / out.name, out)
+            raise
+        shutil.rmtree(backup, ignore_errors=True)
+    except OSError as exc:
+        msg = f"cannot write report directory `{out}`: {exc.strerror or exc}"
+        raise FabricError(msg) from None
+
+
+def _replace_files(stage, out, old):
+    """Replace a previous report file by file: stale files first, ``index.html`` last."""
+    new = {p.name for p in stage.iterdir()}
+    for p in old:
+        if p.name not in new or p.name == "index.html":
+            p.unlink(missing_ok=True)
+    for name in sorted(new - {"index.html"}) + sorted(new & {"index.html"}):
+        os.replace(stage / name, out / name)
+    shutil.rmtree(stage, ignore_errors=True)
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_metrics_files(out, metrics):
@@ -115,8 +248,15 @@ def _plot_busbw(rows, path, ops):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    plt.rcParams["svg.fonttype"] = "none"
     comms = list(dict.fromkeys(r["communicator"] for r in rows))
+    # A fixed hash salt and no date: the same rows give a byte-identical SVG on every run.
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "fabric"}):
+        buf = _busbw_svg(plt, rows, comms, ops)
+    with atomic_write(path) as fh:
+        fh.write(buf)
+
+
+def _busbw_svg(plt, rows, comms, ops):
     fig, axes = plt.subplots(1, len(comms), figsize=(6.5 * len(comms), 4.2), squeeze=False)
     for ax, comm in zip(axes[0], comms):
         for op in ops:
@@ -130,12 +270,102 @@ def _plot_busbw(rows, path, ops):
         ax.set_title(comm, fontsize=10)
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
+    return _svg_text(plt, fig)
+
+
+def _svg_text(plt, fig):
+    """The figure as SVG text, without a date (same figure, same bytes); closes it."""
     fig.tight_layout()
     buf = io.StringIO()
-    fig.savefig(buf, format="svg")
-    plt.close(fig)
-    with atomic_write(path) as fh:
-        fh.write(buf.getvalue())
+    try:
+        fig.savefig(buf, format="svg", metadata={"Date": None})
+    finally:
+        plt.close(fig)
+    return buf.getvalue()
+
+
+_ACCURACY_FIELDS = ("case", "system", "ranks", "op", "algo", "size_bytes", "what", "measured",
+                    "predicted", "error", "bound", "within", "regime", "grade", "note",
+                    "known_miss")
+_REGIME_COLORS = {"one box": "#1f77b4", "one rack": "#d62728", "multi-domain": "#2ca02c",
+                  "box latency": "#9467bd", "network latency": "#ff7f0e"}
+
+
+def write_accuracy_files(out, cases):
+    """Write ``accuracy.csv`` and the predicted-vs-measured plot ``accuracy.svg``.
+
+    Parameters
+    ----------
+    out : Path
+        The report directory.
+    cases : list of dict
+        :func:`solvers.accuracy.case_rows` output (plain data).
+
+    Returns
+    -------
+    dict
+        File name -> path of the files written.
+    """
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    write_csv(out / "accuracy.csv", cases, _ACCURACY_FIELDS)
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "fabric"}):
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
+        for ax, what, unit in ((axes[0], "busbw_GBps", "busbw (GB/s)"),
+                               (axes[1], "time_us", "time per call (us)")):
+            pts = [c for c in cases if c["what"] == what]
+            for regime in sorted({c["regime"] for c in pts}):
+                sel = [c for c in pts if c["regime"] == regime]
+                asserted = [c for c in sel if c["bound"] is not None]
+                info = [c for c in sel if c["bound"] is None]
+                color = _REGIME_COLORS.get(regime, "#333333")
+                if asserted:
+                    ax.scatter([c["measured"] for c in asserted],
+                               [c["predicted"] for c in asserted], s=18, color=color,
+                               label=f"{regime} ({len(asserted)})")
+                if info:
+                    ax.scatter([c["measured"] for c in info], [c["predicted"] for c in info],
+                               s=18, facecolors="none", edgecolors=color)
+            if pts:
+                lo = min(min(c["measured"], c["predicted"]) for c in pts) * 0.8
+                hi = max(max(c["measured"], c["predicted"]) for c in pts) * 1.25
+                ax.plot([lo, hi], [lo, hi], color="#444444", lw=0.8)
+                for f in (0.9, 1.1):
+                    ax.plot([lo, hi], [lo * f, hi * f], color="#999999", lw=0.6, ls="--")
+                ax.set_xscale("log")
+                ax.set_yscale("log")
+                ax.set_xlim(lo, hi)
+                ax.set_ylim(lo, hi)
+            ax.set_xlabel(f"measured {unit}")
+            ax.set_ylabel(f"predicted {unit}")
+            ax.grid(True, alpha=0.3, which="both")
+            ax.legend(fontsize=8, loc="upper left")
+        axes[0].set_title("large messages (line: equal; dashed: +-10%)", fontsize=10)
+        axes[1].set_title("latency and mid sizes (hollow: not asserted)", fontsize=10)
+        text = _svg_text(plt, fig)
+    with atomic_write(out / "accuracy.svg") as fh:
+        fh.write(text)
+    return {"accuracy.csv": out / "accuracy.csv", "accuracy.svg": out / "accuracy.svg"}
+
+
+def _accuracy_section(acc):
+    rows = [(name, v["cases"], v["within"], f"{v['mean_abs_error']:.1%}",
+             f"{v['max_abs_error']:.1%}") for name, v in acc["regimes"].items()]
+    misses = [c for c in acc["cases"] if c.get("known_miss")]
+    html_ = ("<img src='accuracy.svg' alt='predicted vs measured'>"
+             + _table(("regime", "asserted cases", "within bound", "mean |error|",
+                       "max |error|"), rows))
+    if misses:
+        html_ += "<p class='note'>Known misses: " + "; ".join(
+            html.escape(f"{c['case']} ({c['system']}, {c['algo']}, {c['error']:+.1%}): "
+                        f"{c['known_miss']}") for c in misses) + ".</p>"
+    html_ += ("<p class='note'>Every published nccl-tests case the model is held against "
+              "(<a href='accuracy.csv'>accuracy.csv</a>; <code>fabric accuracy</code> prints "
+              "the same table). Cross-site (WAN) predictions have no published case: they "
+              "follow from propagation and the per-channel window, unvalidated.</p>")
+    return html_
 
 
 def write_csv(path, rows, fields):
@@ -169,7 +399,7 @@ def _fmt(x, digits=1):
 
 
 def write_report_page(out, *, metrics, collectives, diagrams, placement, scheduler, files,
-                      elapsed):
+                      elapsed, accuracy=None):
     """Write ``index.html`` into ``out``, linking the files already written there.
 
     Parameters
@@ -195,6 +425,9 @@ def write_report_page(out, *, metrics, collectives, diagrams, placement, schedul
         File name -> path of every file written so far (the page lists them).
     elapsed : float
         Seconds the report took, shown on the page.
+    accuracy : dict, optional
+        ``cases`` (rows of ``accuracy.csv``) and ``regimes`` (summary by
+        regime): the section "Accuracy of the collective model".
 
     Returns
     -------
@@ -209,6 +442,8 @@ def write_report_page(out, *, metrics, collectives, diagrams, placement, schedul
     sections = {"diagram": _diagram_section(diagrams),
                 "placement": _placement_section(placement),
                 "scheduler": _scheduler_section(out, scheduler, files)}
+    if accuracy:
+        sections["accuracy"] = _accuracy_section(accuracy)
     page = _page(metrics, collectives, sections, files, elapsed)
     with atomic_write(out / "index.html") as fh:
         fh.write(page)
@@ -264,7 +499,7 @@ def _scheduler_section(out, scheduler, files):
         written.append(f"<li><a href='{name}'>{name}</a> ({fmt})</li>")
     head = ""
     if "topology.conf" in files:
-        lines = (out / "topology.conf").read_text().splitlines()
+        lines = (out / "topology.conf").read_text(encoding="utf-8").splitlines()
         head = ("<p>Slurm <code>topology.conf</code> (tree plugin), first lines:</p><pre>"
                 + html.escape("\n".join(lines[:14])) + "</pre>")
     return "<ul>" + "".join(written) + "</ul>" + head
@@ -352,7 +587,8 @@ def _page(s, rows, sections, files, elapsed):
                  "<a href='collectives.csv'>collectives.csv</a>. Model: each algorithm's flows "
                  "routed on the graph, busiest link / usable rate plus NCCL's latency terms; "
                  "validated against published nccl-tests results (tests/test_accuracy.py).</p>")
-    for key, heading in (("placement", "Placement of a training job"),
+    for key, heading in (("accuracy", "Accuracy of the collective model"),
+                         ("placement", "Placement of a training job"),
                          ("scheduler", "Scheduler files")):
         if key in sections:
             parts.append(f"<h2>{heading}</h2>" + sections[key])

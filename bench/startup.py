@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Startup benchmark: whole-process wall time of the `fabric` command, and SimAI side by side.
+
+Each command runs N times as a fresh process (subprocess + time.perf_counter); the
+script prints the median and the fastest run, and each median as a ratio to a
+baseline measured in the same run: the interpreter doing nothing (`python -c pass`).
+
+  * `fabric --help` and `fabric presets`              target: median <= 0.15 s
+  * `fabric build spectrum-x --set gpus=4096 --set aggregate_nvswitch=true -o x.json`
+  * with ``--simai PATH`` (SimAI's ``astra-sim-alibabacloud/inputs/topo/gen_Topo_Template.py``):
+    ``gen_Topo_Template.py -topo Spectrum-X -g 4096 -gps 8 -bw 400Gbps`` (4,096 GPUs,
+    rail-optimized single-ToR Spectrum-X), run by the same interpreter in a scratch
+    directory, and the build's median over SimAI's   target: <= 2
+
+Usage: python bench/startup.py [--runs N] [--simai PATH]
+
+SimAI is not part of this repository: fetch it (github.com/aliyun/SimAI) and pass
+the path; nothing of it is copied here.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HELP_TARGET_S = 0.15
+SIMAI_RATIO_TARGET = 2.0
+
+
+def _fabric():
+    """The installed `fabric` script next to this interpreter, else `python -m cli`."""
+    script = Path(sys.executable).with_name("fabric")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "cli"]
+
+
+def _time(cmd, runs, cwd):
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        done = subprocess.run(cmd, cwd=cwd, check=False, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+        times.append(time.perf_counter() - t0)
+        if done.returncode:
+            sys.exit(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stderr}")
+    return statistics.median(times), min(times)
+
+
+def _row(label, median, fastest, base, note=""):
+    print(f"{label:<48} {median:8.3f} {fastest:8.3f} {median / base:7.1f}x  {note}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=7, help="runs per command (default 7)")
+    ap.add_argument("--simai", metavar="PATH", help="SimAI's gen_Topo_Template.py")
+    args = ap.parse_args()
+    if args.simai and not os.path.isfile(args.simai):
+        sys.exit(f"--simai {args.simai}: no such file")
+    fabric = _fabric()
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"{args.runs} runs each, {sys.executable} ({sys.version.split()[0]})")
+        print(f"{'command':<48} {'median s':>8} {'min s':>8} {'/ base':>8}")
+        base, fastest = _time([sys.executable, "-c", "pass"], args.runs, tmp)
+        _row("python -c pass (baseline)", base, fastest, base)
+        for label, extra in (("fabric --help", ["--help"]), ("fabric presets", ["presets"])):
+            median, fastest = _time(fabric + extra, args.runs, ROOT)
+            ok = "ok" if median <= HELP_TARGET_S else f"OVER the {HELP_TARGET_S} s target"
+            _row(label, median, fastest, base, ok)
+        out = os.path.join(tmp, "x.json")
+        build = fabric + ["build", "spectrum-x", "--set", "gpus=4096", "--set",
+                          "aggregate_nvswitch=true", "-o", out]
+        b_median, fastest = _time(build, args.runs, ROOT)
+        _row("fabric build spectrum-x gpus=4096 (aggregated)", b_median, fastest, base,
+             f"{os.path.getsize(out):,} bytes")
+        if args.simai:
+            simai = [sys.executable, os.path.abspath(args.simai), "-topo", "Spectrum-X", "-g",
+                     "4096", "-gps", "8", "-bw", "400Gbps"]
+            s_median, fastest = _time(simai, args.runs, tmp)
+            written = next(Path(tmp).glob("Spectrum-X_*"))
+            head = written.read_text().split("\n", 1)[0].split()
+            _row("SimAI gen_Topo_Template.py Spectrum-X -g 4096", s_median, fastest, base,
+                 f"{written.stat().st_size:,} bytes; {head[0]} nodes, {head[4]} links")
+            ratio = b_median / s_median
+            verdict = "ok" if ratio <= SIMAI_RATIO_TARGET else "OVER"
+            print(f"fabric build / SimAI (medians): {ratio:.2f}x "
+                  f"(target <= {SIMAI_RATIO_TARGET:g}x: {verdict})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,318 @@
+"""As built vs as designed: compare the physical network links of two fabrics port by port.
+
+:func:`diff_fabrics` matches devices **by name** (give discovery tools a node-name map,
+or descriptions that carry the design's names, as :mod:`fabric.export` writes them) and
+every physical link by its two ``(device, port)`` ends. A difference is one of:
+
+``missing``         a designed link is not there (``detail`` says when a device is absent)
+``extra``           a link between designed devices the design does not have
+``miscabled``       a cable on the wrong port: the right two devices on other ports, or
+                    one end on the right port and the other on a device of another kind
+``swapped``         two links between the same devices with their ports exchanged
+``wrong-rail``      one end right, the other on a device of the same kind in another rail
+``wrong-plane``     ... in another plane
+``degraded``        the right ports, at a rate (width x speed) below the design's
+``unknown-device``  a link to a device the design does not have
+
+Physical links come from the edges' port numbers (:mod:`fabric.ports`; a discovered
+fabric's ``port_map`` when it has one). Only network media count.
+"""
+
+from dataclasses import asdict, dataclass
+
+__all__ = ["Difference", "DIFF_KINDS", "physical_links", "diff_fabrics", "format_diff",
+           "apply_as_built"]
+
+DIFF_KINDS = ("missing", "extra", "miscabled", "swapped", "wrong-rail", "wrong-plane",
+              "degraded", "unknown-device")
+"""Every kind of difference, in report order."""
+
+_REL_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One difference. ``design`` and ``as_built`` are ``"dev[port] - dev[port]"`` (or
+    ``""`` when that side has no link)."""
+
+    kind: str
+    device: str                 # the device the difference is filed under (the a-end)
+    port: int
+    design: str
+    as_built: str
+    detail: str
+
+
+def physical_links(G):
+    """``{frozenset({(dev, port), (dev, port)}): (a, a_port, b, b_port, gbps)}`` over the
+    network links of ``G``, one entry per physical link."""
+    from fabric.ports import assign_ports
+    from fabric.schema import NETWORK_MEDIA
+
+    out = {}
+    for u, v, d in G.edges(data=True):
+        if d.get("medium") not in NETWORK_MEDIA:
+            continue
+        links = d["links"]
+        per = d["bandwidth_gbps"] / links
+        if "port_map" in d:
+            a = d.get("port_map_a", u)
+            b = v if a == u else u
+            for item in str(d["port_map"]).split(";"):
+                ports, _, rate = item.partition("@")
+                p, _, q = ports.partition("=")
+                rate = float(rate) if rate else 0.0        # 0: the tool reported no rate
+                out[frozenset(((a, int(p)), (b, int(q))))] = (a, int(p), b, int(q), rate)
+            continue
+        if "a_end" not in d:
+            H = G.copy()
+            assign_ports(H)
+            return physical_links(H)
+        a = d["a_end"]
+        b = v if a == u else u
+        for i in range(links):
+            p, q = d["a_port"] + i, d["b_port"] + i
+            out[frozenset(((a, p), (b, q)))] = (a, p, b, q, per)
+    return out
+
+
+def _fmt(link):
+    if link is None:
+        return ""
+    a, p, b, q, _ = link
+    return f"{a}[{p}] - {b}[{q}]"
+
+
+def diff_fabrics(design, as_built):
+    """Compare the physical network links of ``design`` and ``as_built`` (graphs).
+
+    Raises
+    ------
+    FabricError
+        When no device name of one is a device name of the other.
+
+    Returns
+    -------
+    dict
+        ``identical`` (bool), ``differences`` (list of :class:`Difference` as dicts, in
+        :data:`DIFF_KINDS` order, then device and port), ``counts`` (kind -> number),
+        ``links_design``, ``links_as_built``, ``links_matched`` and ``unknown_devices``
+        (names in the as-built fabric only).
+    """
+    from fabric.ports import natural_key
+
+    D, A = physical_links(design), physical_links(as_built)
+    d_names = {n for ln in D.values() for n in (ln[0], ln[2])}
+    a_names = {n for ln in A.values() for n in (ln[0], ln[2])}
+    if D and A and not d_names & a_names:
+        from fabric.exceptions import FabricError
+
+        msg = (f"the design and the as-built fabric have no device name in common (design "
+               f"e.g. {sorted(d_names, key=natural_key)[0]!r}, as built e.g. "
+               f"{sorted(a_names, key=natural_key)[0]!r}); devices are matched by name: give "
+               "the discovery tool a node-name map (ibnetdiscover --node-name-map) or "
+               "descriptions that carry the design's names")
+        raise FabricError(msg)
+    out = []
+
+    def add(kind, link, actual, detail):
+        dev, port = (link or actual)[:2]
+        out.append(Difference(kind, dev, port, _fmt(link), _fmt(actual), detail))
+
+    common = D.keys() & A.keys()
+    for key in common:
+        want, got = D[key], A[key]
+        if 0 < got[4] < want[4] * (1 - _REL_TOL):
+            add("degraded", want, got, f"{got[4]:g} Gb/s, designed {want[4]:g} Gb/s")
+    d_rest = {k: D[k] for k in D.keys() - common}
+    a_rest = {k: A[k] for k in A.keys() - common}
+    d_at = {end: k for k in d_rest for end in k}          # (device, port) -> link key
+    a_at = {end: k for k in a_rest for end in k}
+    nodes = design.nodes
+
+    def ends(w, first):
+        """(first, its port, the other device, its port) of a design link."""
+        return (w[0], w[1], w[2], w[3]) if w[0] == first else (w[2], w[3], w[0], w[1])
+
+    # 1. Swapped pairs: two designed cables of one device with their far ends exchanged.
+    for k in sorted(d_rest, key=lambda k: d_rest[k][:4]):
+        if k not in d_rest:
+            continue
+        w = d_rest[k]
+        for keep in (w[0], w[2]):
+            _, kp, lost, lp = ends(w, keep)
+            m = a_at.get((keep, kp))
+            if m is None or m not in a_rest:
+                continue
+            _, _, o, op = ends(a_rest[m], keep) if a_rest[m][0] == keep or a_rest[m][2] == keep \
+                else (None, None, None, None)
+            k2 = d_at.get((o, op))
+            if k2 is None or k2 == k or k2 not in d_rest or keep not in (d_rest[k2][0],
+                                                                         d_rest[k2][2]):
+                continue
+            _, kp2, _, _ = ends(d_rest[k2], keep)
+            m2 = a_at.get((keep, kp2))
+            if m2 is None or m2 == m or m2 not in a_rest or (lost, lp) not in m2:
+                continue
+            add("swapped", w, _orient(a_rest[m], w[0]),
+                f"the cables on ports {kp} and {kp2} of {keep} are exchanged "
+                f"(with {_fmt(d_rest[k2])})")
+            del a_rest[m], a_rest[m2], d_rest[k], d_rest[k2]
+            break
+    # 2. The right two devices on other ports: miscabled.
+    by_pair_d, by_pair_a = {}, {}
+    for k, ln in d_rest.items():
+        by_pair_d.setdefault(frozenset((ln[0], ln[2])), []).append(k)
+    for k, ln in a_rest.items():
+        by_pair_a.setdefault(frozenset((ln[0], ln[2])), []).append(k)
+    for pair in sorted(by_pair_d.keys() & by_pair_a.keys(), key=lambda p: sorted(p)):
+        left_a = sorted(by_pair_a[pair], key=lambda k: a_rest[k][:4])
+        for k in sorted(by_pair_d[pair], key=lambda k: d_rest[k][:4]):
+            if not left_a:
+                break
+            w = d_rest[k]
+            # prefer the as-built link that keeps one of the designed ends
+            pick = next((m for m in left_a if {(w[0], w[1]), (w[2], w[3])} & m), left_a[0])
+            left_a.remove(pick)
+            add("miscabled", w, _orient(a_rest[pick], w[0]), "right devices, wrong port")
+            del d_rest[k], a_rest[pick]
+    # 3. One end right, the other elsewhere: unknown device, wrong plane/rail, or miscabled.
+    for k in sorted(d_rest, key=lambda k: d_rest[k][:4]):
+        w = d_rest[k]
+        for keep in (w[0], w[2]):
+            _, kp, lost, _ = ends(w, keep)
+            m = a_at.get((keep, kp))
+            if m is None or m not in a_rest:
+                continue
+            got = _orient(a_rest[m], keep)
+            other = got[2]
+            if other not in nodes:
+                kind, detail = "unknown-device", (f"{other} is not in the design; designed "
+                                                  f"{lost}")
+            elif nodes[other].get("kind") != nodes[lost].get("kind"):
+                kind, detail = "miscabled", (f"goes to {other} ({nodes[other].get('kind')}), "
+                                             f"designed {lost} ({nodes[lost].get('kind')})")
+            elif nodes[other].get("plane") != nodes[lost].get("plane"):
+                kind, detail = "wrong-plane", (f"goes to {other} (plane "
+                                               f"{nodes[other].get('plane')}), designed {lost} "
+                                               f"(plane {nodes[lost].get('plane')})")
+            elif nodes[other].get("rail") != nodes[lost].get("rail"):
+                kind, detail = "wrong-rail", (f"goes to {other} (rail {nodes[other].get('rail')}),"
+                                              f" designed {lost} (rail {nodes[lost].get('rail')})")
+            else:
+                kind, detail = "miscabled", f"goes to {other}, designed {lost}"
+            add(kind, w, _orient(a_rest[m], w[0]), detail)
+            del a_rest[m], d_rest[k]
+            break
+    unknown = {n for ln in A.values() for n in (ln[0], ln[2]) if n not in nodes}
+    present = set(as_built.nodes)
+    all_at = {end: k for k in A for end in k}
+    for k, w in d_rest.items():
+        absent = [n for n in (w[0], w[2]) if n not in present]
+        busy = [f"{n}[{p}] holds {_fmt(A[all_at[(n, p)]])}" for n, p in ((w[0], w[1]), (w[2], w[3]))
+                if (n, p) in all_at]
+        add("missing", w, None, f"{absent[0]} not found" if absent else
+            "; ".join(busy) if busy else "no link on either port")
+    for k, got in a_rest.items():
+        new = [n for n in (got[0], got[2]) if n not in nodes]
+        if new:
+            add("unknown-device", None, got, f"{' and '.join(new)} not in the design")
+        else:
+            add("extra", None, got, "not in the design")
+    order = {k: i for i, k in enumerate(DIFF_KINDS)}
+    out.sort(key=lambda x: (order[x.kind], natural_key(x.device), x.port, x.design, x.as_built))
+    counts = {k: 0 for k in DIFF_KINDS}
+    for x in out:
+        counts[x.kind] += 1
+    return {"identical": not out, "differences": [asdict(x) for x in out],
+            "counts": {k: n for k, n in counts.items() if n},
+            "links_design": len(D), "links_as_built": len(A), "links_matched": len(common),
+            "unknown_devices": sorted(unknown, key=natural_key)}
+
+
+def _orient(link, first):
+    """``link`` with ``first`` as its a-end when it is one of its ends."""
+    a, p, b, q, g = link
+    return (b, q, a, p, g) if b == first and a != first else link
+
+
+def format_diff(result):
+    """The text table of :func:`diff_fabrics`'s result."""
+    rows = result["differences"]
+    head = (f"design {result['links_design']:,} links, as built {result['links_as_built']:,}, "
+            f"matched {result['links_matched']:,}")
+    if not rows:
+        return f"{head}: identical"
+    counts = ", ".join(f"{n} {k}" for k, n in result["counts"].items())
+    widths = [max(len("kind"), *(len(r["kind"]) for r in rows)),
+              max(len("design"), *(len(r["design"]) for r in rows)),
+              max(len("as built"), *(len(r["as_built"]) for r in rows))]
+    lines = [f"{head}; {len(rows)} difference(s): {counts}",
+             f"{'kind':<{widths[0]}}  {'design':<{widths[1]}}  {'as built':<{widths[2]}}  detail"]
+    for r in rows:
+        lines.append(f"{r['kind']:<{widths[0]}}  {r['design'] or '-':<{widths[1]}}  "
+                     f"{r['as_built'] or '-':<{widths[2]}}  {r['detail']}")
+    if "impact" in result:
+        im = result["impact"]
+        lines.append(f"bisection: design {im['design_gbps']:,.0f} Gb/s, as built "
+                     f"{im['as_built_gbps']:,.0f} Gb/s ({im['change']:+.1%}, {im['method']})")
+    return "\n".join(lines)
+
+
+def apply_as_built(design, result):
+    """A copy of ``design`` with the link-level differences of ``result`` applied: missing
+    links removed, degraded links at their measured rate, links to another designed device
+    moved there, extra links between designed devices added (for ``fabric diff --impact``)."""
+    H = design.copy()
+
+    def parse(s):
+        a, b = s.split(" - ")
+        return a[:a.rindex("[")], b[:b.rindex("[")]
+
+    def take(u, v, gbps=None):
+        d = H.edges[u, v]
+        per = d["bandwidth_gbps"] / d["links"]
+        cut = per if gbps is None else per - gbps
+        if d["links"] == 1 and gbps is None:
+            H.remove_edge(u, v)
+            return per
+        if gbps is None:
+            d["links"] -= 1
+        d["bandwidth_gbps"] = float(d["bandwidth_gbps"] - cut)
+        return per
+
+    def put(u, v, gbps, like):
+        if u not in H or v not in H:
+            return
+        if H.has_edge(u, v):
+            d = H.edges[u, v]
+            d["links"] += 1
+            d["bandwidth_gbps"] = float(d["bandwidth_gbps"] + gbps)
+        else:
+            H.add_edge(u, v, **{k: x for k, x in like.items()
+                                if k in ("medium", "latency_ns", "cable", "length_m")},
+                       links=1, bandwidth_gbps=float(gbps))
+
+    for r in result["differences"]:
+        if r["kind"] == "missing":
+            take(*parse(r["design"]))
+        elif r["kind"] == "degraded":
+            gbps = float(r["detail"].split(" Gb/s")[0])
+            take(*parse(r["design"]), gbps=gbps)
+        elif r["kind"] in ("wrong-rail", "wrong-plane", "miscabled") and r["as_built"]:
+            u, v = parse(r["design"])
+            x, y = parse(r["as_built"])
+            if {u, v} != {x, y}:
+                like = dict(H.edges[u, v])
+                per = take(u, v)
+                put(x, y, per, like)
+        elif r["kind"] == "extra":
+            x, y = parse(r["as_built"])
+            like = next((d for _, _, d in H.edges(x, data=True)
+                         if d.get("medium") in ("infiniband", "ethernet")), None)
+            if like is not None:
+                put(x, y, like["bandwidth_gbps"] / like["links"], like)
+    for _, _, d in H.edges(data=True):
+        for k in ("a_end", "a_port", "b_port"):
+            d.pop(k, None)
+    return H

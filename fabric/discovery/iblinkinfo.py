@@ -1,0 +1,148 @@
+"""InfiniBand ``iblinkinfo`` output: read it into a fabric, write it for a design.
+
+The format (infiniband-diags ``iblinkinfo(8)``), one block per node::
+
+    Switch: 0xb83fd203000a0001 MF0;leaf01:MQM9700/U1:
+               2    1[  ] ==( 4X        106.25 Gbps Active/  LinkUp)==>     100    1[  ] "dgx01 mlx5_0" ( )
+               2    2[  ] ==(                Down/ Polling)==>             [  ] "" ( )
+    CA: dgx01 mlx5_0:
+          0xe09d730300a00001    100    1[  ] ==( 4X        106.25 Gbps Active/  LinkUp)==>       2    1[  ] "MF0;leaf01:MQM9700/U1" ( )
+
+A port line gives the node's LID and port, the link's width and per-lane signalling
+rate (106.25 Gbps = NDR, 53.125 = HDR, 25.78125 = EDR, 212.5 = XDR ...), then the
+peer's LID, port and description. Peers are found by LID (a switch has one LID, each
+``CA`` port its own), else by description. Names follow
+:mod:`fabric.discovery.ibnetdiscover`; ports that are not ``LinkUp`` are skipped. A
+switch's port count is the highest port listed (``iblinkinfo`` lists every port).
+"""
+
+import re
+
+from fabric.discovery.build import IB_LANE_GBPS, Link, as_built_graph, ib_label
+from fabric.discovery.ibnetdiscover import _MF0, _names
+
+__all__ = ["parse_iblinkinfo", "iblinkinfo_text", "LANE_SIGNAL_GBPS"]
+
+LANE_SIGNAL_GBPS = {"SDR": 2.5, "DDR": 5.0, "QDR": 10.0, "FDR10": 10.3125, "FDR": 14.0625,
+                    "EDR": 25.78125, "HDR": 53.125, "NDR": 106.25, "XDR": 212.5}
+"""The per-lane signalling rate ``iblinkinfo`` prints for each InfiniBand speed."""
+
+_SPEED_OF = {v: k for k, v in LANE_SIGNAL_GBPS.items()}
+_HEAD = re.compile(r"^(Switch|CA|Router):\s*(?:(0x[0-9a-fA-F]+)\s+)?(.*?):?\s*$")
+_LINE = re.compile(r"^(?:(0x[0-9a-fA-F]+)\s+(?:\"[^\"]*\"\s+)?)?(\d+)\s+(\d+)\[[^\]]*\]\s+==\((.*?)\)==>"
+                   r"\s*(?:(0x[0-9a-fA-F]+)\s+)?(\d*)\s*(\d*)\[[^\]]*\]\s+\"([^\"]*)\"")
+_WIDTH_SPEED = re.compile(r"(\d+)X\s+([\d.]+)\s*Gbps(?:\s*\((FDR10)\))?")
+
+
+def _rate(inside):
+    """Gb/s of a link from the text inside ``==( ... )==>`` (0.0 when not known)."""
+    m = _WIDTH_SPEED.search(inside)
+    if not m:
+        return 0.0
+    width, lane, fdr10 = int(m.group(1)), float(m.group(2)), m.group(3)
+    speed = "FDR10" if fdr10 else _SPEED_OF.get(lane)
+    if speed is None:                       # data rates printed directly (some versions)
+        speed = next((s for s, g in IB_LANE_GBPS.items() if abs(g - lane) < 1e-6), None)
+    return width * IB_LANE_GBPS[speed] if speed else width * lane
+
+
+def parse_iblinkinfo(text, *, source="<text>", catalog=None):
+    """A fabric graph from ``iblinkinfo`` output (see the module).
+
+    Raises
+    ------
+    FabricFormatError
+        When the text holds no ``Switch:``/``CA:`` block.
+
+    Examples
+    --------
+    >>> text = '''Switch: 0x0000000000000001 MF0;leaf0:MQM9700/U1:
+    ...            1    1[  ] ==( 4X        106.25 Gbps Active/  LinkUp)==>       2    1[  ] "node1 mlx5_0" ( )
+    ...            1    2[  ] ==(                Down/ Polling)==>             [  ] "" ( )
+    ... CA: node1 mlx5_0:
+    ...       0x0000000000000002      2    1[  ] ==( 4X        106.25 Gbps Active/  LinkUp)==>       1    1[  ] "MF0;leaf0:MQM9700/U1" ( )
+    ... '''
+    >>> G = parse_iblinkinfo(text)
+    >>> G.edges["mlx5_0", "leaf0"]["bandwidth_gbps"], G.nodes["leaf0"]["part"]
+    (400.0, 'QM9700')
+    """
+    from fabric.exceptions import FabricFormatError
+
+    nodes, lines, lid_of = {}, [], {}
+    current = None
+    top = {}
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        m = _HEAD.match(line)
+        if m and "==(" not in line:
+            typ, guid, desc = m.groups()
+            if typ == "Router":
+                current = None
+                continue
+            key = f"S-{guid[2:].lower()}" if typ == "Switch" and guid else f"C-{len(nodes)}"
+            current = key
+            nodes[key] = ["switch" if typ == "Switch" else "ca", 0, desc.strip(), 0]
+            continue
+        m = _LINE.match(line)
+        if not m:
+            msg = (f"`{source}` line {lineno}: not a Switch:/CA: header or a port line: "
+                   f"{line[:100]!r}; expected `iblinkinfo` output")
+            raise FabricFormatError(msg)
+        if current is None:
+            continue
+        _, lid, port, inside, _, peer_lid, peer_port, peer_desc = m.groups()
+        lid_of.setdefault(int(lid), current)
+        top[current] = max(top.get(current, 0), int(port))
+        if "LinkUp" in inside and peer_lid and peer_port:
+            lines.append((current, int(port), int(peer_lid), int(peer_port), peer_desc,
+                          _rate(inside)))
+    if not nodes:
+        msg = f"`{source}` has no Switch: or CA: block; is it `iblinkinfo` output?"
+        raise FabricFormatError(msg)
+    for key, rec in nodes.items():
+        rec[1] = top.get(key, 0) + (1 if rec[0] == "switch" else 0)
+    # peers: by LID, else by description (a node without its own block)
+    by_desc, peer_desc = {}, {}
+    for key, rec in nodes.items():
+        by_desc.setdefault(rec[2], key)
+    resolved = []
+    for key, port, peer_lid, peer_port, desc, rate in lines:
+        peer = lid_of.get(peer_lid) or by_desc.get(desc)
+        if peer is None:
+            peer = f"{'S' if _MF0.match(desc) else 'C'}-lid{peer_lid}"
+            if peer not in nodes:
+                if peer.startswith("S-"):
+                    peer_desc[peer] = desc
+                else:
+                    nodes[peer] = ["ca", 1, desc, 0]
+        resolved.append((key, port, peer, peer_port, rate))
+    devices = _names({k: tuple(v) for k, v in nodes.items()}, peer_desc)
+    links = [Link(devices[a].name, p, devices[b].name, q, r) for a, p, b, q, r in resolved]
+    return as_built_graph(list(devices.values()), links, medium="infiniband",
+                          builder="discovery:iblinkinfo", source=source, catalog=catalog)
+
+
+def iblinkinfo_text(G):
+    """What ``iblinkinfo`` would print for the InfiniBand network of the design ``G``
+    (GUIDs and LIDs as :func:`fabric.discovery.ibnetdiscover.ibnetdiscover_text` makes them
+    up; only connected ports are listed)."""
+    from fabric.discovery.ibnetdiscover import _device_table
+
+    devs, ports, guid, desc, lid, is_switch = _device_table(G)
+    out = []
+    for n in devs:
+        if is_switch(n):
+            out.append(f"Switch: 0x{guid(n)} {desc(n)}:")
+            pre = ""
+        else:
+            out.append(f"CA: {desc(n)}:")
+            pre = f"0x{guid(n)} "
+        for p, m, pm, r in sorted(ports[n]):
+            label = ib_label(r)
+            width, speed = label.split("x")
+            lane = LANE_SIGNAL_GBPS[speed]
+            out.append(f"      {pre}{lid(n):>6} {p:>4}[  ] ==( {width}X {lane:>13g} Gbps "
+                       f"Active/  LinkUp)==> {lid(m):>7} {pm:>4}[  ] \"{desc(m)}\" ( )")
+    return "\n".join(out) + "\n"

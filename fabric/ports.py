@@ -1,0 +1,198 @@
+"""Port numbers of the network links: every switch's and NIC's ports, deterministically.
+
+:func:`assign_ports` numbers the scale-out and scale-across ports (edges of
+:data:`~fabric.schema.NETWORK_MEDIA`) of every device from 1, following the
+reference cabling conventions:
+
+* at every device, **downlinks first** (neighbours of a lower tier), in
+  (site, pod, rack, host, rail, plane, name) order, so a rail-optimized leaf
+  takes rail ``r`` of host 0, 1, 2 ... on ports 1, 2, 3 ...;
+* then **uplinks** (a higher tier) in (plane, name) order, so a leaf's
+  uplinks are spread over the spines in spine order and a multi-plane NIC's
+  port ``p`` goes to plane ``p - 1``;
+* then peers of the same tier (WAN router to WAN router) in name order.
+
+Names sort naturally (``spine2`` before ``spine10``). Tiers: NIC 0, leaf 1,
+spine 2, core 3, WAN 4. An edge of ``links = L`` takes ``L`` contiguous ports
+at both ends (also on the virtual nodes of the aggregated form).
+
+Edge schema (see :mod:`fabric.schema`): ``a_end`` names one endpoint (the
+lower tier one; between peers the first in the order above), ``a_port`` is the
+first of its ports, ``b_port`` the first port at the other endpoint. Ports
+``a_port .. a_port + links - 1`` at ``a_end`` are cabled one to one to ports
+``b_port .. b_port + links - 1`` at the other end.
+"""
+
+import re
+from itertools import chain, repeat
+
+import numpy as np
+
+from fabric.schema import NETWORK_MEDIA
+
+__all__ = ["assign_ports", "PORT_ATTRS", "TIER_OF_KIND", "natural_key", "edge_ports",
+           "cable_ends"]
+
+PORT_ATTRS = ("a_end", "a_port", "b_port")
+"""The edge attributes :func:`assign_ports` writes."""
+
+TIER_OF_KIND = {"nic": 0, "leaf": 1, "spine": 2, "core": 3, "wan": 4}
+"""Tier of each networked node kind (a NIC is tier 0)."""
+
+_DIGITS = re.compile(r"(\d+)")
+_NET_MEDIA = frozenset(NETWORK_MEDIA)
+
+
+def natural_key(name):
+    """Sort key that orders the digit runs of ``name`` numerically (``a2`` < ``a10``).
+
+    Examples
+    --------
+    >>> sorted(["p0-spine10", "p0-spine2", "p1-leaf0"], key=natural_key)
+    ['p0-spine2', 'p0-spine10', 'p1-leaf0']
+    """
+    parts = _DIGITS.split(str(name))          # text, digits, text, digits ... text
+    parts[1::2] = map(int, parts[1::2])       # same types at the same positions
+    return tuple(parts)
+
+
+_LAST = 1 << 62          # a missing location key sorts last (management gear after compute)
+
+
+def _ints(attrs, key):
+    """Column ``key`` of the node attribute dicts as int64 (missing or not an int: last)."""
+    return np.fromiter((v if type(v) is int else _LAST for v in
+                        map(dict.get, attrs, repeat(key))), np.int64, len(attrs))
+
+
+def _ranks(nodes, attrs):
+    """(down rank, up rank) of every node: positions in the (site, pod, rack, host, rail,
+    plane, name) and (plane, name) orders, names and hosts in natural order."""
+    n = len(nodes)
+    keys = list(map(natural_key, nodes))
+    name_rank = np.empty(n, np.int64)
+    name_rank[sorted(range(n), key=keys.__getitem__)] = np.arange(n)
+    hosts = [str(h) for h in map(dict.get, attrs, repeat("host"), repeat(""))]
+    host_pos = {h: i for i, h in enumerate(sorted(set(hosts), key=natural_key))}
+    host_rank = np.fromiter(map(host_pos.__getitem__, hosts), np.int64, n)
+    plane = _ints(attrs, "plane")
+    down = np.empty(n, np.int64)
+    down[np.lexsort((name_rank, plane, _ints(attrs, "rail"), host_rank, _ints(attrs, "rack"),
+                     _ints(attrs, "pod"), _ints(attrs, "site")))] = np.arange(n)
+    up = np.empty(n, np.int64)
+    up[np.lexsort((name_rank, plane))] = np.arange(n)
+    return down, up
+
+
+def _network_edges(G):
+    """Network nodes and edges: (names, index, u, v, edge dicts), each edge once (u < v).
+
+    C-speed passes over the adjacency of the network nodes (network media join network
+    kinds only, so both ends of a network edge are among them)."""
+    nodes = [n for n, k in G.nodes(data="kind") if k in TIER_OF_KIND]
+    index = {n: i for i, n in enumerate(nodes)}
+    adj = G._adj
+    rows = list(map(adj.__getitem__, nodes))
+    deg = np.fromiter(map(len, rows), np.int64, len(rows))
+    total = int(deg.sum())
+    j = np.fromiter(map(index.get, chain.from_iterable(rows), repeat(-1)), np.int64, total)
+    i = np.repeat(np.arange(len(nodes), dtype=np.int64), deg)
+    keep = np.flatnonzero(j > i)
+    data = list(chain.from_iterable(map(dict.values, rows)))
+    ds = list(map(data.__getitem__, keep.tolist()))
+    del data
+    net = np.fromiter(map(_NET_MEDIA.__contains__, map(dict.get, ds, repeat("medium"))), bool,
+                      len(ds))
+    if not net.all():
+        keep = keep[net]
+        ds = [d for d, ok in zip(ds, net.tolist()) if ok]
+    return nodes, index, i[keep], j[keep], ds
+
+
+def assign_ports(G):
+    """Number the network ports of every device of ``G`` (in place) and return ``G``.
+
+    Sets ``a_end``, ``a_port`` and ``b_port`` on every edge whose medium is a
+    network medium (see the module docstring for the order); other edges are
+    untouched. Deterministic: the result depends only on the graph's nodes,
+    their attributes and its edges, not on insertion order. Existing port
+    attributes are overwritten.
+
+    Examples
+    --------
+    >>> import topologies
+    >>> G = topologies.build_preset("fat-tree", {"k": 4})
+    >>> d = G.edges["h0-nic", "p0-leaf0"]
+    >>> d["a_end"], d["a_port"], d["b_port"]
+    ('h0-nic', 1, 1)
+    >>> d = G.edges["h1-nic", "p0-leaf0"]
+    >>> d["a_end"], d["a_port"], d["b_port"]
+    ('h1-nic', 1, 2)
+    """
+    import gc
+
+    # Millions of edge dicts get three attributes each: pause the cyclic GC (nothing here
+    # makes cycles), as the builders do while inserting.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        _assign(G)
+    finally:
+        if was_enabled:
+            gc.enable()
+    return G
+
+
+def _assign(G):
+    nodes, _, u, v, ds = _network_edges(G)
+    m = len(ds)
+    if m == 0:
+        return
+    attrs = [G.nodes[n] for n in nodes]
+    tier = np.array([TIER_OF_KIND[d["kind"]] for d in attrs], np.int64)
+    down_rank, up_rank = _ranks(nodes, attrs)
+    links = np.fromiter(map(dict.get, ds, repeat("links"), repeat(1)), np.int64, m)
+    # Both ends of every edge: (device, neighbour); group 0 down, 1 up, 2 peer.
+    dev = np.concatenate([u, v])
+    nbr = np.concatenate([v, u])
+    lk = np.concatenate([links, links])
+    group = np.where(tier[nbr] < tier[dev], 0, np.where(tier[nbr] > tier[dev], 1, 2))
+    rank = np.where(group == 1, up_rank[nbr], down_rank[nbr])
+    order = np.lexsort((rank, group, dev))
+    sl = lk[order]
+    csum = np.cumsum(sl)
+    sdev = dev[order]
+    seg_first = np.flatnonzero(np.r_[True, sdev[1:] != sdev[:-1]])
+    seg_id = np.cumsum(np.r_[True, sdev[1:] != sdev[:-1]]) - 1
+    before = (csum[seg_first] - sl[seg_first])[seg_id]
+    start = np.empty(2 * m, np.int64)
+    start[order] = csum - sl - before + 1
+    pu, pv = start[:m], start[m:]
+    u_first = (tier[u] < tier[v]) | ((tier[u] == tier[v]) & (down_rank[u] < down_rank[v]))
+    a_end = list(map(nodes.__getitem__, np.where(u_first, u, v).tolist()))
+    a_port = np.where(u_first, pu, pv).tolist()
+    b_port = np.where(u_first, pv, pu).tolist()
+    for d, an, pa, pb in zip(ds, a_end, a_port, b_port):
+        d["a_end"] = an
+        d["a_port"] = pa
+        d["b_port"] = pb
+
+
+def edge_ports(u, v, d):
+    """``(port at u, port at v)``: the first port of the edge at each end, or ``None``s."""
+    a = d.get("a_end")
+    if a is None:
+        return None, None
+    if a == u:
+        return d["a_port"], d["b_port"]
+    return d["b_port"], d["a_port"]
+
+
+def cable_ends(u, v, d):
+    """``(a, b, a_port, b_port)`` of an edge in its port orientation (``a_end`` first);
+    ports ``None`` when the edge has none."""
+    a = d.get("a_end")
+    if a is None:
+        return u, v, None, None
+    b = v if a == u else u
+    return a, b, d["a_port"], d["b_port"]
