@@ -139,7 +139,8 @@ class CollectiveResult:
         WAN window when it, not a link, limits the rate.
     capped_by : str
         The rule that set the bandwidth term: ``link`` (the busiest link at its
-        usable rate), ``ll_max_bw`` (NCCL's LL ceiling), ``nvlstree_channel_cap``
+        usable rate), ``switch_reduction`` (the NVLink switches' in-switch
+        reduction rate), ``ll_max_bw`` (NCCL's LL ceiling), ``nvlstree_channel_cap``
         (NCCL's per-channel NVLSTree cap), or ``wan_window`` (each channel's
         in-flight window over the WAN round trip).
     """
@@ -483,13 +484,26 @@ class CollectiveModel:
         return self.catalog.part("gpu", self.G.nodes[name]["part"])
 
     def _nic_GBps(self):
-        """Network rate of one rank's NIC in GB/s (NCCL's ``comm->minNetBw``): the slowest rank."""
-        from fabric.metrics import per_gpu_bandwidth
-
-        memo = _FABRIC_MEMO.setdefault(self.router, {})
-        if "nic_gbps" not in memo:
-            memo["nic_gbps"] = {g: v[1] for g, v in per_gpu_bandwidth(self.G).items()}
-        rates = [memo["nic_gbps"].get(g, 0.0) for g in self.rank_names]
+        """Network rate of one rank's NIC in GB/s (NCCL's ``comm->minNetBw``), the slowest of
+        the first rank of every domain: the NIC's cabled network links (its ports when
+        uncabled) shared equally among the GPUs attached to it, as
+        :func:`fabric.metrics.per_gpu_bandwidth` counts it, computed locally."""
+        G = self.G
+        rates = []
+        for grp in self.groups:
+            g = self.router.gpus[int(grp[0])]
+            total = 0.0
+            for nic in G.adj[g]:
+                d = G.nodes[nic]
+                if d["kind"] != "nic":
+                    continue
+                net = sum(e["bandwidth_gbps"] for e in G.adj[nic].values()
+                          if e["medium"] in ("infiniband", "ethernet"))
+                if not net:
+                    net = d.get("ports", 0) * d.get("port_gbps", 0.0) * d.get("chips", 1)
+                sharers = sum(1 for w in G.adj[nic] if G.nodes[w]["kind"] == "gpu") or 1
+                total += net / sharers
+            rates.append(total)
         return min(rates) / 8.0 if rates else 0.0
 
     def _nvls_channel_count(self, family):
@@ -780,9 +794,8 @@ class CollectiveModel:
             for name, d in self.G.nodes(data=True):
                 if d["kind"] != "nvswitch":
                     continue
-                rate = self.catalog.part("nvswitch", d.get("chips_part", d["part"])).get(
-                    "nvls_reduce_gflops_fp32") if d["part"] != "virtual" else \
-                    self.catalog.part("nvswitch", d["chips_part"]).get("nvls_reduce_gflops_fp32")
+                part = d["chips_part"] if d["part"] == "virtual" else d["part"]
+                rate = self.catalog.part("nvswitch", part).get("nvls_reduce_gflops_fp32")
                 dom = domain_of(self.G, name)
                 if rate is None:
                     per_dom[dom] = None
@@ -920,7 +933,8 @@ class CollectiveModel:
         return k.base("ring", "Simple") + k.hop(where, "ring", "Simple") + path
 
     def _plan(self, op, algo):
-        """(us per byte of S, bottleneck text, long-haul propagation us, WAN window coefficient).
+        """(us per byte of S, bottleneck text, long-haul propagation us, WAN window coefficient,
+        the rule of the costliest phase: ``link`` or ``switch_reduction``).
 
         The window coefficient ``w`` is, summed over phases, the bytes per byte of
         S that one connection carries across the WAN times the round trip (us):
@@ -933,7 +947,7 @@ class CollectiveModel:
             return hit
         r = self.router
         us_per_byte = 0.0
-        worst = (-1.0, "")
+        worst = (-1.0, "", "link")
         prop_us = 0.0
         window = 0.0
         site = self.site_of_pos
@@ -952,6 +966,7 @@ class CollectiveModel:
             per = float(t[e]) * 1e-3              # us per byte of S, one step
             medium = {v: kk for kk, v in MEDIUM_CODE.items()}[int(r.arc_medium[e])]
             neck = f"{r.nodes[r.arc_u[e]]} -> {r.nodes[r.arc_v[e]]} ({medium})"
+            rule = "link"
             reduces = ph.nvls and ph.switch and (op in ("allreduce", "reducescatter"))
             red = self._switch_reduce_rate() if reduces else None
             if red:
@@ -959,12 +974,12 @@ class CollectiveModel:
                 # (g - 1) additions per float32 element (nccl-tests' default type)
                 red_per = (self.g - 1) / 4.0 / red
                 if red_per > per:
-                    per = red_per
+                    per, rule = red_per, "switch_reduction"
                     neck = (f"NVLink switch reduction ({red / 1e3:,.0f} GFLOP/s fp32 per domain, "
                             f"{self.g} ranks)")
             us_per_byte += ph.repeat * per
             if ph.repeat * per > worst[0]:
-                worst = (ph.repeat * per, neck)
+                worst = (ph.repeat * per, neck, rule)
             # long-haul propagation: a ring's data crosses each site boundary once per cycle;
             # a tree crosses it going up (reduce) and again coming down (broadcast)
             crossings = ph.repeat * min(1.0, self.sites / ph.cycle) if ph.cycle > 1 else ph.repeat
@@ -975,7 +990,7 @@ class CollectiveModel:
                                     dtype=bool, count=ph.src.size)
                 if cross.any():
                     window += ph.repeat * float(ph.nbytes[cross].max()) * 2 * lat_ns * 1e-3
-        hit = (us_per_byte, worst[1], prop_us, window)
+        hit = (us_per_byte, worst[1], prop_us, window, worst[2])
         self._plans[key] = hit
         return hit
 
@@ -1127,7 +1142,7 @@ class CollectiveModel:
     def _best(self, op, cands, size):
         best = None
         for algo in cands:
-            per_byte, bottleneck, prop_us, window = self._plan(op, algo)
+            per_byte, bottleneck, prop_us, window, rule = self._plan(op, algo)
             protos = ("Simple",) if algo in _SIMPLE_ONLY else PROTOCOLS
             for proto in protos:
                 lat = self._latency(op, algo, proto) + prop_us
@@ -1135,7 +1150,7 @@ class CollectiveModel:
                         and self.k_domains > 1 and size / (self.channels * self.n) >= 64):
                     lat *= self.k.c["ring_simple_multinode_latency_factor"]
                 us_per_byte = per_byte / self.k.fraction(proto)
-                capped, neck = "link", bottleneck
+                capped, neck = rule, bottleneck
                 if algo == "pat":
                     us_per_byte /= self.k.d["pat_bw_factor"]
                 if proto == "LL" and algo in self._ll_floor \

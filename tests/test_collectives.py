@@ -374,3 +374,30 @@ def test_nccl_eligibility_rules_on_nvl72():
     # PAT moves the ring's bytes at NCCL's 0.75 factor
     assert r.time_us - r.latency_us == pytest.approx((ring.time_us - ring.latency_us) / 0.75,
                                                       rel=1e-9)
+
+
+def test_nvl72_nvls_is_capped_by_in_switch_reduction_and_8_gpu_box_by_links():
+    """71 additions per float on 18 chips bind on an NVL72 rack; 7 on 2 chips do not on HGX."""
+    rack = CollectiveModel(topologies.gb200_nvl72_graph()).evaluate("allreduce", "16G",
+                                                                     algo="nvls")
+    box = CollectiveModel(topologies.hgx_b200_graph()).evaluate("allreduce", "16G", algo="nvls")
+    assert rack.capped_by == "switch_reduction" and "reduction" in rack.bottleneck
+    assert box.capped_by == "link"
+    rate = fabric.default_catalog().part("nvswitch", "nvlink5-switch")["nvls_reduce_gflops_fp32"]
+    # hand-derived: algbw = 18 chips x rate x 4 bytes / 71 additions per element
+    algbw = 18 * rate * 1e9 * 4 / 71 / 1e9
+    data_us = rack.time_us - rack.latency_us - rack.pipeline_us
+    assert rack.size_bytes / (data_us * 1e3) == pytest.approx(algbw, rel=1e-9)
+
+
+@pytest.mark.parametrize("preset,params", [("superpod-gb200", {"racks": "2"}),
+                                           ("superpod-gb200", {"racks": "2",
+                                                               "aggregate_nvswitch": "true"}),
+                                           ("fairwater", {"gpus": "144"})])
+def test_nic_rate_seen_by_nccl_matches_per_gpu_bandwidth(preset, params):
+    from fabric.metrics import per_gpu_bandwidth
+
+    G = topologies.build_preset(preset, params)
+    m = CollectiveModel(G)
+    bw = per_gpu_bandwidth(G)
+    assert m._nic_GBps() == pytest.approx(min(bw[g][1] for g in m.rank_names) / 8, rel=1e-12)
