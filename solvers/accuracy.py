@@ -117,6 +117,12 @@ _LARGE = [
      "with IB SHARP"),
     ("M12", "superpod-h100", {"gpus": "64"}, 64, {"sharp": True}, "allreduce", "collnet", 16 * GiB, "bw", 450.0,
      "B", "CollNet enabled"),
+    # CoreWeave GB200 NVL72, one full rack, nccl-tests all_reduce_perf (coreweave/nccl-tests
+    # PR #43, out-of-place busbw; not in published.md): the large sizes
+    ("CW1", "gb200-nvl72", {}, 72, {}, "allreduce", "auto", 4 * GiB, "bw", 839.16, "B",
+     "one NVL72 rack, CoreWeave"),
+    ("CW1", "gb200-nvl72", {}, 72, {}, "allreduce", "auto", 8 * GiB, "bw", 834.57, "B",
+     "one NVL72 rack, CoreWeave"),
     ("I16", "gb200-nvl72", {}, 72, {}, "allreduce", "ring", 16 * GiB, "bw", 680.0, "B",
      "one NVL72 rack, GTC25 slide (+-2%)"),
     ("I16", "gb200-nvl72", {}, 72, {}, "allreduce", "nvls", 16 * GiB, "bw", 850.0, "B",
@@ -151,6 +157,18 @@ MID = [
 
 # Printed for information, not asserted (see the module docstring).
 INFO = [
+    # CW1 mid sizes: measured ~570 us of fixed cost per call on 72 ranks (intercept of the
+    # published times) against ~250 us modelled (NVLS latency + pipeline fill): not understood
+    *[("CW1", "gb200-nvl72", {}, 72, {}, "allreduce", "auto", s * GiB // 1024, "bw", b, "B",
+       "one NVL72 rack, mid size: fixed cost not modelled") for s, b in
+      ((512, 586.06), (1024, 681.17), (2048, 757.78))],
+    # CoreWeave, 20 NVL72 racks (1,440 GPUs) on InfiniBand (coreweave/nccl-tests PR #48): the
+    # times grow like a ring's (a ~4.5 ms fixed cost from 2 x 1,439 steps) with ~420 GB/s of
+    # marginal busbw; the model picks NVLSTree, far faster: multi-rack is not yet modelled
+    *[("CW20", "superpod-gb200", {"racks": "20", "aggregate_nvswitch": "true"}, 1440, {},
+       "allreduce", algo, s * GiB // 1024, "bw", b, "B", f"20 NVL72 racks, {algo}")
+      for algo in ("auto", "ring")
+      for s, b in ((512, 150.95), (1024, 218.85), (2048, 286.52), (4096, 346.38))],
     ("L04", "gb200-nvl72", {"trays": "1"}, 4, {}, "allreduce", "ring", 1 * KiB, "lat",
      1024 * 1.5 / 0.10e3, "A", "host-bound, excluded"),
     ("I15", "gb200-nvl72", {"trays": "1"}, 4, {}, "allreduce", "ring", 1 * GiB, "bw", 646.87, "A",
