@@ -191,8 +191,19 @@ def presets(as_json):
             if q["choices"]:
                 bound = f" one of {'|'.join(map(str, q['choices']))}"
             elif q["min"] is not None:
-                bound = f" [{q['min']:g}..{'' if q['max'] is None else format(q['max'], 'g')}]"
-            click.echo(f"    {q['name']}={q['default']}  ({q['type']}{bound}) {q['help']}")
+                hi = "" if q["max"] is None else _bound_text(q["max"], q["type"])
+                bound = f" [{_bound_text(q['min'], q['type'])}..{hi}]"
+            click.echo(f"    {q['name']}={_bound_text(q['default'], q['type'])}  "
+                       f"({q['type']}{bound}) {q['help']}")
+
+
+def _bound_text(value, kind):
+    """A bound or default for people: ints with thousands separators, floats in %g form."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if kind == "int" or (isinstance(value, float) and value.is_integer() and abs(value) >= 1e3):
+        return f"{int(value):,}"
+    return f"{value:g}"
 
 
 @main.command()
@@ -378,10 +389,12 @@ def export(state, topo, overrides, fmt, output, hostname_pattern, detail):
 @click.option("--seed", default=0, show_default=True, help="Seed of the busy hosts and sampling.")
 @click.option("--time-limit", "time_limit", default=10.0, show_default=True,
               type=_TIME_LIMIT,
-              help="CP-SAT time limit of the placement, seconds.")
-@click.option("--busy-fraction", default=0.3, show_default=True,
-              type=_Finite(min=0, max=1, max_open=True),
-              help="Share of hosts marked busy before the job is placed.")
+              help="CP-SAT time limit of the placement, seconds (shorter than `fabric place`'s "
+                   "30 s: the placement is one section of a report that also sweeps "
+                   "collectives).")
+@click.option("--busy-fraction", default=0.3, show_default=True, type=_FRACTION,
+              help="Share of hosts marked busy at random before the job is placed (as "
+                   "`fabric place --busy-fraction`).")
 @pass_state
 @_errors
 def report(state, topo, overrides, directory, seed, time_limit, busy_fraction):
@@ -398,15 +411,25 @@ def report(state, topo, overrides, directory, seed, time_limit, busy_fraction):
     G = _load_topology(state, topo, overrides)
     result = write_report(G, directory, catalog=state.catalog, seed=seed,
                           time_limit_s=time_limit, busy_fraction=busy_fraction,
-                          progress=_progress, build=topologies.build_preset)
+                          progress=_progress, build=topologies.build_preset,
+                          title=_preset_title(G))
     click.echo(f"wrote {result['index']} and {len(result['files']) - 1} linked files "
                f"in {result['seconds']:.1f} s")
+
+
+def _preset_title(G):
+    """The human title of a fabric: its preset's name and summary (None when no preset built it)."""
+    builder = G.graph.get("builder")
+    for p in topologies.TOPOLOGIES.values():
+        if getattr(p.builder, "__name__", None) == builder:
+            return f"{p.name}: {p.summary}"
+    return None
 
 
 # --------------------------------------------------------------------------- collectives
 # `fabric collective` and `fabric compare`
 
-def _collective_model(state, topo, overrides, gpus, ranks_file, sharp, buffer=None):
+def _collective_model(state, topo, overrides, gpus, ranks_file, sharp, buffer=None, nvls=True):
     from solvers.collectives import CollectiveModel, load_rank_file, parse_size
 
     G = _load_topology(state, topo, overrides)
@@ -415,7 +438,7 @@ def _collective_model(state, topo, overrides, gpus, ranks_file, sharp, buffer=No
         ranks = load_rank_file(ranks_file, fabric.gpu_nodes(G))
     buffer_bytes = None if buffer is None else parse_size(buffer, name="`--buffer`")
     return CollectiveModel(G, ranks=ranks, gpus=gpus, catalog=state.catalog, sharp=sharp,
-                           buffer_bytes=buffer_bytes)
+                           buffer_bytes=buffer_bytes, nvls=nvls)
 
 
 def _collective_count(op, size, n):
@@ -440,6 +463,8 @@ def _collective_count(op, size, n):
 @click.option("--sharp/--no-sharp", default=False, show_default=True,
               help="Allow InfiniBand SHARP (CollNet, NVLS across domains), as NCCL does with "
                    "NCCL_COLLNET_ENABLE=1 and a SHARP plugin; off in a default NCCL run.")
+@click.option("--nvls/--no-nvls", default=True, show_default=True,
+              help="Allow NVLink SHARP (NVLS, NVLSTree); --no-nvls models NCCL_NVLS_ENABLE=0.")
 @click.option("--buffer", default=None, metavar="SIZE",
               help="NCCL_BUFFSIZE of the Simple protocol (default 4MiB): the bytes each channel "
                    "keeps in flight, which cap its rate over a WAN at buffer / round trip.")
@@ -447,8 +472,8 @@ def _collective_count(op, size, n):
 @_set_option
 @pass_state
 @_errors
-def collective(state, topo, op, size, sweep, gpus, ranks_file, algo, sharp, buffer, as_json,
-               overrides):
+def collective(state, topo, op, size, sweep, gpus, ranks_file, algo, sharp, nvls, buffer,
+               as_json, overrides):
     """Predict a collective's time and nccl-tests bandwidths on TOPO."""
     from solvers.collectives import parse_size, size_range
 
@@ -457,7 +482,7 @@ def collective(state, topo, op, size, sweep, gpus, ranks_file, algo, sharp, buff
     if gpus is not None and ranks_file is not None:
         raise click.UsageError("give --gpus or --ranks, not both")
     sizes = size_range(sweep) if sweep is not None else [parse_size(size or "1GiB")]
-    model = _collective_model(state, topo, overrides, gpus, ranks_file, sharp, buffer)
+    model = _collective_model(state, topo, overrides, gpus, ranks_file, sharp, buffer, nvls)
     rows = model.sweep(op, sizes, algo=algo)
     from solvers.throughput import collective_lower_bound
 
@@ -498,18 +523,21 @@ def collective(state, topo, op, size, sweep, gpus, ranks_file, algo, sharp, buff
               help="Algorithm to predict with (the run's NCCL_ALGO, or auto).")
 @click.option("--sharp/--no-sharp", default=False, show_default=True,
               help="Allow InfiniBand SHARP in the prediction (the run's NCCL_COLLNET_ENABLE).")
+@click.option("--nvls/--no-nvls", default=True, show_default=True,
+              help="Allow NVLink SHARP in the prediction (--no-nvls: the run's "
+                   "NCCL_NVLS_ENABLE=0).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @_set_option
 @pass_state
 @_errors
-def compare(state, topo, results, op, gpus, ranks_file, algo, sharp, as_json, overrides):
+def compare(state, topo, results, op, gpus, ranks_file, algo, sharp, nvls, as_json, overrides):
     """Compare nccl-tests output RESULTS (text or -J JSON) with the prediction on TOPO."""
     from solvers.nccl_results import compare_results, parse_nccl_tests
 
     run = parse_nccl_tests(results)
     if gpus is None and ranks_file is None:
         gpus = run.ranks
-    model = _collective_model(state, topo, overrides, gpus, ranks_file, sharp)
+    model = _collective_model(state, topo, overrides, gpus, ranks_file, sharp, nvls=nvls)
     out = compare_results(model, run, op=op, algo=algo)
     if as_json:
         click.echo(json.dumps(out, indent=2))
@@ -718,9 +746,14 @@ def place(state, topo, gpus, tp, pp, dp, ep, model_params, tp_bytes, pp_bytes, d
                + "  ".join(f"{k} {v:,.1f}" for k, v in out["breakdown_us"].items()))
     click.echo(f"proxy/bound   {out['proxy_us']:,.1f} / {out['bound_us']:,.1f} us, "
                f"gap {out['gap']:.2%}")
+    from fabric.export.report import speedup_text
+
     for name, b in out["baselines"].items():
+        if "objective_us" not in b:
+            click.echo(f"{name:<13} not placed ({b.get('error', 'no placement')})")
+            continue
         click.echo(f"{name:<13} {b['objective_us']:,.1f} us/step (CP-SAT "
-                   f"{b['improvement']:+.1%} better)")
+                   f"{speedup_text(out['objective_us'], b['objective_us'], name)})")
     if output:
         click.echo(f"wrote {output}")
 
@@ -935,27 +968,35 @@ def _load_as_built(state, path, fmt):
                    "written by `fabric import`).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--impact", is_flag=True,
-              help="Also the bisection bandwidth of the design and of the design with the "
-                   "differences applied.")
+              help="Also what the differences cost: the bisection bandwidth, and a ring "
+                   "allreduce (1 GiB and 16 GiB) over all GPUs of each group of touched "
+                   "NVLink domains (a domain whose NIC link differs, with an untouched "
+                   "neighbour; all domains under a switch whose uplink differs), on the "
+                   "design and on the design with the differences applied (GB/s and "
+                   "percent lost).")
 @pass_state
 @_errors
 def diff(state, design, as_built, overrides, fmt, as_json, impact):
     """Compare the network links of DESIGN (a preset, spec or fabric file) and AS_BUILT port
     by port: missing, extra, miscabled, swapped, wrong rail/plane, degraded links and unknown
-    devices. Exit status 0 when identical, 1 when they differ."""
-    from fabric.discovery.diff import apply_as_built, diff_fabrics, format_diff
+    devices. Exit status 0 when identical, 1 when they differ, 2 when the comparison
+    could not be made (as diff(1))."""
+    from fabric.discovery.diff import diff_fabrics, format_diff
 
-    G = _load_topology(state, design, overrides)
-    H = _load_as_built(state, as_built, fmt)
-    result = diff_fabrics(G, H)
-    if impact:
-        from fabric.metrics import bisection_bandwidth
+    try:
+        G = _load_topology(state, design, overrides)
+        H = _load_as_built(state, as_built, fmt)
+        result = diff_fabrics(G, H)
+        if impact:
+            from solvers.impact import diff_impact
 
-        before = bisection_bandwidth(G)
-        after = bisection_bandwidth(apply_as_built(G, result), method=before["method"])
-        b0, b1 = before["bisection_gbps"], after["bisection_gbps"]
-        result["impact"] = {"design_gbps": b0, "as_built_gbps": b1, "method": before["method"],
-                            "change": (b1 - b0) / b0 if b0 else 0.0}
+            result["impact"] = diff_impact(G, result, catalog=state.catalog).as_dict()
+    except FabricError as exc:
+        if isinstance(exc, ParameterError):
+            raise
+        err = click.ClickException(str(exc))
+        err.exit_code = 2                      # 1 means "they differ"
+        raise err from None
     if as_json:
         click.echo(json.dumps(result, indent=2))
     else:

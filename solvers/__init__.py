@@ -10,8 +10,8 @@ functions through their modules (``from solvers.throughput import throughput``).
 import importlib
 
 _PUBLIC = {
-    "collectives": ("OPS", "ALGORITHMS", "OP_ALGORITHMS", "CollectiveResult", "CollectiveModel",
-                    "collective", "collective_sweep", "parse_size", "size_range", "busbw_factor",
+    "collectives": ("OPS", "ALGORITHMS", "NCCL_ALGORITHMS", "OP_ALGORITHMS", "CollectiveResult",
+                    "CollectiveModel", "collective", "collective_sweep", "parse_size", "size_range", "busbw_factor",
                     "load_rank_file"),
     "nccl_results": ("MeasuredRow", "NcclTestsRun", "parse_nccl_tests", "compare_results"),
     "throughput": ("PATTERNS", "GLOP_MAX_VARS", "ThroughputResult", "traffic_matrix",

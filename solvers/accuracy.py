@@ -164,9 +164,12 @@ INFO = [
       ((512, 586.06), (1024, 681.17), (2048, 757.78))],
     # CoreWeave, 20 NVL72 racks (1,440 GPUs) on InfiniBand (coreweave/nccl-tests PR #48): the
     # times grow like a ring's (a ~4.5 ms fixed cost from 2 x 1,439 steps) with ~420 GB/s of
-    # marginal busbw; the model picks NVLSTree, far faster: multi-rack is not yet modelled
-    *[("CW20", "superpod-gb200", {"racks": "20", "aggregate_nvswitch": "true"}, 1440, {},
-       "allreduce", algo, s * GiB // 1024, "bw", b, "B", f"20 NVL72 racks, {algo}")
+    # marginal busbw
+    # NVLS was disabled in CoreWeave's GB200 examples then (coreweave/nccl-tests PR #60
+    # "Re-enable NVLS. It was disabled previously"), so the run had Ring, Tree and no NVLS
+    *[("CW20", "superpod-gb200", {"racks": "20", "aggregate_nvswitch": "true"}, 1440,
+       {"nvls": False}, "allreduce", algo, s * GiB // 1024, "bw", b, "B",
+       f"20 NVL72 racks, NVLS off, {algo}")
       for algo in ("auto", "ring")
       for s, b in ((512, 150.95), (1024, 218.85), (2048, 286.52), (4096, 346.38))],
     ("L04", "gb200-nvl72", {"trays": "1"}, 4, {}, "allreduce", "ring", 1 * KiB, "lat",

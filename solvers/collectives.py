@@ -75,6 +75,7 @@ from solvers import _collective_plans as plans
 __all__ = [
     "OPS",
     "ALGORITHMS",
+    "NCCL_ALGORITHMS",
     "OP_ALGORITHMS",
     "CollectiveResult",
     "CollectiveModel",
@@ -103,6 +104,11 @@ OP_ALGORITHMS = {
     "sendrecv": ("p2p",),
 }
 """Operation -> the algorithms that implement it (as in NCCL)."""
+
+NCCL_ALGORITHMS = ("ring", "tree", "nvls", "nvlstree", "collnet", "pat", "p2p")
+"""The algorithms NCCL itself runs: ``auto`` chooses among these. ``hierarchical`` and
+``crosssite`` are compositions a framework can build from NCCL calls; they are priced only
+when asked for by name."""
 
 PROTOCOLS = ("LL", "LL128", "Simple")
 _SIMPLE_ONLY = ("nvls", "nvlstree", "collnet", "pat", "p2p")
@@ -391,6 +397,9 @@ class CollectiveModel:
         SHARP plugin. Default ``False``: a default NCCL run, where multi-domain
         allreduce uses NVLSTree, Tree or Ring (``src/init.cc`` resets an unset
         ``NCCL_COLLNET_ENABLE`` to 0).
+    nvls
+        Allow NVLink SHARP (NVLS, NVLSTree) where the switches support it; ``False``
+        models ``NCCL_NVLS_ENABLE=0``.
     buffer_bytes
         ``NCCL_BUFFSIZE`` of the Simple protocol (default: the catalog's 4 MiB).
         A connection keeps at most one buffer in flight, so over a WAN each
@@ -421,9 +430,10 @@ class CollectiveModel:
     """
 
     def __init__(self, G, *, ranks=None, gpus=None, catalog=None, router=None, sharp=False,
-                 buffer_bytes=None):
+                 buffer_bytes=None, nvls=True):
         self.G = G
         self.sharp = bool(sharp)
+        self.nvls = bool(nvls)
         self.catalog = catalog or default_catalog()
         self.k = _Constants(self.catalog)
         self.router = router or Router(G)
@@ -604,6 +614,8 @@ class CollectiveModel:
     # ----------------------------------------------------------- eligibility
     def _nvls_support(self):
         """None when every rank's NVLink switches have NVLink SHARP, else the reason."""
+        if not self.nvls:
+            return "NVLS is disabled (nvls=False, as NCCL_NVLS_ENABLE=0)"
         G = self.G
         r = self.router
         for grp in self.groups:
@@ -1058,7 +1070,7 @@ class CollectiveModel:
         sizes = [parse_size(s) for s in sizes]
         if algo == "auto":
             status = self.eligible(op)
-            cands = [a for a, why in status.items() if why is None]
+            cands = [a for a, why in status.items() if why is None and a in NCCL_ALGORITHMS]
             if not cands:
                 why = "; ".join(f"{a}: {w}" for a, w in status.items())
                 msg = f"no algorithm can run {op} on these ranks ({why})"
@@ -1100,17 +1112,44 @@ class CollectiveModel:
                 chunk = floor
         return chunk
 
-    def _pipeline(self, op, algo, size):
-        """NCCL's NVLS pipeline for (op, algo) at ``size``: (stages, channels, slice bytes).
+    def _tree_chunk(self, proto, size, nc):
+        """NCCL's Tree chunk (``calcCollChunking``): one step of the protocol's buffer (its
+        data part), LL128 halved while a channel has too few chunks for the tree's depth."""
+        d = self.k.d
+        steps = int(d["nccl_steps"])
+        if proto == "LL":
+            return self.windows["LL"] / steps
+        if proto == "Simple":
+            return self.windows["Simple"] / steps
+        chunk = self.windows["LL128"] / steps
+        nodes, ppn = self.k_domains, self.n / self.k_domains
+        depth = 1 + (nodes.bit_length() - 1) + 0.1 * ppn
+        while size // (nc * chunk) < depth * 64 / ppn and chunk > 131072:
+            chunk /= 2
+        while size // (nc * chunk) < depth * 16 / ppn and chunk > 32768:
+            chunk /= 2
+        return chunk
+
+    def _pipeline(self, op, algo, size, proto="Simple"):
+        """NCCL's pipeline for (op, algo) at ``size``: (stages, channels, slice bytes).
 
         One loop of an NVLS channel moves ``nHeads x chunk`` bytes
         (``src/device/all_reduce.h``), with nHeads = min(32, ranks per domain)
         and NCCL's chunk (128 KiB, smaller for small sizes). Single-domain
         allreduce crosses 3 stages (scatter, reduce/broadcast through the
         switch, gather); NVLS allgather / reducescatter 1 (no fill); NVLSTree
-        adds 2 log2i(domains) network steps. Other algorithms have no fill
-        (``stages`` 0): a ring's steps are pipelined slice by slice.
+        adds 2 log2i(domains) network steps. A Tree is a chain through each
+        domain's ranks joined by a tree across domains, so a chunk (one step of
+        the protocol's buffer) crosses 2 ((ranks per domain - 1) + log2i(domains))
+        hops, reduce up and broadcast down: a 72-GPU chain fills long. Other
+        algorithms have no fill (``stages`` 0): a ring's steps are pipelined
+        slice by slice.
         """
+        if algo == "tree":
+            ppn = self.n // self.k_domains
+            stages = 2 * ((ppn - 1) + (self.k_domains.bit_length() - 1))
+            nc = self.channels
+            return stages, nc, min(self._tree_chunk(proto, int(size), nc), -(-int(size) // nc))
         if algo == "nvls":
             stages = int(self.k.d["nvls_allreduce_stages"]) if op == "allreduce" else 1
         elif algo == "nvlstree":
@@ -1122,7 +1161,7 @@ class CollectiveModel:
         unit = heads * self._nvls_chunk(algo, int(size), nc, heads)
         return stages, nc, min(unit, -(-int(size) // nc))
 
-    def _pipeline_fill(self, op, algo, size, us_per_byte):
+    def _pipeline_fill(self, op, algo, size, us_per_byte, proto="Simple"):
         """Pipeline fill (us): the first slice crosses every step before the bottleneck streams.
 
         A slice of ``s`` bytes on one of ``nc`` channels moves at 1/nc of the
@@ -1134,7 +1173,7 @@ class CollectiveModel:
         NVLink domains (32 heads of 128 KiB on NVL72 vs 8 on an 8-GPU box).
         This fill is the project's model: NCCL's own tuner has no fill term.
         """
-        steps, nc, slice_bytes = self._pipeline(op, algo, size)
+        steps, nc, slice_bytes = self._pipeline(op, algo, size, proto)
         if steps <= 1:
             return 0.0
         return (steps - 1) * slice_bytes * nc * us_per_byte
@@ -1172,7 +1211,7 @@ class CollectiveModel:
                         us_per_byte, capped = w, "wan_window"
                         neck = (f"WAN window: {self.windows[proto] / 2**20:g} MiB in flight per "
                                 f"channel per round trip ({proto})")
-                fill = self._pipeline_fill(op, algo, size, us_per_byte)
+                fill = self._pipeline_fill(op, algo, size, us_per_byte, proto)
                 t = lat + fill + size * us_per_byte
                 if best is None or t < best[0]:
                     best = (t, algo, proto, lat, fill, neck, capped)

@@ -19,8 +19,8 @@ from fabric.catalog import default_catalog
 from fabric.exceptions import FabricError, ParameterError
 from fabric.export import export
 from fabric.export import report as page
-from fabric.locality import domain_of, domains, gpu_nodes
-from fabric.metrics import fabric_metrics
+from fabric.locality import domain_of, domains, gpu_nodes, site_of
+from fabric.metrics import bisection_bandwidth, fabric_metrics, per_gpu_bandwidth
 from solvers.collectives import CollectiveModel, size_range
 from solvers.placement import place_job, random_busy
 from solvers.routing import Router
@@ -67,7 +67,7 @@ def _collectives(G, catalog, scale_gpus, progress, router):
 
 def write_report(G, directory, *, catalog=None, scale_gpus=1152, job=None, busy_fraction=0.3,
                  seed=0, time_limit_s=10.0, hostname_pattern=None, progress=None,
-                 build=None):
+                 build=None, title=None):
     """Study fabric ``G`` and write its report into ``directory`` (created or replaced).
 
     Parameters
@@ -92,6 +92,9 @@ def write_report(G, directory, *, catalog=None, scale_gpus=1152, job=None, busy_
         ``build(preset, overrides, catalog=...)`` (``topologies.build_preset``):
         when given, the report predicts every calibration case of
         :mod:`solvers.accuracy` and adds an accuracy section and plot.
+    title : str, optional
+        Title of the page and diagrams: the preset's name and summary (the
+        caller knows the preset; default: the builder's name).
 
     Returns
     -------
@@ -101,7 +104,7 @@ def write_report(G, directory, *, catalog=None, scale_gpus=1152, job=None, busy_
     Raises
     ------
     ParameterError
-        When ``busy_fraction`` is not a finite number in [0, 1) or
+        When ``busy_fraction`` is not a finite number in [0, 1] or
         ``time_limit_s`` not a finite number > 0 (checked before anything is
         written).
     FabricError
@@ -123,7 +126,7 @@ def write_report(G, directory, *, catalog=None, scale_gpus=1152, job=None, busy_
         files = _write(G, out, catalog=catalog, scale_gpus=scale_gpus, job=job,
                        busy_fraction=busy_fraction, seed=seed, time_limit_s=time_limit_s,
                        hostname_pattern=hostname_pattern, progress=progress, start=start,
-                       build=build)
+                       build=build, title=title)
     final = Path(directory)
     return {"index": str(final / "index.html"), "files": {k: str(final / k) for k in files},
             "seconds": round(time.perf_counter() - start, 2)}
@@ -133,7 +136,7 @@ def _check_options(busy_fraction, time_limit_s):
     """Refuse bad options before anything is computed or written."""
     for name, option, value, ok, bound in (
             ("busy_fraction", "--busy-fraction", busy_fraction,
-             lambda v: 0 <= v < 1, "from 0 to below 1 (e.g. 0.3)"),
+             lambda v: 0 <= v <= 1, "from 0 to 1 (e.g. 0.3)"),
             ("time_limit_s", "--time-limit", time_limit_s,
              lambda v: v > 0, "above 0 seconds (e.g. 10)")):
         if (isinstance(value, bool) or not isinstance(value, (int, float))
@@ -143,12 +146,16 @@ def _check_options(busy_fraction, time_limit_s):
 
 
 def _write(G, out, *, catalog, scale_gpus, job, busy_fraction, seed, time_limit_s,
-           hostname_pattern, progress, start, build=None):
+           hostname_pattern, progress, start, build=None, title=None):
     """Write every file of the report into ``out``; file name -> path."""
     files = {}
 
     progress("analysing the fabric (counts, bisection, hops, paths, bill of materials) ...")
     metrics = fabric_metrics(G, catalog=catalog, seed=seed)
+    sites = _site_bisection(G, progress)
+    wan = _wan_ratio(G)
+    if sites:
+        metrics = {**metrics, "site_bisection": sites}
     files.update(page.write_metrics_files(out, metrics))
 
     progress("pricing collectives ...")
@@ -157,7 +164,7 @@ def _write(G, out, *, catalog, scale_gpus, job, busy_fraction, seed, time_limit_
     files.update(page.write_collective_files(out, rows, REPORT_OPS))
 
     progress("drawing the diagram ...")
-    diagrams = _diagrams(G, out, files)
+    diagrams = _diagrams(G, out, files, title)
     progress("placing a training job (CP-SAT) and its baselines ...")
     placement = _placement(G, out, files, catalog=catalog, job=job,
                            busy_fraction=busy_fraction, seed=seed,
@@ -177,16 +184,65 @@ def _write(G, out, *, catalog, scale_gpus, job, busy_fraction, seed, time_limit_
     progress("writing index.html ...")
     files["index.html"] = page.write_report_page(
         out, metrics=metrics, collectives=rows, diagrams=diagrams, placement=placement,
-        scheduler=scheduler, files=files, elapsed=elapsed, accuracy=accuracy)
+        scheduler=scheduler, files=files, elapsed=elapsed, accuracy=accuracy, title=title,
+        site_bisection=sites, wan=wan)
     return files
 
 
-def _diagrams(G, out, files):
+_EXACT_SITE_EDGES = 60_000
+"""Above this many edges in a site (or in the aggregated form) its bisection is structural."""
+
+
+def _site_bisection(G, progress):
+    """Bisection inside each site of a multi-site fabric (the headline cut crosses the WAN)."""
+    members = {}
+    for n, d in G.nodes(data=True):
+        if d.get("kind") != "wan":
+            members.setdefault(site_of(G, n), []).append(n)
+    if len(members) < 2:
+        return []
+    aggregated = bool(G.graph.get("params", {}).get("aggregate_nvswitch"))
+    rows = []
+    for site, nodes in sorted(members.items(), key=lambda kv: str(kv[0])):
+        progress(f"  bisection inside site {site} ...")
+        sub = G.subgraph(nodes).copy()
+        if len(domains(sub)) < 2:
+            method = "auto"
+        elif aggregated or sub.number_of_edges() > _EXACT_SITE_EDGES:
+            method = "structural"
+        else:
+            method = "exact"
+        rows.append({"site": site, **bisection_bandwidth(sub, method=method)})
+    return rows
+
+
+def _wan_ratio(G):
+    """The site behind the WAN oversubscription: its GPUs' injection and its WAN capacity."""
+    wan_gbps = {}
+    for u, v, d in G.edges(data=True):
+        if d.get("medium") == "wan":
+            for end in (u, v):
+                s = site_of(G, end)
+                wan_gbps[s] = wan_gbps.get(s, 0.0) + d.get("bandwidth_gbps", 0.0)
+    if not wan_gbps:
+        return None
+    inject = {}
+    for g, rates in per_gpu_bandwidth(G).items():
+        s = site_of(G, g)
+        inject[s] = inject.get(s, 0.0) + rates[1]
+    site = max((s for s in wan_gbps if wan_gbps[s]), key=lambda s: inject.get(s, 0.0) / wan_gbps[s])
+    return {"site": site, "inject_gbps": inject.get(site, 0.0), "wan_gbps": wan_gbps[site]}
+
+
+def _diagrams(G, out, files, title=None):
     """Draw the summary diagram, and one NVLink domain when the fabric has NVLink switches."""
-    export(G, out / "diagram.svg", "svg", detail="summary")
+    name = title.split(":", 1)[0] if title else None      # the preset; the page has the summary
+    kw = {"title": name} if name else {}
+    export(G, out / "diagram.svg", "svg", detail="summary", **kw)
     files["diagram.svg"] = out / "diagram.svg"
     if any(k == "nvswitch" for _, k in G.nodes(data="kind")):
-        export(G, out / "rack.svg", "svg", detail="rack")
+        rack = {"title": f"{name}: one NVLink domain"} if name else {}
+        export(G, out / "rack.svg", "svg", detail="rack", **rack)
         files["rack.svg"] = out / "rack.svg"
     return [name for name in ("diagram.svg", "rack.svg") if name in files]
 

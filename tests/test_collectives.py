@@ -7,8 +7,9 @@ import pytest
 import fabric
 import topologies
 from fabric.exceptions import FabricError, ParameterError
-from solvers.collectives import (OP_ALGORITHMS, OPS, CollectiveModel, busbw_factor, collective,
-                                 load_rank_file, parse_size, size_range)
+from solvers.collectives import (NCCL_ALGORITHMS, OP_ALGORITHMS, OPS, CollectiveModel,
+                                 busbw_factor, collective, load_rank_file, parse_size,
+                                 size_range)
 
 GiB = 2 ** 30
 
@@ -103,7 +104,7 @@ def test_auto_is_the_fastest(h100):
     for size in (8, 2 ** 20, 2 ** 30):
         best = m.evaluate("allreduce", size)
         for algo, why in m.eligible("allreduce").items():
-            if why is None:
+            if why is None and algo in NCCL_ALGORITHMS:      # auto models NCCL's own choice
                 assert best.time_us <= m.evaluate("allreduce", size, algo=algo).time_us + 1e-9
 
 
@@ -364,7 +365,7 @@ def test_nccl_eligibility_rules_on_nvl72():
     pod = topologies.build_preset("superpod-gb200", {"racks": "2", "aggregate_nvswitch": "true"})
     m = CollectiveModel(pod)
     assert "SHARP is disabled" in m.eligible("allreduce")["nvls"]
-    assert m.evaluate("allreduce", "1G").algo in ("nvlstree", "tree", "ring", "hierarchical")
+    assert m.evaluate("allreduce", "1G").algo in ("nvlstree", "tree", "ring")
     assert "at most 8" in CollectiveModel(pod, sharp=True).eligible("allreduce")["collnet"]
     one_per = CollectiveModel(pod, ranks=[n for n, d in pod.nodes(data=True)
                                           if d["kind"] == "gpu" and n.endswith("gpu0")])

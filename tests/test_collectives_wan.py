@@ -74,7 +74,8 @@ def test_crosssite_moves_only_shards_over_the_wan():
     flat = m.evaluate("allreduce", 16 * GiB, algo="ring")
     hier = m.evaluate("allreduce", 16 * GiB, algo="crosssite")
     assert hier.time_us < flat.time_us
-    assert m.evaluate("allreduce", 16 * GiB).algo in ("crosssite", "nvlstree", "tree")
+    # auto is NCCL's own choice: crosssite is a framework-level composition, priced by name
+    assert m.evaluate("allreduce", 16 * GiB).algo in ("nvlstree", "tree", "ring")
 
 
 def test_zero_distance_limit():
