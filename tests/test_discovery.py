@@ -335,10 +335,11 @@ def test_cli_export_import_diff(tmp_path):
     res = runner.invoke(main, ["diff", "fat-tree", "--set", "k=4", str(broken), "--format",
                                "ibnetdiscover"])
     assert res.exit_code == 1 and "missing" in res.output
-    # a discovered fabric with other names: an error that says how devices are matched
+    # a discovered fabric with other names: an error that says how devices are matched,
+    # exit 2 (as diff(1): 1 means "they differ")
     res = runner.invoke(main, ["diff", "fat-tree", "--set", "k=4",
                                str(DATA / "ibnetdiscover-small.txt"), "--format", "ibnetdiscover"])
-    assert res.exit_code == 1 and "no device name in common" in res.output
+    assert res.exit_code == 2 and "no device name in common" in res.output
     assert "node-name-map" in res.output
 
 

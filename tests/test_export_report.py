@@ -109,3 +109,140 @@ def test_report_has_an_accuracy_section(tmp_path):
     page = (out / "index.html").read_text(encoding="utf-8")
     assert "Accuracy of the collective model" in page and "accuracy.svg" in page
     assert (out / "accuracy.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
+
+
+# ----------------------------------------------------------------------------- polish (issue 14)
+
+@pytest.fixture(scope="module")
+def superfactory_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sf") / "rep"
+    r = CliRunner().invoke(main, ["report", "superfactory", "--set", "site_gpus=144", "-o",
+                                  str(out), "--time-limit", "2"])
+    assert r.exit_code == 0, r.output
+    return out, (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_title_is_the_presets_human_name(superfactory_report):
+    _, page = superfactory_report
+    summary = topologies.TOPOLOGIES["superfactory"].summary
+    title = re.search(r"<title>(.*?)</title>", page).group(1)
+    h1 = re.search(r"<h1>(.*?)</h1>", page).group(1)
+    assert summary in title and summary in h1
+    assert "superfactory_graph" not in title and "superfactory_graph" not in h1
+
+
+def test_no_raw_dict_text_on_the_page(superfactory_report):
+    _, page = superfactory_report
+    assert "{'" not in page and '{"' not in page
+    assert "<th>parameter</th>" in page and "<td>site_gpus</td><td>144</td>" in page
+    assert "site 0: preset fairwater, gpus 144" in page
+
+
+def test_rack_drawing_is_embedded(superfactory_report):
+    out, page = superfactory_report
+    assert re.search(r"<img[^>]*src='rack.svg'", page)
+    assert (out / "rack.svg").is_file()
+
+
+def test_per_site_bisection(superfactory_report):
+    from fabric.locality import site_of
+    from fabric.metrics import bisection_bandwidth
+
+    out, page = superfactory_report
+    metrics = json.loads((out / "metrics.json").read_text())
+    sites = metrics["site_bisection"]
+    assert [s["site"] for s in sites] == [0, 1]
+    G = topologies.build_preset("superfactory", {"site_gpus": 144})
+    sub = G.subgraph([n for n, k in G.nodes(data="kind") if site_of(G, n) == 0 and k != "wan"])
+    assert sites[0]["bisection_gbps"] == bisection_bandwidth(sub.copy())["bisection_gbps"]
+    for s in sites:
+        assert f"bisection inside site {s['site']}" in page
+    assert "bisection across the WAN" in page
+
+
+def test_oversubscription_in_words(superfactory_report):
+    _, page = superfactory_report
+    assert "(down:up)" in page and "site injection : WAN capacity" in page
+    assert re.search(r"oversubscription WAN</td><td>[\d.]+:1: the GPUs of site \d", page)
+
+
+def test_busbw_plot_shows_four_series(superfactory_report):
+    import xml.etree.ElementTree as ET
+
+    out, page = superfactory_report
+    root = ET.parse(out / "busbw.svg").getroot()
+    texts = ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    legend = [t for t in texts if t.split(" (=")[0] in ("allreduce", "allgather",
+                                                        "reducescatter", "alltoall")]
+    assert len(legend) == 8                                  # 4 series x 2 communicators
+    assert "reducescatter (= allgather)" in legend
+    assert "Identical curves" in page
+
+
+def test_coinciding_series_and_distinct_styles():
+    from fabric.export.report import _SERIES_STYLE, coinciding_series
+
+    rows = [{"communicator": "c", "op": op, "size_bytes": s, "busbw_GBps": v}
+            for op, k in (("allreduce", 2.0), ("allgather", 1.0), ("reducescatter", 1.0),
+                          ("alltoall", 3.0)) for s, v in ((8, 0.0), (1024, k))]
+    assert coinciding_series(rows, "c", ["allreduce", "allgather", "reducescatter",
+                                         "alltoall"]) == [("allgather", "reducescatter")]
+    assert len(set(_SERIES_STYLE[:4])) == 4
+
+
+def test_displayed_numbers_are_rounded(superfactory_report):
+    from fabric.export.report import ratio_text, sig3, speedup_text
+
+    assert sig3(0.996094) == "0.996" and sig3(400.00000000051017) == "400"
+    assert sig3(177.77777777777777) == "178" and sig3(12.3456) == "12.3"
+    assert ratio_text(0.996094) == "0.996:1" and ratio_text(1.0) == "1.00:1"
+    assert speedup_text(100.0, 172.0, "first_fit") == "1.72x faster than first-fit"
+    out, page = superfactory_report
+    body = page.split("</style>", 1)[1]
+    noise = r"\d\.\d{5,}|\b0\.0*[1-9]\d{3,}|[1-9]\.\d{4,}:1"   # > 3-4 significant digits
+    assert not re.search(noise, body), re.findall(r".{40}(?:" + noise + ").{10}", body)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["bisection"]["per_gpu_gbps"] != round(metrics["bisection"]["per_gpu_gbps"])
+
+
+def test_units_and_lists(superfactory_report):
+    _, page = superfactory_report
+    for header in ("time (us)", "algbw (GB/s)", "busbw (GB/s)"):
+        assert f"<th>{header}</th>" in page
+    assert "time_us" not in page and "algbw GB/s" not in page
+    assert page.count("href='topology.conf'") == 1                # scheduler files listed once
+    assert not re.search(r"<td>ep</td><td>0\.0</td>", page)        # no zero rows
+
+
+def test_place_and_report_say_the_speed_up_the_same_way(superfactory_report):
+    _, page = superfactory_report
+    assert re.search(r"CP-SAT ([\d.]+x (faster|slower) than|as fast as) first-fit", page)
+    r = CliRunner().invoke(main, ["place", "dgx-h100", "--gpus", "8", "--tp", "8",
+                                  "--time-limit", "2"])
+    assert r.exit_code == 0, r.output
+    assert "% better" not in r.output
+    assert re.search(r"CP-SAT ([\d.]+x (faster|slower) than|as fast as) first-fit", r.output)
+
+
+def test_presets_print_ints_with_separators():
+    r = CliRunner().invoke(main, ["presets"])
+    assert r.exit_code == 0
+    assert "e+" not in r.output and "[1..1,440,000]" in r.output
+    assert "gpus=9,216 (int [1..1,000,000]) GPUs (rounded up to whole racks); the builder " \
+        "refuses more than two tiers hold: at most 129,024" in " ".join(r.output.split())
+    data = json.loads(CliRunner().invoke(main, ["presets", "--json"]).output)
+    fw = next(p for p in data if p["name"] == "fairwater")
+    gpus = next(q for q in fw["params"] if q["name"] == "gpus")
+    assert set(gpus) == {"name", "type", "default", "help", "min", "max", "choices"}
+    assert gpus["max"] == 1_000_000 and "at most 129,024" in gpus["help"]
+
+
+def test_busy_fraction_and_time_limit_are_consistent(tmp_path):
+    place = CliRunner().invoke(main, ["place", "--help"]).output
+    report = CliRunner().invoke(main, ["report", "--help"]).output
+    assert "0<=x<=1" in place and "0<=x<=1" in report
+    assert "30 s" in " ".join(report.split())          # why report's default differs
+    G = topologies.build_preset("dgx-h100")
+    write_report(G, tmp_path / "rep", busy_fraction=1.0, time_limit_s=2)
+    page = (tmp_path / "rep" / "index.html").read_text(encoding="utf-8")
+    assert "Placement of a training job" in page

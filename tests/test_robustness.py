@@ -76,7 +76,7 @@ def test_write_report_checks_options_before_writing(tmp_path):
     from solvers.study import write_report
 
     G = fabric.read_fabric(_built(tmp_path))
-    for kw in ({"busy_fraction": float("nan")}, {"busy_fraction": 1.0},
+    for kw in ({"busy_fraction": float("nan")}, {"busy_fraction": 1.5},
                {"time_limit_s": float("inf")}, {"time_limit_s": 0}):
         with pytest.raises(ParameterError, match="busy_fraction|time_limit_s"):
             write_report(G, tmp_path / "rep", **kw)
@@ -456,3 +456,209 @@ def test_top_links_ties_sorted_by_name():
     backward = result(dict(reversed(loads.items()))).to_dict(top_links=3)["top_links_gbps"]
     assert list(forward.items()) == list(backward.items()) == [
         ("z -> y", 800.0), ("a -> b", 400.0), ("c -> d", 400.0)]
+
+
+# ----------------------------------------------------------------------------- every option
+
+_PLACE = ["place", "dgx-h100", "--gpus", "8", "--tp", "8"]
+_QUEUE = ["place-queue", "dgx-h100", "--jobs", "{tmp}/jobs.json"]
+_COLL = ["collective", "dgx-h100", "--op", "allreduce", "--size", "1M"]
+_REPORT = ["report", "dgx-h100", "-o", "{tmp}/rep"]
+
+_BAD_INPUT = [
+    # global
+    (["--catalog", "{tmp}/missing.toml", "info", "dgx-h100"], 2, ["--catalog"]),
+    (["--catalog", "{tmp}/bad.json", "info", "dgx-h100"], 1, ["bad.json"]),
+    (["--catalog", "{tmp}", "info", "dgx-h100"], 2, ["--catalog"]),
+    (["--no-such-option"], 2, ["--no-such-option"]),
+    (["no-such-command"], 2, ["no-such-command"]),
+    # presets
+    (["presets", "--json", "extra"], 2, ["extra"]),
+    (["presets", "--jsn"], 2, ["--jsn"]),
+    # build
+    (["build", "no-such-preset", "-o", "{tmp}/x.json"], 2, ["no-such-preset"]),
+    (["build", "dgx-h100", "-o", "{tmp}/x.json", "--set", "gpu"], 2, ["--set", "gpu"]),
+    (["build", "dgx-h100", "-o", "{tmp}/x.json", "--set", "nope=1"], 2, ["nope"]),
+    (["build", "dgx-h100", "-o", "{tmp}/x.json", "--set", "link_split=a"], 2, ["link_split"]),
+    (["build", "dgx-h100", "-o", "{tmp}/x.json", "--format", "xml"], 2, ["--format"]),
+    (["build", "dgx-h100", "-o", "{tmp}/x.dot"], 2, [".json or .graphml"]),
+    (["build", "dgx-h100", "-o", "{tmp}"], 2, ["--output"]),
+    (["build", "dgx-h100"], 2, ["--output"]),
+    (["build", "dgx-h100", "-o", "{tmp}/missing/dir/x.json"], 1, ["missing"]),
+    # info
+    (["info", "{tmp}/missing.json"], 2, ["missing.json"]),
+    (["info", "{tmp}/bad.json"], 1, ["bad.json"]),
+    (["info", "{tmp}/empty.txt"], 1, ["empty.txt"]),
+    (["info", "dgx-h100", "--set", "nic=nope"], 2, ["nic"]),
+    (["info", "dgx-h100", "--fail", "nonsense"], 2, ["--fail"]),
+    (["info", "dgx-h100", "--fail", "links=2"], 2, ["links"]),
+    (["info", "dgx-h100", "--seed", "x"], 2, ["--seed"]),
+    (["info", "dgx-h100", "--bisection", "best"], 2, ["--bisection"]),
+    (["info", "fat-tree", "--fail", "links=0.1", "--counts-only"], 2, ["--counts-only"]),
+    (["info", "fat-tree", "--set", "k=7"], 2, ["k"]),
+    (["info", "fat-tree", "--set", "k=1000"], 2, ["k"]),
+    (["info", "fat-tree", "--set", "tiers=4"], 2, ["tiers"]),
+    (["info", "superfactory", "--set", "sites=0"], 2, ["sites"]),
+    (["info", "superfactory", "--set", "site=nope"], 2, ["site"]),
+    (["info", "superfactory", "--set", "distance_km=-1"], 2, ["distance_km"]),
+    (["info", "superfactory", "--set", "route_factor=0.5"], 2, ["route_factor"]),
+    (["info", "superfactory", "--set", "wan_gbps=10"], 2, ["wan_gbps"]),
+    (["info", "superfactory", "--set", "planes=9"], 2, ["planes"]),
+    (["info", "fairwater", "--set", "gpus=200000"], 2, ["two tiers cannot host", "SN6810"]),
+    (["info", "fairwater", "--set", "switch=nope"], 2, ["switch"]),
+    (["info", "fairwater", "--set", "system=nope"], 2, ["system"]),
+    (["info", "spectrum-x", "--set", "oversubscription=0.5"], 2, ["oversubscription"]),
+    (["info", "superpod-gb200", "--set", "racks=0"], 2, ["racks"]),
+    (["info", "gb200-nvl72", "--set", "trays=19"], 2, ["trays"]),
+    (["info", "gb200-nvl72", "--set", "aggregate_nvswitch=maybe"], 2, ["aggregate_nvswitch"]),
+    # export
+    (["export", "dgx-h100", "-o", "{tmp}/t.conf"], 2, ["--format"]),
+    (["export", "dgx-h100", "--format", "nope", "-o", "{tmp}/t.conf"], 2, ["--format"]),
+    (["export", "dgx-h100", "--format", "slurm-tree"], 2, ["--output"]),
+    (["export", "dgx-h100", "--format", "slurm-tree", "-o", "{tmp}"], 2, ["--output"]),
+    (["export", "dgx-h100", "--format", "slurm-tree", "-o", "{tmp}/t.conf",
+      "--hostname-pattern", "node{i:09999d}"], 2, ["--hostname-pattern"]),
+    (["export", "dgx-h100", "--format", "slurm-tree", "-o", "{tmp}/t.conf",
+      "--hostname-pattern", "{nope}"], 2, ["--hostname-pattern"]),
+    (["export", "dgx-h100", "--format", "svg", "-o", "{tmp}/d.svg", "--detail", "chip"], 2,
+     ["--detail"]),
+    (["export", "dgx-h100", "--format", "svg", "-o", "{tmp}/d.svg", "--set", "x=1"], 2, ["x"]),
+    (["export", "{tmp}/missing.json", "--format", "svg", "-o", "{tmp}/d.svg"], 2,
+     ["missing.json"]),
+    # draw
+    (["draw", "dgx-h100"], 2, ["--output"]),
+    (["draw", "dgx-h100", "-o", "{tmp}/d.svg", "--detail", "chip"], 2, ["--detail"]),
+    (["draw", "dgx-h100", "-o", "{tmp}/d.svg", "--domain", "-1"], 2, ["--domain"]),
+    (["draw", "dgx-h100", "-o", "{tmp}/d.svg", "--domain", "x"], 2, ["--domain"]),
+    (["draw", "dgx-h100", "-o", "{tmp}/d.svg", "--domain", "7"], 2, ["--domain"]),
+    (["draw", "fat-tree", "-o", "{tmp}/d.svg", "--detail", "summary", "--domain", "0"], 2,
+     ["--domain"]),
+    (["draw", "dgx-h100", "-o", "{tmp}/d.txt"], 2, ["--output", "d.txt"]),
+    (["draw", "dgx-h100", "-o", "{tmp}/d.svg", "--set", "gpu=nope"], 2, ["gpu"]),
+    (["draw", "dgx-h100", "-o", "{tmp}/d.svg", "--title"], 2, ["--title"]),
+    # report
+    (["report", "dgx-h100"], 2, ["--output"]),
+    ([*_REPORT, "--seed", "x"], 2, ["--seed"]),
+    ([*_REPORT, "--time-limit", "0"], 2, ["--time-limit"]),
+    ([*_REPORT, "--time-limit", "-1"], 2, ["--time-limit"]),
+    ([*_REPORT, "--time-limit", "abc"], 2, ["--time-limit"]),
+    ([*_REPORT, "--busy-fraction", "-0.1"], 2, ["--busy-fraction"]),
+    ([*_REPORT, "--busy-fraction", "1.5"], 2, ["--busy-fraction"]),
+    ([*_REPORT, "--busy-fraction", "half"], 2, ["--busy-fraction"]),
+    ([*_REPORT, "--set", "nope=1"], 2, ["nope"]),
+    (["report", "no-such-preset", "-o", "{tmp}/rep"], 2, ["no-such-preset"]),
+    (["report", "dgx-h100", "-o", "{tmp}/bad.json"], 2, ["--output", "bad.json"]),
+    # collective
+    (["collective", "dgx-h100", "--size", "1M"], 2, ["--op"]),
+    (["collective", "dgx-h100", "--op", "allsum", "--size", "1M"], 2, ["allsum"]),
+    (["collective", "dgx-h100", "--op", "allreduce", "--size", "1X"], 2, ["--size"]),
+    (["collective", "dgx-h100", "--op", "allreduce", "--size", "-4"], 2, ["--size"]),
+    (["collective", "dgx-h100", "--op", "allreduce", "--sweep", "1G:8"], 2, ["--sweep"]),
+    (["collective", "dgx-h100", "--op", "allreduce", "--sweep", "abc"], 2, ["--sweep"]),
+    ([*_COLL, "--gpus", "1"], 2, ["--gpus"]),
+    ([*_COLL, "--gpus", "x"], 2, ["--gpus"]),
+    ([*_COLL, "--gpus", "9"], 2, ["--gpus"]),
+    ([*_COLL, "--ranks", "{tmp}/missing.json"], 2, ["--ranks"]),
+    ([*_COLL, "--ranks", "{tmp}/bad.json"], 2, ["--ranks", "bad.json"]),
+    ([*_COLL, "--algo", "magic"], 2, ["magic"]),
+    ([*_COLL, "--buffer", "huge"], 2, ["--buffer"]),
+    ([*_COLL, "--sharp", "yes"], 2, ["yes"]),
+    ([*_COLL, "--set", "nope=1"], 2, ["nope"]),
+    # compare
+    (["compare", "dgx-h100", "{tmp}/missing.txt"], 2, ["missing.txt"]),
+    (["compare", "dgx-h100", "{tmp}/empty.txt"], 2, ["empty.txt"]),
+    (["compare", "dgx-h100", "{tmp}/results.txt", "--op", "allsum"], 2, ["--op", "allsum"]),
+    (["compare", "dgx-h100", "{tmp}/empty.txt", "--gpus", "1"], 2, ["--gpus"]),
+    (["compare", "dgx-h100", "{tmp}/empty.txt", "--ranks", "{tmp}/missing.json"], 2,
+     ["--ranks"]),
+    (["compare", "dgx-h100", "{tmp}/results.txt", "--op", "allreduce", "--algo", "magic"], 2,
+     ["magic"]),
+    (["compare", "dgx-h100", "{tmp}/results.txt", "--set", "nope=1"], 2, ["nope"]),
+    # accuracy
+    (["accuracy", "extra"], 2, ["extra"]),
+    (["accuracy", "--jsn"], 2, ["--jsn"]),
+    # throughput
+    (["throughput", "fat-tree", "--pattern", "nope"], 2, ["--pattern"]),
+    (["throughput", "fat-tree", "--gpus", "1"], 2, ["--gpus"]),
+    (["throughput", "fat-tree", "--seed", "x"], 2, ["--seed"]),
+    (["throughput", "fat-tree", "--time-limit", "0"], 2, ["--time-limit"]),
+    (["throughput", "fat-tree", "--no-pxn", "x"], 2, ["x"]),
+    (["throughput", "fat-tree", "--set", "k=3"], 2, ["k"]),
+    # place
+    (["place", "dgx-h100", "--tp", "8"], 2, ["--gpus"]),
+    (["place", "dgx-h100", "--gpus", "8"], 2, ["--tp"]),
+    (["place", "dgx-h100", "--gpus", "0", "--tp", "8"], 2, ["--gpus"]),
+    (["place", "dgx-h100", "--gpus", "8", "--tp", "0"], 2, ["--tp"]),
+    (["place", "dgx-h100", "--gpus", "12", "--tp", "8"], 2, ["--gpus"]),
+    ([*_PLACE, "--pp", "0"], 2, ["--pp"]),
+    ([*_PLACE, "--dp", "0"], 2, ["--dp"]),
+    ([*_PLACE, "--ep", "0"], 2, ["--ep"]),
+    ([*_PLACE, "--model-params", "0"], 2, ["--model-params"]),
+    ([*_PLACE, "--model-params", "-5"], 2, ["--model-params"]),
+    ([*_PLACE, "--tp-bytes", "lots"], 2, ["--tp-bytes"]),
+    ([*_PLACE, "--pp-bytes", "lots"], 2, ["--pp-bytes"]),
+    ([*_PLACE, "--dp-bytes", "lots"], 2, ["--dp-bytes"]),
+    ([*_PLACE, "--ep-bytes", "lots"], 2, ["--ep-bytes"]),
+    ([*_PLACE, "--dp-op", "sum"], 2, ["--dp-op"]),
+    ([*_PLACE, "--busy", "{tmp}/missing.json"], 2, ["--busy"]),
+    ([*_PLACE, "--busy", "{tmp}/bad.json"], 2, ["--busy", "bad.json"]),
+    ([*_PLACE, "--busy", "{tmp}/jobs.json", "--busy-fraction", "0.1"], 2, ["--busy"]),
+    ([*_PLACE, "--busy-fraction", "1.1"], 2, ["--busy-fraction"]),
+    ([*_PLACE, "--busy-fraction", "-1"], 2, ["--busy-fraction"]),
+    ([*_PLACE, "--seed", "x"], 2, ["--seed"]),
+    ([*_PLACE, "--time-limit", "0"], 2, ["--time-limit"]),
+    ([*_PLACE, "--time-limit", "x"], 2, ["--time-limit"]),
+    ([*_PLACE, "-o", "{tmp}"], 2, ["--output"]),
+    ([*_PLACE, "--set", "nope=1"], 2, ["nope"]),
+    # place-queue
+    (["place-queue", "dgx-h100"], 2, ["--jobs"]),
+    (["place-queue", "dgx-h100", "--jobs", "{tmp}/missing.json"], 2, ["--jobs", "missing.json"]),
+    (["place-queue", "dgx-h100", "--jobs", "{tmp}/bad.json"], 2, ["--jobs", "bad.json"]),
+    (["place-queue", "dgx-h100", "--jobs", "{tmp}/empty.txt"], 2, ["--jobs", "empty.txt"]),
+    ([*_QUEUE, "--busy", "{tmp}/missing.json"], 2, ["--busy"]),
+    ([*_QUEUE, "--busy", "{tmp}/jobs.json", "--busy-fraction", "0.1"], 2, ["--busy"]),
+    ([*_QUEUE, "--busy-fraction", "2"], 2, ["--busy-fraction"]),
+    ([*_QUEUE, "--seed", "x"], 2, ["--seed"]),
+    ([*_QUEUE, "--time-limit", "-2"], 2, ["--time-limit"]),
+    ([*_QUEUE, "-o", "{tmp}"], 2, ["--output"]),
+    ([*_QUEUE, "--set", "nope=1"], 2, ["nope"]),
+    # sweep
+    (["sweep", "{tmp}/missing.toml", "-o", "{tmp}/sw"], 2, ["missing.toml"]),
+    (["sweep", "{tmp}/bad.json"], 2, ["--output"]),
+    (["sweep", "{tmp}/empty.txt", "-o", "{tmp}/sw", "--workers", "0"], 2, ["--workers"]),
+    (["sweep", "{tmp}/empty.txt", "-o", "{tmp}/bad.json"], 2, ["--output"]),
+    # import / diff
+    (["import", "nope", "{tmp}/empty.txt", "-o", "{tmp}/x.json"], 2, ["nope"]),
+    (["import", "ibnetdiscover", "{tmp}/missing.txt", "-o", "{tmp}/x.json"], 2,
+     ["missing.txt"]),
+    (["import", "ibnetdiscover", "{tmp}/empty.txt"], 2, ["--output"]),
+    (["diff", "dgx-h100", "{tmp}/missing.json"], 2, ["missing.json"]),
+    (["diff", "dgx-h100", "{tmp}/empty.txt", "--format", "nope"], 2, ["--format"]),
+]
+
+
+@pytest.fixture
+def inputs(tmp_path):
+    (tmp_path / "bad.json").write_text("{not json", encoding="utf-8")
+    (tmp_path / "empty.txt").write_text("", encoding="utf-8")
+    (tmp_path / "jobs.json").write_text(json.dumps([{"gpus": 8, "tp": 8}]), encoding="utf-8")
+    (tmp_path / "results.txt").write_text(          # one nccl-tests row, no op named
+        "     1048576        262144     float     sum      -1   27.37   38.31   67.04      0\n",
+        encoding="utf-8")
+    return tmp_path
+
+
+def _case_id(case):
+    args = case[0]
+    words = [a.replace("{tmp}/", "") for a in args if a != "{tmp}"]
+    return "-".join(words)[:60]
+
+
+@pytest.mark.parametrize(("args", "code", "names"), _BAD_INPUT,
+                         ids=[_case_id(c) for c in _BAD_INPUT])
+def test_every_option_refuses_bad_input(inputs, args, code, names):
+    """Exit 1 or 2 with a message naming the option or file, no traceback, nothing written."""
+    before = sorted(p.name for p in inputs.iterdir())
+    r = run([a.replace("{tmp}", str(inputs)) for a in args])
+    assert_clean_error(r, code, *names)
+    assert sorted(p.name for p in inputs.iterdir()) == before, r.output

@@ -575,8 +575,10 @@ def spectrum_x_graph(sus=1, *, gpus=None, system="hgx-b200", planes=2, oversubsc
 @preset("fairwater",
         summary="Fairwater-class site: NVL72 racks, two-tier multi-plane Ethernet, 800G per GPU",
         family="scale-out",
-        params={"gpus": P("GPUs (rounded up to whole racks; two tiers hold at most 131,072 "
-                          "with the default SN6810 and 8 planes)", lo=1, hi=1_000_000),
+        params={"gpus": P("GPUs (rounded up to whole racks); the builder refuses more than "
+                          "two tiers hold: at most 129,024 (1,792 racks) with the default "
+                          "SN6810 and 8 planes, fewer with SN5600 or fewer planes",
+                          lo=1, hi=1_000_000),
                 "system": P("rack type", choices=("gb300-nvl72", "gb200-nvl72")),
                 "planes": P("planes per 800G NIC (8 = 8 x 100G)", lo=1, hi=8),
                 "switch": P("Ethernet switch", choices=("SN6810", "SN5600")),

@@ -7,7 +7,11 @@ they would print for a designed fabric, and diff the two.
 * :mod:`fabric.discovery.build` -- the shared step: devices and port-to-port links become
   a fabric graph (hosts by node type, switch tiers by BFS distance from the hosts,
   parts matched to the catalog);
-* :mod:`fabric.discovery.diff` -- :func:`~fabric.discovery.diff.diff_fabrics`.
+* :mod:`fabric.discovery.diff` -- :func:`~fabric.discovery.diff.diff_fabrics`, and the
+  graph-level part of ``--impact`` (the design with the differences applied, bisection,
+  the touched NVLink domains; the collectives are priced in :mod:`solvers.impact`);
+* :mod:`fabric.discovery.faults` -- seeded faults written into a design's
+  ``ibnetdiscover`` text (tests, ``bench/diff.py``).
 
 :func:`read_discovered` picks the parser of a format; :data:`IMPORT_FORMATS` lists them.
 Importing this package imports neither numpy nor networkx.

@@ -16,12 +16,17 @@ every physical link by its two ``(device, port)`` ends. A difference is one of:
 
 Physical links come from the edges' port numbers (:mod:`fabric.ports`; a discovered
 fabric's ``port_map`` when it has one). Only network media count.
+
+For ``fabric diff --impact``: :func:`apply_as_built` (the design with the differences
+applied), :func:`bisection_impact`, :func:`touched_domains` and :func:`domain_groups`
+(which NVLink domains to price an allreduce on); :mod:`solvers.impact` prices them.
 """
 
 from dataclasses import asdict, dataclass
 
 __all__ = ["Difference", "DIFF_KINDS", "physical_links", "diff_fabrics", "format_diff",
-           "apply_as_built"]
+           "apply_as_built", "bisection_impact", "touched_domains", "domain_groups",
+           "domain_label"]
 
 DIFF_KINDS = ("missing", "extra", "miscabled", "swapped", "wrong-rail", "wrong-plane",
               "degraded", "unknown-device")
@@ -242,7 +247,7 @@ def format_diff(result):
     head = (f"design {result['links_design']:,} links, as built {result['links_as_built']:,}, "
             f"matched {result['links_matched']:,}")
     if not rows:
-        return f"{head}: identical"
+        return "\n".join([f"{head}: identical", *_format_impact(result)])
     counts = ", ".join(f"{n} {k}" for k, n in result["counts"].items())
     widths = [max(len("kind"), *(len(r["kind"]) for r in rows)),
               max(len("design"), *(len(r["design"]) for r in rows)),
@@ -252,11 +257,199 @@ def format_diff(result):
     for r in rows:
         lines.append(f"{r['kind']:<{widths[0]}}  {r['design'] or '-':<{widths[1]}}  "
                      f"{r['as_built'] or '-':<{widths[2]}}  {r['detail']}")
-    if "impact" in result:
-        im = result["impact"]
-        lines.append(f"bisection: design {im['design_gbps']:,.0f} Gb/s, as built "
-                     f"{im['as_built_gbps']:,.0f} Gb/s ({im['change']:+.1%}, {im['method']})")
+    lines.extend(_format_impact(result))
     return "\n".join(lines)
+
+
+def _format_impact(result):
+    if "impact" not in result:
+        return []
+    im = result["impact"]
+    lines = [f"bisection: design {im['design_gbps']:,.0f} Gb/s, as built "
+             f"{im['as_built_gbps']:,.0f} Gb/s ({im['change']:+.1%}, {im['method']})"]
+    rows = im.get("allreduce")
+    if rows is not None:
+        lines.extend(_format_allreduce(im, rows))
+    return lines
+
+
+def _format_allreduce(im, rows):
+    if not rows:
+        return ["allreduce: no NVLink domain is touched by a difference"]
+    out = [f"allreduce busbw ({rows[0]['algo']}, all GPUs of each group of NVLink domains; "
+           f"{len(im.get('touched_domains', ()))} domain(s) touched):"]
+    w = max(len("group"), *(len(r["group"]) for r in rows))
+    out.append(f"  {'group':<{w}}  {'GPUs':>5}  {'size':>6}  {'design':>9}  {'as built':>9}  "
+               f"{'loss GB/s':>9}  {'loss':>7}")
+    for r in rows:
+        size = r["size_bytes"] / 2**30
+        after = r["as_built_busbw_GBps"]
+        line = (f"  {r['group']:<{w}}  {r['gpus']:>5}  {size:>4g}Gi  "
+                f"{r['design_busbw_GBps']:>9.1f}  " +
+                (f"{after:>9.1f}  {r['loss_GBps']:>9.1f}  {r['loss_pct']:>6.1f}%"
+                 if after is not None else f"{'-':>9}  {'-':>9}  {'-':>7}"))
+        if r.get("note"):
+            line += f"  ({r['note']})"
+        out.append(line)
+    return out
+
+
+def bisection_impact(design, as_built):
+    """Bisection bandwidth of ``design`` and of ``as_built`` (e.g. :func:`apply_as_built`'s
+    graph), by the method the design's size picks: ``design_gbps``, ``as_built_gbps``,
+    ``method``, ``change`` (relative)."""
+    from fabric.metrics import bisection_bandwidth
+
+    before = bisection_bandwidth(design)
+    after = bisection_bandwidth(as_built, method=before["method"])
+    b0, b1 = before["bisection_gbps"], after["bisection_gbps"]
+    return {"design_gbps": b0, "as_built_gbps": b1, "method": before["method"],
+            "change": (b1 - b0) / b0 if b0 else 0.0}
+
+
+def _names_of(side):
+    """Device names of a ``"dev[port] - dev[port]"`` string (none for ``""``)."""
+    if not side:
+        return ()
+    a, b = side.split(" - ")
+    return a[:a.rindex("[")], b[:b.rindex("[")]
+
+
+def _touches(design, result):
+    """(domain keys in the design's order, {domain: GPUs}, the domains each NIC difference
+    touches, the domain sets under each switch-to-switch difference)."""
+    from fabric.locality import domain_of, domains
+    from fabric.ports import TIER_OF_KIND
+
+    nodes = design.nodes
+    gpu_doms = domains(design)
+    host_doms = {}
+    for key, gpus in gpu_doms.items():
+        for g in gpus:
+            host_doms.setdefault(nodes[g].get("host", g), set()).add(key)
+            for nb in design[g]:
+                if nodes[nb].get("kind") == "nic":
+                    host_doms.setdefault(("nic", nb), set()).add(key)
+
+    def nic_doms(n):
+        found = host_doms.get(("nic", n)) or host_doms.get(nodes[n].get("host", n))
+        if found:
+            return found
+        key = domain_of(design, n)
+        return {key} if key in gpu_doms else set()
+
+    below = {}                                # switch -> domains of the NICs under it
+
+    def under(x):
+        if x in below:
+            return below[x]
+        below[x] = set()                      # guards against cycles of equal tiers
+        t = TIER_OF_KIND.get(nodes[x].get("kind"))
+        out = set()
+        for nb in design[x]:
+            k = nodes[nb].get("kind")
+            if k == "nic":
+                out |= nic_doms(nb)
+            elif t is not None and TIER_OF_KIND.get(k, t) < t:
+                out |= under(nb)
+        below[x] = out
+        return out
+
+    by_nic, by_switch = set(), []
+    for r in result["differences"]:
+        for side in (r["design"], r["as_built"]):
+            ends = [n for n in _names_of(side) if n in nodes and
+                    nodes[n].get("kind") in TIER_OF_KIND]
+            nics = [n for n in ends if nodes[n]["kind"] == "nic"]
+            if nics:                                # a NIC's link: that NIC's domain(s)
+                for n in nics:
+                    by_nic |= nic_doms(n)
+            elif ends:                              # between switches: all below the lower
+                low = min(ends, key=lambda n: TIER_OF_KIND[nodes[n]["kind"]])
+                if under(low):
+                    by_switch.append(frozenset(under(low)))
+    return list(gpu_doms), gpu_doms, by_nic, by_switch
+
+
+def touched_domains(design, result):
+    """NVLink domain keys (:func:`fabric.locality.domain_of`) of ``design`` that a
+    difference of ``result`` touches, in the design's domain order.
+
+    A domain is touched when a differing link (its designed or its as-built form) ends
+    at one of the domain's NICs (a NIC of a host with GPUs of the domain), or joins two
+    switches above them: the link's lower end is a switch those NICs reach going only
+    upward in tier (leaf, spine, core). A NIC's link does not touch the other domains of
+    its leaf.
+    """
+    order, _, by_nic, by_switch = _touches(design, result)
+    hit = by_nic.union(*by_switch)
+    return [k for k in order if k in hit]
+
+
+def domain_groups(design, result):
+    """The groups of NVLink domains to price an allreduce on, for the differences of
+    ``result``: each domain a NIC's difference touches with one neighbour (the next domain
+    in the design's order that no NIC difference touches, cyclically; the next domain
+    when there is none), and, for a difference between two switches, all the domains under
+    the lower switch (its leaf-mates; with a neighbour when that is one domain).
+
+    Returns a list of lists of domain keys, each in domain order, without repeats.
+    """
+    order, _, by_nic, by_switch = _touches(design, result)
+    pos = {k: i for i, k in enumerate(order)}
+    out, seen = [], set()
+
+    def add(group):
+        group = sorted(group, key=pos.get)
+        if tuple(group) not in seen:
+            seen.add(tuple(group))
+            out.append(group)
+
+    def partner(key):
+        i = pos[key]
+        rest = [order[(i + j) % len(order)] for j in range(1, len(order))]
+        return next((k for k in rest if k not in by_nic), rest[0] if rest else None)
+
+    for key in sorted(by_nic, key=pos.get):
+        p = partner(key)
+        add({key} | ({p} if p is not None else set()))
+    for doms in by_switch:
+        if len(doms) == 1:
+            (key,) = doms
+            p = partner(key)
+            doms = doms | ({p} if p is not None else set())
+        add(doms)
+    return out
+
+
+def domain_label(keys):
+    """A short label of a group of domain keys: ``"3+4"``, runs of consecutive domains as
+    ``"0-30"``, a domain of site 1 as ``"1:3"``, a host's own domain ``"host:h0"``.
+
+    >>> domain_label([(0, 0), (0, 1), (0, 2), (0, 5), (1, 3), (0, "host:h0")])
+    '0-2+5+1:3+host:h0'
+    """
+    parts, run = [], []
+
+    def flush():
+        if run:
+            site, a, b = run[0][0], run[0][1], run[-1][1]
+            pre = "" if site == 0 else f"{site}:"
+            parts.append(f"{pre}{a}" if a == b else f"{pre}{a}+{pre}{b}" if b == a + 1
+                         else f"{pre}{a}-{b}")
+            run.clear()
+
+    for site, dom in keys:
+        if isinstance(dom, int) and run and run[-1][0] == site and run[-1][1] == dom - 1:
+            run.append((site, dom))
+            continue
+        flush()
+        if isinstance(dom, int):
+            run.append((site, dom))
+        else:
+            parts.append(f"{dom}" if site == 0 else f"{site}:{dom}")
+    flush()
+    return "+".join(parts)
 
 
 def apply_as_built(design, result):

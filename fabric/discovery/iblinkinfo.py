@@ -14,12 +14,14 @@ peer's LID, port and description. Peers are found by LID (a switch has one LID, 
 ``CA`` port its own), else by description. Names follow
 :mod:`fabric.discovery.ibnetdiscover`; ports that are not ``LinkUp`` are skipped. A
 switch's port count is the highest port listed (``iblinkinfo`` lists every port).
+Blank lines, ``#`` comments and ``Router:`` blocks are ignored; after the first block, a
+line of no known shape is skipped with a note (before it, the text is refused).
 """
 
 import re
 
 from fabric.discovery.build import IB_LANE_GBPS, Link, as_built_graph, ib_label
-from fabric.discovery.ibnetdiscover import _MF0, _names
+from fabric.discovery.ibnetdiscover import _MF0, _names, _skipped_note
 
 __all__ = ["parse_iblinkinfo", "iblinkinfo_text", "LANE_SIGNAL_GBPS"]
 
@@ -68,7 +70,7 @@ def parse_iblinkinfo(text, *, source="<text>", catalog=None):
     """
     from fabric.exceptions import FabricFormatError
 
-    nodes, lines, lid_of = {}, [], {}
+    nodes, lines, lid_of, skipped = {}, [], {}, []
     current = None
     top = {}
     for lineno, raw in enumerate(text.splitlines(), 1):
@@ -86,6 +88,9 @@ def parse_iblinkinfo(text, *, source="<text>", catalog=None):
             nodes[key] = ["switch" if typ == "Switch" else "ca", 0, desc.strip(), 0]
             continue
         m = _LINE.match(line)
+        if not m and nodes:
+            skipped.append((lineno, raw))      # after the first block: a record we skip
+            continue
         if not m:
             msg = (f"`{source}` line {lineno}: not a Switch:/CA: header or a port line: "
                    f"{line[:100]!r}; expected `iblinkinfo` output")
@@ -120,8 +125,10 @@ def parse_iblinkinfo(text, *, source="<text>", catalog=None):
         resolved.append((key, port, peer, peer_port, rate))
     devices = _names({k: tuple(v) for k, v in nodes.items()}, peer_desc)
     links = [Link(devices[a].name, p, devices[b].name, q, r) for a, p, b, q, r in resolved]
+    notes = [_skipped_note(skipped, "Switch:/CA: headers or port lines")] if skipped else []
     return as_built_graph(list(devices.values()), links, medium="infiniband",
-                          builder="discovery:iblinkinfo", source=source, catalog=catalog)
+                          builder="discovery:iblinkinfo", source=source, catalog=catalog,
+                          notes=notes)
 
 
 def iblinkinfo_text(G):

@@ -12,6 +12,10 @@ The format (infiniband-diags ``ibnetdiscover(8)``): one block per node, headed b
 
 A switch's count includes its management port 0 (a 64-port QM9700 prints 65); a
 ``Ca``'s count is its ports. Every link is printed from both ends; each is kept once.
+Blank lines and ``#`` comments are ignored, as are ``Rt`` (router) blocks and any
+``key=value`` line; after the first ``Switch``/``Ca`` block, a line of no known shape
+(a tool's warning, a record of a newer version) is skipped with a note, before it the
+text is refused as not ``ibnetdiscover`` output.
 
 Names: a switch's node description ``MF0;<name>:<model>/U1`` gives ``<name>`` (any
 other description is the name itself; ``S-<guid>`` without one); a ``Ca``'s
@@ -46,10 +50,17 @@ def _fail(source, lineno, line, why):
     raise FabricFormatError(msg)
 
 
+def _skipped_note(skipped, what):
+    """The note of the unrecognized lines a parser skipped (``[(lineno, line)]``)."""
+    lineno, line = skipped[0]
+    return (f"skipped {len(skipped)} line(s) that are not {what} (first at line {lineno}: "
+            f"{line.strip()[:80]!r})")
+
+
 def _parse(text, source):
     """(nodes {guid: (type, count, desc, devid)}, links [(guid, port, guid, port, label)],
-    peer descriptions {guid: desc})."""
-    nodes, links, peer_desc = {}, [], {}
+    peer descriptions {guid: desc}, notes)."""
+    nodes, links, peer_desc, skipped = {}, [], {}, []
     current, devid = None, 0
     for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
@@ -89,13 +100,16 @@ def _parse(text, source):
             links.append((current, int(port), peer.lower(), int(peer_port),
                           rate.group(1) if rate else ""))
             continue
-        _fail(source, lineno, raw, "not a Switch/Ca line, a port line or a key=value line")
+        if not nodes:
+            _fail(source, lineno, raw, "not a Switch/Ca line, a port line or a key=value line")
+        skipped.append((lineno, raw))          # after the first block: a record we skip
     if not nodes:
         from fabric.exceptions import FabricFormatError
 
         msg = f"`{source}` has no Switch or Ca block; is it `ibnetdiscover` output?"
         raise FabricFormatError(msg)
-    return nodes, links, peer_desc
+    notes = [_skipped_note(skipped, "Switch/Ca, port or key=value lines")] if skipped else []
+    return nodes, links, peer_desc, notes
 
 
 def _names(nodes, peer_desc):
@@ -164,9 +178,9 @@ def parse_ibnetdiscover(text, *, source="<text>", catalog=None):
     >>> d["links"], d["bandwidth_gbps"], d["a_end"], d["a_port"], d["b_port"], G.nodes["leaf0"]["part"]
     (1, 400.0, 'mlx5_0', 1, 1, 'QM9700')
     """
-    nodes, raw_links, peer_desc = _parse(text, source)
+    nodes, raw_links, peer_desc, notes = _parse(text, source)
     devices = _names(nodes, peer_desc)
-    notes, links = [], []
+    links = []
     for guid, port, peer, peer_port, label in raw_links:
         rate = ib_rate(label) if label else None
         if label and rate is None:

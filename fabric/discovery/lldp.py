@@ -11,7 +11,9 @@ One ``lldpcli -f json show neighbors`` document describes one device's neighbour
         ...]}}
 
 lldpd collapses one-element lists (``interface`` is then an object) and
-``-f json0`` wraps scalars as ``[{"value": ...}]``; both are read. A fabric needs
+``-f json0`` wraps scalars as ``[{"value": ...}]``; both are read. Keys not named here
+(``vlan``, ``ppvid``, ``lldp-med``, ``unknown-tlvs`` ...) are ignored, and so are
+whole-line ``#`` comments, which JSON itself does not allow. A fabric needs
 every device's view: the file :func:`parse_lldp_json` reads is a JSON object
 mapping each device's system name to its document (``{"leaf0": {"lldp": ...},
 "d0-host0": {"lldp": ...}}``); a single document (``{"lldp": ...}``) is the view of
@@ -120,6 +122,9 @@ def parse_lldp_json(text, *, source="<text>", catalog=None):
 
     from fabric.exceptions import FabricFormatError
 
+    # whole-line `#` comments (no JSON text can start a line with `#`: strings hold no
+    # newline), e.g. a header a collection script wrote
+    text = "\n".join("" if ln.lstrip().startswith("#") else ln for ln in text.splitlines())
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:

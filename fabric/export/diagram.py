@@ -8,10 +8,11 @@ kind and part, in a site. Links between boxes are aggregated, coloured by
 medium and labelled with their count, per-link rate and total bandwidth.
 Its cost is one pass over the edges, so a 100k-GPU fabric draws in seconds.
 
-The **rack** detail draws one NVLink domain: its hosts (trays or servers) as
-labelled groups of GPU and CPU chips, the NICs, the NVLink switch chips and
-every link between them, plus a box for the scale-out switches the NICs
-reach.
+The **rack** detail draws one NVLink domain as its vendor does: compute trays
+(or servers) in rack order with the NVLink switch trays in the middle, each
+tray's GPU and CPU chips with their C2C links visible, its NICs as one box,
+and NVLink as one bundle per (tray, switch tray) pair labelled with its link
+count, plus a box for the scale-out switches the NICs reach.
 
 Text stays text in SVG (``svg.fonttype = "none"``) so labels can be found
 and searched. matplotlib is imported on first use only. NVLink domains are
@@ -202,7 +203,9 @@ def _legend(ax, media, *, loc="upper right", notes=None):
 
 def _heading(ax, G, height, title, subtitle):
     params = G.graph.get("params", {})
-    args = ", ".join(f"{k}={v}" for k, v in params.items() if v is not None)
+    # scalar parameters only: no Python list or dict reprs on a diagram
+    args = ", ".join(f"{k}={v}" for k, v in params.items()
+                     if v is not None and not isinstance(v, (list, tuple, dict)))
     ax.text(0.15, height - 0.2, title or G.graph.get("builder", "fabric"),
             fontsize=_FONT + 4, fontweight="bold", va="top")
     ax.text(0.15, height - 0.55, subtitle, fontsize=_FONT, va="top", color="#333333")
@@ -210,7 +213,8 @@ def _heading(ax, G, height, title, subtitle):
     if len(args) > limit:
         args = args[: limit - 3] + "..."
     if args and title is None:
-        ax.text(0.15, height - 0.8, args, fontsize=_FONT - 1, va="top", color="#666666")
+        ax.text(0.15, height - 0.8 - 0.18 * subtitle.count("\n"), args, fontsize=_FONT - 1,
+                va="top", color="#666666")
 
 
 def _title(G):
@@ -246,6 +250,7 @@ def _summary_figure(G, title):
     ax.set_ylim(0, height)
     pos = {}
     x0 = margin_l
+    frame_top = 0.25 + len(rows) * row_h + 0.05
     for s in sites:
         w = site_w[s]
         if s is not None or len(sites) > 1:
@@ -287,7 +292,9 @@ def _summary_figure(G, title):
             if medium == "wan" and lat:
                 text += f", {lat / 1e6:,.2f} ms"
             mx, my = (p0[0] + p1[0]) / 2, (p0[1] + p1[1]) / 2
-            if same_row:
+            if same_row and ka[1] != kb[1] and len(sites) > 1:
+                my = frame_top + 0.3                 # above the site frames, clear of them
+            elif same_row:
                 my += box_h / 2 + 0.2
             ax.text(mx, my, text, fontsize=_FONT - 1, ha="center", va="center", color=color,
                     zorder=3, bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": color,
@@ -312,153 +319,235 @@ def _summary_figure(G, title):
     return fig
 
 
-def _rack_figure(G, title, domain):
-    from matplotlib.collections import LineCollection
-    from matplotlib.patches import FancyBboxPatch, Rectangle
-
+def _select_domain(G, domain):
     doms = list(domains(G, kinds=("gpu", "nvswitch")))
     if not doms:
         msg = "the fabric has no NVLink domain (no `gpu` nodes) to draw with `detail='rack'`"
         raise FabricError(msg)
     if domain is None:
-        dk = doms[0]
-    else:
-        matches = [k for k in doms if k[1] == domain]
-        if not matches:
-            ids = sorted({k[1] for k in doms if not isinstance(k[1], str)})
-            span = f"{ids[0]}-{ids[-1]}" if ids and ids == list(range(ids[0], ids[-1] + 1)) \
-                else ", ".join(map(str, ids[:20]))
-            msg = (f"`domain` (--domain) must be one of the fabric's NVLink domains "
-                   f"({span}), got {domain!r}")
-            raise ParameterError(msg)
-        dk = matches[0]
+        return doms[0]
+    matches = [k for k in doms if k[1] == domain]
+    if not matches:
+        ids = sorted({k[1] for k in doms if not isinstance(k[1], str)})
+        span = f"{ids[0]}-{ids[-1]}" if ids and ids == list(range(ids[0], ids[-1] + 1)) \
+            else ", ".join(map(str, ids[:20]))
+        msg = (f"`domain` (--domain) must be one of the fabric's NVLink domains "
+               f"({span}), got {domain!r}")
+        raise ParameterError(msg)
+    return matches[0]
+
+
+def _tray_chips(G, chips, mset):
+    """Chips of one tray in drawing order, each CPU between its C2C GPUs; C2C pairs."""
+    cpus = [c for c in chips if G.nodes[c]["kind"] == "cpu"]
+    gpus = [c for c in chips if G.nodes[c]["kind"] == "gpu"]
+    order, pairs, placed = [], [], set()
+    for c in cpus:
+        mates = [g for g, e in G[c].items() if e.get("medium") == "c2c" and g in mset
+                 and g not in placed and G.nodes[g]["kind"] == "gpu"]
+        mates.sort(key=gpus.index)
+        half = (len(mates) + 1) // 2
+        order += mates[:half] + [c] + mates[half:]
+        placed.update(mates)
+        pairs += [(g, c) for g in mates]
+    order = [g for g in gpus if g not in placed] + order
+    return order, pairs
+
+
+def _rack_figure(G, title, domain):
+    from matplotlib.patches import FancyBboxPatch, PathPatch, Rectangle
+    from matplotlib.path import Path as MPath
+
+    dk = _select_domain(G, domain)
     members = domains(G, kinds=_COMPUTE)[dk]
     mset = set(members)
     hosts = [n for n in members if G.nodes[n]["kind"] == "host"]
-    chips_of = defaultdict(list)
+    chips_of, nics_of = defaultdict(list), defaultdict(list)
     for n in members:
         d = G.nodes[n]
         if d["kind"] in ("gpu", "cpu"):
             chips_of[d.get("host")].append(n)
-    nics_of = defaultdict(list)
-    for n in members:
-        d = G.nodes[n]
-        if d["kind"] == "nic":
+        elif d["kind"] == "nic":
             nics_of[d.get("host")].append(n)
-    switches = [n for n in members if G.nodes[n]["kind"] == "nvswitch"]
     host_order = hosts or sorted(chips_of, key=str)
-    chip_w, chip_gap = 0.36, 0.06
-    per_host = max((len(chips_of[h]) for h in host_order), default=1)
-    per_host = max(per_host, max((len(nics_of[h]) for h in host_order), default=1))
-    host_w = per_host * (chip_w + chip_gap) + 0.2
-    # hosts in two rows around the NVLink switch row (as trays sit around an NVL72's
-    # switch trays); a single host sits below the switches
-    upper = host_order[: len(host_order) // 2]
-    lower = host_order[len(host_order) // 2:]
-    per_row = max(len(upper), len(lower))
-    sw_pitch = 0.85
-    width = max(12.0, 1.0 + per_row * (host_w + 0.15), 1.0 + len(switches) * sw_pitch)
-    outside = Counter()
-    out_media = Counter()
+    switches = [n for n in members if G.nodes[n]["kind"] == "nvswitch"]
+    sw_trays = defaultdict(list)                   # switch tray -> its chips
+    for i, n in enumerate(switches):
+        sw_trays[G.nodes[n].get("switch_tray", f"chip{i}")].append(n)
+    tray_keys = list(sw_trays)
+    # rack order: compute trays, the switch trays in the middle (NVIDIA's NVL72 rack holds
+    # 10 compute trays above its 9 NVLink switch trays and 8 below)
+    n_up = 0 if not tray_keys else min(len(host_order), -(-len(host_order) * 5 // 9))
+    units = ([("host", h) for h in host_order[:n_up]] + [("switch", t) for t in tray_keys]
+             + [("host", h) for h in host_order[n_up:]])
+    unit_of = {}
+    for kind, key in units:
+        for n in (sw_trays[key] if kind == "switch" else chips_of[key] + nics_of[key]):
+            unit_of[n] = (kind, key)
+    layout = {h: _tray_chips(G, chips_of[h], mset) for h in host_order}
+    chip_w, chip_h, gap = 0.46, 0.36, 0.16
+    n_items = max([len(o) for o, _ in layout.values()] + [len(v) for v in sw_trays.values()]
+                  + [1])
+    label_w, nic_w, note_w = 1.45, 1.25, 2.6
+    tray_w = n_items * (chip_w + gap) + nic_w + note_w + 0.3
+    pitch, tray_h = 0.74, 0.62
+    x0 = label_w
+    x_r = x0 + tray_w
+    # NVLink bundles: one per pair of units (tray <-> switch tray), with its link count
+    bundles, rates = Counter(), Counter()
+    c2c = []
+    for u in members:
+        for v, e in G[u].items():
+            if v not in mset or str(u) > str(v):
+                continue
+            if e.get("medium") == "c2c":
+                c2c.append(e)
+                continue
+            if e.get("medium") != "nvlink" or unit_of.get(u) is None or unit_of.get(v) is None:
+                continue
+            a, b = unit_of[u], unit_of[v]
+            if a == b:
+                continue
+            pair = (a, b) if units.index(a) < units.index(b) else (b, a)
+            bundles[pair] += e.get("links", 1)
+            rates[e.get("bandwidth_gbps", 0.0) / max(e.get("links", 1), 1)] += 1
+    max_dy = max((abs(units.index(a) - units.index(b)) for a, b in bundles), default=0) * pitch
+    width = x_r + 0.5 + 0.25 * max_dy ** 0.9 + 0.8
+    outside, out_media = Counter(), Counter()
     for n in members:
         for m, e in G[n].items():
             if m not in mset:
                 outside[G.nodes[m].get("kind", "?"), G.nodes[m].get("part", "?")] += 1
                 out_media[e.get("medium"), e.get("bandwidth_gbps", 0.0) / max(e.get("links", 1), 1)] \
                     += e.get("links", 1)
-    host_h = 1.25
-    y_lower, y_sw = 0.55, 0.55 + host_h + 1.1
-    y_upper = y_sw + 0.5 + 1.1
-    height = (y_upper + host_h if upper else y_sw + 0.5) + (1.9 if outside else 1.2)
-    fig, ax = _new_figure(width, height)
+    top = 1.5 + (1.0 if outside else 0.0)
+    height = top + len(units) * pitch + 0.4
+    fig, ax = _new_figure(max(width, 12.0), height)
+    width = max(width, 12.0)
     ax.set_xlim(0, width)
     ax.set_ylim(0, height)
+    y_of = {u: height - top - (i + 1) * pitch for i, u in enumerate(units)}
     pos = {}
-
-    def place_row(row, y0, chips_top):
-        x = (width - len(row) * (host_w + 0.15)) / 2
-        for h in row:
-            ax.add_patch(FancyBboxPatch((x, y0), host_w, host_h,
-                                        boxstyle="round,pad=0.02,rounding_size=0.06",
-                                        fc="#f4f6fa", ec="#7a869a", lw=1.0, zorder=0))
-            ax.text(x + host_w / 2, y0 - 0.06, str(h), fontsize=_FONT - 2, ha="center",
-                    va="top")
-            y_chip = y0 + (host_h - 0.5 - 0.08 if chips_top else 0.08)
-            y_nic = y0 + (0.1 if chips_top else host_h - 0.4)
-            for i, c in enumerate(chips_of[h]):
-                cx = x + 0.1 + i * (chip_w + chip_gap)
-                kind = G.nodes[c]["kind"]
-                pos[c] = (cx + chip_w / 2, y_chip if chips_top else y_chip + 0.5)
-                ax.add_patch(Rectangle((cx, y_chip), chip_w, 0.5, fc="#b7e07a" if kind == "gpu"
-                                       else "#d9c2f0", ec="#333333", lw=0.8, zorder=2))
-                n_chips = G.nodes[c].get("chips", 1)
+    sw_index = {n: i for i, n in enumerate(switches)}
+    per_tray = Counter()
+    for a, b in bundles:
+        per_tray[a] += 1
+        per_tray[b] += 1
+    for unit in units:
+        kind, key = unit
+        y = y_of[unit]
+        fc = "#f4f6fa" if kind == "host" else "#e3ecf8"
+        ax.add_patch(FancyBboxPatch((x0, y), tray_w, tray_h, zorder=0, fc=fc, ec="#7a869a",
+                                    lw=1.0, boxstyle="round,pad=0.01,rounding_size=0.05"))
+        name = str(key) if kind == "host" else (
+            f"switch tray {key}" if not str(key).startswith("chip") else "NVLink switch")
+        ax.text(x0 - 0.1, y + tray_h / 2, name, fontsize=_FONT - 1, ha="right", va="center",
+                fontweight="bold" if kind == "switch" else "normal")
+        chips = layout[key][0] if kind == "host" else sw_trays[key]
+        cy = y + 0.1
+        for i, c in enumerate(chips):
+            cx = x0 + 0.15 + i * (chip_w + gap)
+            pos[c] = (cx, cy)
+            d = G.nodes[c]
+            fc = {"gpu": "#b7e07a", "cpu": "#d9c2f0"}.get(d["kind"], "#cfe0f3")
+            ax.add_patch(Rectangle((cx, cy), chip_w, chip_h, fc=fc, ec="#333333", lw=0.8,
+                                   zorder=2))
+            n_chips = d.get("chips", 1)
+            if d["kind"] == "nvswitch":
+                label = f"x{n_chips}" if n_chips > 1 else f"S{sw_index[c]}"
+            else:
                 label = (f"{n_chips}xC" if n_chips > 1 else
-                         ("G" if kind == "gpu" else "C") + c.rsplit(kind, 1)[-1])
-                ax.text(cx + chip_w / 2, y_chip + 0.25, label,
-                        fontsize=_FONT - 2, ha="center", va="center", zorder=3)
-            for i, nic in enumerate(nics_of[h]):
-                cx = x + 0.1 + i * (chip_w + chip_gap)
-                pos[nic] = (cx + chip_w / 2, y_nic + 0.3 if chips_top else y_nic)
-                ax.add_patch(Rectangle((cx, y_nic), chip_w, 0.3, fc="#fde2bf", ec="#333333",
-                                       lw=0.8, zorder=2))
-                n_chips = G.nodes[nic].get("chips", 1)
-                ax.text(cx + chip_w / 2, y_nic + 0.15, f"{n_chips}xNIC" if n_chips > 1 else "NIC",
-                        fontsize=_FONT - 3, ha="center", va="center", zorder=3)
-            x += host_w + 0.15
-
-    place_row(lower, y_lower, chips_top=True)
-    place_row(upper, y_upper, chips_top=False)
-    sw_w = sw_pitch - 0.1
-    sx0 = (width - len(switches) * sw_pitch) / 2
-    for i, s in enumerate(switches):
-        d = G.nodes[s]
-        cx = sx0 + i * sw_pitch
-        pos[s] = (cx + sw_w / 2, y_sw + 0.25)
-        ax.add_patch(Rectangle((cx, y_sw), sw_w, 0.5, fc="#cfe0f3", ec="#333333", lw=0.8,
-                               zorder=2))
-        label = f"x{d['chips']}" if d.get("chips", 1) > 1 else f"S{i}"
-        ax.text(cx + sw_w / 2, y_sw + 0.25, label, fontsize=_FONT - 1, ha="center",
-                va="center", zorder=3)
-    if switches:
-        ax.text(sx0 - 0.15, y_sw + 0.25, "NVLink\nswitch chips", fontsize=_FONT,
-                fontweight="bold", ha="right", va="center")
-    segs = defaultdict(list)
-    notes = {}
-    edge_rates = defaultdict(Counter)
-    for u in members:
-        for v, e in G[u].items():
-            if v not in mset or str(u) > str(v) or u not in pos or v not in pos:
-                continue
-            segs[e["medium"]].append((pos[u], pos[v]))
-            edge_rates[e["medium"]][(e["links"], e["bandwidth_gbps"] / max(e["links"], 1))] += 1
-    for medium, ss in segs.items():
-        ax.add_collection(LineCollection(ss, colors=MEDIUM_COLORS.get(medium, "black"),
-                                         linewidths=0.8 if len(ss) > 200 else 1.4,
-                                         alpha=0.35 if len(ss) > 200 else 0.9, zorder=1))
-        (links, rate), count = edge_rates[medium].most_common(1)[0]
-        notes[medium] = f"{medium}: {count:,} x ({links} x {_link_rate(rate)})"
-    media = list(segs)
+                         ("G" if d["kind"] == "gpu" else "C") + c.rsplit(d["kind"], 1)[-1])
+            ax.text(cx + chip_w / 2, cy + chip_h / 2, label, fontsize=_FONT - 2, ha="center",
+                    va="center", zorder=3)
+        xn = x0 + 0.15 + n_items * (chip_w + gap)
+        if kind == "host" and nics_of[key]:
+            nics = nics_of[key]
+            count = sum(G.nodes[n].get("chips", 1) for n in nics)
+            part = G.nodes[nics[0]].get("chips_part") or G.nodes[nics[0]].get("part", "")
+            ax.add_patch(Rectangle((xn, cy), nic_w - 0.15, chip_h, fc="#fde2bf", ec="#333333",
+                                   lw=0.8, zorder=2))
+            ax.text(xn + (nic_w - 0.15) / 2, cy + chip_h / 2, f"{count} x {part} NIC",
+                    fontsize=_FONT - 2, ha="center", va="center", zorder=3)
+        mine = [(p, n) for p, n in bundles.items() if unit in p]
+        if mine:
+            counts = Counter(n for _, n in mine)
+            total = sum(n for _, n in mine)
+            other = "switch trays" if kind == "host" else "trays"
+            if len(mine) == 1:
+                other = other[:-1]
+            if len(counts) == 1:
+                text = f"NVLink: {len(mine)} {other} x {next(iter(counts))} links = {total}"
+            else:
+                text = f"NVLink: {total} links to {len(mine)} {other}"
+            ax.text(x_r - 0.1, y + tray_h / 2, text, fontsize=_FONT - 2, ha="right",
+                    va="center", color=MEDIUM_COLORS["nvlink"], zorder=3)
+    # C2C: short connectors between each CPU and its GPUs, drawn over the tray
+    segs = 0
+    for h in host_order:
+        order, pairs = layout[h]
+        for g, c in pairs:
+            (gx, gy), (cx, cy) = pos[g], pos[c]
+            i, j = order.index(g), order.index(c)
+            if abs(i - j) == 1:
+                xa = (gx if i < j else cx) + chip_w
+                xb = cx if i < j else gx
+                ax.plot([xa, xb], [gy + chip_h / 2] * 2, color=MEDIUM_COLORS["c2c"], lw=3.0,
+                        solid_capstyle="butt", zorder=4)
+            else:
+                yt = gy + chip_h
+                ax.plot([gx + chip_w / 2, gx + chip_w / 2, cx + chip_w / 2, cx + chip_w / 2],
+                        [yt, yt + 0.07, yt + 0.07, yt], color=MEDIUM_COLORS["c2c"], lw=1.6,
+                        zorder=4)
+            segs += 1
+    # NVLink bundles: arcs on the right of the rack, width by link count
+    most = max(bundles.values(), default=1)
+    for (a, b), n in bundles.items():
+        ya, yb = y_of[a] + tray_h / 2, y_of[b] + tray_h / 2
+        ia, ib = units.index(a), units.index(b)
+        ya += (ib / max(len(units), 1) - 0.5) * tray_h * 0.7
+        yb += (ia / max(len(units), 1) - 0.5) * tray_h * 0.7
+        bulge = 0.5 + 0.25 * abs(ya - yb) ** 0.9
+        path = MPath([(x_r, ya), (x_r + bulge, ya), (x_r + bulge, yb), (x_r, yb)],
+                     [MPath.MOVETO, MPath.CURVE4, MPath.CURVE4, MPath.CURVE4])
+        ax.add_patch(PathPatch(path, fc="none", ec=MEDIUM_COLORS["nvlink"],
+                               lw=0.6 + 1.4 * n / most, alpha=0.55, zorder=1))
+    media, notes = [], {}
+    if bundles:
+        media.append("nvlink")
+        counts = Counter(bundles.values())
+        rate = rates.most_common(1)[0][0]
+        kinds = ", ".join(f"{c:,} of {n}" for n, c in sorted(counts.items()))
+        notes["nvlink"] = (f"nvlink: {len(bundles):,} bundles ({kinds} links) "
+                           f"x {_link_rate(rate)}")
+    if c2c:
+        media.append("c2c")
+        e = c2c[0]
+        notes["c2c"] = f"c2c: {len(c2c):,} x {_link_rate(e.get('bandwidth_gbps', 0.0))}"
     if outside:
-        (kind, part), n = outside.most_common(1)[0]
         kinds = ", ".join(f"{c:,} links to {k} {p}" for (k, p), c in outside.most_common(3))
         bw = ", ".join(f"{c:,} x {_link_rate(r)} {m}" for (m, r), c in out_media.most_common(2))
-        y_out = height - 1.6
-        ax.add_patch(FancyBboxPatch((width / 2 - 4.0, y_out), 8.0, 0.7,
+        y_out = height - top + 0.15
+        ax.add_patch(FancyBboxPatch((x0, y_out), tray_w, 0.7,
                                     boxstyle="round,pad=0.02,rounding_size=0.08",
                                     fc="#dde8f5", ec="#333333", zorder=2))
-        ax.text(width / 2, y_out + 0.35, f"scale-out network (from the NICs): {kinds}\n{bw}",
+        ax.text(x0 + tray_w / 2, y_out + 0.35, f"scale-out network (from the NICs): {kinds}\n{bw}",
                 fontsize=_FONT, ha="center", va="center", zorder=3)
-        out_medium = out_media.most_common(1)[0][0][0]
-        if out_medium not in media:
-            media.append(out_medium)
-            (m, r), c = out_media.most_common(1)[0]
-            notes[out_medium] = f"{out_medium}: {c:,} x {_link_rate(r)}"
+        (m, r), c = out_media.most_common(1)[0]
+        if m not in media:
+            media.append(m)
+            notes[m] = f"{m}: {c:,} x {_link_rate(r)}"
     gpus = sum(1 for n in members if G.nodes[n]["kind"] == "gpu")
     site, dom = G.nodes[members[0]].get("site"), dk[1]      # no site attribute: one site
     where = f"site {site}, " if site is not None else ""
+    sw_chips = sum(G.nodes[n].get("chips", 1) for n in switches)
+    trays = "tray" if any(str(G.nodes[h].get("part", "")).endswith("-tray")
+                          for h in hosts) else "host"
+    trays += "s" if len(host_order) != 1 else ""
     _heading(ax, G, height, title, f"{where}NVLink domain {dom}: {gpus} GPUs in "
-             f"{len(host_order)} host(s), {len(switches)} NVLink switch node(s); "
-             f"G = GPU, C = CPU")
+             f"{len(host_order)} {trays}, {sw_chips} NVLink switch chips"
+             + (f" in {len(tray_keys)} switch trays" if len(tray_keys) > 1 else "")
+             + "\nG = GPU, C = CPU, S = NVLink switch chip; PCIe links not drawn")
     _legend(ax, media, notes=notes)
     return fig
 

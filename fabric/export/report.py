@@ -31,7 +31,8 @@ from fabric.io import atomic_write
 
 __all__ = ["SCHEDULER_FILES", "REPORT_FILES", "report_directory", "staged_report_directory",
            "write_json", "write_csv",
-           "write_metrics_files", "write_collective_files", "write_report_page"]
+           "write_metrics_files", "write_collective_files", "write_report_page",
+           "coinciding_series", "sig3", "ratio_text", "speedup_text"]
 
 SCHEDULER_FILES = (("slurm-tree", "topology.conf"), ("slurm-block", "topology-block.conf"),
                    ("slurm-yaml", "topology.yaml"), ("k8s-labels", "k8s-labels.yaml"),
@@ -256,16 +257,44 @@ def _plot_busbw(rows, path, ops):
         fh.write(buf)
 
 
+_SERIES_STYLE = (("o", "-"), ("s", "--"), ("^", ":"), ("D", "-."), ("v", "-"), ("x", "--"))
+"""Marker and line style per plotted operation, so series with equal values stay visible."""
+
+
+def coinciding_series(rows, comm, ops):
+    """Pairs of ``ops`` whose busbw curves on communicator ``comm`` are identical (to 0.1%)."""
+    curves = {op: [(r["size_bytes"], r["busbw_GBps"]) for r in rows
+                   if r["communicator"] == comm and r["op"] == op] for op in ops}
+    same = []
+    names = [op for op in ops if curves[op]]
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            ca, cb = curves[a], curves[b]
+            if len(ca) == len(cb) and all(
+                    sa == sb and abs(va - vb) <= 1e-3 * max(abs(va), abs(vb), 1e-12)
+                    for (sa, va), (sb, vb) in zip(ca, cb)):
+                same.append((a, b))
+    return same
+
+
 def _busbw_svg(plt, rows, comms, ops):
     fig, axes = plt.subplots(1, len(comms), figsize=(6.5 * len(comms), 4.2), squeeze=False)
     for ax, comm in zip(axes[0], comms):
-        for op in ops:
+        same = coinciding_series(rows, comm, ops)
+        for i, op in enumerate(ops):
             pts = [(r["size_bytes"], r["busbw_GBps"]) for r in rows
                    if r["communicator"] == comm and r["op"] == op]
-            if pts:
-                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", ms=3, label=op)
+            if not pts:
+                continue
+            marker, ls = _SERIES_STYLE[i % len(_SERIES_STYLE)]
+            twin = [a for a, b in same if b == op]
+            label = f"{op} (= {twin[0]})" if twin else op
+            # later series drawn smaller and hollow so an identical earlier one shows through
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker=marker, ls=ls,
+                    ms=max(7 - 1.5 * i, 3), mfc="none" if i else None, lw=1.4, label=label,
+                    zorder=3 + i)
         ax.set_xscale("log", base=2)
-        ax.set_xlabel("size (bytes)")
+        ax.set_xlabel("message size (bytes)")
         ax.set_ylabel("predicted busbw (GB/s)")
         ax.set_title(comm, fontsize=10)
         ax.grid(True, alpha=0.3)
@@ -397,9 +426,61 @@ def _fmt(x, digits=1):
     return str(x)
 
 
+def sig3(x):
+    """A number for people: 3 significant digits below 100, a whole number with thousands
+    separators from 100 up (``0.996094`` -> ``0.996``, ``400.00000000051017`` -> ``400``)."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return str(x)
+    if isinstance(x, int) or abs(x) >= 100:
+        return f"{round(x):,}"
+    if x == 0:
+        return "0"
+    text = f"{x:.3g}"
+    return f"{float(text):,g}" if "e" in text else text
+
+
+def ratio_text(x):
+    """A ratio such as oversubscription, 3 significant digits: ``1.00:1``, ``36.0:1``."""
+    if x >= 100:
+        return f"{round(x):,}:1"
+    return f"{x:#.3g}".rstrip(".") + ":1"
+
+
+def speedup_text(ours_us, baseline_us, baseline):
+    """CP-SAT against one baseline, the one form `fabric place` and the report both print:
+    ``1.72x faster than first-fit`` (times per step in us)."""
+    name = baseline.replace("_", "-")
+    if not ours_us or not baseline_us:
+        return f"not comparable with {name}"
+    r = baseline_us / ours_us
+    if abs(r - 1) < 0.005:
+        return f"as fast as {name}"
+    if r > 1:
+        return f"{r:,.2f}x faster than {name}"
+    return f"{1 / r:,.2f}x slower than {name}"
+
+
+def _value_text(v):
+    """A parameter value for people: no Python or JSON reprs."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if v is None:
+        return "default"
+    if isinstance(v, float):
+        return f"{v:,g}" if v >= 100 or v == int(v) else sig3(v)
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, dict):
+        return ", ".join(f"{k} {_value_text(x)}" for k, x in v.items())
+    if isinstance(v, (list, tuple)):
+        if v and all(isinstance(x, dict) for x in v):
+            return "; ".join(f"site {i}: {_value_text(x)}" for i, x in enumerate(v))
+        return ", ".join(_value_text(x) for x in v)
+    return str(v)
+
 
 def write_report_page(out, *, metrics, collectives, diagrams, placement, scheduler, files,
-                      elapsed, accuracy=None):
+                      elapsed, accuracy=None, title=None, site_bisection=None, wan=None):
     """Write ``index.html`` into ``out``, linking the files already written there.
 
     Parameters
@@ -412,7 +493,7 @@ def write_report_page(out, *, metrics, collectives, diagrams, placement, schedul
         The rows of ``collectives.csv``.
     diagrams : list of str
         File names of the diagrams written: ``diagram.svg`` and, for a fabric
-        with NVLink switches, ``rack.svg``.
+        with NVLink switches, ``rack.svg`` (both shown on the page).
     placement : dict
         ``job`` (``gpus``, ``tp``, ``pp``, ``dp``; None when the fabric is too
         small for a job), ``model_params``, ``busy_fraction``, ``seed``, and
@@ -428,6 +509,14 @@ def write_report_page(out, *, metrics, collectives, diagrams, placement, schedul
     accuracy : dict, optional
         ``cases`` (rows of ``accuracy.csv``) and ``regimes`` (summary by
         regime): the section "Accuracy of the collective model".
+    title : str, optional
+        The page's title (the preset's name and summary; default: the builder's name).
+    site_bisection : list of dict, optional
+        Per site of a multi-site fabric: ``site`` and the keys of
+        :func:`fabric.metrics.bisection_bandwidth` inside it.
+    wan : dict, optional
+        ``site`` (the site of the WAN ratio), ``inject_gbps`` (its GPUs'
+        network injection) and ``wan_gbps`` (the WAN capacity leaving it).
 
     Returns
     -------
@@ -444,7 +533,8 @@ def write_report_page(out, *, metrics, collectives, diagrams, placement, schedul
                 "scheduler": _scheduler_section(out, scheduler, files)}
     if accuracy:
         sections["accuracy"] = _accuracy_section(accuracy)
-    page = _page(metrics, collectives, sections, files, elapsed)
+    page = _page(metrics, collectives, sections, files, elapsed,
+                 title=title, site_bisection=site_bisection or [], wan=wan)
     with atomic_write(out / "index.html") as fh:
         fh.write(page)
     return out / "index.html"
@@ -453,7 +543,11 @@ def write_report_page(out, *, metrics, collectives, diagrams, placement, schedul
 def _diagram_section(diagrams):
     html_ = "<img src='diagram.svg' alt='fabric diagram'>"
     if "rack.svg" in diagrams:
-        html_ += ("<p>One NVLink domain chip by chip: <a href='rack.svg'>rack.svg</a></p>")
+        html_ += ("<h3>One NVLink domain</h3><p class='note'>Trays in rack order with the "
+                  "NVLink switch trays in the middle; each NVLink bundle joins a compute tray "
+                  "to a switch tray and is labelled with its link count; C2C links join each "
+                  "CPU to its GPUs inside a tray (<a href='rack.svg'>rack.svg</a>).</p>"
+                  "<img class='rack' src='rack.svg' alt='one NVLink domain, tray by tray'>")
     return html_
 
 
@@ -471,10 +565,10 @@ def _placement_section(p):
     rows = [("CP-SAT (fabric)", _fmt(r["objective_us"]), "")]
     for name, b in r["baselines"].items():
         if "objective_us" in b:
-            gain = b["objective_us"] / r["objective_us"] if r["objective_us"] else float("nan")
-            rows.append((name, _fmt(b["objective_us"]), f"{gain:,.2f}x"))
+            rows.append((name.replace("_", "-"), _fmt(b["objective_us"]),
+                         "CP-SAT " + speedup_text(r["objective_us"], b["objective_us"], name)))
         else:
-            rows.append((name, "-", b.get("error", "")))
+            rows.append((name.replace("_", "-"), "-", b.get("error", "")))
     part = (f"<p>A {model_params / 1e9:,.0f}B-parameter training job on {job['gpus']:,} GPUs "
             f"(tp {job['tp']}, pp {job['pp']}, dp {job['dp']}; ranks in Megatron order) on the "
             f"cluster with {busy_fraction:.0%} of hosts busy (seed {seed}). Objective: "
@@ -482,9 +576,9 @@ def _placement_section(p):
             f"CP-SAT status {esc(r['status'])}, bound {r['bound_us']:,.1f} us, gap "
             f"{r['gap']:.1%}, solve {r['solve_s']:.1f} s; {r['domains_used']:,} NVLink domains "
             f"used.</p>")
-    part += _table(["placement", "comm time per step (us)", "CP-SAT speed-up"], rows)
+    part += _table(["placement", "comm time per step (us)", "comparison"], rows)
     part += _table(["communicator", "time per step (us)"],
-                   [(k, _fmt(v)) for k, v in r["breakdown_us"].items()])
+                   [(k, _fmt(v)) for k, v in r["breakdown_us"].items() if v])
     part += ("<p class='note'>Rank to GPU assignment in <a href='placement.json'>placement.json"
              "</a> (feeds <code>fabric collective --ranks</code>).</p>")
     return part
@@ -499,7 +593,9 @@ def _scheduler_section(out, scheduler, files):
         written.append(f"<li><a href='{name}'>{name}</a> ({fmt})</li>")
     head = ""
     if "topology.conf" in files:
-        lines = (out / "topology.conf").read_text(encoding="utf-8").splitlines()
+        # the header's parameter line may hold a list of site tables: not for the page
+        lines = [line for line in (out / "topology.conf").read_text(encoding="utf-8").splitlines()
+                 if not (line.startswith("#") and ("{" in line or "[" in line))]
         head = ("<p>Slurm <code>topology.conf</code> (tree plugin), first lines:</p><pre>"
                 + html.escape("\n".join(lines[:14])) + "</pre>")
     return "<ul>" + "".join(written) + "</ul>" + head
@@ -509,9 +605,12 @@ _CSS = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1200px;
 color:#222;line-height:1.4;padding:0 1em}
 h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:2px solid #76b900;padding-bottom:.2em;margin-top:1.6em}
+h3{font-size:1.1em;margin:1.2em 0 .2em}
 table{border-collapse:collapse;margin:.6em 0;font-size:.9em}
 td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}
 th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
+table.params td,table.params th{text-align:left}
+td.num{text-align:right}
 .kpi{display:flex;flex-wrap:wrap;gap:1em}.kpi div{background:#f6f8f2;border:1px solid #dde5cf;
 padding:.6em 1em;border-radius:6px}.kpi b{display:block;font-size:1.3em}
 .note{color:#666;font-size:.85em}img{max-width:100%;border:1px solid #eee}
@@ -520,27 +619,63 @@ border:1px solid #eee;padding:.5em;font-size:.8em}
 """
 
 
-def _page(s, rows, sections, files, elapsed):
+def _oversubscription_rows(over, wan):
+    """One row per tier: down:up in words; the WAN ratio explained as injection vs capacity."""
+    rows = []
+    tiers = [t for t in over if t != "wan"]
+    for tier in tiers:
+        v = over[tier]
+        text = f"{ratio_text(v)} (down:up)"
+        if "wan" in over and tier == tiers[-1]:
+            text += "; its uplinks go to the site's WAN routers"
+        elif v < 1:
+            text += "; more uplink than downlink (a partly populated fabric)"
+        elif abs(v - 1) < 0.005:
+            text += "; non-blocking"
+        rows.append((f"oversubscription {tier}", text))
+    if "wan" in over:
+        text = f"{ratio_text(over['wan'])}"
+        if wan:
+            text += (f": the GPUs of site {wan['site']} can send {sig3(wan['inject_gbps'])} Gb/s "
+                     f"into its network, and {sig3(wan['wan_gbps'])} Gb/s of WAN leave the site "
+                     f"(site injection : WAN capacity, the worst site)")
+        else:
+            text += ": a site's GPU injection bandwidth over the WAN capacity leaving it"
+        rows.append(("oversubscription WAN", text))
+    return rows
+
+
+def _page(s, rows, sections, files, elapsed, *, title=None, site_bisection=(), wan=None):
     esc = html.escape
-    title = f"fabric report: {s['builder']}"
+    title = title or s["builder"].removesuffix("_graph").replace("_", " ")
     def per_gpu(v):
         lo, hi = (v["min"], v["max"]) if isinstance(v, dict) else (v, v)
         return f"{lo / 8:,.0f} GB/s" if lo == hi else f"{lo / 8:,.0f}-{hi / 8:,.0f} GB/s"
 
+    multi = bool(site_bisection)
     kpis = [("GPUs", f"{s['gpus']:,}"), ("hosts", f"{s['hosts']:,}"),
             ("NVLink / GPU / direction", per_gpu(s["gpu_scaleup_gbps"])),
             ("network / GPU / direction", per_gpu(s["gpu_scaleout_gbps"])),
-            ("bisection", f"{s['bisection_gbps'] / 1000:,.1f} Tb/s"),
+            ("bisection across the WAN" if multi else "bisection",
+             f"{s['bisection_gbps'] / 1000:,.1f} Tb/s"),
             ("power", f"{s['power_w']['total'] / 1e6:,.2f} MW"),
             ("cost (estimate)", f"${s['cost_usd']['total'] / 1e6:,.0f}M")]
+    if multi:
+        lo = min(b["bisection_gbps"] for b in site_bisection)
+        kpis.insert(5, ("bisection inside each site", f"{lo / 1000:,.1f} Tb/s" + (
+            "" if all(b["bisection_gbps"] == lo for b in site_bisection) else " (smallest)")))
+    params = [(k, _value_text(v)) for k, v in s["params"].items() if v is not None]
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(title)}</title>"
              f"<style>{_CSS}</style></head><body>",
              f"<h1>{esc(title)}</h1>",
-             f"<p class='note'>parameters {esc(json.dumps(s['params'], default=str))}; catalog "
+             f"<p class='note'>builder <code>{esc(s['builder'])}</code>; catalog "
              f"{esc(str(s['catalog_version']))}; schema {s['schema_version']}; generated in "
              f"{elapsed:.1f} s</p>",
              "<div class='kpi'>" + "".join(f"<div>{esc(k)}<b>{esc(v)}</b></div>" for k, v in kpis)
              + "</div>"]
+    if params:
+        parts.append("<h3>Parameters</h3>" + _table(["parameter", "value"], params)
+                     .replace("<table>", "<table class='params'>", 1))
     if "diagram" in sections:
         parts.append("<h2>Diagram</h2>" + sections["diagram"])
     parts.append("<h2>Structure</h2>")
@@ -549,12 +684,21 @@ def _page(s, rows, sections, files, elapsed):
                         [(k, _fmt(v)) for k, v in s["links_by_medium"].items()]))
     b = s["bisection"]
     hist = ", ".join(f"{h} hops: {v:.1%}" for h, v in s["diameter_hops"]["histogram"].items())
-    over = ", ".join(f"{k} {v:g}:1" for k, v in s["oversubscription"].items()) or "none"
+    over = _oversubscription_rows(s["oversubscription"], wan) or [
+        ("oversubscription", "none (no switch tier)")]
+    where = " across the WAN" if multi else ""
+    bis = [(f"bisection bandwidth{where}",
+            f"{sig3(b['bisection_gbps'])} Gb/s ({b['method']}; halves of "
+            f"{b['halves_gpus'][0]:,} / {b['halves_gpus'][1]:,} GPUs)"),
+           (f"bisection per GPU{where}", f"{sig3(b['per_gpu_gbps'])} Gb/s")]
+    for sb in site_bisection:
+        bis.append((f"bisection inside site {sb['site']}",
+                    f"{sig3(sb['bisection_gbps'])} Gb/s, {sig3(sb['per_gpu_gbps'])} Gb/s per GPU "
+                    f"({sb['method']}; halves of {sb['halves_gpus'][0]:,} / "
+                    f"{sb['halves_gpus'][1]:,} GPUs)"))
     parts.append("<h2>Metrics</h2>" + _table(["metric", "value"], [
-        ("bisection bandwidth", f"{b['bisection_gbps']:,.0f} Gb/s ({b['method']}; halves of "
-                                f"{b['halves_gpus'][0]:,} / {b['halves_gpus'][1]:,} GPUs)"),
-        ("bisection per GPU", f"{b['per_gpu_gbps']:,.1f} Gb/s"),
-        ("oversubscription (down:up)", over),
+        *bis,
+        *over,
         ("GPU-GPU hops", f"max {s['diameter_hops']['max']}; {hist}"),
         *[(f"ECMP paths ({p['relation']})", f"{p['paths']:,} shortest paths of {p['hops']} hops")
           for p in s["ecmp_paths"]],
@@ -562,7 +706,11 @@ def _page(s, rows, sections, files, elapsed):
                   f"per GPU)"),
         ("cost (ESTIMATE)", f"${s['cost_usd']['total']:,.0f} (${s['cost_usd']['per_gpu']:,.0f} "
                             f"per GPU)"),
-    ]))
+    ]).replace("<table>", "<table class='params'>", 1))
+    if multi:
+        parts.append("<p class='note'>The headline bisection splits the NVLink domains in two "
+                     "halves, which for several sites is the cut across the WAN; the bisection "
+                     "inside each site splits that site's domains alone.</p>")
     parts.append(f"<p class='note'>Power: {esc(s['power_w']['note'])}. Cost: catalog street-price "
                  f"estimates (no authoritative prices exist); unpriced: "
                  f"{esc(', '.join(s['cost_usd']['unpriced']) or 'none')}.</p>")
@@ -576,9 +724,18 @@ def _page(s, rows, sections, files, elapsed):
                         [(k, _fmt(v)) for k, v in bom["links_by_tier"].items()]))
     parts.append("<h2>Collectives (predicted, nccl-tests definitions)</h2>")
     parts.append("<img src='busbw.svg' alt='predicted busbw vs message size'>")
+    comms = list(dict.fromkeys(r["communicator"] for r in rows))
+    ops = list(dict.fromkeys(r["op"] for r in rows))
+    same = [(c, a, b_) for c in comms for a, b_ in coinciding_series(rows, c, ops)]
+    if same:
+        parts.append("<p class='note'>Identical curves (drawn with different markers, one "
+                     "over the other): " + "; ".join(
+                         esc(f"{a} and {b_} on {c}") for c, a, b_ in same)
+                     + " (nccl-tests' busbw makes them equal when both move the same bytes "
+                       "per link).</p>")
     pick = [r for r in rows if r["size_bytes"] in (8, 1 << 21, 1 << 27, 1 << 33)]
-    parts.append(_table(["communicator", "op", "size", "algo", "time_us", "algbw GB/s",
-                         "busbw GB/s"],
+    parts.append(_table(["communicator", "op", "size", "algorithm", "time (us)", "algbw (GB/s)",
+                         "busbw (GB/s)"],
                         [(r["communicator"], r["op"], _size(r["size_bytes"]), r["algo"],
                           _fmt(r["time_us"]), _fmt(r["algbw_GBps"], 2), _fmt(r["busbw_GBps"], 2))
                          for r in pick]))
@@ -592,9 +749,11 @@ def _page(s, rows, sections, files, elapsed):
                          ("scheduler", "Scheduler files")):
         if key in sections:
             parts.append(f"<h2>{heading}</h2>" + sections[key])
-    parts.append("<h2>Files</h2><ul>" + "".join(
+    scheduler_names = {name for _, name in SCHEDULER_FILES}
+    parts.append("<h2>Data files</h2><ul>" + "".join(
         f"<li><a href='{esc(name)}'>{esc(name)}</a></li>" for name in sorted(files)
-        if name != "index.html") + "</ul>")
+        if name != "index.html" and name not in scheduler_names)
+        + "</ul><p class='note'>The scheduler files are listed above.</p>")
     if s["notes"]:
         parts.append("<h2>Modelling notes</h2><ul>" + "".join(f"<li>{esc(n)}</li>"
                                                             for n in s["notes"]) + "</ul>")
@@ -607,4 +766,3 @@ def _size(n):
         if n >= 1 << shift and n % (1 << shift) == 0:
             return f"{n >> shift} {unit}"
     return f"{n} B"
-
