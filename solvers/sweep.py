@@ -1004,40 +1004,87 @@ def _slug(text):
 
 
 def _html(spec, df, out_dir, plots):
+    """The sweep's page: the spec in words, one row per point (axes, status, each
+    measurement; failure statistics as mean / p99 / worst), the plots, links to the data."""
     import base64
 
     e = html.escape
     n_failed = df.loc[df["status"] != "ok", "point"].nunique()
-    summary = [("base", spec["base"]), ("spec", spec["source"]),
-               ("fixed", _canonical(spec["fixed"])),
-               ("axes", _canonical(spec["axes"])),
-               ("sample", _canonical(spec["sample"]) if spec["sample"] else "none"),
+
+    def words(d):
+        return "; ".join(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}"
+                         for k, v in d.items()) or "none"
+
+    summary = [("base", spec["base"]), ("fixed", words(spec["fixed"])),
+               ("axes", words(spec["axes"])),
+               ("sample", words(spec["sample"]) if spec["sample"] else "none"),
                ("measurements", ", ".join(m["name"] for m in spec["measures"])),
-               ("failures", _canonical(spec["failures"]) if spec["failures"] else "none"),
+               ("failures", words(spec["failures"]) if spec["failures"] else "none"),
                ("pareto", f"{spec['pareto']['x']} vs {spec['pareto']['y']} (both minimized)"
                 if spec["pareto"] else "none"),
                ("points", f"{df['point'].nunique()} ({n_failed} failed), {len(df)} rows")]
-    head = df.head(30)
+    axes = [c for c in df.columns if c not in _FIXED_COLUMNS]
+    keep = df[df["stat"].isin(("value", "mean", "p99", "worst", "unreachable"))]
+    columns, rows = [], {}
+    for _, r in keep.iterrows():
+        label = r["measurement"] if r["stat"] == "value" else (
+            f"{r['measurement']} [{r['failure']}: {r['stat']}]")
+        if label not in columns:
+            columns.append(label)
+        row = rows.setdefault(int(r["point"]), {"axes": [r[a] for a in axes],
+                                                "status": r["status"], "error": r["error"],
+                                                "pareto": bool(r["pareto"])})
+        row[label] = None if _missing(r["value"]) else r["value"]
+    for p in sorted(set(df["point"]) - set(rows)):
+        r = df[df["point"] == p].iloc[0]
+        rows[int(p)] = {"axes": [r[a] for a in axes], "status": r["status"],
+                        "error": r["error"], "pareto": False}
     parts = ["<!DOCTYPE html>", "<html><head><meta charset=\"utf-8\">",
              f"<title>{e(spec['title'])}</title>",
-             ("<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;"
-              "font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}th{background:#eee}"
-              "img{max-width:100%}</style></head><body>"),
+             ("<style>body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:"
+              "collapse;font-size:12px;margin-bottom:1.5em}td,th{border:1px solid #ccc;"
+              "padding:3px 6px;vertical-align:top}th{background:#f0f0f0;text-align:left}"
+              "td.num{text-align:right}h2{border-bottom:2px solid #76b900}"
+              "img{max-width:100%}.note{color:#555;font-size:12px}</style></head><body>"),
              f"<h1>{e(spec['title'])}</h1>", "<table>"]
     parts += [f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in summary]
-    parts += ["</table>", (f"<h2>Results (first {len(head)} of {len(df)} rows; all in "
-                           "<a href=\"results.csv\">results.csv</a> and results.parquet)</h2>"),
-              "<table><tr>" + "".join(f"<th>{e(str(c))}</th>" for c in head.columns) + "</tr>"]
-    for _, r in head.iterrows():
-        cells = "".join(f"<td>{e('' if _missing(v) else str(v))}</td>" for v in r.tolist())
-        parts.append(f"<tr>{cells}</tr>")
     parts.append("</table>")
+    parts.append("<h2>Points</h2><table><tr><th>point</th>"
+                 + "".join(f"<th>{e(a)}</th>" for a in axes)
+                 + "<th>status</th><th>Pareto</th>"
+                 + "".join(f"<th>{e(c)}</th>" for c in columns) + "</tr>")
+    for p in sorted(rows):
+        r = rows[p]
+        status = r["status"] if r["status"] == "ok" else f"{r['status']}: {r['error']}"[:200]
+        cells = "".join(f"<td>{e(str(v))}</td>" for v in r["axes"])
+        vals = "".join(f"<td class='num'>{e(_fmt_value(r.get(c)))}</td>" for c in columns)
+        parts.append(f"<tr><td class='num'>{p}</td>{cells}<td>{e(status)}</td>"
+                     f"<td>{'yes' if r['pareto'] else ''}</td>{vals}</tr>")
+    parts.append("</table><p class='note'>Every row, trial and statistic (with units and "
+                 "details): <a href=\"results.csv\">results.csv</a> and results.parquet. "
+                 "'unreachable' is the share of failure trials that cut a collective's ranks "
+                 "apart.</p>")
     for name in plots:
         data = base64.b64encode((out_dir / name).read_bytes()).decode("ascii")
         parts += [f"<h2>{e(name)}</h2>",
                   f"<img alt=\"{e(name)}\" src=\"data:image/svg+xml;base64,{data}\">"]
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+_FIXED_COLUMNS = ("point", "key", "status", "error", "measurement", "failure", "trial", "stat",
+                  "value", "unit", "detail", "pareto")
+
+
+def _fmt_value(v):
+    """A value for people: 4 significant digits, thousands separators from 1,000 up."""
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        if abs(v) >= 1000:
+            return f"{v:,.0f}"
+        return f"{v:.4g}"
+    return str(v)
 
 
 def _missing(v):
