@@ -210,7 +210,7 @@ def _bound_text(value, kind):
 @click.argument("preset")
 @_set_option
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="File to write (.json or .graphml).")
+              help="File to write (.json, .json.gz for gzip-compressed JSON, or .graphml).")
 @click.option("--format", "fmt", type=click.Choice(("json", "graphml")), default=None,
               help="Output format (default: from the file suffix, else json).")
 @pass_state
@@ -221,13 +221,15 @@ def build(state, preset, overrides, output, fmt):
         msg = f"unknown preset `{preset}`; presets: {', '.join(topologies.TOPOLOGIES)}"
         raise ParameterError(msg)
     suffix = os.path.splitext(output)[1].lower()
+    if output.lower().endswith(".json.gz"):
+        suffix = ".json.gz"                      # gzip-compressed JSON, chosen by the suffix
     if fmt is None:
-        if suffix not in ("", ".json", ".graphml"):
-            msg = (f"`-o` {output!r}: build writes .json or .graphml; for {suffix} use "
-                   f"`fabric export --format ...`")
+        if suffix not in ("", ".json", ".json.gz", ".graphml"):
+            msg = (f"`-o` {output!r}: build writes .json, .json.gz or .graphml; for {suffix} "
+                   f"use `fabric export --format ...`")
             raise ParameterError(msg)
         fmt = "graphml" if suffix == ".graphml" else "json"
-    elif suffix in (".json", ".graphml") and suffix != f".{fmt}":
+    elif suffix in (".json", ".json.gz", ".graphml") and suffix.split(".")[1] != fmt:
         msg = f"`--format {fmt}` does not match the `-o` suffix {suffix}"
         raise ParameterError(msg)
     G = _load_topology(state, preset, overrides)

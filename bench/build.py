@@ -17,7 +17,14 @@ its dicts, names and attribute values); and `fabric info` on the detailed site.
 Targets (2 cores): 100k-GPU site built and validated <= 15 s and <= 4 GB,
 build/floor <= 2, near-linear growth, `fabric info` <= 30 s, aggregation >= 5x lighter.
 
-Usage: python bench/build.py [--quick]   (--quick: 10k and 30k only)
+Files (issue 15): for the 10k and 30k sites (100k with --files-100k), `topologies.load` of
+the preset (build + validation), then `write_json` to .json and .json.gz, then
+`topologies.load` of each file, each load in its own subprocess, alternating, medians of
+--repeat runs (default 3): seconds, peak RSS, bytes per edge and load/build ratios.
+Target: load <= build, write <= build, load peak RSS <= build peak RSS.
+
+Usage: python bench/build.py [--quick] [--files-only] [--files-100k] [--repeat N]
+       (--quick: 10k and 30k only; --files-only: only the file table)
 """
 
 import json
@@ -114,7 +121,74 @@ def row(label, r):
           flush=True)
 
 
+FILE_CHILD = r"""
+import json, os, resource, sys, time
+sys.path.insert(0, ROOT)
+import topologies
+mode, arg = sys.argv[1], sys.argv[2]
+t0 = time.perf_counter()
+if mode == "build":
+    G = topologies.load("fairwater", {"gpus": int(arg)})
+else:
+    G = topologies.load(arg)
+out = {"load_s": time.perf_counter() - t0, "edges": G.number_of_edges()}
+if mode == "build" and len(sys.argv) > 3:
+    from fabric.io import write_json
+    for path in sys.argv[3:]:
+        t0 = time.perf_counter()
+        write_json(G, path)
+        out["write_s:" + path] = time.perf_counter() - t0
+        out["bytes:" + path] = os.path.getsize(path)
+out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(out))
+""".replace("ROOT", repr(ROOT))
+
+
+def _file_child(*args):
+    out = subprocess.run([sys.executable, "-c", FILE_CHILD, *args], capture_output=True,
+                         text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def file_table(sizes, repeat):
+    """Build vs write vs load of fabric files (see the module notes)."""
+    import statistics
+    import tempfile
+
+    med = statistics.median
+    print(f"{'files: case':<22}{'format':<9}{'edges':>11}{'B/edge':>8}{'build s':>8}{'write s':>8}"
+          f"{'load s':>8}{'load/bld':>9}{'wr/bld':>8}{'bld MB':>8}{'load MB':>8}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for gpus in sizes:
+            paths = {"json": os.path.join(tmp, f"s{gpus}.json"),
+                     "json.gz": os.path.join(tmp, f"s{gpus}.json.gz")}
+            print(f"  files: fairwater {gpus:,} ...", file=sys.stderr, flush=True)
+            first = _file_child("build", str(gpus), *paths.values())
+            builds, loads = [first], {f: [] for f in paths}
+            for i in range(repeat):
+                if i:
+                    builds.append(_file_child("build", str(gpus)))
+                for f, path in paths.items():
+                    loads[f].append(_file_child("load", path))
+            b_s = med(r["load_s"] for r in builds)
+            b_mb = med(r["rss_mb"] for r in builds)
+            for f, path in paths.items():
+                l_s = med(r["load_s"] for r in loads[f])
+                w_s = first[f"write_s:{path}"]
+                print(f"{f'fairwater {gpus // 1000}k':<22}{f:<9}{first['edges']:>11,}"
+                      f"{first[f'bytes:{path}'] / first['edges']:>8.1f}{b_s:>8.2f}{w_s:>8.2f}"
+                      f"{l_s:>8.2f}{l_s / b_s:>9.2f}{w_s / b_s:>8.2f}{b_mb:>8,.0f}"
+                      f"{med(r['rss_mb'] for r in loads[f]):>8,.0f}", flush=True)
+    print(f"(medians of {repeat}; build = topologies.load of the preset, validation included; "
+          "load = topologies.load of the file; MB = peak RSS of that process)")
+
+
 def main():
+    repeat = int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv else 3
+    sizes = [10000, 30000] + ([100000] if "--files-100k" in sys.argv else [])
+    if "--files-only" in sys.argv:
+        file_table(sizes, repeat)
+        return
     quick = "--quick" in sys.argv
     cases = [("fairwater 10k", "fairwater", {"gpus": 10000}),
              ("fairwater 30k", "fairwater", {"gpus": 30000})]
@@ -133,6 +207,8 @@ def main():
             r = results[label]
             print(f"growth {label} vs 10k: GPUs x{r['gpus'] / base['gpus']:.2f}, "
                   f"time x{r['total_s'] / base['total_s']:.2f}, edges x{r['edges'] / base['edges']:.2f}")
+    print()
+    file_table(sizes, repeat)
     if quick:
         return
     print()

@@ -1,4 +1,5 @@
-"""Read and write fabric graphs: JSON (node-link) and GraphML, and the atomic file writer.
+"""Read and write fabric graphs: JSON (node and edge tables; ``.json.gz`` compressed) and
+GraphML, and the atomic file writer.
 
 :func:`write_fabric` also writes DOT, through :func:`fabric.export.dot.write_dot`;
 every other export (diagrams, scheduler files) is in :mod:`fabric.export`.
@@ -205,8 +206,130 @@ def _graph_meta(G):
     return {k: v for k, v in G.graph.items()}
 
 
+# ----------------------------------------------------------------------------- JSON
+# Layout 2 (written since issue 15): a node table and an edge table of attribute tuples,
+# after a header that carries a checksum of everything behind it:
+#
+#   {"format":"fabric-topology","schema_version":1,"layout":2,"checksum":"<blake2b-128 hex>",
+#    "graph":{...},"node_keys":[[key, ...], ...],"nodes":[[key set, name, value, ...], ...],
+#    "edges":[[[kind, u, v, port value, ...], ...], ...],
+#    "edge_kinds":[[[key, ...], [shared value or null, ...], [port key, ...]], ...]}
+#
+# ``u`` and ``v`` index ``nodes``; an edge is its kind's shared values (one object per value
+# for all its edges, as a builder shares them) plus, in its row, its port attributes
+# (``a_end`` as 0 for ``u``, 1 for ``v``); ``edges`` is a list of blocks of EDGE_BLOCK rows, so the
+# reader decodes and inserts one block at a time (the decoded document and the graph never
+# both exist whole). Nodes and edges keep the graph's order and each dict's key order.
+# A file whose checksum matches is exactly what fabric wrote from a validated graph (see
+# note_validated; other graphs get "-" x 32): ``read_fabric_checked`` reports it as
+# trusted and ``topologies.load`` skips its validation. Layout 1 (node-link,
+# no "layout" key) is still read.
+
+LAYOUT = 2
+EDGE_BLOCK = 65536
+_ROW_KEYS = frozenset(("a_end", "a_port", "b_port"))
+"""Edge attributes written in each edge's row; the rest are shared by an edge kind."""
+_HEAD = (f'{{"format":"{_MAGIC}","schema_version":{SCHEMA_VERSION},"layout":{LAYOUT},'
+         f'"checksum":"').encode()
+_SUM_HEX = 32
+
+
+_VALIDATED = None         # weakref.WeakKeyDictionary: graph -> (nodes, edges) when validated
+
+
+def note_validated(G):
+    """Record that ``G`` passed validation as it is now (``topologies.load`` calls this).
+
+    :func:`write_json` writes its checksum only for such a graph (still of the
+    same node and edge counts), so a checksummed file is one fabric validated
+    and wrote, and reading it back needs no validation. A graph changed in place
+    after validation without changing its counts would defeat this; fabric's
+    commands never write one.
+    """
+    global _VALIDATED
+    if _VALIDATED is None:
+        import weakref
+
+        _VALIDATED = weakref.WeakKeyDictionary()
+    _VALIDATED[G] = (G.number_of_nodes(), G.number_of_edges())
+    return G
+
+
+def _was_validated(G):
+    return (_VALIDATED is not None
+            and _VALIDATED.get(G) == (G.number_of_nodes(), G.number_of_edges()))
+
+
+def _checksum(body):
+    import hashlib
+
+    return hashlib.blake2b(body, digest_size=_SUM_HEX // 2).hexdigest()
+
+
+def _is_gzip(path):
+    return str(path).lower().endswith(".gz")
+
+
+def _dumps(obj):
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+def _body_chunks(G):
+    """The text of a layout-2 document after its header, in pieces (bytes)."""
+    index = {}
+    node_keys, node_sets = [], {}
+    rows = []
+    for i, (n, d) in enumerate(G.nodes(data=True)):
+        index[n] = i
+        keys = tuple(d)
+        k = node_sets.get(keys)
+        if k is None:
+            k = node_sets[keys] = len(node_keys)
+            node_keys.append(list(keys))
+        rows.append([k, n, *d.values()])
+    yield (f',"graph":{_dumps(_graph_meta(G))},"node_keys":{_dumps(node_keys)},"nodes":'
+           ).encode()
+    yield _dumps(rows).encode()
+    del rows
+    kinds, kind_ids = [], {}
+    first = True
+    yield b',"edges":['
+    block = []
+
+    def flush(block, first):
+        return (b"" if first else b",") + _dumps(block).encode()
+
+    for u, v, d in G.edges(data=True):
+        keys = tuple(d)
+        row_keys = tuple(k for k in keys if k in _ROW_KEYS)
+        shared = tuple(None if k in _ROW_KEYS else x for k, x in d.items())
+        try:
+            k = kind_ids.get((keys, shared))
+        except TypeError:                  # an unhashable (list) value: all in the row
+            row_keys, shared = keys, (None,) * len(keys)
+            k = kind_ids.get((keys, shared))
+        if k is None:
+            k = kind_ids[keys, shared] = len(kinds)
+            kinds.append([list(keys), list(shared), list(row_keys)])
+        row = [k, index[u], index[v]]
+        for key in row_keys:
+            x = d[key]
+            if key == "a_end":
+                x = 0 if x == u else 1 if x == v else [x]
+            row.append(x)
+        block.append(row)
+        if len(block) == EDGE_BLOCK:
+            yield flush(block, first)
+            first, block = False, []
+    if block:
+        yield flush(block, first)
+    yield f'],"edge_kinds":{_dumps(kinds)}}}'.encode()
+
+
 def write_json(G, path):
-    """Write ``G`` as node-link JSON with the schema version.
+    """Write ``G`` as fabric JSON (layout 2: node and edge tables, with a checksum).
+
+    A path ending in ``.gz`` (``site.json.gz``) is gzip-compressed.
 
     Examples
     --------
@@ -217,12 +340,163 @@ def write_json(G, path):
     >>> nx.utils.graphs_equal(read_json(path), G)
     True
     """
-    data = nx.node_link_data(G, edges="edges")
-    doc = {"format": _MAGIC, "schema_version": SCHEMA_VERSION, "graph": data}
-    # json.dumps encodes in C; json.dump to a file runs the pure-Python encoder (4x slower)
-    text = json.dumps(doc, separators=(",", ":"))
-    with atomic_write(path) as fh:
-        fh.write(text)
+    import gc
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=_SUM_HEX // 2)
+    was_enabled = gc.isenabled()
+    gc.disable()                     # a million small row lists: no cycles to find
+    try:
+        chunks = list(_body_chunks(G))
+    finally:
+        if was_enabled:
+            gc.enable()
+    for c in chunks:
+        h.update(c)
+    with atomic_write(path, "wb") as raw:
+        if _is_gzip(path):
+            import gzip
+
+            fh = gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=1, mtime=0)
+        else:
+            fh = raw
+        stamp = h.hexdigest() if _was_validated(G) else "-" * _SUM_HEX
+        fh.write(_HEAD + stamp.encode() + b'"')
+        for c in chunks:
+            fh.write(c)
+        if fh is not raw:
+            fh.close()
+
+
+def _read_bytes(path):
+    try:
+        if _is_gzip(path):
+            import gzip
+
+            with gzip.open(path, "rb") as fh:
+                return fh.read()
+        return Path(path).read_bytes()
+    except (OSError, EOFError) as exc:
+        msg = f"cannot read fabric file `{path}`: {getattr(exc, 'strerror', None) or exc}"
+        raise FabricFormatError(msg) from None
+
+
+class _Layout2:
+    """Walk a layout-2 document written by :func:`write_json`, one value at a time."""
+
+    def __init__(self, text, path):
+        self.text, self.pos, self.path = text, 0, path
+        self.decode = json.JSONDecoder().raw_decode
+
+    def expect(self, literal):
+        if not self.text.startswith(literal, self.pos):
+            msg = f"`{self.path}`: malformed fabric JSON near character {self.pos}"
+            raise FabricFormatError(msg)
+        self.pos += len(literal)
+
+    def value(self):
+        try:
+            obj, self.pos = self.decode(self.text, self.pos)
+        except json.JSONDecodeError as exc:
+            msg = f"`{self.path}` is not valid JSON: {exc}"
+            raise FabricFormatError(msg) from None
+        return obj
+
+
+def _graph_from_tables(path, graph, node_keys, nodes, edge_blocks, edge_kinds):
+    """Insert node rows and edge-row blocks (an iterable of lists) into a new graph,
+    with the cyclic GC paused."""
+    import gc
+
+    G = nx.Graph()
+    G.graph.update(graph)
+    node, adj = G._node, G._adj
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        names = []
+        for row in nodes:
+            n = row[1]
+            names.append(n)
+            node[n] = dict(zip(node_keys[row[0]], row[2:]))
+            adj[n] = {}
+        del nodes
+        kinds = [(dict(zip(keys, shared)), row_keys, "a_end" in row_keys)
+                 for keys, shared, row_keys in edge_kinds]
+        for block in edge_blocks:
+            for row in block:
+                u, v = names[row[1]], names[row[2]]
+                base, row_keys, has_end = kinds[row[0]]
+                d = base.copy()
+                if row_keys:
+                    d.update(zip(row_keys, row[3:]))
+                    if has_end:
+                        x = d["a_end"]
+                        d["a_end"] = u if x == 0 else v if x == 1 else x[0]
+                adj[u][v] = d
+                adj[v][u] = d
+    except (IndexError, TypeError, KeyError, ValueError) as exc:
+        msg = f"`{path}`: malformed fabric tables ({type(exc).__name__}: {exc})"
+        raise FabricFormatError(msg) from None
+    finally:
+        if was_enabled:
+            gc.enable()
+    return G
+
+
+def _layout2_text(data, path):
+    """``(text, checksum ok)`` of a file as :func:`write_json` writes it, else None."""
+    head = len(_HEAD)
+    if not data.startswith(_HEAD) or data[head + _SUM_HEX:head + _SUM_HEX + 1] != b'"':
+        return None
+    written = data[head:head + _SUM_HEX].decode("ascii", "replace")
+    with memoryview(data) as view:
+        trusted = _checksum(view[head + _SUM_HEX + 1:]) == written
+    try:
+        return data.decode("utf-8"), trusted
+    except UnicodeDecodeError as exc:
+        msg = f"`{path}` is not UTF-8 JSON (byte {exc.start})"
+        raise FabricFormatError(msg) from None
+
+
+def _read_layout2(text, path):
+    """The graph of a layout-2 text, decoded one edge block at a time; None if not one."""
+    head = len(_HEAD)
+    # the edge kinds follow the edge blocks: find them from the end (the last key)
+    tail = text.rfind(',"edge_kinds":')
+    if tail < 0:
+        return None
+    try:
+        edge_kinds = json.loads(text[tail + len(',"edge_kinds":'):].rstrip()[:-1])
+    except json.JSONDecodeError:
+        return None
+    w = _Layout2(text, path)
+    w.pos = head + _SUM_HEX + 1
+    w.expect(',"graph":')
+    graph = w.value()
+    w.expect(',"node_keys":')
+    node_keys = w.value()
+    w.expect(',"nodes":')
+    nodes = w.value()
+    w.expect(',"edges":[')
+
+    def blocks():
+        if w.text.startswith("]", w.pos):
+            w.pos += 1
+            return
+        while True:
+            yield w.value()
+            if w.text.startswith(",", w.pos):
+                w.pos += 1
+                continue
+            w.expect("]")
+            return
+
+    G = _graph_from_tables(path, graph, node_keys, nodes, blocks(), edge_kinds)
+    if w.pos != tail:
+        msg = f"`{path}`: malformed fabric JSON near character {w.pos}"
+        raise FabricFormatError(msg)
+    return G
 
 
 def _from_json_doc(doc, path):
@@ -234,6 +508,17 @@ def _from_json_doc(doc, path):
         msg = (f"`{path}` has schema version {doc.get('schema_version')!r}; this fabric reads "
                f"version {SCHEMA_VERSION}")
         raise FabricFormatError(msg)
+    layout = doc.get("layout", 1)
+    if layout == LAYOUT:
+        try:
+            return _graph_from_tables(path, doc["graph"], doc["node_keys"], doc["nodes"],
+                                      doc["edges"], doc["edge_kinds"])
+        except KeyError as exc:
+            msg = f"`{path}`: malformed fabric tables (no {exc})"
+            raise FabricFormatError(msg) from None
+    if layout != 1:
+        msg = f"`{path}` has fabric JSON layout {layout!r}; this fabric reads layouts 1 and 2"
+        raise FabricFormatError(msg)
     try:
         G = nx.node_link_graph(doc["graph"], directed=False, multigraph=False, edges="edges")
     except (KeyError, TypeError, nx.NetworkXError) as exc:
@@ -242,21 +527,57 @@ def _from_json_doc(doc, path):
     return G
 
 
-def read_json(path):
-    """Read a fabric written by :func:`write_json`.
+def read_json_checked(path):
+    """Read fabric JSON (``.json`` or ``.json.gz``); return ``(G, trusted)``.
+
+    ``trusted`` is true when the file carries fabric's checksum and it matches:
+    the file is byte for byte what :func:`write_json` wrote from a graph that
+    had passed validation (:func:`note_validated`).
 
     Raises
     ------
     FabricFormatError
         When the file is unreadable, not JSON, not a fabric file, or of another schema version.
     """
-    text = read_text_input(path, what="fabric file", kind="JSON")
+    data = _read_bytes(path).removeprefix(_BOM)
+    fast = _layout2_text(data, path)
+    if fast is not None:
+        del data                     # the text and the graph, never the bytes too
+        text, trusted = fast
+        del fast
+        G = _read_layout2(text, path)
+        if G is not None:
+            return G, trusted
+        data = text.encode("utf-8")
+        del text
+    if _is_gzip(path):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            msg = f"`{path}` is not UTF-8 JSON (byte {exc.start} after decompression)"
+            raise FabricFormatError(msg) from None
+        del data
+    else:                            # layout 1 or not fabric's: the messages of any text input
+        del data
+        text = read_text_input(path, what="fabric file", kind="JSON")
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         msg = f"`{path}` is not valid JSON: {exc}"
         raise FabricFormatError(msg) from None
-    return _from_json_doc(doc, path)
+    del text
+    return _from_json_doc(doc, path), False
+
+
+def read_json(path):
+    """Read a fabric written by :func:`write_json` (either layout; ``.gz`` decompressed).
+
+    Raises
+    ------
+    FabricFormatError
+        When the file is unreadable, not JSON, not a fabric file, or of another schema version.
+    """
+    return read_json_checked(path)[0]
 
 
 def write_graphml(G, path):
@@ -333,6 +654,8 @@ def write_fabric(G, path, fmt=None):
     FabricFormatError
         When the format is unknown.
     """
+    if fmt is None and str(path).lower().endswith(".json.gz"):
+        fmt = "json"
     fmt = (fmt or Path(path).suffix.lstrip(".") or "json").lower()
     if fmt in ("dot", "gv"):
         from fabric.export.dot import write_dot
@@ -346,8 +669,11 @@ def write_fabric(G, path, fmt=None):
     writers[fmt](G, path)
 
 
-def read_fabric(path):
-    """Read a fabric file written by fabric, detecting JSON or GraphML from its content.
+def read_fabric_checked(path):
+    """Read a fabric file; return ``(G, trusted)`` (see :func:`read_json_checked`).
+
+    JSON (``.json``, gzip-compressed ``.json.gz``) or GraphML, told from the
+    content. GraphML files are never ``trusted``.
 
     Raises
     ------
@@ -356,14 +682,31 @@ def read_fabric(path):
     """
     try:
         with open(path, "rb") as fh:
-            head = fh.read(512).removeprefix(_BOM).lstrip()
+            head = fh.read(512)
     except OSError as exc:
         msg = f"cannot read `{path}`: {exc.strerror or exc}"
         raise FabricFormatError(msg) from None
+    if head.startswith(b"\x1f\x8b"):
+        if not _is_gzip(path):
+            path_note = f"`{path}` is gzip-compressed; name it with a .json.gz suffix"
+            raise FabricFormatError(path_note)
+        return read_json_checked(path)
+    head = head.removeprefix(_BOM).lstrip()
     if head.startswith(b"{"):
-        return read_json(path)
+        return read_json_checked(path)
     if head.startswith(b"<"):
-        return read_graphml(path)
+        return read_graphml(path), False
     msg = (f"`{path}` is neither fabric JSON nor GraphML; give a preset name or a file "
            f"written by `fabric build`/`fabric export`")
     raise FabricFormatError(msg)
+
+
+def read_fabric(path):
+    """Read a fabric file written by fabric, detecting JSON or GraphML from its content.
+
+    Raises
+    ------
+    FabricFormatError
+        When the file cannot be read or is not a fabric JSON/GraphML file.
+    """
+    return read_fabric_checked(path)[0]

@@ -32,6 +32,12 @@ solver, which returns an approximate optimum):
 * NICs with a single network port are merged in series with their PCIe link
   (capacity ``min``), which is exact.
 * hosts and CPUs carry no traffic.
+* the LP is **folded by its symmetry** before it is solved (``symmetry=True``):
+  colour refinement of the variable-row graph gives an equitable partition,
+  and the LP with one variable per class has the same optimum (averaging an
+  optimum over the classes keeps it feasible). An alltoall on a
+  rail-optimized Clos folds to a few dozen variables; a demand or a fabric
+  without symmetry does not fold and the full LP is solved.
 
 Patterns (``inj`` = a GPU's scale-out NIC rate, Gb/s): ``permutation`` (a
 seeded random derangement, each GPU sends ``inj`` to its partner),
@@ -365,6 +371,58 @@ def _collapsed_network(G, pxn=True):
     return arcs
 
 
+def _aggregate(G, demands, pxn):
+    """Demands summed per (source node, sink node) in first-seen order, and the intra-domain sum.
+
+    The sums are the sequential sums of the demands in their order (numpy's
+    ``bincount`` and ``cumsum`` add in input order), so they are the same bits
+    as a plain loop's.
+    """
+    from operator import itemgetter
+
+    gpus = gpu_nodes(G)
+    index = {g: i for i, g in enumerate(gpus)}
+    try:
+        a = np.fromiter(map(index.__getitem__, map(itemgetter(0), demands)), np.int64,
+                        len(demands))
+        b = np.fromiter(map(index.__getitem__, map(itemgetter(1), demands)), np.int64,
+                        len(demands))
+    except KeyError:
+        return _aggregate_loop(G, demands, pxn)
+    x = np.fromiter(map(itemgetter(2), demands), float, len(demands))
+    doms, dom_id = {}, np.empty(len(gpus), np.int64)
+    keys, key_id = {}, np.empty(len(gpus), np.int64)
+    for i, g in enumerate(gpus):
+        dom_id[i] = doms.setdefault(domain_of(G, g), len(doms))
+        key_id[i] = keys.setdefault(_node_key(G, g, pxn), len(keys))
+    key_list = list(keys)
+    same = dom_id[a] == dom_id[b]
+    intra = float(np.cumsum(x[same])[-1]) if same.any() else 0.0
+    cross = ~same & (x > 0)
+    agg = defaultdict(lambda: defaultdict(float))     # source node -> sink node -> Gb/s
+    if cross.any():
+        ka, kb, xc = key_id[a[cross]], key_id[b[cross]], x[cross]
+        pair = ka * len(key_list) + kb
+        uniq, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
+        sums = np.bincount(inverse.reshape(-1), weights=xc, minlength=len(uniq))
+        for j in np.argsort(first, kind="stable").tolist():
+            s, t = divmod(int(uniq[j]), len(key_list))
+            agg[key_list[s]][key_list[t]] = float(sums[j])
+    return agg, intra
+
+
+def _aggregate_loop(G, demands, pxn):
+    """:func:`_aggregate` for demands that name nodes other than GPUs."""
+    agg = defaultdict(lambda: defaultdict(float))
+    intra = 0.0
+    for a, b, x in demands:
+        if domain_of(G, a) == domain_of(G, b):
+            intra += x
+        elif x > 0:
+            agg[_node_key(G, a, pxn)][_node_key(G, b, pxn)] += x
+    return agg, intra
+
+
 def _build_model(G, demands, *, solver="auto", pxn=True):
     """The maximum-concurrent-flow LP (see the module notes).
 
@@ -400,14 +458,7 @@ def _build_model(G, demands, *, solver="auto", pxn=True):
         msg = f"`solver` must be auto, GLOP or PDLP, got {solver!r}"
         raise ParameterError(msg)
     arcs = _collapsed_network(G, pxn)
-    agg = defaultdict(lambda: defaultdict(float))     # source node -> sink node -> Gb/s
-    intra = 0.0
-    for a, b, x in demands:
-        da, db = _node_key(G, a, pxn), _node_key(G, b, pxn)
-        if domain_of(G, a) == domain_of(G, b):
-            intra += x
-        elif x > 0:
-            agg[da][db] += x
+    agg, intra = _aggregate(G, demands, pxn)
     nodes = {n for a in arcs for n in a[:2]}
     for s, sinks in agg.items():
         for t in (s, *sinks):
@@ -470,14 +521,7 @@ def _lp_arrays(G, demands, pxn):
     Returns None when there is no cross-domain demand.
     """
     arcs = _collapsed_network(G, pxn)
-    agg = defaultdict(lambda: defaultdict(float))
-    intra = 0.0
-    for a, b, x in demands:
-        da, db = _node_key(G, a, pxn), _node_key(G, b, pxn)
-        if domain_of(G, a) == domain_of(G, b):
-            intra += x
-        elif x > 0:
-            agg[da][db] += x
+    agg, intra = _aggregate(G, demands, pxn)
     if not agg:
         return None
     index = {}

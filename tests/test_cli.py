@@ -137,3 +137,21 @@ def test_symlink_target_is_written_and_fifo_refused(run, tmp_path):
     r = run("export", "dgx-h100", "--format", "json", "-o", str(tmp_path / "fifo"))
     assert r.exit_code == 1 and "not a regular file" in r.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "link.json", "real.json"]
+
+
+def test_build_writes_gzip_json_chosen_by_suffix(tmp_path):
+    import gzip
+
+    from click.testing import CliRunner
+
+    from cli import main
+
+    out = tmp_path / "f.json.gz"
+    r = CliRunner().invoke(main, ["build", "dgx-h100", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    with gzip.open(out, "rb") as fh:               # really gzip, and JSON inside
+        assert fh.read(1) == b"{"
+    info = CliRunner().invoke(main, ["info", str(out), "--counts-only", "--json"])
+    assert info.exit_code == 0 and json.loads(info.stdout)["gpus"] == 8
+    bad = CliRunner().invoke(main, ["build", "dgx-h100", "--format", "graphml", "-o", str(out)])
+    assert bad.exit_code == 2 and ".json.gz" in bad.output

@@ -108,3 +108,85 @@ def test_foreign_graphml(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(FabricFormatError, match="cannot read"):
         fabric.read_fabric(tmp_path / "absent.json")
+
+
+# ----------------------------------------------------------------------------- issue 15
+def _old_layout(G, path):
+    """A layout-1 file as fabric wrote it before issue 15 (node-link)."""
+    import json
+
+    import networkx as nx
+
+    doc = {"format": "fabric-topology", "schema_version": G.graph["schema_version"],
+           "graph": nx.node_link_data(G, edges="edges")}
+    path.write_text(json.dumps(doc, separators=(",", ":")))
+
+
+@pytest.mark.parametrize("name", ["gb200-nvl72", "nvl36x2"])
+@pytest.mark.parametrize("suffix", [".json", ".json.gz"])
+def test_tables_round_trip_keep_order_and_types(tmp_path, name, suffix, monkeypatch):
+    from fabric import io
+
+    monkeypatch.setattr(io, "EDGE_BLOCK", 100)          # several edge blocks
+    G = topologies.load(name, ["aggregate_nvswitch=1"] if name == "nvl36x2" else [])
+    path = tmp_path / f"f{suffix}"
+    fabric.write_fabric(G, path)
+    H, trusted = io.read_fabric_checked(path)
+    assert_identical(G, H)
+    assert list(G.edges) == list(H.edges) and trusted
+    if suffix == ".json.gz":
+        assert path.read_bytes()[:2] == b"\x1f\x8b"
+    assert_identical(G, topologies.load(str(path)))
+
+
+def test_old_node_link_layout_still_loads(tmp_path):
+    G = topologies.load("gb200-nvl72", ["trays=4"])
+    path = tmp_path / "old.json"
+    _old_layout(G, path)
+    from fabric.io import read_fabric_checked
+
+    H, trusted = read_fabric_checked(path)
+    assert_identical(G, H)
+    assert not trusted
+    assert_identical(G, topologies.load(str(path)))
+
+
+def test_checksum_only_for_validated_graphs_and_checked(tmp_path):
+    """A file skips validation only when fabric validated the graph and the bytes match."""
+    import networkx as nx
+
+    from fabric.exceptions import FabricValidationError
+    from fabric.io import read_fabric_checked
+
+    G = topologies.load("dgx-h100")
+    good = tmp_path / "good.json"
+    fabric.write_json(G, good)
+    assert read_fabric_checked(good)[1]
+    text = good.read_text()
+    i = text.index('"edges":') + 20
+    tampered = tmp_path / "bad.json"
+    tampered.write_text(text[:i] + text[i:].replace("1", "2", 1))
+    assert not read_fabric_checked(tampered)[1]
+    raw = tmp_path / "raw.json"
+    fabric.write_json(nx.Graph(builder="x", params={}, catalog_version="x", schema_version=1), raw)
+    H, trusted = read_fabric_checked(raw)
+    assert not trusted and H.number_of_nodes() == 0
+    with pytest.raises(FabricValidationError):
+        topologies.load(str(raw))
+    H = G.copy()                   # a copy was never validated: no checksum
+    fabric.write_json(H, raw)
+    assert not read_fabric_checked(raw)[1]
+
+
+def test_json_gz_by_suffix_everywhere(tmp_path):
+    from fabric.export import export
+
+    G = topologies.load("gb200-nvl72", ["trays=2"])
+    export(G, tmp_path / "a.json.gz")
+    fabric.write_fabric(G, tmp_path / "b.json.gz")
+    for name in ("a.json.gz", "b.json.gz"):
+        assert (tmp_path / name).read_bytes()[:2] == b"\x1f\x8b"
+        assert_identical(G, topologies.load(str(tmp_path / name)))
+    (tmp_path / "c.json").write_bytes((tmp_path / "a.json.gz").read_bytes())
+    with pytest.raises(FabricFormatError, match="gzip"):
+        fabric.read_fabric(tmp_path / "c.json")

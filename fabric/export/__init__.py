@@ -81,16 +81,22 @@ _REGISTRY = {
     "lldp-json": ("fabric.discovery.lldp", "lldp_json_text", _TEXT, ()),
 }
 
-_SUFFIXES = {".json": "json", ".graphml": "graphml", ".dot": "dot", ".gv": "dot",
-             ".svg": "svg", ".png": "png"}
+_SUFFIXES = {".json": "json", ".json.gz": "json", ".graphml": "graphml", ".dot": "dot",
+             ".gv": "dot", ".svg": "svg", ".png": "png"}
 """File suffix -> the format :func:`export` writes when none is given."""
 
-_OWNED_SUFFIXES = {"json": (".json",), "lldp-json": (".json",), "graphml": (".graphml",),
-                   "dot": (".dot", ".gv"), "svg": (".svg",), "png": (".png",),
-                   "cabling-csv": (".csv",)}
+_OWNED_SUFFIXES = {"json": (".json", ".json.gz"), "lldp-json": (".json",),
+                   "graphml": (".graphml",), "dot": (".dot", ".gv"), "svg": (".svg",),
+                   "png": (".png",), "cabling-csv": (".csv",)}
 """Format -> the suffixes it owns. :func:`export` refuses to write a format under a suffix
 another format owns (``svg`` to ``x.png``, ``json`` to ``x.graphml``); a suffix no format
 owns (``.conf``, ``.yaml``, ``.txt``) takes any format."""
+
+
+def _suffix(path):
+    """The file's suffix, ``.json.gz`` counted as one."""
+    name = Path(path).name.lower()
+    return ".json.gz" if name.endswith(".json.gz") else Path(path).suffix.lower()
 
 
 def _format(fmt):
@@ -101,7 +107,7 @@ def _format(fmt):
 
 
 def _check_suffix(path, fmt):
-    suffix = Path(path).suffix.lower()
+    suffix = _suffix(path)
     owners = [f for f, suffixes in _OWNED_SUFFIXES.items() if suffix in suffixes]
     if not owners or fmt in owners:
         return
@@ -181,7 +187,7 @@ def export(G, path, fmt=None, **options):
     fabric.exceptions.ParameterError: format `slurm-tree` takes no option `detail`; options: hostname_pattern
     """
     if fmt is None:
-        suffix = Path(path).suffix.lower()
+        suffix = _suffix(path)
         if suffix not in _SUFFIXES:
             msg = (f"cannot tell the export format from the file name `{path}`; give a format: "
                    f"{', '.join(FORMATS)}")
