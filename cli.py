@@ -225,8 +225,8 @@ def build(state, preset, overrides, output, fmt):
         suffix = ".json.gz"                      # gzip-compressed JSON, chosen by the suffix
     if fmt is None:
         if suffix not in ("", ".json", ".json.gz", ".graphml"):
-            msg = (f"`-o` {output!r}: build writes .json, .json.gz or .graphml; for {suffix} "
-                   f"use `fabric export --format ...`")
+            msg = (f"`-o` {output!r}: build writes .json or .graphml (.json.gz: gzip JSON); "
+                   f"for {suffix} use `fabric export --format ...`")
             raise ParameterError(msg)
         fmt = "graphml" if suffix == ".graphml" else "json"
     elif suffix in (".json", ".json.gz", ".graphml") and suffix.split(".")[1] != fmt:
