@@ -285,6 +285,13 @@ def _print_summary(s):
         unpriced = ", ".join(c["unpriced"]) or "none"
         click.echo(f"cost (ESTIMATE)            ${c['total']:,.0f}, ${c['per_gpu']:,.0f} per GPU "
                    f"(catalog street-price estimates; unpriced parts: {unpriced})")
+    a = s.get("allreduce")
+    if a is not None and "error" in a:
+        click.echo(f"allreduce 1 GiB, all GPUs  not priced: {a['error']}")
+    elif a is not None:
+        click.echo(f"allreduce 1 GiB, all GPUs  {a['time_us'] / 1e3:,.2f} ms, busbw "
+                   f"{a['busbw_GBps']:,.1f} GB/s ({a['algo']}, {a['protocol']}; {a['ranks']:,} "
+                   f"ranks; bottleneck {a['bottleneck'] or 'none'})")
     if "resilience" in s:
         r = s["resilience"]
         click.echo(f"after --fail {r['failure']}: bisection {r['bisection_after_gbps']:,.0f} Gb/s "
@@ -297,6 +304,26 @@ def _fmt_bw(v):
     if isinstance(v, dict):
         return f"{v['min']:,.0f}-{v['max']:,.0f} Gb/s"
     return f"{v:,.0f} Gb/s ({v / 8:,.1f} GB/s)"
+
+
+_INFO_ALLREDUCE_BYTES = 2 ** 30
+
+
+def _info_allreduce(G, catalog, gpus):
+    """`fabric info`'s collective: a 1 GiB allreduce over all GPUs, algo auto (None below
+    2 GPUs; the reason when no algorithm can run it)."""
+    import dataclasses
+
+    from solvers.collectives import CollectiveModel
+
+    if gpus < 2:
+        return None
+    _progress(f"pricing a 1 GiB allreduce over {gpus:,} GPUs (algo auto) ...")
+    try:
+        r = CollectiveModel(G, catalog=catalog).evaluate("allreduce", _INFO_ALLREDUCE_BYTES)
+    except FabricError as exc:
+        return {"size_bytes": _INFO_ALLREDUCE_BYTES, "ranks": gpus, "error": str(exc)}
+    return dataclasses.asdict(r)
 
 
 @main.command()
@@ -324,6 +351,7 @@ def info(state, topo, overrides, as_json, failure, seed, bisection, counts_only)
     else:
         _progress("analysing (bisection, hops, paths, bill of materials) ...")
         s = fabric.fabric_metrics(G, catalog=state.catalog, seed=seed, bisection=bisection)
+        s["allreduce"] = _info_allreduce(G, state.catalog, s["gpus"])
         if failure:
             _progress(f"failing {failure} and recomputing the bisection (max-flow) ...")
             H = fabric.fail(G, failure, seed=seed)
@@ -950,12 +978,16 @@ def import_(state, fmt, file, output, gpu_topo):
         click.echo(f"note: {note}", err=True)
 
 
-def _load_as_built(state, path, fmt):
+def _load_as_built(state, path, fmt, name_map=None):
     """A fabric file (any fabric of `fabric import`/`build`), or a discovery file in ``fmt``."""
+    if name_map and not fmt:
+        msg = ("`--map` names devices by the GUIDs of a discovery file: give `--format "
+               "ibnetdiscover` or `--format iblinkinfo` with it")
+        raise ParameterError(msg)
     if fmt:
         from fabric.discovery import read_discovered
 
-        return read_discovered(fmt, path, catalog=state.catalog)
+        return read_discovered(fmt, path, catalog=state.catalog, name_map=name_map)
     from fabric.io import read_fabric
 
     return read_fabric(path)
@@ -968,6 +1000,9 @@ def _load_as_built(state, path, fmt):
 @click.option("--format", "fmt", type=click.Choice(_IMPORT_FORMATS), default=None,
               help="AS_BUILT is a discovery file in this format (default: a fabric file "
                    "written by `fabric import`).")
+@click.option("--map", "map_file", type=click.Path(exists=True, dir_okay=False),
+              help='Match devices by GUID instead of by node description: a JSON object '
+                   '{"device name": "GUID"} (with --format ibnetdiscover or iblinkinfo).')
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--impact", is_flag=True,
               help="Also what the differences cost: the bisection bandwidth, and a ring "
@@ -978,7 +1013,7 @@ def _load_as_built(state, path, fmt):
                    "percent lost).")
 @pass_state
 @_errors
-def diff(state, design, as_built, overrides, fmt, as_json, impact):
+def diff(state, design, as_built, overrides, fmt, map_file, as_json, impact):
     """Compare the network links of DESIGN (a preset, spec or fabric file) and AS_BUILT port
     by port: missing, extra, miscabled, swapped, wrong rail/plane, degraded links and unknown
     devices. Exit status 0 when identical, 1 when they differ, 2 when the comparison
@@ -987,7 +1022,12 @@ def diff(state, design, as_built, overrides, fmt, as_json, impact):
 
     try:
         G = _load_topology(state, design, overrides)
-        H = _load_as_built(state, as_built, fmt)
+        name_map = None
+        if map_file is not None:
+            from fabric.discovery import read_name_map
+
+            name_map = read_name_map(map_file)
+        H = _load_as_built(state, as_built, fmt, name_map)
         result = diff_fabrics(G, H)
         if impact:
             from solvers.impact import diff_impact

@@ -413,3 +413,39 @@ def test_cli_import_with_gpu_topo_gives_a_loadable_fabric(tmp_path):
     res = runner.invoke(main, ["diff", "fat-tree", "--set", "k=4", str(ibl), "--format",
                                "iblinkinfo"])
     assert res.exit_code == 0 and "identical" in res.output
+
+
+def test_diff_map_matches_devices_by_guid(tmp_path):
+    """Descriptions stripped (names become S-/H-<guid>): no name in common, exit 2; with
+    `--map` (design names to the GUIDs the writer gave them) the diff is identical, exit 0."""
+    import re
+
+    from click.testing import CliRunner
+
+    from cli import main
+    from fabric.discovery.ibnetdiscover import _device_table
+
+    G = topologies.build_preset("superpod-h100", {"sus": 1})
+    text = ibnetdiscover_text(G)
+    anonymous = re.sub(r'#\s*"[^"]*"', '# ""', text)            # drop every node description
+    anonymous = re.sub(r'lmc 0 "[^"]*"', 'lmc 0 ""', anonymous)
+    path = tmp_path / "fabric.ibnet"
+    path.write_text(anonymous, encoding="utf-8")
+    devs, _, guid, *_ = _device_table(G)
+    (tmp_path / "map.json").write_text(json.dumps({n: "0x" + guid(n) for n in devs}),
+                                       encoding="utf-8")
+    runner = CliRunner()
+    base = ["diff", "superpod-h100", "--set", "sus=1", str(path), "--format", "ibnetdiscover"]
+    plain = runner.invoke(main, base)
+    assert plain.exit_code == 2 and "--map" in plain.output
+    mapped = runner.invoke(main, [*base, "--map", str(tmp_path / "map.json"), "--json"])
+    assert mapped.exit_code == 0, mapped.output
+    out = json.loads(mapped.stdout)
+    assert out["identical"] and out["links_matched"] == out["links_design"] > 0
+    # bad map files: clear errors naming --map, exit 2
+    (tmp_path / "bad.json").write_text('{"leaf0": "not-a-guid"}', encoding="utf-8")
+    bad = runner.invoke(main, [*base, "--map", str(tmp_path / "bad.json")])
+    assert bad.exit_code == 2 and "--map" in bad.output and "Traceback" not in bad.output
+    nofmt = runner.invoke(main, ["diff", "superpod-h100", str(path), "--map",
+                                 str(tmp_path / "map.json")])
+    assert nofmt.exit_code == 2 and "--format" in nofmt.output

@@ -19,7 +19,7 @@ Importing this package imports neither numpy nor networkx.
 
 import importlib
 
-__all__ = ["IMPORT_FORMATS", "read_discovered", "parse_discovered"]
+__all__ = ["IMPORT_FORMATS", "GUID_FORMATS", "read_discovered", "parse_discovered", "read_name_map"]
 
 # format -> (module, parser of the file's text)
 _PARSERS = {
@@ -32,19 +32,30 @@ IMPORT_FORMATS = tuple(_PARSERS)
 """Formats :func:`read_discovered` reads (the choices of ``fabric import``)."""
 
 
-def parse_discovered(fmt, text, *, source="<text>", catalog=None):
-    """A fabric graph from the text of a discovery tool's output in format ``fmt``."""
+GUID_FORMATS = ("ibnetdiscover", "iblinkinfo")
+"""Formats whose devices carry GUIDs, so ``name_map`` (``--map``) can name them."""
+
+
+def parse_discovered(fmt, text, *, source="<text>", catalog=None, name_map=None):
+    """A fabric graph from the text of a discovery tool's output in format ``fmt``;
+    ``name_map`` (``{name: GUID}``) names devices by GUID (:data:`GUID_FORMATS` only)."""
     from fabric.exceptions import ParameterError
 
     if fmt not in _PARSERS:
         msg = f"unknown discovery format `{fmt}`; formats: {', '.join(IMPORT_FORMATS)}"
         raise ParameterError(msg)
     module, function = _PARSERS[fmt]
-    return getattr(importlib.import_module(module), function)(text, source=source,
-                                                              catalog=catalog)
+    parse = getattr(importlib.import_module(module), function)
+    if name_map:
+        if fmt not in GUID_FORMATS:
+            msg = (f"`--map` names devices by GUID, which `{fmt}` output does not carry; "
+                   f"use it with {' or '.join(GUID_FORMATS)}")
+            raise ParameterError(msg)
+        return parse(text, source=source, catalog=catalog, name_map=name_map)
+    return parse(text, source=source, catalog=catalog)
 
 
-def read_discovered(fmt, path, *, catalog=None):
+def read_discovered(fmt, path, *, catalog=None, name_map=None):
     """Read the discovery file ``path`` in format ``fmt`` (see :data:`IMPORT_FORMATS`)
     into a fabric graph.
 
@@ -63,4 +74,36 @@ def read_discovered(fmt, path, *, catalog=None):
     except OSError as exc:
         msg = f"cannot read `{path}`: {exc.strerror or exc}"
         raise FabricFormatError(msg) from None
-    return parse_discovered(fmt, text, source=str(path), catalog=catalog)
+    return parse_discovered(fmt, text, source=str(path), catalog=catalog, name_map=name_map)
+
+
+def read_name_map(path):
+    """Read ``fabric diff --map FILE``: a JSON object ``{"device name": "GUID", ...}``.
+
+    Raises
+    ------
+    ParameterError
+        When the file is not such an object, or a GUID is not 1-16 hex digits (``0x``
+        allowed), or two names share a GUID; the message names ``--map`` and the entry.
+    """
+    from fabric.discovery.ibnetdiscover import normalize_guid
+    from fabric.exceptions import ParameterError
+    from fabric.io import read_json_input
+
+    fix = 'write a JSON object of device names to GUIDs, e.g. {"leaf0": "0xb83fd20301000001"}'
+    data = read_json_input(path, option="--map", fix=fix)
+    if not isinstance(data, dict) or not data:
+        msg = f"`--map` file `{path}` must be a non-empty JSON object; {fix}"
+        raise ParameterError(msg)
+    seen = {}
+    for name, guid in data.items():
+        g = normalize_guid(guid) if isinstance(guid, str) else None
+        if not name.strip() or g is None:
+            msg = f"`--map` file `{path}`: entry {name!r}: {guid!r} is not a GUID; {fix}"
+            raise ParameterError(msg)
+        if g in seen:
+            msg = (f"`--map` file `{path}`: {name!r} and {seen[g]!r} have the same GUID "
+                   f"{guid!r}; each device has its own")
+            raise ParameterError(msg)
+        seen[g] = name
+    return dict(data)

@@ -115,8 +115,9 @@ def diff_fabrics(design, as_built):
         msg = (f"the design and the as-built fabric have no device name in common (design "
                f"e.g. {sorted(d_names, key=natural_key)[0]!r}, as built e.g. "
                f"{sorted(a_names, key=natural_key)[0]!r}); devices are matched by name: give "
-               "the discovery tool a node-name map (ibnetdiscover --node-name-map) or "
-               "descriptions that carry the design's names")
+               "`fabric diff --map FILE` (device names to GUIDs), the discovery tool a "
+               "node-name map (ibnetdiscover --node-name-map), or descriptions that carry "
+               "the design's names")
         raise FabricError(msg)
     out = []
 

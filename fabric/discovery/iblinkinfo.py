@@ -21,7 +21,7 @@ line of no known shape is skipped with a note (before it, the text is refused).
 import re
 
 from fabric.discovery.build import IB_LANE_GBPS, Link, as_built_graph, ib_label
-from fabric.discovery.ibnetdiscover import _MF0, _names, _skipped_note
+from fabric.discovery.ibnetdiscover import _MF0, _names, _skipped_note, apply_name_map
 
 __all__ = ["parse_iblinkinfo", "iblinkinfo_text", "LANE_SIGNAL_GBPS"]
 
@@ -48,7 +48,7 @@ def _rate(inside):
     return width * IB_LANE_GBPS[speed] if speed else width * lane
 
 
-def parse_iblinkinfo(text, *, source="<text>", catalog=None):
+def parse_iblinkinfo(text, *, source="<text>", catalog=None, name_map=None):
     """A fabric graph from ``iblinkinfo`` output (see the module).
 
     Raises
@@ -123,7 +123,8 @@ def parse_iblinkinfo(text, *, source="<text>", catalog=None):
                 else:
                     nodes[peer] = ["ca", 1, desc, 0]
         resolved.append((key, port, peer, peer_port, rate))
-    devices = _names({k: tuple(v) for k, v in nodes.items()}, peer_desc)
+    devices = apply_name_map(_names({k: tuple(v) for k, v in nodes.items()}, peer_desc),
+                             name_map)
     links = [Link(devices[a].name, p, devices[b].name, q, r) for a, p, b, q, r in resolved]
     notes = [_skipped_note(skipped, "Switch:/CA: headers or port lines")] if skipped else []
     return as_built_graph(list(devices.values()), links, medium="infiniband",

@@ -112,6 +112,27 @@ def _parse(text, source):
     return nodes, links, peer_desc, notes
 
 
+def normalize_guid(text):
+    """A GUID as 16 lower-case hex digits (``0x`` and case dropped); None when it is not one."""
+    t = str(text).strip().lower()
+    t = t[2:] if t.startswith("0x") else t
+    if not t or len(t) > 16 or any(c not in "0123456789abcdef" for c in t):
+        return None
+    return t.rjust(16, "0")
+
+
+def apply_name_map(devices, name_map):
+    """Rename the devices whose GUID ``name_map`` (``{name: GUID}``) lists (``--map``)."""
+    if not name_map:
+        return devices
+    by_guid = {normalize_guid(g): n for n, g in name_map.items()}
+    for guid, dev in devices.items():
+        name = by_guid.get(normalize_guid(guid))
+        if name is not None:
+            dev.name = name
+    return devices
+
+
 def _names(nodes, peer_desc):
     """guid -> Device (names resolved as the module says)."""
     devices = {}
@@ -154,9 +175,10 @@ def _names(nodes, peer_desc):
     return devices
 
 
-def parse_ibnetdiscover(text, *, source="<text>", catalog=None):
+def parse_ibnetdiscover(text, *, source="<text>", catalog=None, name_map=None):
     """A fabric graph from ``ibnetdiscover`` output (see the module; the graph's schema is
-    that of :func:`fabric.discovery.build.as_built_graph`).
+    that of :func:`fabric.discovery.build.as_built_graph`). ``name_map`` (``{name: GUID}``,
+    ``fabric diff --map``) names the devices it lists by GUID instead of by description.
 
     Raises
     ------
@@ -179,7 +201,7 @@ def parse_ibnetdiscover(text, *, source="<text>", catalog=None):
     (1, 400.0, 'mlx5_0', 1, 1, 'QM9700')
     """
     nodes, raw_links, peer_desc, notes = _parse(text, source)
-    devices = _names(nodes, peer_desc)
+    devices = apply_name_map(_names(nodes, peer_desc), name_map)
     links = []
     for guid, port, peer, peer_port, label in raw_links:
         rate = ib_rate(label) if label else None
