@@ -449,3 +449,26 @@ def test_diff_map_matches_devices_by_guid(tmp_path):
     nofmt = runner.invoke(main, ["diff", "superpod-h100", str(path), "--map",
                                  str(tmp_path / "map.json")])
     assert nofmt.exit_code == 2 and "--format" in nofmt.output
+
+
+def test_ibnetdiscover_bad_inputs_name_the_file_and_line(tmp_path):
+    """Truncated output, a duplicate GUID block, a port listed twice and another format:
+    each refused with the file and what was expected (no partial output)."""
+    from fabric.exceptions import FabricFormatError
+
+    G = topologies.build_preset("superpod-h100", {"sus": 1})
+    text = ibnetdiscover_text(G)
+    with pytest.raises(FabricFormatError, match="truncated"):
+        parse_ibnetdiscover(text[: len(text) // 3], source="cut.txt")
+    i = text.index("\nSwitch")
+    block = text[i:text.index("\n\n", i + 1)]
+    with pytest.raises(FabricFormatError, match=r"line \d+: a second block for GUID"):
+        parse_ibnetdiscover(text + "\n" + block + "\n", source="dup.txt")
+    lines = text.splitlines()
+    k = next(j for j, line in enumerate(lines) if line.startswith("["))
+    with pytest.raises(FabricFormatError, match=rf"line {k + 2}: port \d+ of this device is "
+                                                 "listed twice"):
+        parse_ibnetdiscover("\n".join([*lines[:k + 1], lines[k], *lines[k + 1:]]),
+                            source="port.txt")
+    with pytest.raises(FabricFormatError, match="expected `ibnetdiscover` output"):
+        parse_ibnetdiscover('{"lldp": {}}', source="mixed.json")

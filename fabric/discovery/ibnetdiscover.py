@@ -81,7 +81,11 @@ def _parse(text, source):
                 current = None
                 continue
             current = guid.lower()
+            if current in nodes:
+                _fail(source, lineno, raw, f"a second block for GUID {guid} (GUIDs are unique; "
+                                           "two outputs concatenated?)")
             nodes[current] = ("switch" if typ == "Switch" else "ca", int(count), desc or "", devid)
+            block_ports = set()
             devid = 0
             continue
         m = _PORT.match(line)
@@ -91,6 +95,9 @@ def _parse(text, source):
                     _fail(source, lineno, raw, "a port line before any Switch or Ca line")
                 continue                                  # a router's ports
             port, _, _, peer, peer_port, _, comment = m.groups()
+            if int(port) in block_ports:
+                _fail(source, lineno, raw, f"port {port} of this device is listed twice")
+            block_ports.add(int(port))
             comment = comment or ""
             rate = _RATE.search(comment)
             quoted = _QUOTED.findall(comment)
@@ -107,6 +114,14 @@ def _parse(text, source):
         from fabric.exceptions import FabricFormatError
 
         msg = f"`{source}` has no Switch or Ca block; is it `ibnetdiscover` output?"
+        raise FabricFormatError(msg)
+    missing = sorted({peer for _, _, peer, _, _ in links} - set(nodes))
+    if missing:
+        from fabric.exceptions import FabricFormatError
+
+        msg = (f"`{source}` links to {len(missing)} device(s) it never describes (e.g. GUID "
+               f"{missing[0]}): the file looks truncated; ibnetdiscover prints a block for "
+               f"every device it reaches (last line {lineno})")
         raise FabricFormatError(msg)
     notes = [_skipped_note(skipped, "Switch/Ca, port or key=value lines")] if skipped else []
     return nodes, links, peer_desc, notes
