@@ -309,6 +309,10 @@ def _fmt_bw(v):
 _INFO_ALLREDUCE_BYTES = 2 ** 30
 
 
+_INFO_ALLREDUCE_MAX_GPUS = 20_000
+"""Above this many GPUs `fabric info` prices its allreduce only when asked (--allreduce)."""
+
+
 def _info_allreduce(G, catalog, gpus):
     """`fabric info`'s collective: a 1 GiB allreduce over all GPUs, algo auto (None below
     2 GPUs; the reason when no algorithm can run it)."""
@@ -338,9 +342,14 @@ def _info_allreduce(G, catalog, gpus):
 @click.option("--bisection", type=click.Choice(("auto", "exact", "structural")), default="auto",
               show_default=True, help="Max-flow (exact) or the Clos formula (structural).")
 @click.option("--counts-only", is_flag=True, help="Only counts and per-GPU bandwidths (fast).")
+@click.option("--allreduce/--no-allreduce", "with_allreduce", default=None,
+              help="Price a 1 GiB allreduce over all GPUs (algo auto). Default: on up to "
+                   f"{_INFO_ALLREDUCE_MAX_GPUS:,} GPUs; above that it takes minutes "
+                   "(routing every flow), so ask for it.")
 @pass_state
 @_errors
-def info(state, topo, overrides, as_json, failure, seed, bisection, counts_only):
+def info(state, topo, overrides, as_json, failure, seed, bisection, counts_only,
+         with_allreduce):
     """Analyse TOPO: counts, bandwidths, bisection, oversubscription, hops, BOM, power, cost."""
     if counts_only and failure:
         msg = "`--fail` needs the metrics; drop `--counts-only`"
@@ -351,7 +360,9 @@ def info(state, topo, overrides, as_json, failure, seed, bisection, counts_only)
     else:
         _progress("analysing (bisection, hops, paths, bill of materials) ...")
         s = fabric.fabric_metrics(G, catalog=state.catalog, seed=seed, bisection=bisection)
-        s["allreduce"] = _info_allreduce(G, state.catalog, s["gpus"])
+        if with_allreduce or (with_allreduce is None
+                              and s["gpus"] <= _INFO_ALLREDUCE_MAX_GPUS):
+            s["allreduce"] = _info_allreduce(G, state.catalog, s["gpus"])
         if failure:
             _progress(f"failing {failure} and recomputing the bisection (max-flow) ...")
             H = fabric.fail(G, failure, seed=seed)

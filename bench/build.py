@@ -16,6 +16,10 @@ its dicts, names and attribute values); and `fabric info` on the detailed site.
 
 Targets (2 cores): 100k-GPU site built and validated <= 15 s and <= 4 GB,
 build/floor <= 2, near-linear growth, `fabric info` <= 30 s, aggregation >= 5x lighter.
+Issue 15: build + validation + ports <= 1.5x the floor (``tot/fl``), growth 10k -> 100k
+within 1.2x of the edge growth, `fabric info` (its 1 GiB allreduce included) <= 2x the
+site's own build; with --superfactory-1m, `fabric info` on the aggregated 10 x 100k
+superfactory <= 60 s and <= 8 GB peak RSS.
 
 Files (issue 15): for the 10k and 30k sites (100k with --files-100k), `topologies.load` of
 the preset (build + validation), then `write_json` to .json and .json.gz, then
@@ -24,7 +28,9 @@ the preset (build + validation), then `write_json` to .json and .json.gz, then
 Target: load <= build, write <= build, load peak RSS <= build peak RSS.
 
 Usage: python bench/build.py [--quick] [--files-only] [--files-100k] [--repeat N]
-       (--quick: 10k and 30k only; --files-only: only the file table)
+                             [--superfactory-1m]
+       (--quick: 10k and 30k only; --files-only: only the file table;
+        --superfactory-1m: also `fabric info` on 1,000,000 aggregated GPUs, 10 x 100k)
 """
 
 import json
@@ -116,7 +122,8 @@ def run_case(preset, params, deep=False):
 def row(label, r):
     build = r["generate_s"] + r["insert_s"]
     print(f"{label:<34}{r['gpus']:>9,}{r['edges']:>11,}{r['generate_s']:>8.1f}"
-          f"{r['insert_s']:>8.1f}{r['validate_s']:>8.1f}{r['total_s']:>8.1f}{r['rss_mb']:>9,.0f}"
+          f"{r['insert_s']:>8.1f}{r['validate_s']:>8.1f}{r['ports_s']:>8.1f}{r['total_s']:>8.1f}"
+          f"{r['rss_mb']:>9,.0f}"
           f"{r['floor_s']:>8.1f}{build / r['floor_s']:>8.2f}{r['total_s'] / r['floor_s']:>8.2f}",
           flush=True)
 
@@ -196,7 +203,7 @@ def main():
         cases += [("fairwater 100k", "fairwater", {"gpus": 100000}),
                   ("superfactory 2 x 100k", "superfactory", {"site_gpus": 100000})]
     print(f"{'case':<34}{'GPUs':>9}{'edges':>11}{'gen s':>8}{'ins s':>8}{'val s':>8}"
-          f"{'total s':>8}{'RSS MB':>9}{'floor s':>8}{'bld/fl':>8}{'tot/fl':>8}")
+          f"{'ports s':>8}{'total s':>8}{'RSS MB':>9}{'floor s':>8}{'bld/fl':>8}{'tot/fl':>8}")
     results = {}
     for label, preset, params in cases:
         results[label] = r = run_case(preset, params)
@@ -205,8 +212,10 @@ def main():
     for label in ("fairwater 30k", "fairwater 100k"):
         if label in results:
             r = results[label]
+            t_x, e_x = r['total_s'] / base['total_s'], r['edges'] / base['edges']
             print(f"growth {label} vs 10k: GPUs x{r['gpus'] / base['gpus']:.2f}, "
-                  f"time x{r['total_s'] / base['total_s']:.2f}, edges x{r['edges'] / base['edges']:.2f}")
+                  f"time x{t_x:.2f}, edges x{e_x:.2f} (time/edge growth {t_x / e_x:.2f}; "
+                  "target <= 1.2)")
     print()
     file_table(sizes, repeat)
     if quick:
@@ -238,11 +247,34 @@ def main():
     print()
     print("  running: fabric info fairwater --set gpus=100000 --json ...", file=sys.stderr)
     elapsed, rss, out = _run_measured([sys.executable, os.path.join(ROOT, "cli.py"), "info",
-                                       "fairwater", "--set", "gpus=100000", "--json"])
+                                       "fairwater", "--set", "gpus=100000", "--json",
+                                       "--allreduce"])
     info = json.loads(out)
+    build_s = results["fairwater 100k"]["total_s"]
     print(f"fabric info fairwater gpus=100000: {elapsed:.1f} s wall (build included), "
-          f"peak RSS {rss:,.0f} MB, bisection {info['bisection_gbps']:,.0f} Gb/s "
-          f"({info['bisection']['method']})")
+          f"{elapsed / build_s:.2f}x the site's build (target <= 2), peak RSS {rss:,.0f} MB, "
+          f"bisection {info['bisection_gbps']:,.0f} Gb/s ({info['bisection']['method']}), "
+          f"1 GiB allreduce {_allreduce_words(info)}")
+    if "--superfactory-1m" in sys.argv:
+        cmd = [sys.executable, os.path.join(ROOT, "cli.py"), "info", "superfactory", "--set",
+               "sites=10", "--set", "site_gpus=100000", "--set", "aggregate_nvswitch=true",
+               "--json", "--allreduce"]
+        print("  running: fabric info superfactory sites=10 site_gpus=100000 aggregated ...",
+              file=sys.stderr)
+        elapsed, rss, out = _run_measured(cmd)
+        info = json.loads(out)
+        print(f"fabric info superfactory 10 x 100k aggregated ({info['gpus']:,} GPUs, "
+              f"{info['edges']:,} edges): {elapsed:.1f} s wall (target <= 60), peak RSS "
+              f"{rss:,.0f} MB (target <= 8,192), bisection {info['bisection_gbps']:,.0f} Gb/s, "
+              f"power {info['power_w']['total'] / 1e6:,.1f} MW, 1 GiB allreduce "
+              f"{_allreduce_words(info)}")
+
+
+def _allreduce_words(info):
+    a = info.get("allreduce")
+    if not a or "error" in a:
+        return "not priced" + (f" ({a['error']})" if a else "")
+    return f"{a['time_us'] / 1e3:,.2f} ms ({a['algo']}, busbw {a['busbw_GBps']:,.1f} GB/s)"
 
 
 def _run_measured(cmd):

@@ -7,7 +7,7 @@
 import warnings
 from collections import defaultdict
 from itertools import repeat
-from operator import is_not, itemgetter
+from operator import itemgetter
 
 import networkx as nx
 import numpy as np
@@ -32,6 +32,18 @@ def _type_ok(value, typ):
     if typ is int:
         return isinstance(value, int) and not isinstance(value, bool)
     return isinstance(value, typ)
+
+
+def _none_or_true(x):
+    return None if x is None else True
+
+
+def _all_hashable(values):
+    try:
+        dict.fromkeys(values)
+    except TypeError:
+        return False
+    return True
 
 
 def _node_attr_errors(kind, d, required_by_kind):
@@ -61,6 +73,7 @@ def _check_nodes(nodes, kind_of, errors):
     cache = {}
     budgeted = set(SWITCH_KINDS) | {"nic"}
     hosted = {"gpu", "cpu", "nic"}
+    cache = {}
     for n, d in nodes:
         kind = d.get("kind")
         sig = (kind, tuple(d), tuple(map(type, d.values())))
@@ -227,47 +240,56 @@ def _check_edges(nodes, edges, edge_key, errors):
     n_nodes = len(nodes)
     # C-speed passes (map/itemgetter) over the edge list; Python runs once per distinct
     # attribute signature, not once per edge.
-    us = list(map(index.get, map(itemgetter(0), edges)))
-    vs = list(map(index.get, map(itemgetter(1), edges)))
-    dicts = list(map(itemgetter(2), edges))
+    try:
+        u_idx = np.fromiter(map(index.__getitem__, map(itemgetter(0), edges)), np.int64, m)
+        v_idx = np.fromiter(map(index.__getitem__, map(itemgetter(1), edges)), np.int64, m)
+    except (KeyError, TypeError):              # an endpoint the node list lacks: the slow way
+        u_idx = np.array([index.get(x, -1) if _hashable(x) else -1
+                          for x in map(itemgetter(0), edges)], np.int64)
+        v_idx = np.array([index.get(x, -1) if _hashable(x) else -1
+                          for x in map(itemgetter(1), edges)], np.int64)
+    dicts = None
     if edge_key is None:
+        dicts = list(map(itemgetter(2), edges))
         s_idx = _graph_signatures(dicts)
+        _, first = np.unique(s_idx, return_index=True)
     else:
         try:
-            keys = list(map(edge_key, dicts))
-            sig_of = dict.fromkeys(keys)
+            sig_of = dict.fromkeys(map(edge_key, map(itemgetter(2), edges)))
+            for j, key in enumerate(sig_of):
+                sig_of[key] = j
+            s_idx = np.fromiter(map(sig_of.__getitem__, map(edge_key, map(itemgetter(2), edges))),
+                                dtype=np.int64, count=m)
         except TypeError:                      # an unhashable attribute value somewhere
-            keys = list(range(m))
-            sig_of = dict.fromkeys(keys)
-        for j, key in enumerate(sig_of):
-            sig_of[key] = j
-        s_idx = np.fromiter(map(sig_of.__getitem__, keys), dtype=np.int64, count=m)
-        del keys
-    _, first = np.unique(s_idx, return_index=True)
-    sig_dicts = [dicts[i] for i in first]
+            s_idx = np.arange(m, dtype=np.int64)
+        # signatures are numbered in order of first appearance: an edge is its signature's
+        # first when its index exceeds every earlier one (no sort)
+        top = np.maximum.accumulate(s_idx)
+        first = np.flatnonzero(np.r_[True, top[1:] > top[:-1]])
+    sig_dicts = [edges[i][2] for i in first.tolist()]
     # Port numbers: every edge of a signature has the same attribute names (the graph path
     # groups by them; a builder's signature is one shared dict), so which edges carry
     # them is known per signature, without a pass over every edge.
     sig_ports = np.array([len(_PORT_KEYS & d.keys()) for d in sig_dicts], np.int64)
     port_count = sig_ports[s_idx] if sig_ports.any() else None
+    if port_count is not None and dicts is None:
+        dicts = list(map(itemgetter(2), edges))
     port_dicts = dicts if port_count is not None else None
     del dicts
-    if None in us or None in vs:
-        us = [-1 if x is None else x for x in us]
-        vs = [-1 if x is None else x for x in vs]
-    u_idx = np.asarray(us, dtype=np.int64)
-    v_idx = np.asarray(vs, dtype=np.int64)
-    del us, vs
     known = (u_idx >= 0) & (v_idx >= 0)          # both endpoints are nodes of the list
     pair = np.minimum(u_idx, v_idx) * (n_nodes + 1) + np.maximum(u_idx, v_idx)
-    uniq, counts = np.unique(pair[known], return_counts=True)
-    if len(uniq) < int(known.sum()):
+    pair = pair[known] if not known.all() else pair
+    pair.sort()
+    if (pair[1:] == pair[:-1]).any():
+        pair = np.minimum(u_idx, v_idx) * (n_nodes + 1) + np.maximum(u_idx, v_idx)
+        uniq, counts = np.unique(pair[known], return_counts=True)
         first = {int(x) for x in uniq[counts > 1][:5]}
         shown = [edges[e][:2] for e in np.flatnonzero(known) if int(pair[e]) in first]
         shown = list(dict.fromkeys(shown))[:5]
         errors.append(f"{int(known.sum()) - len(uniq)} duplicate edge(s), e.g. {shown}; join "
                       "two nodes by one edge and count parallel links in `links`")
-    del pair, uniq, counts
+        del uniq, counts
+    del pair
     n_sig = len(sig_dicts)
     sig_ok = np.zeros(n_sig, dtype=bool)
     sig_medium = np.zeros(n_sig, dtype=np.int64)
@@ -340,6 +362,14 @@ def _check_edges(nodes, edges, edge_key, errors):
             errors.append(f"node {names[i]!r} (gpu): {nvload[i]} NVLink links exceed the GPU's "
                           f"{budget} NVLink links")
     _check_connected(nodes, u_idx[known], v_idx[known], errors)
+
+
+def _hashable(x):
+    try:
+        hash(x)
+    except TypeError:
+        return False
+    return True
 
 
 def _check_connected(nodes, u_idx, v_idx, errors):

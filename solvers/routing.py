@@ -24,9 +24,12 @@ aggregated per switch, so a ring over 100k GPUs routes in seconds.
 """
 
 from collections import defaultdict
+from itertools import repeat
+from operator import itemgetter
 
 import numpy as np
 
+from fabric.edges import adjacency_arrays
 from fabric.exceptions import FabricError, ParameterError
 from fabric.locality import domain_ids, gpu_nodes
 from fabric.schema import MEDIUM_CODE, NETWORK_KINDS, NETWORK_MEDIA
@@ -86,31 +89,33 @@ class Router:
         self.index = {n: i for i, n in enumerate(nodes)}
         n_nodes = len(nodes)
         self._n = n_nodes
-        kinds = [G.nodes[n]["kind"] for n in nodes]
+        kinds = list(map(itemgetter("kind"), map(G._node.__getitem__, nodes)))
         self.kinds = kinds
-        m = G.number_of_edges()
+        idx = self.index
+        # both directions of every edge, in G.edges order (edge k: arcs 2k = a -> b and
+        # 2k + 1 = b -> a), vectorized over the adjacency
+        src, dst, data = adjacency_arrays(G, idx)
+        m = len(data)
         u = np.empty(2 * m, dtype=np.int64)
         v = np.empty(2 * m, dtype=np.int64)
-        cap = np.empty(2 * m)
-        med = np.empty(2 * m, dtype=np.int8)
-        lat = np.empty(2 * m)
-        links = np.empty(2 * m)
-        arc = {}
-        idx = self.index
-        bw_of = bandwidth if callable(bandwidth) else None
-        for k, (a, b, d) in enumerate(G.edges(data=True)):
-            ia, ib = idx[a], idx[b]
-            rate = bw_of(a, b, d) if bw_of else d[bandwidth]
-            code = MEDIUM_CODE[d["medium"]]
-            for j, (x, y) in enumerate(((ia, ib), (ib, ia))):
-                e = 2 * k + j
-                u[e] = x
-                v[e] = y
-                cap[e] = rate / 8.0
-                med[e] = code
-                lat[e] = d.get("latency_ns", 0.0)
-                links[e] = d.get("links", 1)
-                arc[x * n_nodes + y] = e
+        u[0::2], u[1::2] = src, dst
+        v[0::2], v[1::2] = dst, src
+        del src, dst
+        if callable(bandwidth):
+            names = nodes
+            rate = np.array([bandwidth(names[a], names[b], d) for a, b, d in
+                             zip(u[0::2].tolist(), v[0::2].tolist(), data)], dtype=float)
+        else:
+            rate = np.fromiter(map(itemgetter(bandwidth), data), float, m)
+        cap = np.repeat(rate / 8.0, 2)
+        med = np.repeat(np.fromiter(map(MEDIUM_CODE.__getitem__, map(itemgetter("medium"), data)),
+                                    np.int8, m), 2)
+        lat = np.repeat(np.fromiter(map(dict.get, data, repeat("latency_ns"), repeat(0.0)),
+                                    float, m), 2)
+        links = np.repeat(np.fromiter(map(dict.get, data, repeat("links"), repeat(1)), float,
+                                      m), 2)
+        del data
+        arc = dict(zip((u * n_nodes + v).tolist(), range(2 * m)))
         self.arc_u, self.arc_v = u, v
         self.arc_cap_GBps = cap
         self.arc_medium = med

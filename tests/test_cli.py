@@ -155,3 +155,27 @@ def test_build_writes_gzip_json_chosen_by_suffix(tmp_path):
     assert info.exit_code == 0 and json.loads(info.stdout)["gpus"] == 8
     bad = CliRunner().invoke(main, ["build", "dgx-h100", "--format", "graphml", "-o", str(out)])
     assert bad.exit_code == 2 and ".json.gz" in bad.output
+
+
+def test_info_allreduce(run):
+    """`fabric info` prices a 1 GiB allreduce over all GPUs (algo auto), in text and JSON;
+    `--counts-only` does not."""
+    import topologies
+    from solvers.collectives import CollectiveModel
+
+    s = json.loads(run("info", "dgx-h100", "--json").stdout)
+    a = s["allreduce"]
+    want = CollectiveModel(topologies.dgx_h100_graph()).evaluate("allreduce", 2 ** 30)
+    assert a["op"] == "allreduce" and a["size_bytes"] == 2 ** 30 and a["ranks"] == s["gpus"] == 8
+    assert a["algo"] == want.algo and a["time_us"] == want.time_us
+    assert a["busbw_GBps"] == want.busbw_GBps
+    text = run("info", "dgx-h100").output
+    assert f"allreduce 1 GiB, all GPUs  {want.time_us / 1e3:,.2f} ms" in text
+    assert f"({want.algo}, {want.protocol}; 8 ranks;" in text
+    counts = json.loads(run("info", "dgx-h100", "--counts-only", "--json").stdout)
+    assert "allreduce" not in counts
+
+
+def test_info_allreduce_can_be_turned_off(run):
+    s = json.loads(run("info", "dgx-h100", "--no-allreduce", "--json").stdout)
+    assert "allreduce" not in s and s["gpus"] == 8

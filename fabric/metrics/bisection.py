@@ -119,48 +119,55 @@ def _nvlink_bisection(G):
     return value, len(a), len(b)
 
 
-def _structural(G, side, dom):
+def _structural(G, side, dom, t=None):
     """Hierarchical matching: leaf-local, then pod spines, then site core, then the WAN."""
-    kind = nx.get_node_attributes(G, "kind")
-    # (site, plane) networks that have a core tier: their pods are the SUs' spines
-    three_tier = {(G.nodes[n].get("site"), G.nodes[n].get("plane"))
-                  for n, k in kind.items() if k == "core"}
-    tier_rank = {"leaf": 1, "spine": 2, "core": 3, "wan": 4}
-    leaf_ab = defaultdict(lambda: [0.0, 0.0])     # leaf -> [A Gb/s, B Gb/s] of NIC ports
-    up = defaultdict(float)                        # switch -> uplink Gb/s (to a higher tier)
-    wan_edges = []
-    for u, v, d in G.edges(data=True):
-        ku, kv = kind[u], kind[v]
-        if d["medium"] == "wan":
-            wan_edges.append((u, v, d["bandwidth_gbps"]))
-            continue
-        if d["medium"] not in NETWORK_MEDIA:
-            continue
-        if ku == "nic" or kv == "nic":
-            nic, sw = (u, v) if ku == "nic" else (v, u)
-            if nic in dom:                         # NICs of GPU-less hosts (UFM) carry none
-                leaf_ab[sw][side[dom[nic]]] += d["bandwidth_gbps"]
-            continue
-        lo, hi = (u, v) if tier_rank[ku] < tier_rank[kv] else (v, u)
-        up[lo] += d["bandwidth_gbps"]
+    t = t if t is not None else EdgeTable(G)
+    names, kc, u, v, bw = t.names, t.kind, t.u, t.v, t.bw
+    n_nodes = len(names)
     nodes = G.nodes
+    # (site, plane) networks that have a core tier: their pods are the SUs' spines
+    three_tier = {(nodes[names[i]].get("site"), nodes[names[i]].get("plane"))
+                  for i in np.flatnonzero(kc == KIND_CODE["core"]).tolist()}
+    tier_rank = np.zeros(len(KIND_CODE) + 1, np.int64)
+    for k, r in (("leaf", 1), ("spine", 2), ("core", 3), ("wan", 4)):
+        tier_rank[KIND_CODE[k]] = r
+    wan_m = t.mask("wan")
+    net = t.mask(*NETWORK_MEDIA) & ~wan_m
+    nic = kc == KIND_CODE["nic"]
+    nic_u, nic_v = nic[u], nic[v]
+    # leaf -> A and B Gb/s of NIC ports (NICs of GPU-less hosts, e.g. UFM, carry none)
+    node_side = np.full(n_nodes, -1, np.int64)
+    node_side[np.fromiter(map(t.index.__getitem__, dom), np.int64, len(dom))] = np.fromiter(
+        map(side.__getitem__, dom.values()), np.int64, len(dom))
+    e = np.flatnonzero(net & (nic_u | nic_v))
+    nic_end = np.where(nic_u[e], u[e], v[e])
+    sw_end = np.where(nic_u[e], v[e], u[e])
+    s_end = node_side[nic_end]
+    has_ab = np.zeros(n_nodes, bool)
+    has_ab[sw_end[s_end >= 0]] = True
+    leaf_a = np.bincount(sw_end[s_end == 0], weights=bw[e][s_end == 0], minlength=n_nodes)
+    leaf_b = np.bincount(sw_end[s_end == 1], weights=bw[e][s_end == 1], minlength=n_nodes)
+    # switch -> uplink Gb/s (to a higher tier)
+    e = np.flatnonzero(net & ~(nic_u | nic_v))
+    lo = np.where(tier_rank[kc[u[e]]] < tier_rank[kc[v[e]]], u[e], v[e])
+    up = np.bincount(lo, weights=bw[e], minlength=n_nodes).tolist()
     # matching at the leaves
     total = 0.0
     pod_excess = defaultdict(lambda: [0.0, 0.0])
-    for leaf, (a, b) in leaf_ab.items():
+    for i, a, b in zip(np.flatnonzero(has_ab).tolist(), leaf_a[has_ab].tolist(),
+                       leaf_b[has_ab].tolist()):
         total += min(a, b)
-        d = nodes[leaf]
+        d = nodes[names[i]]
         pod = (d.get("site"), d.get("plane"),
                d.get("pod") if (d.get("site"), d.get("plane")) in three_tier else None)
-        pod_excess[pod][0] += min(max(a - b, 0.0), up[leaf])
-        pod_excess[pod][1] += min(max(b - a, 0.0), up[leaf])
+        pod_excess[pod][0] += min(max(a - b, 0.0), up[i])
+        pod_excess[pod][1] += min(max(b - a, 0.0), up[i])
     # pods: spines of a 3-tier pod have uplinks to the core; 2-tier "pods" are whole planes
     pod_up = defaultdict(float)
-    for n, k in kind.items():
-        if k == "spine":
-            d = nodes[n]
-            pod = (d.get("site"), d.get("plane"), d.get("pod"))
-            pod_up[pod] += up.get(n, 0.0) if d.get("pod") is not None else 0.0
+    for i in np.flatnonzero(kc == KIND_CODE["spine"]).tolist():
+        d = nodes[names[i]]
+        pod = (d.get("site"), d.get("plane"), d.get("pod"))
+        pod_up[pod] += up[i] if d.get("pod") is not None else 0.0
     site_excess = defaultdict(lambda: [0.0, 0.0])
     for pod, (a, b) in pod_excess.items():
         m = min(a, b)
@@ -173,10 +180,12 @@ def _structural(G, side, dom):
         site_excess[pod[0]][1] += rb
     # core/spine tier of each site: non-blocking; what is left crosses the WAN
     site_up = defaultdict(float)
-    for n, k in kind.items():
-        if k == "wan":
-            site_up[nodes[n].get("site")] += sum(dd["bandwidth_gbps"] for _, _, dd in
-                                                 G.edges(n, data=True) if dd["medium"] != "wan")
+    for i in np.flatnonzero(kc == KIND_CODE["wan"]).tolist():
+        n = names[i]
+        site_up[nodes[n].get("site")] += sum(dd["bandwidth_gbps"] for _, _, dd in
+                                             G.edges(n, data=True) if dd["medium"] != "wan")
+    wan_edges = [(names[i], names[j], w) for i, j, w in
+                 zip(u[wan_m].tolist(), v[wan_m].tolist(), bw[wan_m].tolist())]
     a_left = b_left = 0.0
     for site, (a, b) in site_excess.items():
         m = min(a, b)
@@ -253,7 +262,7 @@ def bisection_bandwidth(G, *, method="auto", table=None):
         t = table if table is not None else EdgeTable(G)
         value = _max_flow(*_flow_network(G, side, t, dom))
     else:
-        value = _structural(G, side, dom)
+        value = _structural(G, side, dom, table)
     return {"bisection_gbps": float(value), "method": method, "halves_gpus": halves,
             "per_gpu_gbps": value / max(min(halves), 1)}
 
