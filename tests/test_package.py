@@ -62,3 +62,15 @@ def test_cli_start_imports_no_numerical_library():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=ROOT, check=True)
     assert json.loads(out.stdout) == []
+
+
+def test_the_distribution_ships_every_package():
+    """`pip install .` (not editable) must install every subpackage: setup.cfg finds them."""
+    from setuptools.config.setupcfg import read_configuration
+
+    opts = read_configuration(ROOT / "setup.cfg")["options"]
+    shipped = set(opts["packages"])
+    on_disk = {str(p.parent.relative_to(ROOT)).replace("/", ".")
+               for top in ("fabric", "topologies", "solvers")
+               for p in (ROOT / top).rglob("__init__.py")}
+    assert on_disk <= shipped, sorted(on_disk - shipped)
