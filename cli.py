@@ -609,6 +609,7 @@ def accuracy(state, as_json):
     bound the tests assert), then a summary by regime: one box, one rack,
     multi-domain, and latency. Known misses are listed with their reason.
     """
+    from fabric.export.report import size_label
     from solvers.accuracy import case_rows, regime_summary
 
     _progress("predicting the calibration cases ...")
@@ -623,7 +624,7 @@ def accuracy(state, as_json):
         bound = "info" if r["bound"] is None else f"{r['bound']:.0%}"
         mark = "" if r["within"] is not False else "  OUTSIDE"
         click.echo(f"{r['case']:<9}{r['system']:<15}{r['ranks']:>5}  {r['op']:<14}{r['algo']:<15}"
-                   f"{_size_label(r['size_bytes']):>8}  {r['what']:<11}{r['measured']:>9.2f}"
+                   f"{size_label(r['size_bytes']):>8}  {r['what']:<11}{r['measured']:>9.2f}"
                    f"{r['predicted']:>10.2f}{r['error']:>+8.1%}{bound:>7}{mark}")
     click.echo("")
     click.echo(f"{'regime':<16}{'cases':>6}{'within':>8}{'mean |err|':>12}{'max |err|':>11}")
@@ -633,13 +634,6 @@ def accuracy(state, as_json):
     misses = [r for r in rows if r["known_miss"]]
     for r in misses:
         click.echo(f"known miss {r['case']} ({r['system']}, {r['algo']}): {r['known_miss']}")
-
-
-def _size_label(n):
-    for unit, div in (("GiB", 2 ** 30), ("MiB", 2 ** 20), ("KiB", 2 ** 10)):
-        if n >= div and n % div == 0:
-            return f"{n // div}{unit}"
-    return f"{n}B"
 
 
 # --------------------------------------------------------------------------- exports

@@ -9,7 +9,7 @@ Names are loaded on first use (PEP 562), so ``import fabric`` is cheap and a
 command that needs no graph never imports numpy, networkx or scipy.
 """
 
-import importlib
+from fabric._lazy import lazy_names
 
 __version__ = "0.1.0"
 
@@ -32,20 +32,6 @@ _PUBLIC = {
 """Submodule -> the public names it provides at package level (tests/test_package.py checks
 that this matches each submodule's ``__all__``)."""
 
-_WHERE = {name: module for module, names in _PUBLIC.items() for name in names}
+_names, __getattr__, __dir__ = lazy_names(__name__, _PUBLIC)
 
-__all__ = ["__version__", *_WHERE]
-
-
-def __getattr__(name):
-    module = _WHERE.get(name)
-    if module is None:
-        msg = f"module 'fabric' has no attribute {name!r}"
-        raise AttributeError(msg)
-    value = getattr(importlib.import_module(f"fabric.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted({*globals(), *__all__})
+__all__ = ["__version__", *_names]

@@ -7,7 +7,7 @@ imports neither OR-Tools nor numpy.
 functions through their modules (``from solvers.throughput import throughput``).
 """
 
-import importlib
+from fabric._lazy import lazy_names
 
 _PUBLIC = {
     "collectives": ("OPS", "ALGORITHMS", "NCCL_ALGORITHMS", "OP_ALGORITHMS", "CollectiveResult",
@@ -23,20 +23,6 @@ _PUBLIC = {
 }
 """Submodule -> the public names it provides at package level (checked against ``__all__``)."""
 
-_WHERE = {name: module for module, names in _PUBLIC.items() for name in names}
+_names, __getattr__, __dir__ = lazy_names(__name__, _PUBLIC)
 
-__all__ = list(_WHERE)
-
-
-def __getattr__(name):
-    module = _WHERE.get(name)
-    if module is None:
-        msg = f"module 'solvers' has no attribute {name!r}"
-        raise AttributeError(msg)
-    value = getattr(importlib.import_module(f"solvers.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted({*globals(), *__all__})
+__all__ = _names

@@ -57,6 +57,7 @@ Every constant comes from the catalog category ``nccl`` (tables
 ``defaults`` and ``calibration``) with its source; none is fitted to a case.
 """
 
+import functools
 import math
 import re
 import weakref
@@ -68,7 +69,7 @@ from fabric.catalog import default_catalog
 from fabric.io import read_json_input
 from fabric.exceptions import CatalogError, FabricError, ParameterError
 from fabric.locality import domain_of
-from fabric.schema import MEDIUM_CODE
+from fabric.schema import MEDIA, MEDIUM_CODE
 from solvers.routing import Router
 from solvers import _collective_plans as plans
 
@@ -806,7 +807,7 @@ class CollectiveModel:
             for name, d in self.G.nodes(data=True):
                 if d["kind"] != "nvswitch":
                     continue
-                part = d["chips_part"] if d["part"] == "virtual" else d["part"]
+                part = d.get("chips_part", d["part"]) if d["part"] == "virtual" else d["part"]
                 rate = self.catalog.part("nvswitch", part).get("nvls_reduce_gflops_fp32")
                 dom = domain_of(self.G, name)
                 if rate is None:
@@ -849,38 +850,36 @@ class CollectiveModel:
             phases.append(phases[0])
         return phases
 
+    @functools.cached_property
     def _net_path_us(self):
         """One-way latency of the graph's own path between two domains of the communicator:
         the NICs and switches on it (catalog ``latency_ns``) and its in-datacenter cables
         (WAN propagation is counted separately). 0 on one domain."""
         if self.k_domains < 2:
             return 0.0
-        memo = self._plans.setdefault("_net_path_us", {})
-        if "v" not in memo:
-            import networkx as nx
+        import networkx as nx
 
-            G = self.G
-            a = self.router.gpus[int(self.groups[0][0])]
-            b = self.router.gpus[int(self.groups[1][0])]
-            view = nx.subgraph_view(G, filter_node=lambda x: G.nodes[x]["kind"] not in
-                                    ("cpu", "host"))
-            path = nx.bidirectional_shortest_path(view, a, b)
-            ns = 0.0
-            for x in path[1:-1]:
-                d = G.nodes[x]
-                if d["kind"] in ("nic", "leaf", "spine", "core", "wan"):
-                    part = d.get("chips_part", d["part"]) if d["part"] == "virtual" else d["part"]
-                    cat = "nic" if d["kind"] == "nic" else "switch"
-                    try:
-                        ns += float(self.catalog.part(cat, part).get("latency_ns", 0.0) or 0.0)
-                    except CatalogError:
-                        pass
-            for x, y in zip(path[:-1], path[1:]):
-                e = G.edges[x, y]
-                if e["medium"] in ("infiniband", "ethernet"):
-                    ns += e.get("latency_ns", 0.0)
-            memo["v"] = ns * 1e-3
-        return memo["v"]
+        G = self.G
+        a = self.router.gpus[int(self.groups[0][0])]
+        b = self.router.gpus[int(self.groups[1][0])]
+        view = nx.subgraph_view(G, filter_node=lambda x: G.nodes[x]["kind"] not in
+                                ("cpu", "host"))
+        path = nx.bidirectional_shortest_path(view, a, b)
+        ns = 0.0
+        for x in path[1:-1]:
+            d = G.nodes[x]
+            if d["kind"] in ("nic", "leaf", "spine", "core", "wan"):
+                part = d.get("chips_part", d["part"]) if d["part"] == "virtual" else d["part"]
+                cat = "nic" if d["kind"] == "nic" else "switch"
+                try:
+                    ns += float(self.catalog.part(cat, part).get("latency_ns", 0.0) or 0.0)
+                except CatalogError:
+                    pass
+        for x, y in zip(path[:-1], path[1:]):
+            e = G.edges[x, y]
+            if e["medium"] in ("infiniband", "ethernet"):
+                ns += e.get("latency_ns", 0.0)
+        return ns * 1e-3
 
     def _latency(self, op, algo, proto):
         """NCCL's latency model (tuning.cc) for (op, algo, protocol), in us, plus the graph's own
@@ -893,7 +892,7 @@ class CollectiveModel:
         k = self.k
         n, nodes = self.n, self.k_domains
         base = k.base(algo, proto)
-        path = self._net_path_us()
+        path = self._net_path_us
         net_algo = "tree" if (nodes > 1 and nodes == n) else algo
         if algo in ("ring",):
             if op == "allreduce":
@@ -976,7 +975,7 @@ class CollectiveModel:
             t = loads / rate                      # bytes / (GB/s) = ns per byte of S
             e = r.busiest_arc(t)
             per = float(t[e]) * 1e-3              # us per byte of S, one step
-            medium = {v: kk for kk, v in MEDIUM_CODE.items()}[int(r.arc_medium[e])]
+            medium = MEDIA[int(r.arc_medium[e])]            # MEDIUM_CODE is MEDIA's index
             neck = f"{r.nodes[r.arc_u[e]]} -> {r.nodes[r.arc_v[e]]} ({medium})"
             rule = "link"
             reduces = ph.nvls and ph.switch and (op in ("allreduce", "reducescatter"))

@@ -4,7 +4,7 @@
 a validated graph. Names are loaded on first use (PEP 562).
 """
 
-import importlib
+from fabric._lazy import lazy_names
 
 _PUBLIC = {
     "nvlink": ("dgx_h100_graph", "hgx_b200_graph", "gb200_nvl72_graph", "gb300_nvl72_graph",
@@ -18,20 +18,6 @@ _PUBLIC = {
 }
 """Submodule -> the public names it provides at package level (checked against ``__all__``)."""
 
-_WHERE = {name: module for module, names in _PUBLIC.items() for name in names}
+_names, __getattr__, __dir__ = lazy_names(__name__, _PUBLIC)
 
-__all__ = list(_WHERE)
-
-
-def __getattr__(name):
-    module = _WHERE.get(name)
-    if module is None:
-        msg = f"module 'topologies' has no attribute {name!r}"
-        raise AttributeError(msg)
-    value = getattr(importlib.import_module(f"topologies.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted({*globals(), *__all__})
+__all__ = _names

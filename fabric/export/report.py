@@ -736,7 +736,7 @@ def _page(s, rows, sections, files, elapsed, *, title=None, site_bisection=(), w
     pick = [r for r in rows if r["size_bytes"] in (8, 1 << 21, 1 << 27, 1 << 33)]
     parts.append(_table(["communicator", "op", "size", "algorithm", "time (us)", "algbw (GB/s)",
                          "busbw (GB/s)"],
-                        [(r["communicator"], r["op"], _size(r["size_bytes"]), r["algo"],
+                        [(r["communicator"], r["op"], size_label(r["size_bytes"]), r["algo"],
                           _fmt(r["time_us"]), _fmt(r["algbw_GBps"], 2), _fmt(r["busbw_GBps"], 2))
                          for r in pick]))
     parts.append("<p class='note'>Full sweep (8 B up to 16 GiB by factors of 4, as "
@@ -761,7 +761,8 @@ def _page(s, rows, sections, files, elapsed, *, title=None, site_bisection=(), w
     return "\n".join(parts)
 
 
-def _size(n):
+def size_label(n):
+    """A byte count as people write it: ``16 GiB``, ``512 MiB``, ``8 B``."""
     for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
         if n >= 1 << shift and n % (1 << shift) == 0:
             return f"{n >> shift} {unit}"
