@@ -113,27 +113,38 @@ def tree_edges(reps, per_tree):
 
 
 def tree_allreduce(groups, channels):
-    """Double binary tree: intra-domain chains plus inter-domain trees, all pipelined."""
-    src, dst, nb = [], [], []
+    """Double binary tree: intra-domain chains plus inter-domain trees, all pipelined.
+
+    Channel ``c`` chains each domain from its local index ``c`` onward (two trees of
+    1/(2C) each, reduce up then broadcast down: every chain link carries both
+    directions) and joins the chains' heads by two complementary trees.
+    """
     per = 1.0 / channels
+    arrs = [np.asarray(g, dtype=np.int64) for g in groups]
+    same = len({a.size for a in arrs}) == 1
+    block = np.stack(arrs) if same else None
+    parts_src, parts_dst, parts_nb = [], [], []
     for c in range(channels):
+        if same:
+            m = block.shape[1]
+            chains = [np.roll(block, -(c % m), axis=1)]
+        else:
+            chains = [np.roll(a, -(c % a.size))[None, :] for a in arrs]
         heads = []
-        for grp in groups:
-            m = len(grp)
-            chain = [grp[(c + j) % m] for j in range(m)]
-            heads.append(chain[0])
-            for a, b in zip(chain[:-1], chain[1:]):
-                # two trees of 1/(2C) each, reduce up then broadcast down
-                src += [b, a]
-                dst += [a, b]
-                nb += [per, per]
+        for ch in chains:
+            a, b = ch[:, :-1], ch[:, 1:]
+            # per chain link: b -> a (up) then a -> b (down), group by group
+            parts_src.append(np.stack([b, a], axis=-1).ravel())
+            parts_dst.append(np.stack([a, b], axis=-1).ravel())
+            parts_nb.append(np.full(parts_src[-1].size, per))
+            heads += ch[:, 0].tolist()
         if len(groups) > 1:
             s, d, w = tree_edges(heads, per / 2)
-            src += s
-            dst += d
-            nb += w
-    return [Phase(1, _cat([src], np.int64), _cat([dst], np.int64), _cat([nb], float),
-                  passes=2)]
+            parts_src.append(s)
+            parts_dst.append(d)
+            parts_nb.append(w)
+    return [Phase(1, _cat(parts_src, np.int64), _cat(parts_dst, np.int64),
+                  _cat(parts_nb, float), passes=2)]
 
 
 def nvls_intra(pos, per_gpu_slice):

@@ -467,8 +467,12 @@ class CollectiveModel:
         self.uniform = len(sizes) == 1
         self.g = min(sizes)
         site = [self.G.nodes[r.gpus[p]].get("site", 0) for p in self.pos.tolist()]
-        self.site_of_pos = dict(zip(self.pos.tolist(), site))
-        self.sites = len(set(site))
+        site_code = {}
+        codes = [site_code.setdefault(st, len(site_code)) for st in site]
+        # site code of every router GPU position (-1: not a rank)
+        self.site_of_pos = np.full(len(r.gpus), -1, dtype=np.int64)
+        self.site_of_pos[self.pos] = codes
+        self.sites = len(site_code)
         by_site = {}
         for p, st in zip(self.pos.tolist(), site):
             by_site.setdefault(st, []).append(p)
@@ -996,9 +1000,7 @@ class CollectiveModel:
             crossings = ph.repeat * min(1.0, self.sites / ph.cycle) if ph.cycle > 1 else ph.repeat
             prop_us += ph.passes * crossings * lat_ns * 1e-3
             if lat_ns > 0 and ph.src.size:
-                cross = np.fromiter((site[a] != site[b] for a, b in zip(ph.src.tolist(),
-                                                                          ph.dst.tolist())),
-                                    dtype=bool, count=ph.src.size)
+                cross = site[ph.src] != site[ph.dst]
                 if cross.any():
                     window += ph.repeat * float(ph.nbytes[cross].max()) * 2 * lat_ns * 1e-3
         hit = (us_per_byte, worst[1], prop_us, window, worst[2])

@@ -32,7 +32,7 @@ import numpy as np
 from fabric.edges import adjacency_arrays
 from fabric.exceptions import FabricError, ParameterError
 from fabric.locality import domain_ids, gpu_nodes
-from fabric.schema import MEDIUM_CODE, NETWORK_KINDS, NETWORK_MEDIA
+from fabric.schema import KIND_CODE, MEDIUM_CODE, NETWORK_KINDS, NETWORK_MEDIA
 
 __all__ = ["Router", "route_flows"]
 
@@ -91,6 +91,7 @@ class Router:
         self._n = n_nodes
         kinds = list(map(itemgetter("kind"), map(G._node.__getitem__, nodes)))
         self.kinds = kinds
+        self.kind_code = np.fromiter(map(KIND_CODE.__getitem__, kinds), np.int8, n_nodes)
         idx = self.index
         # both directions of every edge, in G.edges order (edge k: arcs 2k = a -> b and
         # 2k + 1 = b -> a), vectorized over the adjacency
@@ -108,6 +109,9 @@ class Router:
         else:
             rate = np.fromiter(map(itemgetter(bandwidth), data), float, m)
         cap = np.repeat(rate / 8.0, 2)
+        gbps = rate if bandwidth == "bandwidth_gbps" else \
+            np.fromiter(map(itemgetter("bandwidth_gbps"), data), float, m)
+        self.arc_gbps = np.repeat(gbps, 2)          # bandwidth_gbps of every arc
         med = np.repeat(np.fromiter(map(MEDIUM_CODE.__getitem__, map(itemgetter("medium"), data)),
                                     np.int8, m), 2)
         lat = np.repeat(np.fromiter(map(dict.get, data, repeat("latency_ns"), repeat(0.0)),
@@ -135,6 +139,8 @@ class Router:
         self._nv_pair = {}
         self._sig = {}
         self._up = {}
+        self._nbrs = {}
+        self._lateral = {}
         self._sig_ids = {}
         self._tops_memo = {}
         self._build_nvlink()
@@ -165,64 +171,61 @@ class Router:
         return [(w, d) for w, d in G.adj[node].items() if d["medium"] == "nvlink"]
 
     def _build_nvlink(self):
-        """Index NVLink domains; single-tier domains get vectorized arc tables."""
-        G = self.G
+        """Index NVLink domains; single-tier domains get vectorized arc tables.
+
+        A domain is on the fast path when every GPU's NVLink edges all go to
+        NVLink switches, every GPU reaches the same switches at the same rates,
+        and no switch has NVLink to another switch (one tier). Its GPU -> switch
+        arcs are then rows of one array per switch count.
+        """
         n_gpu = len(self.gpus)
         self._nv_fast = np.zeros(n_gpu, dtype=bool)
         self._nv_groups = {}          # m -> dict(pos, up, down, share)
-        by_dom = defaultdict(list)
-        for p, dom in enumerate(self.gpu_domain):
-            by_dom[int(dom)].append(p)
-        rows = defaultdict(lambda: ([], [], [], []))
-        for dom, positions in by_dom.items():
-            table = []
-            ok = True
-            profile = None
-            for p in positions:
-                g = self.gpus[p]
-                nb = self._nv_nbrs(g)
-                if not nb:
-                    ok = False
-                    break
-                chips = sorted(nb, key=lambda x: x[0])
-                if any(G.nodes[w]["kind"] != "nvswitch" for w, _ in chips):
-                    ok = False
-                    break
-                prof = tuple((w, d["bandwidth_gbps"]) for w, d in chips)
-                if profile is None:
-                    profile = prof
-                    for w, _ in chips:   # single tier: no switch-to-switch NVLink
-                        if any(G.nodes[x]["kind"] == "nvswitch" for x, _ in self._nv_nbrs(w)):
-                            ok = False
-                            break
-                    if not ok:
-                        break
-                elif prof != profile:
-                    ok = False
-                    break
-                table.append((p, g, chips))
-            if not ok:
-                continue
-            for p, g, chips in table:
-                bw = np.array([d["bandwidth_gbps"] for _, d in chips])
-                up = [self.arc(g, w) for w, _ in chips]
-                down = [self.arc(w, g) for w, _ in chips]
-                r = rows[len(chips)]
-                r[0].append(p)
-                r[1].append(up)
-                r[2].append(down)
-                r[3].append(bw / bw.sum())
-                self._nv_fast[p] = True
-        for mchips, (pos, up, down, share) in rows.items():
-            self._nv_groups[mchips] = {
-                "pos": np.array(pos, dtype=np.int64), "up": np.array(up, dtype=np.int64),
-                "down": np.array(down, dtype=np.int64), "share": np.array(share)}
-        # position -> (group m, row) for vectorized lookups
         self._nv_row = np.full(n_gpu, -1, dtype=np.int64)
         self._nv_m = np.zeros(n_gpu, dtype=np.int64)
-        for mchips, grp in self._nv_groups.items():
-            self._nv_row[grp["pos"]] = np.arange(len(grp["pos"]))
-            self._nv_m[grp["pos"]] = mchips
+        if n_gpu == 0:
+            return
+        K = self.kind_code
+        u, v = self.arc_u, self.arc_v
+        gpu_k, sw_k = KIND_CODE["gpu"], KIND_CODE["nvswitch"]
+        gpos = np.full(self._n, -1, dtype=np.int64)
+        gpos[self.gpu_node] = np.arange(n_gpu)
+        nvl = self.arc_medium == MEDIUM_CODE["nvlink"]
+        out_nv = nvl & (K[u] == gpu_k)
+        cnt_all = np.bincount(gpos[u[out_nv]], minlength=n_gpu)
+        up_arcs = np.flatnonzero(out_nv & (K[v] == sw_k))
+        up_arcs = up_arcs[np.lexsort((v[up_arcs], gpos[u[up_arcs]]))]
+        owner = gpos[u[up_arcs]]
+        cnt_sw = np.bincount(owner, minlength=n_gpu)
+        start = np.concatenate(([0], np.cumsum(cnt_sw)[:-1]))
+        tiered = np.zeros(self._n, dtype=bool)
+        tiered[u[nvl & (K[u] == sw_k) & (K[v] == sw_k)]] = True
+        ok_gpu = (cnt_all > 0) & (cnt_all == cnt_sw)
+        dom = self.gpu_domain
+        dom_size = np.bincount(dom)
+        good = np.zeros(n_gpu, dtype=bool)
+        tables = {}
+        for m in np.unique(cnt_sw[ok_gpu]).tolist():
+            rows = np.flatnonzero(ok_gpu & (cnt_sw == m))
+            A = up_arcs[start[rows][:, None] + np.arange(m)[None, :]]
+            sw = v[A]
+            bw = self.arc_gbps[A]
+            _, first, inv = np.unique(dom[rows], return_index=True, return_inverse=True)
+            same = (sw == sw[first][inv]).all(axis=1) & (bw == bw[first][inv]).all(axis=1)
+            same &= ~tiered[sw].any(axis=1)
+            # a domain is fast when all its GPUs are good rows of this switch count
+            n_good = np.bincount(dom[rows[same]], minlength=len(dom_size))
+            keep = same & (n_good[dom[rows]] == dom_size[dom[rows]])
+            good[rows[keep]] = True
+            tables[m] = (rows[keep], A[keep], bw[keep])
+        for m, (pos, A, bw) in tables.items():
+            if not pos.size:
+                continue
+            self._nv_groups[m] = {"pos": pos, "up": A, "down": A ^ 1,
+                                  "share": bw / bw.sum(axis=1, keepdims=True)}
+            self._nv_row[pos] = np.arange(pos.size)
+            self._nv_m[pos] = m
+        self._nv_fast = good
 
     def _add_gpu_switch(self, loads, pos, egress, ingress):
         """Per-GPU bytes to / from its NVLink switches, split by edge bandwidth."""
@@ -308,56 +311,85 @@ class Router:
 
     # ------------------------------------------------------------------ NICs
     def _build_nics(self):
-        """GPU -> NIC arcs and NIC -> network-port tables (planes)."""
-        G = self.G
+        """GPU -> NIC arcs and NIC -> network-port tables (planes).
+
+        The uniform fast path (one NIC per GPU, the same plane list on every
+        NIC) is built from the arc arrays; other fabrics use per-GPU NIC lists
+        (:attr:`_gpu_nics`, :attr:`_nic_ports`), built on first use.
+        """
+        self._nics_generic = None
+        self._nic_uniform = False
         n_gpu = len(self.gpus)
-        self._gpu_nics = [[] for _ in range(n_gpu)]
-        nic_ports = {}
-        for p, g in enumerate(self.gpus):
-            for w, d in G.adj[g].items():
-                if d["medium"] == "pcie" and G.nodes[w]["kind"] == "nic":
-                    self._gpu_nics[p].append(w)
-                    if w not in nic_ports:
-                        ports = []
-                        for x, dx in G.adj[w].items():
-                            if dx["medium"] in NETWORK_MEDIA:
-                                plane = G.nodes[x].get("plane", 0)
-                                ports.append((plane, x, dx["bandwidth_gbps"]))
-                        ports.sort(key=lambda t: (t[0], str(t[1])))
-                        nic_ports[w] = ports
-        self._nic_ports = nic_ports
-        # uniform fast path: one NIC per GPU, same plane list on every NIC
-        one = all(len(x) == 1 for x in self._gpu_nics) and n_gpu > 0
-        planes = None
-        if one:
-            for p in range(n_gpu):
-                pl = tuple(t[0] for t in nic_ports[self._gpu_nics[p][0]])
-                if planes is None:
-                    planes = pl
-                elif pl != planes:
-                    one = False
-                    break
-        self._nic_uniform = bool(one and planes)
-        if not self._nic_uniform:
+        if n_gpu == 0:
             return
-        P = len(planes)
-        self._planes = planes
-        self._g2n = np.array([self.arc(g, self._gpu_nics[p][0]) for p, g in enumerate(self.gpus)])
-        self._n2g = np.array([self.arc(self._gpu_nics[p][0], g) for p, g in enumerate(self.gpus)])
-        up = np.empty((n_gpu, P), dtype=np.int64)
-        down = np.empty((n_gpu, P), dtype=np.int64)
-        sw = np.empty((n_gpu, P), dtype=np.int64)
-        share = np.empty((n_gpu, P))
-        for p in range(n_gpu):
-            nic = self._gpu_nics[p][0]
-            ports = nic_ports[nic]
-            tot = sum(t[2] for t in ports)
-            for j, (_, x, bw) in enumerate(ports):
-                up[p, j] = self.arc(nic, x)
-                down[p, j] = self.arc(x, nic)
-                sw[p, j] = self.index[x]
-                share[p, j] = bw / tot
-        self._port_up, self._port_down, self._port_sw, self._port_share = up, down, sw, share
+        K = self.kind_code
+        u, v, med = self.arc_u, self.arc_v, self.arc_medium
+        nic_k = KIND_CODE["nic"]
+        gpos = np.full(self._n, -1, dtype=np.int64)
+        gpos[self.gpu_node] = np.arange(n_gpu)
+        g2n = np.flatnonzero((med == MEDIUM_CODE["pcie"]) & (K[u] == KIND_CODE["gpu"])
+                             & (K[v] == nic_k))
+        if np.bincount(gpos[u[g2n]], minlength=n_gpu).max() != 1 or g2n.size != n_gpu:
+            return
+        g2n = g2n[np.argsort(gpos[u[g2n]], kind="stable")]
+        nic_of = v[g2n]
+        net = np.flatnonzero(np.isin(med, [MEDIUM_CODE[m] for m in NETWORK_MEDIA])
+                             & (K[u] == nic_k))
+        if not net.size:
+            return
+        x = v[net]
+        ux = np.unique(x)
+        nodes = self.nodes
+        plane = np.zeros(self._n, dtype=np.int64)
+        plane[ux] = [self.G.nodes[nodes[i]].get("plane", 0) for i in ux.tolist()]
+        rank = np.zeros(self._n, dtype=np.int64)
+        rank[sorted(ux.tolist(), key=lambda i: str(nodes[i]))] = np.arange(ux.size)
+        net = net[np.lexsort((rank[x], plane[x], u[net]))]
+        cnt = np.bincount(u[net], minlength=self._n)
+        P = int(cnt[nic_of[0]])
+        if P == 0 or (cnt[nic_of] != P).any():
+            return
+        first = np.concatenate(([0], np.cumsum(cnt)[:-1]))
+        up = net[first[nic_of][:, None] + np.arange(P)[None, :]]
+        planes = plane[v[up]]
+        if (planes != planes[0]).any():
+            return
+        bw = self.arc_gbps[up]
+        tot = bw[:, 0].copy()
+        for j in range(1, P):
+            tot += bw[:, j]
+        self._nic_uniform = True
+        self._planes = tuple(planes[0].tolist())
+        self._g2n, self._n2g = g2n, g2n ^ 1
+        self._port_up, self._port_down = up, up ^ 1
+        self._port_sw = v[up]
+        self._port_share = bw / tot[:, None]
+
+    def _generic_nics(self):
+        """Per-GPU NIC names and per-NIC [(plane, switch, Gb/s)] port lists (built once)."""
+        if self._nics_generic is None:
+            G = self.G
+            gpu_nics = [[] for _ in self.gpus]
+            nic_ports = {}
+            for p, g in enumerate(self.gpus):
+                for w, d in G.adj[g].items():
+                    if d["medium"] == "pcie" and G.nodes[w]["kind"] == "nic":
+                        gpu_nics[p].append(w)
+                        if w not in nic_ports:
+                            ports = [(G.nodes[x].get("plane", 0), x, dx["bandwidth_gbps"])
+                                     for x, dx in G.adj[w].items() if dx["medium"] in NETWORK_MEDIA]
+                            ports.sort(key=lambda t: (t[0], str(t[1])))
+                            nic_ports[w] = ports
+            self._nics_generic = (gpu_nics, nic_ports)
+        return self._nics_generic
+
+    @property
+    def _gpu_nics(self):
+        return self._generic_nics()[0]
+
+    @property
+    def _nic_ports(self):
+        return self._generic_nics()[1]
 
     # ------------------------------------------------------------------ flows
     def add_flows(self, loads, src, dst, nbytes):
@@ -542,13 +574,25 @@ class Router:
         return t
 
     def _net_nbrs(self, i):
-        G = self.G
-        node = self.nodes[i]
-        out = []
-        for w, d in G.adj[node].items():
-            if d["medium"] in NETWORK_MEDIA and G.nodes[w]["kind"] in NETWORK_KINDS:
-                out.append((self.index[w], d))
-        return out
+        """Network neighbours of switch ``i``: [(index, edge data)] (cached)."""
+        hit = self._nbrs.get(i)
+        if hit is None:
+            G = self.G
+            nodes = G.nodes
+            index = self.index
+            hit = [(index[w], d) for w, d in G.adj[self.nodes[i]].items()
+                   if d["medium"] in NETWORK_MEDIA and nodes[w]["kind"] in NETWORK_KINDS]
+            self._nbrs[i] = hit
+        return hit
+
+    def _lateral_nbrs(self, x):
+        """Network neighbours of switch ``x`` on its own tier (e.g. WAN router to WAN router)."""
+        hit = self._lateral.get(x)
+        if hit is None:
+            tx = self._tier_of(x)
+            hit = [(y, d) for y, d in self._net_nbrs(x) if self._tier_of(y) == tx]
+            self._lateral[x] = hit
+        return hit
 
     def _up_nbrs(self, x):
         """Network neighbors of switch ``x`` one tier or more above it (cached)."""
@@ -686,8 +730,8 @@ class Router:
         best = None
         bridges = []
         for x in la:
-            for y, d in self._net_nbrs(x):
-                if y in lb and self._tier_of(y) == self._tier_of(x):
+            for y, d in self._lateral_nbrs(x):
+                if y in lb:
                     dd = la[x] + 1 + lb[y]
                     if best is None or dd < best:
                         best, bridges = dd, []
