@@ -28,7 +28,7 @@ import numpy as np
 from fabric.edges import EdgeTable
 from fabric.exceptions import ParameterError
 from fabric.locality import domains
-from fabric.metrics.counts import per_gpu_bandwidth
+from fabric.metrics.counts import gpu_rates
 from fabric.schema import KIND_CODE, NETWORK_KINDS, NETWORK_MEDIA
 
 __all__ = ["bisection_bandwidth", "oversubscription", "EXACT_EDGE_LIMIT"]
@@ -309,11 +309,10 @@ def oversubscription(G, *, table=None):
             for end in (t.u[i], t.v[i]):
                 site_wan[G.nodes[t.names[end]].get("site")] += float(t.bw[i])
         inject = Counter()
-        for g, rate in _gpu_network_rate(G, t).items():
-            inject[G.nodes[g].get("site")] += rate
+        idx, _, rate = gpu_rates(G, t)
+        nodes, names = G.nodes, t.names
+        for i, r in zip(idx.tolist(), rate.tolist()):
+            inject[nodes[names[i]].get("site")] += r
         out["wan"] = round(max(inject[s_] / w for s_, w in site_wan.items() if w), 3)
     return out
 
-
-def _gpu_network_rate(G, table=None):
-    return {g: v[1] for g, v in per_gpu_bandwidth(G, table=table).items()}

@@ -32,6 +32,14 @@ def per_gpu_bandwidth(G, *, bandwidth="bandwidth_gbps", table=None):
     (7200.0, 800.0)
     """
     t = table if table is not None else EdgeTable(G)
+    idx, up, out = gpu_rates(G, t, bandwidth=bandwidth)
+    names = t.names
+    return {names[i]: (u, o) for i, u, o in zip(idx.tolist(), up.tolist(), out.tolist())}
+
+
+def gpu_rates(G, t, *, bandwidth="bandwidth_gbps"):
+    """Arrays behind :func:`per_gpu_bandwidth`: (GPU node indices of the edge table ``t``,
+    scale-up Gb/s, scale-out Gb/s), GPUs in topology order."""
     n = len(t.names)
     bw = t.bw if bandwidth == "bandwidth_gbps" else np.array([d[bandwidth] for d in t.data])
     gpu, nic = t.kinds_of("gpu"), t.kinds_of("nic")
@@ -57,14 +65,14 @@ def per_gpu_bandwidth(G, *, bandwidth="bandwidth_gbps", table=None):
     for a, b in ((t.u, t.v), (t.v, t.u)):
         sel = pcie & gpu[a] & nic[b]
         out += np.bincount(a[sel], weights=share[b[sel]], minlength=n)
-    return {t.names[i]: (float(up[i]), float(out[i])) for i in np.flatnonzero(gpu)}
+    idx = np.flatnonzero(gpu)
+    return idx, up[idx], out[idx]
 
 
 def _uniform(values):
-    values = list(values)
-    if not values:
+    if not len(values):
         return 0.0
-    lo, hi = min(values), max(values)
+    lo, hi = float(np.min(values)), float(np.max(values))
     return lo if lo == hi else {"min": lo, "max": hi}
 
 
@@ -101,7 +109,7 @@ def fabric_summary(G, *, table=None):
     edge_sum = np.bincount(t.medium, minlength=len(MEDIUM_CODE))
     links = {m: int(link_sum[c]) for m, c in MEDIUM_CODE.items() if edge_sum[c]}
     edges = {m: int(edge_sum[c]) for m, c in MEDIUM_CODE.items() if edge_sum[c]}
-    bw = per_gpu_bandwidth(G, table=t)
+    _, up, out = gpu_rates(G, t)
     parts = Counter()             # parts a virtual (aggregated) node stands for
     for _, d in G.nodes(data=True):
         parts[d["kind"]] += d.get("chips", 1)
@@ -123,7 +131,7 @@ def fabric_summary(G, *, table=None):
                                      if physical.get(k)},
         "links_by_medium": dict(sorted(links.items())),
         "edges_by_medium": dict(sorted(edges.items())),
-        "gpu_scaleup_gbps": _uniform(v[0] for v in bw.values()),
-        "gpu_scaleout_gbps": _uniform(v[1] for v in bw.values()),
+        "gpu_scaleup_gbps": _uniform(up),
+        "gpu_scaleout_gbps": _uniform(out),
         "notes": list(G.graph.get("notes", [])),
     }
