@@ -23,6 +23,14 @@ latency and the bandwidth regime, and published runs of one system disagree by
 PyTorch-harness sweeps (I10, M07: 20-30 us of host time per call, EFA for M07)
 are printed for information only.
 
+Multi-rack GB200 NVL72 results from CoreWeave (coreweave/nccl-tests PRs #43 and
+#48, not in published.md) are printed for information, never fitted: 2 racks
+(CW2, NVLS on) come out within 11%; 20 racks with NVLS off (CW20, NCCL 2.26.2)
+show ~4.8 ms of fixed cost and only ~430 GB/s of marginal busbw, which neither
+this model nor NCCL's own tuner (15 ring channels x 48 GB/s = 720 GB/s, read from
+``src/graph/search.cc`` and ``tuning.cc``) explains; the model is 24-53% high there
+above 1 GiB.
+
 Excluded, with the reason:
 
 * M01, M02, L08, L11: AWS EFA (SRD over 32 x 100G / 8 x 400G EFA) is not
@@ -161,7 +169,15 @@ INFO = [
        {"nvls": False}, "allreduce", algo, s * GiB // 1024, "bw", b, "B",
        f"20 NVL72 racks, NVLS off, {algo}")
       for algo in ("auto", "ring")
-      for s, b in ((512, 150.95), (1024, 218.85), (2048, 286.52), (4096, 346.38))],
+      for s, b in ((512, 150.95), (1024, 218.85), (2048, 286.52), (4096, 346.38), (8192, 381.48),
+                   (16384, 405.74))],
+    # CoreWeave, 2 NVL72 racks (144 GPUs) on InfiniBand (coreweave/nccl-tests PR #43, README
+    # "Expected Performance"): that PR's script ran NCCL 2.25.1 with NVLS enabled; the algorithm
+    # is not logged (busbw above the 720 GB/s ring ceiling points to NVLSTree)
+    *[("CW2", "superpod-gb200", {"racks": "2", "aggregate_nvswitch": "true"}, 144, {},
+       "allreduce", "auto", s * GiB // 1024, "bw", b, "B", "2 NVL72 racks, NVLS on")
+      for s, b in ((512, 493.94), (1024, 596.10), (2048, 680.30), (4096, 743.09), (8192, 793.06),
+                   (16384, 810.41))],
     ("L04", "gb200-nvl72", {"trays": "1"}, 4, {}, "allreduce", "ring", 1 * KiB, "lat",
      1024 * 1.5 / 0.10e3, "A", "host-bound, excluded"),
     ("I15", "gb200-nvl72", {"trays": "1"}, 4, {}, "allreduce", "ring", 1 * GiB, "bw", 646.87, "A",
