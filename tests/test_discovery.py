@@ -2,6 +2,7 @@
 `fabric import`, `fabric diff`."""
 
 import json
+import re
 from pathlib import Path
 
 import networkx as nx
@@ -472,3 +473,383 @@ def test_ibnetdiscover_bad_inputs_name_the_file_and_line(tmp_path):
                             source="port.txt")
     with pytest.raises(FabricFormatError, match="expected `ibnetdiscover` output"):
         parse_ibnetdiscover('{"lldp": {}}', source="mixed.json")
+
+
+# ---------------------------------------------------------------- superfactory: the WAN routers
+# One virtual node per site (kind "wan", part "virtual", chips = routers) in the design; the
+# LLDP writer and the diff expand it by the one rule of fabric.discovery.wan.
+
+_SF = {"site_gpus": 72, "planes": 1}                  # 2 sites, 6 WAN routers each
+_SF_FREE = {"site_gpus": 72, "planes": 1, "wan_gbps": 40000}   # 3 routers with free ports
+_SF_SET = ["--set", "site_gpus=72", "--set", "planes=1"]
+
+
+@pytest.fixture(scope="module")
+def superfactory():
+    return topologies.build_preset("superfactory", _SF)
+
+
+@pytest.fixture(scope="module")
+def superfactory_free():
+    return topologies.build_preset("superfactory", _SF_FREE)
+
+
+def _lldp_entry(doc, system, ifname):
+    return next(e for e in doc[system]["lldp"]["interface"] if ifname in e)
+
+
+def _lldp_drop(doc, system, ifname):
+    """Remove the cable on ``system``'s ``ifname`` from both ends' documents (LLDP reports
+    a link from either end); returns the peer's (system, interface)."""
+    entry = _lldp_entry(doc, system, ifname)
+    doc[system]["lldp"]["interface"].remove(entry)
+    body = entry[ifname]
+    peer, peer_if = next(iter(body["chassis"])), body["port"]["id"]["value"]
+    doc[peer]["lldp"]["interface"].remove(_lldp_entry(doc, peer, peer_if))
+    return peer, peer_if
+
+
+def _lldp_add(doc, a, a_if, b, b_if):
+    """A cable from ``a``'s ``a_if`` to ``b``'s ``b_if``, seen from both ends (chassis copied
+    from an entry that already describes each device)."""
+    def chassis_of(system):
+        for d in doc.values():
+            for e in d["lldp"]["interface"]:
+                (body,) = e.values()
+                if system in body["chassis"]:
+                    return json.loads(json.dumps(body["chassis"]))
+        raise AssertionError(system)
+
+    for x, x_if, y, y_if in ((a, a_if, b, b_if), (b, b_if, a, a_if)):
+        doc[x]["lldp"]["interface"].append({x_if: {
+            "via": "LLDP", "chassis": chassis_of(y),
+            "port": {"id": {"type": "ifname", "value": y_if}}}})
+
+
+def _wan_links(G):
+    from fabric.discovery.diff import network_links
+
+    return [ln for ln in network_links(G) if ln[5] == "wan"]
+
+
+def _router_ports(G):
+    """{router: sorted ports it uses} over the network links of ``G`` (groups expanded)."""
+    from fabric.discovery.diff import network_links
+    from fabric.discovery.wan import wan_routers
+
+    routers, ports = wan_routers(G), {}
+    for a, p, b, q, _, _ in network_links(G):
+        for n, x in ((a, p), (b, q)):
+            if n in routers:
+                ports.setdefault(n, []).append(x)
+    return {n: sorted(x) for n, x in ports.items()}
+
+
+def test_wan_group_expands_into_routers_evenly(superfactory, superfactory_free):
+    from fabric.discovery.diff import network_links
+    from fabric.discovery.wan import router_groups, wan_groups, wan_routers
+
+    # routers that are not full: port counts differ by one at most, used from port 1
+    used = _router_ports(superfactory_free)
+    assert sorted(len(x) for x in used.values()) == [54, 54, 55, 55, 55, 55]
+    assert all(x == list(range(1, len(x) + 1)) for x in used.values())
+
+    G = superfactory
+    groups = wan_groups(G)
+    assert {n: d["chips"] for n, d in groups.items()} == {"s0-wan": 6, "s1-wan": 6}
+    routers = wan_routers(G)
+    assert sorted(routers) == [f"s{s}-wan-r{k}" for s in (0, 1) for k in range(1, 7)]
+    assert routers["s1-wan-r6"] == {"kind": "wan", "part": "SN5600", "ports": 64,
+                                    "port_gbps": 800.0, "tier": 4, "site": 1,
+                                    "wan_group": "s1-wan"}
+    assert router_groups(G)["s0-wan-r3"] == "s0-wan"
+    links = network_links(G)
+    assert not any(n in groups for ln in links for n in (ln[0], ln[2]))
+    ports = {}
+    for a, p, b, q, _, _ in links:
+        for n, x in ((a, p), (b, q)):
+            if n in routers:
+                ports.setdefault(n, []).append(x)
+    # every router's ports used from 1 without gaps, evenly, within its radix
+    assert {n: sorted(x) for n, x in ports.items()} == \
+        {n: list(range(1, len(x) + 1)) for n, x in ports.items()}
+    assert {len(x) for x in ports.values()} == {64}
+    # one spine's 8 WAN uplinks on 6 different routers; all as many as the design's
+    up = [ln for ln in links if ln[0] == "s0-p0-spine0" and ln[2].startswith("s0-wan-r")]
+    assert len(up) == G.edges["s0-p0-spine0", "s0-wan"]["links"] == 8
+    assert len({ln[2] for ln in up}) == 6
+    # site-to-site links: router k of one site to router k of the other, same port
+    wan = _wan_links(G)
+    assert len(wan) == G.edges["s0-wan", "s1-wan"]["links"] == 256
+    assert all(a.split("-r")[1] == b.split("-r")[1] and p == q for a, p, b, q, _, _ in wan)
+
+
+def test_superfactory_lldp_round_trip_is_identical(superfactory):
+    G = superfactory
+    text = lldp_json_text(G)
+    assert text == lldp_json_text(G)                           # deterministic
+    doc = json.loads(text)
+    assert "s0-wan" not in doc and "s0-wan-r1" in doc and "s1-wan-r6" in doc
+    # a WAN router announces Router only; a fabric switch Bridge and Router
+    caps = _lldp_entry(doc, "s0-p0-spine0", "swp73")["swp73"]["chassis"]["s0-wan-r1"]
+    assert caps["capability"] == [{"type": "Bridge", "enabled": False},
+                                  {"type": "Router", "enabled": True}]
+    H = parse_lldp_json(text)
+    result = diff_fabrics(G, H)
+    assert result["identical"], format_diff(result)
+    assert result["links_design"] == result["links_matched"] == 2960
+    assert result["unknown_devices"] == []
+    wan = sorted(n for n, k in H.nodes(data="kind") if k == "wan")
+    assert len(wan) == 12 and H.nodes["s0-wan-r1"]["part"] == "SN5600"
+    assert H.nodes["s0-wan-r1"]["tier"] == 4
+    # the site-to-site links come back as medium "wan", the uplinks as Ethernet
+    assert H.edges["s0-wan-r1", "s1-wan-r1"]["medium"] == "wan"
+    # 256 site-to-site links from the group's port 129 on: routers 3-6 take 43, 1-2 take 42
+    assert [H.edges[f"s0-wan-r{k}", f"s1-wan-r{k}"]["links"] for k in range(1, 7)] == \
+        [42, 42, 43, 43, 43, 43]
+    assert sum(d["links"] for u, v, d in H.edges(data=True) if d["medium"] == "wan") == 256
+    assert H.edges["s0-p0-spine0", "s0-wan-r1"]["medium"] == "ethernet"
+    # spines are still spines: the BFS does not pass through the WAN routers
+    assert H.nodes["s1-p0-spine0"]["kind"] == "spine"
+    # the design itself, and a design against itself: identical too
+    assert diff_fabrics(G, G)["identical"]
+    assert diff_fabrics(H, H)["identical"]
+
+
+def test_superfactory_lldp_missing_wan_link_and_uplink(superfactory):
+    from fabric.discovery.diff import apply_as_built, touched_domains
+    from fabric.locality import domains
+
+    G = superfactory
+    a, p, b, q, _, _ = _wan_links(G)[100]
+    doc = json.loads(lldp_json_text(G))
+    assert _lldp_drop(doc, a, f"swp{p}") == (b, f"swp{q}")
+    r = diff_fabrics(G, parse_lldp_json(json.dumps(doc)))
+    assert r["counts"] == {"missing": 1}, format_diff(r)
+    assert r["differences"][0]["design"] == f"{a}[{p}] - {b}[{q}]"
+    assert r["differences"][0]["detail"] == "no link on either port"
+    H = apply_as_built(G, r)                   # the router's group loses one WAN link
+    assert H.edges["s0-wan", "s1-wan"]["links"] == 255
+    assert H.edges["s0-wan", "s1-wan"]["bandwidth_gbps"] == 255 * 400.0
+    # a site-to-site link touches the NVLink domains of both sites
+    site = {k: G.nodes[g]["site"] for k, gs in domains(G).items() for g in gs[:1]}
+    assert sorted(site[k] for k in touched_domains(G, r)) == [0, 1]
+    # one site uplink (spine -> WAN router) gone
+    doc = json.loads(lldp_json_text(G))
+    router, router_if = _lldp_drop(doc, "s1-p0-spine3", "swp75")
+    r = diff_fabrics(G, parse_lldp_json(json.dumps(doc)))
+    assert r["counts"] == {"missing": 1}, format_diff(r)
+    assert r["differences"][0]["design"] == f"s1-p0-spine3[75] - {router}[{router_if[3:]}]"
+    assert router.startswith("s1-wan-r")
+    H = apply_as_built(G, r)
+    assert H.edges["s1-p0-spine3", "s1-wan"]["links"] == 7
+    assert [site[k] for k in touched_domains(G, r)] == [1]       # only under the spine
+
+
+def test_superfactory_lldp_moved_and_extra_wan_links(superfactory_free):
+    from fabric.discovery.diff import apply_as_built
+    from fabric.discovery.wan import wan_routers
+
+    G = superfactory_free
+    assert {n: d["ports"] for n, d in wan_routers(G).items()}["s0-wan-r1"] == 64
+    a, p, b, q, _, _ = _wan_links(G)[0]
+    assert (a, p, b, q) == ("s0-wan-r2", 22, "s1-wan-r2", 22)
+    doc = json.loads(lldp_json_text(G))
+    # the cable's far end moved from s1-wan-r2 port 22 to the free port 60 of s1-wan-r1
+    _lldp_drop(doc, a, "swp22")
+    _lldp_add(doc, a, "swp22", "s1-wan-r1", "swp60")
+    # and a new cable between two free ports of s0-wan-r3 and s1-wan-r3
+    _lldp_add(doc, "s0-wan-r3", "swp61", "s1-wan-r3", "swp61")
+    r = diff_fabrics(G, parse_lldp_json(json.dumps(doc)))
+    assert r["counts"] == {"miscabled": 1, "extra": 1}, format_diff(r)
+    extra, moved = r["differences"]                          # in DIFF_KINDS order
+    assert (moved["kind"], moved["design"], moved["as_built"]) == \
+        ("miscabled", "s0-wan-r2[22] - s1-wan-r2[22]", "s0-wan-r2[22] - s1-wan-r1[60]")
+    assert moved["detail"] == "goes to s1-wan-r1, designed s1-wan-r2"
+    assert (extra["kind"], extra["as_built"]) == ("extra", "s0-wan-r3[61] - s1-wan-r3[61]")
+    # in the design's terms: the moved cable still joins the same two groups; one more
+    H = apply_as_built(G, r)
+    assert H.edges["s0-wan", "s1-wan"]["links"] == G.edges["s0-wan", "s1-wan"]["links"] + 1
+    assert H.edges["s0-wan", "s1-wan"]["bandwidth_gbps"] == \
+        G.edges["s0-wan", "s1-wan"]["bandwidth_gbps"] + 400.0
+
+
+def test_cli_superfactory_export_import_diff(tmp_path):
+    runner = CliRunner()
+    lldp = tmp_path / "sf.lldp.json"
+    res = runner.invoke(main, ["export", "superfactory", *_SF_SET, "--format", "lldp-json",
+                               "-o", str(lldp)])
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "as-built.json"
+    res = runner.invoke(main, ["import", "lldp-json", str(lldp), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "12 wan" in res.output
+    H = read_fabric(out)
+    assert H.nodes["s1-wan-r2"]["kind"] == "wan"
+    res = runner.invoke(main, ["diff", "superfactory", *_SF_SET, str(out)])
+    assert res.exit_code == 0, res.output
+    assert "2,960 links" in res.output and "identical" in res.output
+    doc = json.loads(lldp.read_text())
+    _lldp_drop(doc, "s0-wan-r1", "swp23")                       # a site-to-site link
+    lldp.write_text(json.dumps(doc))
+    res = runner.invoke(main, ["diff", "superfactory", *_SF_SET, str(lldp), "--format",
+                               "lldp-json", "--json", "--impact"])
+    assert res.exit_code == 1, res.output
+    got = json.loads(res.stdout)
+    assert got["counts"] == {"missing": 1}
+    assert got["differences"][0]["design"] == "s0-wan-r1[23] - s1-wan-r1[23]"
+    assert got["impact"]["as_built_gbps"] <= got["impact"]["design_gbps"]
+
+
+def test_lldp_writer_still_refuses_other_virtual_nodes():
+    agg = topologies.build_preset("superfactory", {**_SF, "aggregate_nvswitch": True})
+    with pytest.raises(FabricError, match="aggregated"):
+        lldp_json_text(agg)
+
+
+# ---------------------------------------------------------------- bad discovery files
+# iblinkinfo and LLDP: each refused with FabricFormatError naming the file, the line where
+# one applies, and what was expected; through `fabric import`: exit 1, no traceback, no file.
+
+
+@pytest.fixture(scope="module")
+def good_texts():
+    from fabric.discovery.iblinkinfo import iblinkinfo_text
+
+    ib = topologies.build_preset("fat-tree", {"k": 4})
+    eth = topologies.build_preset("spectrum-x", {"gpus": 64})
+    return {"iblinkinfo": iblinkinfo_text(ib), "ibnetdiscover": ibnetdiscover_text(ib),
+            "lldp-json": lldp_json_text(eth)}
+
+
+def _iblinkinfo_bad(t, t_ib, t_lldp):
+    lines = t.splitlines()
+    k = next(i for i, ln in enumerate(lines) if "LinkUp" in ln)
+    return {
+        # cut in the middle of a port line
+        "truncated": (t[:t.index("Gbps Active", 2000)],
+                      r"line \d+: the file ends in an incomplete port line: the output looks "
+                      "truncated"),
+        # cut at a line end, before the spines' blocks
+        "truncated-at-line": ("\n".join(lines[:7]) + "\n",
+                              r"line 2: links to 4 switch\(es\) that have no block of their own"
+                              r".*looks truncated"),
+        "truncated-in-header": (t[:t.index("CA:") + 10],
+                                r"line \d+: the file ends in this block before any of its port "
+                                "lines"),
+        "empty": ("", "is empty; expected `iblinkinfo` output"),
+        "mixed-ibnetdiscover": (t_ib, r"line 5: not a Switch:/CA: header or a port line: "
+                                      r"'vendid=0x2c9'; expected `iblinkinfo` output.*looks like "
+                                      "`ibnetdiscover` output"),
+        "mixed-lldp": (t_lldp, r"line 1: not a Switch:/CA: header.*looks like `lldpcli -f json "
+                               "show neighbors` output"),
+        "port-twice": ("\n".join([*lines[:k + 1], lines[k], *lines[k + 1:]]),
+                       rf"line {k + 2}: port \d+ of this device is listed twice"),
+        "block-twice": (t + lines[0] + "\n" + lines[1] + "\n",
+                        rf"line {len(lines) + 1}: a second block for switch GUID"),
+    }
+
+
+def _lldp_bad(t, t_ib, t_iblink):
+    doc = json.loads(t)
+    entries = doc["p0-leaf0"]["lldp"]["interface"]
+    other = json.loads(json.dumps(entries[1]))               # swp2's neighbour on swp1
+    other["swp1"] = other.pop(next(iter(other)))
+    entries.insert(1, other)
+    twice = json.dumps(doc, indent=1)
+    i, j = t.index('\n "p0-leaf1"'), t.index('\n "p0-leaf2"')
+    return {
+        "truncated": (t[:len(t) // 3], r"line \d+: not JSON \(it ends before the JSON is "
+                                       r"complete: the file looks truncated\); expected a JSON "
+                                       "object of system name"),
+        "empty": ("", "is empty; expected a JSON object"),
+        "comments-only": ("# collected 2026-12-02\n\n", "holds only comments"),
+        "mixed-ibnetdiscover": (t_ib, r"line 5: not JSON \(Expecting value, column 1\); "
+                                      r"expected .*looks like `ibnetdiscover` output: read it "
+                                      "with `fabric import ibnetdiscover`"),
+        "mixed-iblinkinfo": (t_iblink, r"line 1: not JSON.*looks like `iblinkinfo` output"),
+        "port-twice": (twice, r"line \d+: p0-leaf0 lists interface 'swp1' twice \(to d0-host0 "
+                              r"d0-nic0/1 and to d1-host0 d1-nic0/1\); a port has one cable"),
+        "system-twice": (t[:j] + t[i:j] + t[j:],
+                         r"line \d+: system 'p0-leaf1' is listed twice"),
+        "port-twice-as-keys": ('{"leaf0": {"lldp": {"interface": {\n'
+                               ' "swp1": {"chassis": {"h0": {}}, "port": {"id": "nic0/1"}},\n'
+                               ' "swp1": {"chassis": {"h1": {}}, "port": {"id": "nic0/1"}}}}}}\n',
+                               r"line 3: leaf0 lists interface 'swp1' twice \(as two keys of "
+                               r"one JSON object\)"),
+    }
+
+
+def _bad_cases(texts):
+    t = texts
+    out = [("iblinkinfo", name, text, match) for name, (text, match) in
+           _iblinkinfo_bad(t["iblinkinfo"], t["ibnetdiscover"], t["lldp-json"]).items()]
+    out += [("lldp-json", name, text, match) for name, (text, match) in
+            _lldp_bad(t["lldp-json"], t["ibnetdiscover"], t["iblinkinfo"]).items()]
+    return out
+
+
+def test_bad_iblinkinfo_and_lldp_files_name_file_and_line(good_texts, tmp_path):
+    cases = _bad_cases(good_texts)
+    assert len(cases) == 16
+    for fmt, name, text, match in cases:
+        path = tmp_path / f"{fmt}-{name}.txt"
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(FabricFormatError) as err:
+            read_discovered(fmt, path)
+        msg = str(err.value)
+        assert f"`{path}`" in msg, (fmt, name, msg)
+        assert re.search(match, msg), (fmt, name, msg)
+    # the line a message names is that line of the file: the second `swp1` of p0-leaf0
+    t = good_texts["lldp-json"]
+    twice = _lldp_bad(t, "", "")["port-twice"][0]
+    with pytest.raises(FabricFormatError, match="p0-leaf0 lists interface 'swp1'") as err:
+        parse_lldp_json(twice, source="x.json")
+    named = int(re.search(r"line (\d+)", str(err.value)).group(1))
+    lines = twice.splitlines()
+    start = lines.index(' "p0-leaf0": {')
+    swp1 = [i + 1 for i, ln in enumerate(lines) if i > start and ln.strip() == '"swp1": {']
+    assert named == swp1[1]
+    # the same interface with the same neighbour twice (LLDP and CDP) is one cable
+    doc = json.loads(t)
+    entries = doc["p0-leaf0"]["lldp"]["interface"]
+    entries.insert(0, json.loads(json.dumps(entries[0])))
+    assert diff_fabrics(parse_lldp_json(t), parse_lldp_json(json.dumps(doc)))["identical"]
+
+
+@pytest.mark.parametrize("fmt", ["iblinkinfo", "lldp-json"])
+def test_non_utf8_discovery_file_is_refused(good_texts, tmp_path, fmt):
+    data = good_texts[fmt].encode()
+    cut = data.index(b"\n", 300) + 1                 # the start of some line N
+    line = data[:cut].count(b"\n") + 1
+    path = tmp_path / "latin1.txt"
+    path.write_bytes(data[:cut] + "caf\u00e9".encode("latin-1") + data[cut:])
+    with pytest.raises(FabricFormatError,
+                       match=rf"`{re.escape(str(path))}` line {line}: byte 0xe9 \(offset "
+                             rf"{cut + 3}\) is not UTF-8; expected the text `{fmt}` output is"):
+        read_discovered(fmt, path)
+
+
+def test_cli_import_refuses_bad_files_without_writing(good_texts, tmp_path):
+    runner = CliRunner()
+    cases = _bad_cases(good_texts)
+    cases.append(("lldp-json", "non-utf8", b"\xff\xfe{}", "is not UTF-8"))
+    cases.append(("iblinkinfo", "non-utf8", b"Switch: \xff", "is not UTF-8"))
+    for fmt, name, text, match in cases:
+        path = tmp_path / f"{fmt}-{name}.txt"
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8")
+        out = tmp_path / f"{fmt}-{name}.out.json"
+        res = runner.invoke(main, ["import", fmt, str(path), "-o", str(out)])
+        assert res.exit_code in (1, 2), (fmt, name, res.output)
+        assert res.exception is None or isinstance(res.exception, SystemExit), (fmt, name)
+        assert "Traceback" not in res.output and "Error:" in res.output, (fmt, name)
+        assert str(path) in res.output, (fmt, name, res.output)
+        assert not out.exists(), (fmt, name)
+        # and `fabric diff` against it: exit 1 or 2, never "identical"
+        res = runner.invoke(main, ["diff", "fat-tree", "--set", "k=4", str(path), "--format",
+                                   fmt])
+        assert res.exit_code in (1, 2) and "Traceback" not in res.output, (fmt, name)
+        assert "identical" not in res.output

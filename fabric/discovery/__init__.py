@@ -10,16 +10,23 @@ they would print for a designed fabric, and diff the two.
 * :mod:`fabric.discovery.diff` -- :func:`~fabric.discovery.diff.diff_fabrics`, and the
   graph-level part of ``--impact`` (the design with the differences applied, bisection,
   the touched NVLink domains; the collectives are priced in :mod:`solvers.impact`);
+* :mod:`fabric.discovery.wan` -- a design's virtual WAN router groups as the individual
+  routers discovery sees (one rule for the LLDP writer and the diff);
 * :mod:`fabric.discovery.faults` -- seeded faults written into a design's
   ``ibnetdiscover`` text (tests, ``bench/diff.py``).
 
 :func:`read_discovered` picks the parser of a format; :data:`IMPORT_FORMATS` lists them.
-Importing this package imports neither numpy nor networkx.
+Input that is not what the format's tool prints -- an empty file, bytes that are not
+UTF-8, a truncated file, another format's output, a port listed twice by its own
+device -- is refused with :class:`~fabric.exceptions.FabricFormatError` naming the file,
+the line (where one applies) and what was expected. Importing this package imports
+neither numpy nor networkx.
 """
 
 import importlib
 
-__all__ = ["IMPORT_FORMATS", "GUID_FORMATS", "read_discovered", "parse_discovered", "read_name_map"]
+__all__ = ["IMPORT_FORMATS", "GUID_FORMATS", "read_discovered", "parse_discovered", "read_name_map",
+           "sniff_format", "format_hint"]
 
 # format -> (module, parser of the file's text)
 _PARSERS = {
@@ -34,6 +41,52 @@ IMPORT_FORMATS = tuple(_PARSERS)
 
 GUID_FORMATS = ("ibnetdiscover", "iblinkinfo")
 """Formats whose devices carry GUIDs, so ``name_map`` (``--map``) can name them."""
+
+
+def sniff_format(text):
+    """The discovery format ``text`` looks like (from its first lines that are not blank or
+    ``#`` comments), or None.
+
+    >>> sniff_format('{"leaf0": {"lldp": {}}}'), sniff_format("vendid=0x2c9\\nSwitch 65 ...")
+    ('lldp-json', 'ibnetdiscover')
+    >>> sniff_format("Switch: 0xb83fd20300000001 MF0;leaf0:MQM9700/U1:"), sniff_format("hello")
+    ('iblinkinfo', None)
+    """
+    import re
+
+    for line in text.splitlines()[:200]:
+        s = line.strip()
+        if not s or s.startswith("#"):
+            continue
+        if s.startswith(("{", "[")):
+            return "lldp-json"
+        if re.match(r"^(Switch|CA|Router):", s) or "==(" in s:
+            return "iblinkinfo"
+        if re.match(r'^(Switch|Ca|Rt)\s+\d+\s+"', s) or re.match(
+                r"^(vendid|devid|sysimgguid|switchguid|caguid)=", s):
+            return "ibnetdiscover"
+    return None
+
+
+def format_hint(text, expected):
+    """``"; it looks like X output: read it with `fabric import X`"`` when ``text`` looks like
+    another discovery format than ``expected``, else ``""``."""
+    got = sniff_format(text)
+    if got is None or got == expected:
+        return ""
+    what = "`lldpcli -f json show neighbors`" if got == "lldp-json" else f"`{got}`"
+    return f"; it looks like {what} output: read it with `fabric import {got}`"
+
+
+def empty_error(text, source, expected):
+    """A :class:`~fabric.exceptions.FabricFormatError` for a text with nothing but blank
+    lines and ``#`` comments, else None."""
+    from fabric.exceptions import FabricFormatError
+
+    if any(ln.strip() and not ln.lstrip().startswith("#") for ln in text.splitlines()):
+        return None
+    what = "is empty" if not text.strip() else "holds only comments"
+    return FabricFormatError(f"`{source}` {what}; expected {expected}")
 
 
 def parse_discovered(fmt, text, *, source="<text>", catalog=None, name_map=None):
@@ -64,16 +117,26 @@ def read_discovered(fmt, path, *, catalog=None, name_map=None):
     ParameterError
         When the format is unknown.
     FabricFormatError
-        When the file cannot be read or is not in that format.
+        When the file cannot be read, is not UTF-8 text or is not in that format.
     """
     from fabric.exceptions import FabricFormatError
 
     try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            text = fh.read()
+        with open(path, "rb") as fh:
+            data = fh.read()
     except OSError as exc:
         msg = f"cannot read `{path}`: {exc.strerror or exc}"
         raise FabricFormatError(msg) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        msg = (f"`{path}` line {line}: byte 0x{data[exc.start]:02x} (offset {exc.start}) is "
+               f"not UTF-8; expected the text `{fmt}` output is (a binary file, or a "
+               "capture in another encoding? convert it with iconv)")
+        raise FabricFormatError(msg) from None
+    if text.startswith("\ufeff"):                           # a byte order mark
+        text = text[1:]
     return parse_discovered(fmt, text, source=str(path), catalog=catalog, name_map=name_map)
 
 

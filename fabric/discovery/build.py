@@ -10,6 +10,11 @@ turns them into a graph of the schema of :mod:`fabric.schema`:
   graph has none, which G.graph["notes"] says;
 * **switch tiers by BFS distance from the hosts**: 1 = leaf, 2 = spine, 3 and more =
   core; a switch no host reaches is a core switch, with a note;
+* **WAN routers by type**: a ``router`` device (LLDP: the ``Router`` capability without
+  ``Bridge``) is a ``wan`` node of tier 4, and the BFS does not pass through it (a site's
+  tiers do not come from another site's hosts); the links between two routers have
+  medium ``wan``. A router with a host adapter on a port is taken for a switch, with a
+  note;
 * **parts from the catalog**: by a catalog key or device id in the description, else by
   the port count at the links' rate (switches) or the rate (NICs); when no part or
   several parts fit, ``part = "unknown"`` and a note names the device.
@@ -44,7 +49,7 @@ class Device:
     """One device a discovery tool reports."""
 
     name: str
-    type: str                   # "switch" or "ca" (a host adapter)
+    type: str                   # "switch", "router" (a WAN router) or "ca" (a host adapter)
     desc: str = ""              # the tool's description (node description, system name)
     ports: int = 0              # physical ports (switch port 0 not counted); 0 = unknown
     host: str = ""              # host adapters: the host's name
@@ -133,7 +138,7 @@ def _tiers(devices, links):
         nxt = []
         for n in frontier:
             for m in sorted(adj[n]):
-                if m not in dist:
+                if m not in dist and devices[m].type != "router":
                     dist[m] = dist[n] + 1
                     nxt.append(m)
         frontier = nxt
@@ -196,6 +201,12 @@ def as_built_graph(devices, links, *, medium, builder, source, catalog=None, not
             continue
         used[(ln.a, ln.a_port)] = used[(ln.b, ln.b_port)] = f"{ln.a}[{ln.a_port}]-{ln.b}[{ln.b_port}]"
         kept.append(ln)
+    for ln in kept:
+        for x, y in ((ln.a, ln.b), (ln.b, ln.a)):
+            if devices[x].type == "router" and devices[y].type == "ca":
+                devices[x].type = "switch"
+                notes.append(f"{x}: a router with a host adapter ({y}) on a port; taken for "
+                             "a switch, not a WAN router")
     dist = _tiers(devices, kept)
     rate_of, top_port = {}, {}
     for ln in kept:
@@ -234,11 +245,15 @@ def as_built_graph(devices, links, *, medium, builder, source, catalog=None, not
             G.add_edge(cpu, name, medium="pcie", links=1,
                        bandwidth_gbps=float(ports * (rate or 1.0)), latency_ns=0.0)
         else:
-            t = dist.get(name)
-            if t is None:
-                notes.append(f"{name}: no host reaches it; taken for a core switch")
-                t = 3
-            t = min(t, 3)
+            if d.type == "router":
+                t, kind = 4, "wan"
+            else:
+                t = dist.get(name)
+                if t is None:
+                    notes.append(f"{name}: no host reaches it; taken for a core switch")
+                    t = 3
+                t = min(t, 3)
+                kind = _TIER_KIND[t]
             tier[name] = t
             part = _match_part(catalog, "switch", d, rate, medium, notes)
             if part != "unknown":
@@ -246,7 +261,7 @@ def as_built_graph(devices, links, *, medium, builder, source, catalog=None, not
                 rate = rate or float(p.get("port_gbps", 0.0))
                 modes = p.get("port_modes") or {}
                 ports = max(ports, int(modes.get(str(int(rate)), p.get("ports", 0)) or 0))
-            G.add_node(name, kind=_TIER_KIND[t], tier=t, part=part, ports=ports,
+            G.add_node(name, kind=kind, tier=t, part=part, ports=ports,
                        port_gbps=float(rate or 1.0))
     for n in list(G):
         G.nodes[n].pop("_cpu", None)
@@ -272,7 +287,9 @@ def as_built_graph(devices, links, *, medium, builder, source, catalog=None, not
     for (a, b), rows in sorted(groups.items()):
         rows.sort()
         total = sum(r[3] for r in rows)
-        attrs = {"medium": medium, "links": len(rows), "bandwidth_gbps": float(total),
+        wan = devices[a].type == devices[b].type == "router"
+        attrs = {"medium": "wan" if wan else medium, "links": len(rows),
+                 "bandwidth_gbps": float(total),
                  "latency_ns": 0.0, "port_map_a": a,
                  "port_map": ";".join(f"{p}={q}@{g:g}" for p, q, g, _ in rows)}
         if all(p - rows[0][0] == i and q - rows[0][1] == i for i, (p, q, _, _) in enumerate(rows)):

@@ -17,6 +17,14 @@ every physical link by its two ``(device, port)`` ends. A difference is one of:
 Physical links come from the edges' port numbers (:mod:`fabric.ports`; a discovered
 fabric's ``port_map`` when it has one). Only network media count.
 
+A virtual WAN router group (one ``kind = "wan"``, ``part = "virtual"`` node standing for
+``chips`` routers, as the ``superfactory`` preset builds them) is compared as its
+individual routers ``<group>-r1`` .. ``<group>-r<chips>``, on either side, by the one rule
+of :mod:`fabric.discovery.wan` that the LLDP writer uses too: a design with virtual groups
+and an as-built fabric with the routers (``fabric import lldp-json``) are identical when
+the cables are; a difference names the router and its port. :func:`apply_as_built` and
+the domain helpers map a router back to its group.
+
 For ``fabric diff --impact``: :func:`apply_as_built` (the design with the differences
 applied), :func:`bisection_impact`, :func:`touched_domains` and :func:`domain_groups`
 (which NVLink domains to price an allreduce on); :mod:`solvers.impact` prices them.
@@ -24,7 +32,8 @@ applied), :func:`bisection_impact`, :func:`touched_domains` and :func:`domain_gr
 
 from dataclasses import asdict, dataclass
 
-__all__ = ["Difference", "DIFF_KINDS", "physical_links", "diff_fabrics", "format_diff",
+__all__ = ["Difference", "DIFF_KINDS", "network_links", "physical_links", "diff_fabrics",
+           "format_diff",
            "apply_as_built", "bisection_impact", "touched_domains", "domain_groups",
            "domain_label"]
 
@@ -48,37 +57,61 @@ class Difference:
     detail: str
 
 
-def physical_links(G):
-    """``{frozenset({(dev, port), (dev, port)}): (a, a_port, b, b_port, gbps)}`` over the
-    network links of ``G``, one entry per physical link."""
+def network_links(G, *, expand_wan=True):
+    """Every physical network link of ``G`` once: a list of ``(a, a_port, b, b_port, gbps,
+    medium)``. Ports come from a discovered fabric's ``port_map``, else from the edges'
+    ``a_end``/``a_port``/``b_port`` (:func:`fabric.ports.assign_ports` numbers a copy of a
+    graph whose edges lack them). With ``expand_wan`` the ends on a virtual WAN router
+    group are its routers' (:mod:`fabric.discovery.wan`)."""
+    from fabric.discovery.wan import expand_end, wan_groups
     from fabric.ports import assign_ports
+
+    groups = wan_groups(G) if expand_wan else {}
+    end = expand_end(groups) if groups else None
+    out = _network_links(G, groups, end)
+    if out is None:                                  # an edge without port numbers
+        out = _network_links(assign_ports(G.copy()), groups, end)
+    return out
+
+
+def _network_links(G, groups, end):
+    """:func:`network_links`, or None when a network edge has no port numbers."""
     from fabric.schema import NETWORK_MEDIA
 
-    out = {}
+    out = []
     for u, v, d in G.edges(data=True):
-        if d.get("medium") not in NETWORK_MEDIA:
+        medium = d.get("medium")
+        if medium not in NETWORK_MEDIA:
             continue
-        links = d["links"]
-        per = d["bandwidth_gbps"] / links
         if "port_map" in d:
             a = d.get("port_map_a", u)
             b = v if a == u else u
+            rows = []
             for item in str(d["port_map"]).split(";"):
                 ports, _, rate = item.partition("@")
                 p, _, q = ports.partition("=")
                 rate = float(rate) if rate else 0.0        # 0: the tool reported no rate
-                out[frozenset(((a, int(p)), (b, int(q))))] = (a, int(p), b, int(q), rate)
-            continue
-        if "a_end" not in d:
-            H = G.copy()
-            assign_ports(H)
-            return physical_links(H)
-        a = d["a_end"]
-        b = v if a == u else u
-        for i in range(links):
-            p, q = d["a_port"] + i, d["b_port"] + i
-            out[frozenset(((a, p), (b, q)))] = (a, p, b, q, per)
+                rows.append((a, int(p), b, int(q), rate, medium))
+        elif "a_end" not in d:
+            return None
+        else:
+            links = d["links"]
+            per = d["bandwidth_gbps"] / links
+            a = d["a_end"]
+            b = v if a == u else u
+            rows = [(a, d["a_port"] + i, b, d["b_port"] + i, per, medium) for i in range(links)]
+        if end is not None and (a in groups or b in groups):
+            rows = [(*end(x, p), *end(y, q), g, m) for x, p, y, q, g, m in rows]
+        out.extend(rows)
     return out
+
+
+def physical_links(G, *, expand_wan=True):
+    """``{frozenset({(dev, port), (dev, port)}): (a, a_port, b, b_port, gbps)}`` over the
+    network links of ``G``, one entry per physical link (see :func:`network_links`; the
+    routers of a virtual WAN group stand for it unless ``expand_wan`` is false)."""
+    return {frozenset(((a, p), (b, q))): (a, p, b, q, g)
+            for a, p, b, q, g, _ in network_links(G, expand_wan=expand_wan)}
 
 
 def _fmt(link):
@@ -104,9 +137,18 @@ def diff_fabrics(design, as_built):
         ``links_design``, ``links_as_built``, ``links_matched`` and ``unknown_devices``
         (names in the as-built fabric only).
     """
+    from fabric.discovery.wan import wan_routers
     from fabric.ports import natural_key
 
     D, A = physical_links(design), physical_links(as_built)
+    routers = wan_routers(design)
+
+    def known(n):
+        return n in routers or n in design.nodes
+
+    def attrs(n):
+        return routers[n] if n in routers else design.nodes[n]
+
     d_names = {n for ln in D.values() for n in (ln[0], ln[2])}
     a_names = {n for ln in A.values() for n in (ln[0], ln[2])}
     if D and A and not d_names & a_names:
@@ -134,7 +176,6 @@ def diff_fabrics(design, as_built):
     a_rest = {k: A[k] for k in A.keys() - common}
     d_at = {end: k for k in d_rest for end in k}          # (device, port) -> link key
     a_at = {end: k for k in a_rest for end in k}
-    nodes = design.nodes
 
     def ends(w, first):
         """(first, its port, the other device, its port) of a design link."""
@@ -192,26 +233,26 @@ def diff_fabrics(design, as_built):
                 continue
             got = _orient(a_rest[m], keep)
             other = got[2]
-            if other not in nodes:
+            if not known(other):
                 kind, detail = "unknown-device", (f"{other} is not in the design; designed "
                                                   f"{lost}")
-            elif nodes[other].get("kind") != nodes[lost].get("kind"):
-                kind, detail = "miscabled", (f"goes to {other} ({nodes[other].get('kind')}), "
-                                             f"designed {lost} ({nodes[lost].get('kind')})")
-            elif nodes[other].get("plane") != nodes[lost].get("plane"):
+            elif attrs(other).get("kind") != attrs(lost).get("kind"):
+                kind, detail = "miscabled", (f"goes to {other} ({attrs(other).get('kind')}), "
+                                             f"designed {lost} ({attrs(lost).get('kind')})")
+            elif attrs(other).get("plane") != attrs(lost).get("plane"):
                 kind, detail = "wrong-plane", (f"goes to {other} (plane "
-                                               f"{nodes[other].get('plane')}), designed {lost} "
-                                               f"(plane {nodes[lost].get('plane')})")
-            elif nodes[other].get("rail") != nodes[lost].get("rail"):
-                kind, detail = "wrong-rail", (f"goes to {other} (rail {nodes[other].get('rail')}),"
-                                              f" designed {lost} (rail {nodes[lost].get('rail')})")
+                                               f"{attrs(other).get('plane')}), designed {lost} "
+                                               f"(plane {attrs(lost).get('plane')})")
+            elif attrs(other).get("rail") != attrs(lost).get("rail"):
+                kind, detail = "wrong-rail", (f"goes to {other} (rail {attrs(other).get('rail')}),"
+                                              f" designed {lost} (rail {attrs(lost).get('rail')})")
             else:
                 kind, detail = "miscabled", f"goes to {other}, designed {lost}"
             add(kind, w, _orient(a_rest[m], w[0]), detail)
             del a_rest[m], d_rest[k]
             break
-    unknown = {n for ln in A.values() for n in (ln[0], ln[2]) if n not in nodes}
-    present = set(as_built.nodes)
+    unknown = {n for ln in A.values() for n in (ln[0], ln[2]) if not known(n)}
+    present = set(as_built.nodes) | set(wan_routers(as_built))
     all_at = {end: k for k in A for end in k}
     for k, w in d_rest.items():
         absent = [n for n in (w[0], w[2]) if n not in present]
@@ -220,7 +261,7 @@ def diff_fabrics(design, as_built):
         add("missing", w, None, f"{absent[0]} not found" if absent else
             "; ".join(busy) if busy else "no link on either port")
     for k, got in a_rest.items():
-        new = [n for n in (got[0], got[2]) if n not in nodes]
+        new = [n for n in (got[0], got[2]) if not known(n)]
         if new:
             add("unknown-device", None, got, f"{' and '.join(new)} not in the design")
         else:
@@ -308,21 +349,28 @@ def bisection_impact(design, as_built):
             "change": (b1 - b0) / b0 if b0 else 0.0}
 
 
-def _names_of(side):
-    """Device names of a ``"dev[port] - dev[port]"`` string (none for ``""``)."""
+def _names_of(side, group_of=None):
+    """Device names of a ``"dev[port] - dev[port]"`` string (none for ``""``); a router of a
+    virtual WAN group by its group when ``group_of`` (:func:`~fabric.discovery.wan.router_groups`)
+    is given."""
     if not side:
         return ()
     a, b = side.split(" - ")
-    return a[:a.rindex("[")], b[:b.rindex("[")]
+    names = a[:a.rindex("[")], b[:b.rindex("[")]
+    if group_of:
+        names = tuple(group_of.get(n, n) for n in names)
+    return names
 
 
 def _touches(design, result):
     """(domain keys in the design's order, {domain: GPUs}, the domains each NIC difference
     touches, the domain sets under each switch-to-switch difference)."""
+    from fabric.discovery.wan import router_groups
     from fabric.locality import domain_of, domains
     from fabric.ports import TIER_OF_KIND
 
     nodes = design.nodes
+    group_of = router_groups(design)
     gpu_doms = domains(design)
     host_doms = {}
     for key, gpus in gpu_doms.items():
@@ -359,16 +407,18 @@ def _touches(design, result):
     by_nic, by_switch = set(), []
     for r in result["differences"]:
         for side in (r["design"], r["as_built"]):
-            ends = [n for n in _names_of(side) if n in nodes and
+            ends = [n for n in _names_of(side, group_of) if n in nodes and
                     nodes[n].get("kind") in TIER_OF_KIND]
             nics = [n for n in ends if nodes[n]["kind"] == "nic"]
             if nics:                                # a NIC's link: that NIC's domain(s)
                 for n in nics:
                     by_nic |= nic_doms(n)
             elif ends:                              # between switches: all below the lower
-                low = min(ends, key=lambda n: TIER_OF_KIND[nodes[n]["kind"]])
-                if under(low):
-                    by_switch.append(frozenset(under(low)))
+                t = min(TIER_OF_KIND[nodes[n]["kind"]] for n in ends)
+                below_low = set().union(*(under(n) for n in ends
+                                          if TIER_OF_KIND[nodes[n]["kind"]] == t))
+                if below_low:                       # (both ends of a link between peers:
+                    by_switch.append(frozenset(below_low))      # the sites of a WAN link)
     return list(gpu_doms), gpu_doms, by_nic, by_switch
 
 
@@ -379,8 +429,9 @@ def touched_domains(design, result):
     A domain is touched when a differing link (its designed or its as-built form) ends
     at one of the domain's NICs (a NIC of a host with GPUs of the domain), or joins two
     switches above them: the link's lower end is a switch those NICs reach going only
-    upward in tier (leaf, spine, core). A NIC's link does not touch the other domains of
-    its leaf.
+    upward in tier (leaf, spine, core), or either end of a link between two switches of
+    one tier (the WAN routers of two sites; a router stands for its group). A NIC's link
+    does not touch the other domains of its leaf.
     """
     order, _, by_nic, by_switch = _touches(design, result)
     hit = by_nic.union(*by_switch)
@@ -392,7 +443,8 @@ def domain_groups(design, result):
     ``result``: each domain a NIC's difference touches with one neighbour (the next domain
     in the design's order that no NIC difference touches, cyclically; the next domain
     when there is none), and, for a difference between two switches, all the domains under
-    the lower switch (its leaf-mates; with a neighbour when that is one domain).
+    the lower switch (its leaf-mates; with a neighbour when that is one domain; under both
+    ends of a site-to-site WAN link).
 
     Returns a list of lists of domain keys, each in domain order, without repeats.
     """
@@ -456,12 +508,16 @@ def domain_label(keys):
 def apply_as_built(design, result):
     """A copy of ``design`` with the link-level differences of ``result`` applied: missing
     links removed, degraded links at their measured rate, links to another designed device
-    moved there, extra links between designed devices added (for ``fabric diff --impact``)."""
+    moved there, extra links between designed devices added (for ``fabric diff --impact``).
+    A router of a virtual WAN group stands for its group: a link moved between two routers
+    of one group changes nothing here."""
+    from fabric.discovery.wan import router_groups
+
     H = design.copy()
+    group_of = router_groups(design)
 
     def parse(s):
-        a, b = s.split(" - ")
-        return a[:a.rindex("[")], b[:b.rindex("[")]
+        return _names_of(s, group_of)
 
     def take(u, v, gbps=None):
         d = H.edges[u, v]
@@ -496,14 +552,17 @@ def apply_as_built(design, result):
         elif r["kind"] in ("wrong-rail", "wrong-plane", "miscabled") and r["as_built"]:
             u, v = parse(r["design"])
             x, y = parse(r["as_built"])
-            if {u, v} != {x, y}:
+            if {u, v} != {x, y} and x != y:
                 like = dict(H.edges[u, v])
                 per = take(u, v)
                 put(x, y, per, like)
         elif r["kind"] == "extra":
             x, y = parse(r["as_built"])
-            like = next((d for _, _, d in H.edges(x, data=True)
-                         if d.get("medium") in ("infiniband", "ethernet")), None)
+            if x == y:
+                continue
+            like = H.edges[x, y] if H.has_edge(x, y) else next(
+                (d for _, _, d in H.edges(x, data=True)
+                 if d.get("medium") in ("infiniband", "ethernet")), None)
             if like is not None:
                 put(x, y, like["bandwidth_gbps"] / like["links"], like)
     for _, _, d in H.edges(data=True):

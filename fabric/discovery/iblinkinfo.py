@@ -11,11 +11,19 @@ The format (infiniband-diags ``iblinkinfo(8)``), one block per node::
 A port line gives the node's LID and port, the link's width and per-lane signalling
 rate (106.25 Gbps = NDR, 53.125 = HDR, 25.78125 = EDR, 212.5 = XDR ...), then the
 peer's LID, port and description. Peers are found by LID (a switch has one LID, each
-``CA`` port its own), else by description. Names follow
-:mod:`fabric.discovery.ibnetdiscover`; ports that are not ``LinkUp`` are skipped. A
-switch's port count is the highest port listed (``iblinkinfo`` lists every port).
-Blank lines, ``#`` comments and ``Router:`` blocks are ignored; after the first block, a
-line of no known shape is skipped with a note (before it, the text is refused).
+``CA`` port its own), else by description (a host adapter without a block of its own).
+Names follow :mod:`fabric.discovery.ibnetdiscover`; ports that are not ``LinkUp`` are
+skipped. A switch's port count is the highest port listed (``iblinkinfo`` lists every
+port). Blank lines, ``#`` comments and ``Router:`` blocks are ignored; after the first
+block, a line of no known shape is skipped with a note (before it, the text is refused).
+
+Refused with :class:`~fabric.exceptions.FabricFormatError` naming the file and line: an
+empty file; a first line that is neither a block header nor a port line (another
+format's output; the message names the format it looks like); a port listed twice in
+one block, or a second block for one switch GUID; truncated output: a file that ends in
+an incomplete port line or in a block before its first port line, or a link to a switch
+(``MF0;`` description) that has no block of its own. A host adapter without a ``CA:``
+block (``iblinkinfo --switches-only``) is taken from its peer's description.
 """
 
 import re
@@ -33,6 +41,7 @@ _SPEED_OF = {v: k for k, v in LANE_SIGNAL_GBPS.items()}
 _HEAD = re.compile(r"^(Switch|CA|Router):\s*(?:(0x[0-9a-fA-F]+)\s+)?(.*?):?\s*$")
 _LINE = re.compile(r"^(?:(0x[0-9a-fA-F]+)\s+(?:\"[^\"]*\"\s+)?)?(\d+)\s+(\d+)\[[^\]]*\]\s+==\((.*?)\)==>"
                    r"\s*(?:(0x[0-9a-fA-F]+)\s+)?(\d*)\s*(\d*)\[[^\]]*\]\s+\"([^\"]*)\"")
+_PORTISH = re.compile(r"^(?:0x[0-9a-fA-F]+\s+)?\d+\s+\d+\[")     # a port line's start
 _WIDTH_SPEED = re.compile(r"(\d+)X\s+([\d.]+)\s*Gbps(?:\s*\((FDR10)\))?")
 
 
@@ -54,7 +63,8 @@ def parse_iblinkinfo(text, *, source="<text>", catalog=None, name_map=None):
     Raises
     ------
     FabricFormatError
-        When the text holds no ``Switch:``/``CA:`` block.
+        When the text holds no ``Switch:``/``CA:`` block, or is refused as the module says
+        (the message names the line).
 
     Examples
     --------
@@ -68,22 +78,40 @@ def parse_iblinkinfo(text, *, source="<text>", catalog=None, name_map=None):
     >>> G.edges["mlx5_0", "leaf0"]["bandwidth_gbps"], G.nodes["leaf0"]["part"]
     (400.0, 'QM9700')
     """
+    from fabric.discovery import empty_error, format_hint
     from fabric.exceptions import FabricFormatError
+
+    expected = "`iblinkinfo` output (Switch:/CA: headers, each followed by its port lines)"
+    empty = empty_error(text, source, expected)
+    if empty is not None:
+        raise empty
+
+    def fail(lineno, line, why, hint=""):
+        msg = (f"`{source}` line {lineno}: {why}: {line.strip()[:100]!r}; expected "
+               f"{expected}{hint}")
+        raise FabricFormatError(msg)
 
     nodes, lines, lid_of, skipped = {}, [], {}, []
     current = None
     top = {}
+    block_ports, head = set(), None            # the current block's ports, (lineno, line)
+    last = None                                # the last line that is not blank or `#`
     for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
+        last = (lineno, raw)
         m = _HEAD.match(line)
         if m and "==(" not in line:
             typ, guid, desc = m.groups()
+            head, block_ports = (lineno, raw), set()
             if typ == "Router":
                 current = None
                 continue
             key = f"S-{guid[2:].lower()}" if typ == "Switch" and guid else f"C-{len(nodes)}"
+            if key in nodes:
+                fail(lineno, raw, f"a second block for switch GUID {guid} (GUIDs are unique; "
+                                  "two outputs concatenated?)")
             current = key
             nodes[key] = ["switch" if typ == "Switch" else "ca", 0, desc.strip(), 0]
             continue
@@ -92,38 +120,54 @@ def parse_iblinkinfo(text, *, source="<text>", catalog=None, name_map=None):
             skipped.append((lineno, raw))      # after the first block: a record we skip
             continue
         if not m:
-            msg = (f"`{source}` line {lineno}: not a Switch:/CA: header or a port line: "
-                   f"{line[:100]!r}; expected `iblinkinfo` output")
-            raise FabricFormatError(msg)
+            fail(lineno, raw, "not a Switch:/CA: header or a port line",
+                 format_hint(text, "iblinkinfo"))
+        block_ports.add(None)                  # the block has a port line
         if current is None:
             continue
         _, lid, port, inside, _, peer_lid, peer_port, peer_desc = m.groups()
+        if int(port) in block_ports:
+            fail(lineno, raw, f"port {port} of this device is listed twice (one line per port)")
+        block_ports.add(int(port))
         lid_of.setdefault(int(lid), current)
         top[current] = max(top.get(current, 0), int(port))
         if "LinkUp" in inside and peer_lid and peer_port:
             lines.append((current, int(port), int(peer_lid), int(peer_port), peer_desc,
-                          _rate(inside)))
+                          _rate(inside), lineno))
     if not nodes:
         msg = f"`{source}` has no Switch: or CA: block; is it `iblinkinfo` output?"
         raise FabricFormatError(msg)
+    if last is not None and last == (skipped[-1] if skipped else None) and \
+            _PORTISH.match(last[1].strip()):
+        fail(*last, "the file ends in an incomplete port line: the output looks truncated")
+    if head is not None and not block_ports:
+        fail(*head, "the file ends in this block before any of its port lines: the output "
+                    "looks truncated")
     for key, rec in nodes.items():
         rec[1] = top.get(key, 0) + (1 if rec[0] == "switch" else 0)
-    # peers: by LID, else by description (a node without its own block)
-    by_desc, peer_desc = {}, {}
+    # peers: by LID, else by description (a host adapter without its own block)
+    by_desc = {}
     for key, rec in nodes.items():
         by_desc.setdefault(rec[2], key)
-    resolved = []
-    for key, port, peer_lid, peer_port, desc, rate in lines:
+    resolved, blockless = [], []
+    for key, port, peer_lid, peer_port, desc, rate, lineno in lines:
         peer = lid_of.get(peer_lid) or by_desc.get(desc)
+        if peer is None and _MF0.match(desc):
+            blockless.append((lineno, peer_lid, desc))          # a switch: truncated
+            continue
         if peer is None:
-            peer = f"{'S' if _MF0.match(desc) else 'C'}-lid{peer_lid}"
+            peer = f"C-lid{peer_lid}"
             if peer not in nodes:
-                if peer.startswith("S-"):
-                    peer_desc[peer] = desc
-                else:
-                    nodes[peer] = ["ca", 1, desc, 0]
+                nodes[peer] = ["ca", 1, desc, 0]
         resolved.append((key, port, peer, peer_port, rate))
-    devices = apply_name_map(_names({k: tuple(v) for k, v in nodes.items()}, peer_desc),
+    if blockless:
+        lineno, lid, desc = blockless[0]
+        n = len({b[1] for b in blockless})
+        msg = (f"`{source}` line {lineno}: links to {n} switch(es) that have no block of their "
+               f"own (e.g. LID {lid} {desc!r}): `iblinkinfo` prints a block for every switch, "
+               f"so the file looks truncated (its last line is {last[0]})")
+        raise FabricFormatError(msg)
+    devices = apply_name_map(_names({k: tuple(v) for k, v in nodes.items()}, {}),
                              name_map)
     links = [Link(devices[a].name, p, devices[b].name, q, r) for a, p, b, q, r in resolved]
     notes = [_skipped_note(skipped, "Switch:/CA: headers or port lines")] if skipped else []

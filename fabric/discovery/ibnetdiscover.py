@@ -42,11 +42,11 @@ _MF0 = re.compile(r"^MF0;([^:]+):(.*)$")
 _QUOTED = re.compile(r'"([^"]*)"')
 
 
-def _fail(source, lineno, line, why):
+def _fail(source, lineno, line, why, hint=""):
     from fabric.exceptions import FabricFormatError
 
     msg = (f"`{source}` line {lineno}: {why}: {line.strip()[:100]!r}; expected "
-           "`ibnetdiscover` output (Switch/Ca blocks with [port] \"GUID\"[port] lines)")
+           "`ibnetdiscover` output (Switch/Ca blocks with [port] \"GUID\"[port] lines)" + hint)
     raise FabricFormatError(msg)
 
 
@@ -108,7 +108,10 @@ def _parse(text, source):
                           rate.group(1) if rate else ""))
             continue
         if not nodes:
-            _fail(source, lineno, raw, "not a Switch/Ca line, a port line or a key=value line")
+            from fabric.discovery import format_hint
+
+            _fail(source, lineno, raw, "not a Switch/Ca line, a port line or a key=value line",
+                  format_hint(text, "ibnetdiscover"))
         skipped.append((lineno, raw))          # after the first block: a record we skip
     if not nodes:
         from fabric.exceptions import FabricFormatError
