@@ -7,6 +7,7 @@ so a file being written leaves no temporary file (SIGKILL cannot be handled).
 """
 
 import functools
+import gc
 import json
 import math
 import os
@@ -116,8 +117,21 @@ def _progress(message):
 
 
 def _load_topology(state, topo, overrides):
-    """:func:`topologies.load` with the session's catalog, progress on stderr."""
-    return topologies.load(topo, overrides, state.catalog, progress=_progress)
+    """:func:`topologies.load` with the session's catalog, progress on stderr.
+
+    Python's cyclic garbage collector is paused while the graph is built (building makes
+    no reference cycles) and the graph is then frozen out of its scans: on a million-GPU
+    fabric, full collections over millions of attribute dicts cost a fifth of the run.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        G = topologies.load(topo, overrides, state.catalog, progress=_progress)
+    finally:
+        if was_enabled:
+            gc.enable()
+    gc.freeze()
+    return G
 
 
 _set_option = click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",

@@ -69,7 +69,7 @@ from fabric.catalog import default_catalog
 from fabric.io import read_json_input
 from fabric.exceptions import CatalogError, FabricError, ParameterError
 from fabric.locality import domain_of
-from fabric.schema import MEDIA, MEDIUM_CODE
+from fabric.schema import KIND_CODE, MEDIA, MEDIUM_CODE
 from solvers.routing import Router
 from solvers import _collective_plans as plans
 
@@ -458,25 +458,29 @@ class CollectiveModel:
             self.pos = np.array([r.gpu_index[g] for g in names], dtype=np.int64)
         self.n = len(self.pos)
         dom = r.gpu_domain[self.pos]
-        order = {}
-        for p, d in zip(self.pos.tolist(), dom.tolist()):
-            order.setdefault(d, []).append(p)
-        self.groups = [np.array(v, dtype=np.int64) for v in order.values()]
+        # ranks grouped by NVLink domain: domains in order of first appearance, ranks in rank
+        # order inside each
+        _, first, inv = np.unique(dom, return_index=True, return_inverse=True)
+        rank_of_dom = np.argsort(np.argsort(first, kind="stable"), kind="stable")[inv]
+        by_dom = np.argsort(rank_of_dom, kind="stable")
+        cuts = np.flatnonzero(np.diff(rank_of_dom[by_dom])) + 1
+        self.groups = np.split(self.pos[by_dom], cuts)
         self.k_domains = len(self.groups)
         sizes = {len(g) for g in self.groups}
         self.uniform = len(sizes) == 1
         self.g = min(sizes)
-        site = [self.G.nodes[r.gpus[p]].get("site", 0) for p in self.pos.tolist()]
+        nodes = self.G._node
+        gpus = r.gpus
         site_code = {}
-        codes = [site_code.setdefault(st, len(site_code)) for st in site]
+        codes = np.fromiter((site_code.setdefault(nodes[gpus[p]].get("site", 0), len(site_code))
+                             for p in self.pos.tolist()), dtype=np.int64, count=self.n)
         # site code of every router GPU position (-1: not a rank)
         self.site_of_pos = np.full(len(r.gpus), -1, dtype=np.int64)
         self.site_of_pos[self.pos] = codes
         self.sites = len(site_code)
-        by_site = {}
-        for p, st in zip(self.pos.tolist(), site):
-            by_site.setdefault(st, []).append(p)
-        self.site_groups = list(by_site.values())
+        by_site = np.argsort(codes, kind="stable")
+        cuts = np.flatnonzero(np.diff(codes[by_site])) + 1
+        self.site_groups = [grp.tolist() for grp in np.split(self.pos[by_site], cuts)]
         self.channels = 1 if self.k_domains == 1 else int(min(self.g, self.k.c["max_channels"]))
         self._rates()
         self._plans = {}
@@ -592,24 +596,25 @@ class CollectiveModel:
         # NVLink: NCCL's usable per-link rate of the domain's GPU over the raw link rate
         node_nv = np.ones(len(r.nodes))
         node_nvls = np.zeros(len(r.nodes))
+        nodes = G._node
+        by_part = {}
+        for part in {nodes[g]["part"] for g in r.gpus}:
+            spec = self.catalog.part("gpu", part)
+            by_part[part] = (spec["nccl_nvlink_link_GBps"] / (spec["nvlink_link_gbps"] / 8.0),
+                             spec["nvls_efficiency"])
+        eff = [by_part[nodes[g]["part"]] for g in r.gpus]
+        if eff:
+            node_nv[r.gpu_node] = [e for e, _ in eff]
+            node_nvls[r.gpu_node] = [ls for _, ls in eff]
         dom_eff = {}
-        for g in r.gpus:
-            part = self._gpu_part(g)
-            e = part["nccl_nvlink_link_GBps"] / (part["nvlink_link_gbps"] / 8.0)
-            ls = part["nvls_efficiency"]
-            i = r.index[g]
+        for g, e in zip(r.gpus, eff):
+            dom_eff.setdefault(nodes[g].get("domain"), e)
+        for i in np.flatnonzero(r.kind_code == KIND_CODE["nvswitch"]).tolist():
+            e, ls = dom_eff.get(nodes[r.nodes[i]].get("domain"), next(iter(dom_eff.values())))
             node_nv[i] = e
             node_nvls[i] = ls
-            dom = G.nodes[g].get("domain")
-            if dom not in dom_eff:
-                dom_eff[dom] = (e, ls)
-        for i, name in enumerate(r.nodes):
-            if r.kinds[i] == "nvswitch":
-                e, ls = dom_eff.get(G.nodes[name].get("domain"), next(iter(dom_eff.values())))
-                node_nv[i] = e
-                node_nvls[i] = ls
         nv = r.arc_medium == MEDIUM_CODE["nvlink"]
-        gpu_end = np.where(np.array([k == "gpu" for k in r.kinds])[r.arc_u], r.arc_u, r.arc_v)
+        gpu_end = np.where(r.kind_code[r.arc_u] == KIND_CODE["gpu"], r.arc_u, r.arc_v)
         rate = base.copy()
         rate[nv] = r.arc_cap_GBps[nv] * node_nv[gpu_end[nv]]
         rate_nvls = rate.copy()

@@ -123,7 +123,9 @@ class Router:
         self.arc_u, self.arc_v = u, v
         self.arc_cap_GBps = cap
         self.arc_medium = med
-        self.arc_rate_medium = _rate_medium(G, med, arc, idx, n_nodes)
+        self.arc_rate_medium = _rate_medium(G, med, arc, idx, n_nodes, kind_code=self.kind_code,
+                                            arc_u=u, arc_v=v, arc_gbps=self.arc_gbps,
+                                            names=nodes)
         self.arc_latency_ns = lat
         self.arc_links = links
         self._arc = arc
@@ -131,8 +133,11 @@ class Router:
         self.gpu_index = {g: i for i, g in enumerate(self.gpus)}
         self.gpu_node = np.array([idx[g] for g in self.gpus], dtype=np.int64)
         self.gpu_domain = domain_ids(G, self.gpus)
-        self._tier = {}
+        self._tier_list = None
         self._cones = {}
+        self._cone_tmpl = {}
+        self._cone_key = {}
+        self._tmpl_sig = {}
         self._pair = {}
         self._side = {}
         self._side_key = {}
@@ -565,13 +570,27 @@ class Router:
                     loads[self.arc(x, nic)] += i / len(nics) * bw / tot
 
     # ------------------------------------------------------------------ network
+    @property
+    def _tiers(self):
+        """Tier of every node (list by index): the ``tier`` attribute, else by kind (leaf 1,
+        spine 2, core 3, WAN 4; 0 for GPUs, NICs and the rest)."""
+        if self._tier_list is None:
+            by_code = np.zeros(len(KIND_CODE), dtype=np.int64)
+            for kind, t in _TIER_OF_KIND.items():
+                by_code[KIND_CODE[kind]] = t
+            tiers = by_code[self.kind_code].tolist()
+            node = self.G._node
+            names = self.nodes
+            for i in np.flatnonzero(np.isin(self.kind_code,
+                                            [KIND_CODE[k] for k in NETWORK_KINDS])).tolist():
+                t = node[names[i]].get("tier")
+                if t is not None:
+                    tiers[i] = t
+            self._tier_list = tiers
+        return self._tier_list
+
     def _tier_of(self, i):
-        t = self._tier.get(i)
-        if t is None:
-            attrs = self.G.nodes[self.nodes[i]]
-            t = attrs.get("tier", _TIER_OF_KIND.get(attrs["kind"], 0))
-            self._tier[i] = t
-        return t
+        return self._tiers[i]
 
     def _net_nbrs(self, i):
         """Network neighbours of switch ``i``: [(index, edge data)] (cached)."""
@@ -589,8 +608,9 @@ class Router:
         """Network neighbours of switch ``x`` on its own tier (e.g. WAN router to WAN router)."""
         hit = self._lateral.get(x)
         if hit is None:
-            tx = self._tier_of(x)
-            hit = [(y, d) for y, d in self._net_nbrs(x) if self._tier_of(y) == tx]
+            tiers = self._tiers
+            tx = tiers[x]
+            hit = [(y, d) for y, d in self._net_nbrs(x) if tiers[y] == tx]
             self._lateral[x] = hit
         return hit
 
@@ -598,22 +618,57 @@ class Router:
         """Network neighbors of switch ``x`` one tier or more above it (cached)."""
         hit = self._up.get(x)
         if hit is None:
-            tx = self._tier_of(x)
-            hit = [(w, d) for w, d in self._net_nbrs(x) if self._tier_of(w) > tx]
+            tiers = self._tiers
+            tx = tiers[x]
+            hit = [(w, d) for w, d in self._net_nbrs(x) if tiers[w] > tx]
             self._up[x] = hit
         return hit
 
     def _cone(self, a):
-        """Upward cone of switch ``a``: {node: (level, paths, latency_ns)} and its up edges."""
+        """Upward cone of switch ``a``: {node: (level, paths, latency_ns)} and its up edges.
+
+        The part above ``a`` depends only on ``a``'s up edges, so switches with the same
+        uplinks (the leaves of one plane) share it: it is computed once per uplink set.
+        """
         hit = self._cones.get(a)
         if hit is not None:
             return hit
+        first = self._up_nbrs(a)
+        key = tuple((w, d.get("links", 1), _prop_ns(d)) for w, d in first)
+        tmpl = self._cone_tmpl.get(key)
+        if tmpl is None:
+            tmpl = self._cone_tmpl[key] = self._cone_above(key)
+        t_level, t_paths, t_lat, t_ups, root_ups = tmpl
         level = {a: 0}
+        level.update(t_level)
         paths = {a: 1.0}
+        paths.update(t_paths)
         lat = {a: 0.0}
-        ups = {}                       # node -> list of (upper node, links, latency)
-        frontier = [a]
-        depth = 0
+        lat.update(t_lat)
+        ups = {a: root_ups}
+        ups.update(t_ups)
+        hit = (level, paths, lat, ups)
+        self._cones[a] = hit
+        self._cone_key[a] = key
+        return hit
+
+    def _cone_above(self, first):
+        """The cone above a switch whose up edges are ``first`` [(node, links, latency_ns)]:
+        (level, paths, latency, ups) of the nodes above it, and its own ups list."""
+        level, paths, lat, ups = {}, {}, {}, {}
+        root_ups = []
+        nxt = []
+        for w, c, prop in first:
+            if w not in level:
+                level[w] = 1
+                paths[w] = 0.0
+                lat[w] = 0.0
+                nxt.append(w)
+            paths[w] += 1.0 * c
+            lat[w] = max(lat[w], 0.0 + prop)
+            root_ups.append((w, c))
+        frontier = nxt
+        depth = 1
         while frontier:
             depth += 1
             nxt = []
@@ -635,9 +690,7 @@ class Router:
                     lst.append((w, c))
                 ups[x] = lst
             frontier = nxt
-        hit = (level, paths, lat, ups)
-        self._cones[a] = hit
-        return hit
+        return level, paths, lat, ups, root_ups
 
     def _add_switch_pairs(self, loads, a_arr, b_arr, w_arr):
         """Route aggregated bytes between attachment switches a -> b (a != b)."""
@@ -668,9 +721,13 @@ class Router:
         """Interned id of a's cone shape (nodes, levels, path counts): equal cones route alike."""
         sig = self._sig.get(a)
         if sig is None:
-            level, paths, lat, _ = self._cone(a)
-            key = frozenset((x, level[x], paths[x], lat[x]) for x in level if x != a)
-            sig = self._sig_ids.setdefault(key, len(self._sig_ids))
+            self._cone(a)
+            ckey = self._cone_key[a]
+            sig = self._tmpl_sig.get(ckey)
+            if sig is None:
+                level, paths, lat = self._cone_tmpl[ckey][:3]
+                key = frozenset((x, level[x], paths[x], lat[x]) for x in level)
+                sig = self._tmpl_sig[ckey] = self._sig_ids.setdefault(key, len(self._sig_ids))
             self._sig[a] = sig
         return sig
 
@@ -839,12 +896,46 @@ class Router:
 _NETWORK_CODES = np.array([MEDIUM_CODE[m] for m in NETWORK_MEDIA])
 
 
-def _rate_medium(G, med, arc, idx, n_nodes):
-    """``arc_rate_medium`` (see :class:`Router`): aggregated NICs' share-capped pcie arcs."""
+def _rate_medium(G, med, arc, idx, n_nodes, *, kind_code=None, arc_u=None, arc_v=None,
+                 arc_gbps=None, names=None):
+    """``arc_rate_medium`` (see :class:`Router`): aggregated NICs' share-capped pcie arcs.
+
+    With the arc arrays (``kind_code``, ``arc_u``, ``arc_v``, ``arc_gbps``, ``names``)
+    the aggregated NICs are found and costed without walking the graph.
+    """
     out = med.copy()
-    for nic, attrs in G.nodes(data=True):
-        if attrs["kind"] != "nic" or attrs.get("chips", 1) <= 1:
-            continue
+    if kind_code is None:
+        nics = [(n, idx[n]) for n, a in G.nodes(data=True)
+                if a["kind"] == "nic" and a.get("chips", 1) > 1]
+    else:
+        node = G._node
+        nics = [(names[i], i) for i in np.flatnonzero(kind_code == KIND_CODE["nic"]).tolist()
+                if node[names[i]].get("chips", 1) > 1]
+    if not nics:
+        return out
+    if kind_code is not None:
+        agg = np.zeros(n_nodes, dtype=bool)
+        agg[[i for _, i in nics]] = True
+        net_codes = [MEDIUM_CODE[m] for m in NETWORK_MEDIA]
+        is_net = np.isin(med, net_codes) & agg[arc_u]
+        net_gbps = np.bincount(arc_u[is_net], weights=arc_gbps[is_net], minlength=n_nodes)
+        lo = np.full(n_nodes, 127, dtype=np.int64)
+        hi = np.full(n_nodes, -1, dtype=np.int64)
+        np.minimum.at(lo, arc_u[is_net], med[is_net].astype(np.int64))
+        np.maximum.at(hi, arc_u[is_net], med[is_net].astype(np.int64))
+        user = (med == MEDIUM_CODE["pcie"]) & agg[arc_v] & (kind_code[arc_u] == KIND_CODE["gpu"])
+        users = np.bincount(arc_v[user], minlength=n_nodes)
+        ok = (lo == hi) & (users > 0)
+        mixed = [(n, i) for n, i in nics if hi[i] >= 0 and lo[i] != hi[i]]
+        ua = np.flatnonzero(user & ok[arc_v])
+        nic = arc_v[ua]
+        share = net_gbps[nic] / users[nic]
+        hit = ua[arc_gbps[ua] >= share * (1 - 1e-9)]
+        code = lo[arc_v[hit]].astype(out.dtype)
+        out[hit] = code
+        out[hit ^ 1] = code
+        nics = mixed
+    for nic, i in nics:
         net = [(d["medium"], d["bandwidth_gbps"]) for d in G.adj[nic].values()
                if d["medium"] in NETWORK_MEDIA]
         users = [(w, d["bandwidth_gbps"]) for w, d in G.adj[nic].items()
@@ -853,7 +944,6 @@ def _rate_medium(G, med, arc, idx, n_nodes):
             continue
         share = sum(bw for _, bw in net) / len(users)
         code = MEDIUM_CODE[net[0][0]]
-        i = idx[nic]
         for g, bw in users:
             if bw >= share * (1 - 1e-9):
                 j = idx[g]
