@@ -327,18 +327,20 @@ _INFO_ALLREDUCE_MAX_GPUS = 20_000
 """Above this many GPUs `fabric info` prices its allreduce only when asked (--allreduce)."""
 
 
-def _info_allreduce(G, catalog, gpus):
+def _info_allreduce(G, catalog, gpus, table=None):
     """`fabric info`'s collective: a 1 GiB allreduce over all GPUs, algo auto (None below
-    2 GPUs; the reason when no algorithm can run it)."""
+    2 GPUs; the reason when no algorithm can run it), routed on the metrics' edge table."""
     import dataclasses
 
     from solvers.collectives import CollectiveModel
+    from solvers.routing import Router
 
     if gpus < 2:
         return None
     _progress(f"pricing a 1 GiB allreduce over {gpus:,} GPUs (algo auto) ...")
     try:
-        r = CollectiveModel(G, catalog=catalog).evaluate("allreduce", _INFO_ALLREDUCE_BYTES)
+        r = CollectiveModel(G, catalog=catalog, router=Router(G, table=table)).evaluate(
+            "allreduce", _INFO_ALLREDUCE_BYTES)
     except FabricError as exc:
         return {"size_bytes": _INFO_ALLREDUCE_BYTES, "ranks": gpus, "error": str(exc)}
     return dataclasses.asdict(r)
@@ -373,10 +375,14 @@ def info(state, topo, overrides, as_json, failure, seed, bisection, counts_only,
         s = fabric.fabric_summary(G)
     else:
         _progress("analysing (bisection, hops, paths, bill of materials) ...")
-        s = fabric.fabric_metrics(G, catalog=state.catalog, seed=seed, bisection=bisection)
+        from fabric.edges import EdgeTable
+
+        table = EdgeTable(G)
+        s = fabric.fabric_metrics(G, catalog=state.catalog, seed=seed, bisection=bisection,
+                                  table=table)
         if with_allreduce or (with_allreduce is None
                               and s["gpus"] <= _INFO_ALLREDUCE_MAX_GPUS):
-            s["allreduce"] = _info_allreduce(G, state.catalog, s["gpus"])
+            s["allreduce"] = _info_allreduce(G, state.catalog, s["gpus"], table=table)
         if failure:
             _progress(f"failing {failure} and recomputing the bisection (max-flow) ...")
             H = fabric.fail(G, failure, seed=seed)

@@ -1,13 +1,23 @@
-"""A numpy table of a fabric's edges, built in one pass, shared by the metrics and validation."""
+"""A numpy table of a fabric's edges, built in one pass, shared by the metrics, validation and
+the router (:class:`solvers.routing.Router` takes its arcs from it)."""
 
-from itertools import chain
+from itertools import chain, repeat
 from operator import itemgetter
 
 import numpy as np
 
 from fabric.schema import KIND_CODE, MEDIUM_CODE
 
-__all__ = ["EdgeTable", "adjacency_arrays"]
+__all__ = ["EdgeTable", "adjacency_arrays", "edge_count"]
+
+
+def edge_count(G):
+    """``G.number_of_edges()``, at C speed for an undirected simple graph (degrees summed
+    by ``map``, each self-loop once); directed graphs and multigraphs ask networkx."""
+    if G.is_directed() or G.is_multigraph():
+        return G.number_of_edges()
+    adj = G._adj
+    return (sum(map(len, adj.values())) + sum(map(dict.__contains__, adj.values(), adj))) // 2
 
 
 def adjacency_arrays(G, index):
@@ -40,7 +50,7 @@ class EdgeTable:
     u, v : numpy.ndarray
         Endpoint indices of every edge.
     medium, links : numpy.ndarray
-        Medium codes (:data:`MEDIUM_CODE`) and physical link counts.
+        Medium codes (:data:`MEDIUM_CODE`) and physical link counts (1 when absent).
     bw : numpy.ndarray
         ``bandwidth_gbps`` of every edge.
     data : list
@@ -58,7 +68,7 @@ class EdgeTable:
         m = len(self.data)
         self.medium = np.fromiter(map(MEDIUM_CODE.__getitem__, map(itemgetter("medium"), self.data)),
                                   np.int8, m)
-        self.links = np.fromiter(map(itemgetter("links"), self.data), np.int64, m)
+        self.links = np.fromiter(map(dict.get, self.data, repeat("links"), repeat(1)), np.int64, m)
         self.bw = np.fromiter(map(itemgetter("bandwidth_gbps"), self.data), np.float64, m)
 
     def mask(self, *media):

@@ -29,14 +29,15 @@ from operator import itemgetter
 
 import numpy as np
 
-from fabric.edges import adjacency_arrays
+from fabric.edges import EdgeTable
 from fabric.exceptions import FabricError, ParameterError
 from fabric.locality import domain_ids, gpu_nodes
-from fabric.schema import KIND_CODE, MEDIUM_CODE, NETWORK_KINDS, NETWORK_MEDIA
+from fabric.schema import KIND_CODE, MEDIUM_CODE, NETWORK_KINDS, NETWORK_MEDIA, NODE_KINDS
 
 __all__ = ["Router", "route_flows"]
 
 _TIER_OF_KIND = {"leaf": 1, "spine": 2, "core": 3, "wan": 4}
+KINDS_BY_CODE = {code: kind for kind, code in KIND_CODE.items()}
 
 
 class Router:
@@ -50,6 +51,9 @@ class Router:
         A fabric graph (see :mod:`fabric.schema`).
     bandwidth
         Edge attribute holding the aggregate rate in Gb/s per direction.
+    table
+        A prebuilt :class:`fabric.edges.EdgeTable` of ``G`` (built when omitted); the
+        router's arcs are its edges in both directions (edge k: arcs 2k and 2k + 1).
 
     Attributes
     ----------
@@ -82,20 +86,21 @@ class Router:
     500.0
     """
 
-    def __init__(self, G, *, bandwidth="bandwidth_gbps"):
+    def __init__(self, G, *, bandwidth="bandwidth_gbps", table=None):
         self.G = G
-        nodes = list(G.nodes)
+        # the arcs are the edges of the fabric's edge table, in both directions
+        t = table if table is not None else EdgeTable(G)
+        nodes = t.names
         self.nodes = nodes
-        self.index = {n: i for i, n in enumerate(nodes)}
+        self.index = t.index
         n_nodes = len(nodes)
         self._n = n_nodes
-        kinds = list(map(itemgetter("kind"), map(G._node.__getitem__, nodes)))
-        self.kinds = kinds
-        self.kind_code = np.fromiter(map(KIND_CODE.__getitem__, kinds), np.int8, n_nodes)
+        self.kind_code = t.kind
+        self.kinds = [KINDS_BY_CODE[c] for c in t.kind.tolist()]
         idx = self.index
-        # both directions of every edge, in G.edges order (edge k: arcs 2k = a -> b and
-        # 2k + 1 = b -> a), vectorized over the adjacency
-        src, dst, data = adjacency_arrays(G, idx)
+        # both directions of every edge, in edge-table order (edge k: arcs 2k = a -> b and
+        # 2k + 1 = b -> a)
+        src, dst, data = t.u, t.v, t.data
         m = len(data)
         u = np.empty(2 * m, dtype=np.int64)
         v = np.empty(2 * m, dtype=np.int64)
@@ -106,19 +111,18 @@ class Router:
             names = nodes
             rate = np.array([bandwidth(names[a], names[b], d) for a, b, d in
                              zip(u[0::2].tolist(), v[0::2].tolist(), data)], dtype=float)
+        elif bandwidth == "bandwidth_gbps":
+            rate = t.bw
         else:
             rate = np.fromiter(map(itemgetter(bandwidth), data), float, m)
         cap = np.repeat(rate / 8.0, 2)
         gbps = rate if bandwidth == "bandwidth_gbps" else \
             np.fromiter(map(itemgetter("bandwidth_gbps"), data), float, m)
         self.arc_gbps = np.repeat(gbps, 2)          # bandwidth_gbps of every arc
-        med = np.repeat(np.fromiter(map(MEDIUM_CODE.__getitem__, map(itemgetter("medium"), data)),
-                                    np.int8, m), 2)
+        med = np.repeat(t.medium, 2)
         lat = np.repeat(np.fromiter(map(dict.get, data, repeat("latency_ns"), repeat(0.0)),
                                     float, m), 2)
-        links = np.repeat(np.fromiter(map(dict.get, data, repeat("links"), repeat(1)), float,
-                                      m), 2)
-        del data
+        links = np.repeat(t.links.astype(float), 2)
         arc = dict(zip((u * n_nodes + v).tolist(), range(2 * m)))
         self.arc_u, self.arc_v = u, v
         self.arc_cap_GBps = cap

@@ -21,8 +21,11 @@ __all__ = ["fabric_summary", "per_gpu_bandwidth", "bisection_bandwidth", "oversu
            "fail_switch", "fabric_metrics", "EXACT_EDGE_LIMIT"]
 
 
-def fabric_metrics(G, *, catalog=None, sources=16, seed=0, bisection="auto"):
+def fabric_metrics(G, *, catalog=None, sources=16, seed=0, bisection="auto", table=None):
     """Everything ``fabric info`` reports: the summary counts plus the metrics (module notes).
+
+    ``table`` is a prebuilt :class:`fabric.edges.EdgeTable` of ``G`` (built when omitted), so a
+    caller that also routes on ``G`` builds the arc arrays once.
 
     Returns
     -------
@@ -31,7 +34,7 @@ def fabric_metrics(G, *, catalog=None, sources=16, seed=0, bisection="auto"):
         ``diameter_hops`` (``max`` and ``histogram``), ``ecmp_paths``, ``bom``,
         ``power_w``, ``cost_usd``.
     """
-    t = EdgeTable(G)
+    t = table if table is not None else EdgeTable(G)
     out = fabric_summary(G, table=t)
     bis = bisection_bandwidth(G, method=bisection, table=t)
     csr = _data_csr(G, t)
