@@ -88,6 +88,10 @@ __all__ = [
     "load_rank_file",
 ]
 
+_FLOW_BATCH = 1 << 22
+"""Flows routed per call of :meth:`solvers.routing.Router.add_flows` (4M: a 1M-GPU ring's 32
+channels take 8 calls)."""
+
 OPS = ("allreduce", "allgather", "reducescatter", "broadcast", "reduce", "alltoall", "sendrecv")
 """The collective operations."""
 
@@ -974,8 +978,11 @@ class CollectiveModel:
         for ph in self._phases(op, algo):
             loads = r.new_loads()
             lat_ns = 0.0
-            if ph.src.size:
-                lat_ns = r.add_flows(loads, ph.src, ph.dst, ph.nbytes)
+            # flows in batches: the router's temporaries scale with the batch, not with a
+            # phase of tens of millions of flows (one batch up to _FLOW_BATCH flows)
+            for i in range(0, ph.src.size, _FLOW_BATCH):
+                j = i + _FLOW_BATCH
+                lat_ns = max(lat_ns, r.add_flows(loads, ph.src[i:j], ph.dst[i:j], ph.nbytes[i:j]))
             if ph.switch:
                 r.add_switch_flows(loads, *ph.switch)
             if ph.nic:

@@ -123,16 +123,22 @@ class Router:
         lat = np.repeat(np.fromiter(map(dict.get, data, repeat("latency_ns"), repeat(0.0)),
                                     float, m), 2)
         links = np.repeat(t.links.astype(float), 2)
-        arc = dict(zip((u * n_nodes + v).tolist(), range(2 * m)))
+        self._edge_data = data
+        self._net_medium = np.zeros(len(MEDIUM_CODE), dtype=bool)
+        self._net_medium[[MEDIUM_CODE[x] for x in NETWORK_MEDIA]] = True
+        self._net_kind = np.zeros(len(KIND_CODE), dtype=bool)
+        self._net_kind[[KIND_CODE[x] for x in NETWORK_KINDS]] = True
+        # arcs by tail node (CSR): the arcs out of node i are _out_arcs[_out_ptr[i]:_out_ptr[i+1]]
+        self._out_arcs = np.argsort(u, kind="stable")
+        self._out_ptr = np.searchsorted(u[self._out_arcs], np.arange(n_nodes + 1))
         self.arc_u, self.arc_v = u, v
         self.arc_cap_GBps = cap
         self.arc_medium = med
-        self.arc_rate_medium = _rate_medium(G, med, arc, idx, n_nodes, kind_code=self.kind_code,
+        self.arc_rate_medium = _rate_medium(G, med, self._arc_id, idx, kind_code=self.kind_code,
                                             arc_u=u, arc_v=v, arc_gbps=self.arc_gbps,
                                             names=nodes)
         self.arc_latency_ns = lat
         self.arc_links = links
-        self._arc = arc
         self.gpus = gpu_nodes(G)
         self.gpu_index = {g: i for i, g in enumerate(self.gpus)}
         self.gpu_node = np.array([idx[g] for g in self.gpus], dtype=np.int64)
@@ -158,7 +164,16 @@ class Router:
     # ------------------------------------------------------------------ basics
     def arc(self, a, b):
         """Arc id of the direction ``a -> b`` (node names); KeyError when no edge."""
-        return self._arc[self.index[a] * self._n + self.index[b]]
+        return self._arc_id(self.index[a], self.index[b])
+
+    def _arc_id(self, i, j):
+        """Arc id of ``i -> j`` (node indices); KeyError when no edge."""
+        lo, hi = self._out_ptr[i], self._out_ptr[i + 1]
+        arcs = self._out_arcs[lo:hi]
+        k = np.flatnonzero(self.arc_v[arcs] == j)
+        if not k.size:
+            raise KeyError((self.nodes[i], self.nodes[j]))
+        return int(arcs[k[0]])
 
     def new_loads(self):
         """A zero load vector (bytes per arc)."""
@@ -597,14 +612,14 @@ class Router:
         return self._tiers[i]
 
     def _net_nbrs(self, i):
-        """Network neighbours of switch ``i``: [(index, edge data)] (cached)."""
+        """Network neighbours of switch ``i``: [(index, edge data, arc id i -> index)] (cached)."""
         hit = self._nbrs.get(i)
         if hit is None:
-            G = self.G
-            nodes = G.nodes
-            index = self.index
-            hit = [(index[w], d) for w, d in G.adj[self.nodes[i]].items()
-                   if d["medium"] in NETWORK_MEDIA and nodes[w]["kind"] in NETWORK_KINDS]
+            arcs = self._out_arcs[self._out_ptr[i]:self._out_ptr[i + 1]]
+            w = self.arc_v[arcs]
+            keep = self._net_medium[self.arc_medium[arcs]] & self._net_kind[self.kind_code[w]]
+            data = self._edge_data
+            hit = [(x, data[e >> 1], e) for x, e in zip(w[keep].tolist(), arcs[keep].tolist())]
             self._nbrs[i] = hit
         return hit
 
@@ -614,7 +629,7 @@ class Router:
         if hit is None:
             tiers = self._tiers
             tx = tiers[x]
-            hit = [(y, d) for y, d in self._net_nbrs(x) if tiers[y] == tx]
+            hit = [t for t in self._net_nbrs(x) if tiers[t[0]] == tx]
             self._lateral[x] = hit
         return hit
 
@@ -624,7 +639,7 @@ class Router:
         if hit is None:
             tiers = self._tiers
             tx = tiers[x]
-            hit = [(w, d) for w, d in self._net_nbrs(x) if tiers[w] > tx]
+            hit = [t for t in self._net_nbrs(x) if tiers[t[0]] > tx]
             self._up[x] = hit
         return hit
 
@@ -638,11 +653,12 @@ class Router:
         if hit is not None:
             return hit
         first = self._up_nbrs(a)
-        key = tuple((w, d.get("links", 1), _prop_ns(d)) for w, d in first)
+        key = tuple((w, d.get("links", 1), _prop_ns(d)) for w, d, _ in first)
         tmpl = self._cone_tmpl.get(key)
         if tmpl is None:
             tmpl = self._cone_tmpl[key] = self._cone_above(key)
-        t_level, t_paths, t_lat, t_ups, root_ups = tmpl
+        t_level, t_paths, t_lat, t_ups = tmpl
+        root_ups = [(w, d.get("links", 1), e) for w, d, e in first]
         level = {a: 0}
         level.update(t_level)
         paths = {a: 1.0}
@@ -658,9 +674,9 @@ class Router:
 
     def _cone_above(self, first):
         """The cone above a switch whose up edges are ``first`` [(node, links, latency_ns)]:
-        (level, paths, latency, ups) of the nodes above it, and its own ups list."""
+        (level, paths, latency, ups) of the nodes above it; ``ups`` maps a node to its
+        [(upper node, links, arc id)]."""
         level, paths, lat, ups = {}, {}, {}, {}
-        root_ups = []
         nxt = []
         for w, c, prop in first:
             if w not in level:
@@ -670,7 +686,6 @@ class Router:
                 nxt.append(w)
             paths[w] += 1.0 * c
             lat[w] = max(lat[w], 0.0 + prop)
-            root_ups.append((w, c))
         frontier = nxt
         depth = 1
         while frontier:
@@ -678,7 +693,7 @@ class Router:
             nxt = []
             for x in frontier:
                 lst = []
-                for w, d in self._up_nbrs(x):
+                for w, d, e in self._up_nbrs(x):
                     lw = level.get(w)
                     if lw is None:
                         level[w] = depth
@@ -691,10 +706,10 @@ class Router:
                     c = d.get("links", 1)
                     paths[w] += paths[x] * c
                     lat[w] = max(lat[w], lat[x] + _prop_ns(d))
-                    lst.append((w, c))
+                    lst.append((w, c, e))
                 ups[x] = lst
             frontier = nxt
-        return level, paths, lat, ups, root_ups
+        return level, paths, lat, ups
 
     def _add_switch_pairs(self, loads, a_arr, b_arr, w_arr):
         """Route aggregated bytes between attachment switches a -> b (a != b)."""
@@ -791,27 +806,27 @@ class Router:
         best = None
         bridges = []
         for x in la:
-            for y, d in self._lateral_nbrs(x):
+            for y, d, e in self._lateral_nbrs(x):
                 if y in lb:
                     dd = la[x] + 1 + lb[y]
                     if best is None or dd < best:
                         best, bridges = dd, []
                     if dd == best:
-                        bridges.append((x, y, d))
+                        bridges.append((x, y, d, e))
         if bridges:
-            N = sum(pa[x] * d.get("links", 1) * pb[y] for x, y, d in bridges)
+            N = sum(pa[x] * d.get("links", 1) * pb[y] for x, y, d, _ in bridges)
             gx = defaultdict(float)
             gy = defaultdict(float)
             arcs, fr = [], []
-            for x, y, d in bridges:
+            for x, y, d, e in bridges:
                 c = d.get("links", 1)
                 gx[x] += c * pb[y]
                 gy[y] += pa[x] * c
-                arcs.append(self._arc[x * self._n + y])
+                arcs.append(e)
                 fr.append(pa[x] * c * pb[y] / N)
             ua, uf = self._side_split(a, dict(gx), up=True)
             da, df = self._side_split(b, dict(gy), up=False)
-            lat = max(lta[x] + _prop_ns(d) + ltb[y] for x, y, d in bridges)
+            lat = max(lta[x] + _prop_ns(d) + ltb[y] for x, y, d, _ in bridges)
             return ("arcs", np.concatenate([ua, np.array(arcs, dtype=np.int64), da]),
                     np.concatenate([uf, np.array(fr), df]), lat)
         # generic shortest paths over the switch network
@@ -840,7 +855,7 @@ class Router:
         g = {}
         for x in sorted(level, key=level.get, reverse=True):
             val = top_weight.get(x, 0.0)
-            for w, c in ups.get(x, ()):
+            for w, c, _ in ups.get(x, ()):
                 gw = g.get(w)
                 if gw:
                     val += c * gw
@@ -851,15 +866,15 @@ class Router:
             msg = f"switch `{self.nodes[a]}` reaches none of the top switches of its route"
             raise FabricError(msg)
         arcs, fr = [], []
-        n = self._n
+        flip = 0 if up else 1             # the down arc w -> x is the up arc's twin
         for x, lst in ups.items():
             px = paths.get(x, 0.0)
             if not px:
                 continue
-            for w, c in lst:
+            for w, c, e in lst:
                 gw = g.get(w)
                 if gw:
-                    arcs.append(self._arc[x * n + w] if up else self._arc[w * n + x])
+                    arcs.append(e ^ flip)
                     fr.append(px * c * gw / total)
         return np.array(arcs, dtype=np.int64), np.array(fr)
 
@@ -900,7 +915,7 @@ class Router:
 _NETWORK_CODES = np.array([MEDIUM_CODE[m] for m in NETWORK_MEDIA])
 
 
-def _rate_medium(G, med, arc, idx, n_nodes, *, kind_code=None, arc_u=None, arc_v=None,
+def _rate_medium(G, med, arc_id, idx, *, kind_code=None, arc_u=None, arc_v=None,
                  arc_gbps=None, names=None):
     """``arc_rate_medium`` (see :class:`Router`): aggregated NICs' share-capped pcie arcs.
 
@@ -908,6 +923,7 @@ def _rate_medium(G, med, arc, idx, n_nodes, *, kind_code=None, arc_u=None, arc_v
     the aggregated NICs are found and costed without walking the graph.
     """
     out = med.copy()
+    n_nodes = len(idx)
     if kind_code is None:
         nics = [(n, idx[n]) for n, a in G.nodes(data=True)
                 if a["kind"] == "nic" and a.get("chips", 1) > 1]
@@ -951,8 +967,8 @@ def _rate_medium(G, med, arc, idx, n_nodes, *, kind_code=None, arc_u=None, arc_v
         for g, bw in users:
             if bw >= share * (1 - 1e-9):
                 j = idx[g]
-                out[arc[j * n_nodes + i]] = code
-                out[arc[i * n_nodes + j]] = code
+                out[arc_id(j, i)] = code
+                out[arc_id(i, j)] = code
     return out
 
 
