@@ -144,6 +144,7 @@ class Router:
         self.gpu_node = np.array([idx[g] for g in self.gpus], dtype=np.int64)
         self.gpu_domain = domain_ids(G, self.gpus)
         self._tier_list = None
+        self._tier_np = None
         self._cones = {}
         self._cone_tmpl = {}
         self._cone_key = {}
@@ -154,7 +155,6 @@ class Router:
         self._nv_pair = {}
         self._sig = {}
         self._up = {}
-        self._nbrs = {}
         self._lateral = {}
         self._sig_ids = {}
         self._tops_memo = {}
@@ -590,6 +590,13 @@ class Router:
 
     # ------------------------------------------------------------------ network
     @property
+    def _tier_arr(self):
+        """:attr:`_tiers` as a numpy array."""
+        if self._tier_np is None:
+            self._tier_np = np.array(self._tiers, dtype=np.int64)
+        return self._tier_np
+
+    @property
     def _tiers(self):
         """Tier of every node (list by index): the ``tier`` attribute, else by kind (leaf 1,
         spine 2, core 3, WAN 4; 0 for GPUs, NICs and the rest)."""
@@ -611,36 +618,29 @@ class Router:
     def _tier_of(self, i):
         return self._tiers[i]
 
-    def _net_nbrs(self, i):
-        """Network neighbours of switch ``i``: [(index, edge data, arc id i -> index)] (cached)."""
-        hit = self._nbrs.get(i)
-        if hit is None:
-            arcs = self._out_arcs[self._out_ptr[i]:self._out_ptr[i + 1]]
-            w = self.arc_v[arcs]
-            keep = self._net_medium[self.arc_medium[arcs]] & self._net_kind[self.kind_code[w]]
-            data = self._edge_data
-            hit = [(x, data[e >> 1], e) for x, e in zip(w[keep].tolist(), arcs[keep].tolist())]
-            self._nbrs[i] = hit
-        return hit
+    def _nbrs_where(self, x, keep_tier):
+        """Network neighbours of switch ``x`` whose tier passes ``keep_tier(tiers, own)``:
+        [(index, edge data, arc id x -> index)], from the arc arrays."""
+        arcs = self._out_arcs[self._out_ptr[x]:self._out_ptr[x + 1]]
+        w = self.arc_v[arcs]
+        tiers = self._tier_arr
+        keep = (self._net_medium[self.arc_medium[arcs]] & self._net_kind[self.kind_code[w]]
+                & keep_tier(tiers[w], tiers[x]))
+        data = self._edge_data
+        return [(y, data[e >> 1], e) for y, e in zip(w[keep].tolist(), arcs[keep].tolist())]
 
     def _lateral_nbrs(self, x):
         """Network neighbours of switch ``x`` on its own tier (e.g. WAN router to WAN router)."""
         hit = self._lateral.get(x)
         if hit is None:
-            tiers = self._tiers
-            tx = tiers[x]
-            hit = [t for t in self._net_nbrs(x) if tiers[t[0]] == tx]
-            self._lateral[x] = hit
+            hit = self._lateral[x] = self._nbrs_where(x, np.equal)
         return hit
 
     def _up_nbrs(self, x):
         """Network neighbors of switch ``x`` one tier or more above it (cached)."""
         hit = self._up.get(x)
         if hit is None:
-            tiers = self._tiers
-            tx = tiers[x]
-            hit = [t for t in self._net_nbrs(x) if tiers[t[0]] > tx]
-            self._up[x] = hit
+            hit = self._up[x] = self._nbrs_where(x, np.greater)
         return hit
 
     def _cone(self, a):
