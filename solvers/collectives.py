@@ -877,7 +877,12 @@ class CollectiveModel:
         b = self.router.gpus[int(self.groups[1][0])]
         view = nx.subgraph_view(G, filter_node=lambda x: G.nodes[x]["kind"] not in
                                 ("cpu", "host"))
-        path = nx.bidirectional_shortest_path(view, a, b)
+        try:
+            path = nx.bidirectional_shortest_path(view, a, b)
+        except nx.NetworkXNoPath:
+            msg = (f"no network path from `{a}` to `{b}` (GPUs of two NVLink domains of the "
+                   "communicator); is the fabric partitioned?")
+            raise FabricError(msg) from None
         ns = 0.0
         for x in path[1:-1]:
             d = G.nodes[x]
@@ -1192,10 +1197,22 @@ class CollectiveModel:
         return (steps - 1) * slice_bytes * nc * us_per_byte
 
     def _best(self, op, cands, size):
+        """The fastest (algorithm, protocol) of ``cands``; ties go to the earlier candidate.
+
+        Candidates are tried in order of their latency (a lower bound of their time:
+        every other term is non-negative), and one whose latency already exceeds the
+        best time is never routed: on a million ranks a ring's 2 million steps rule it
+        out before its flows are.
+        """
         best = None
-        for algo in cands:
+        protos_of = {algo: ("Simple",) if algo in _SIMPLE_ONLY else PROTOCOLS for algo in cands}
+        floor = {algo: min(self._latency(op, algo, p) for p in protos_of[algo]) for algo in cands}
+        rank = {algo: i for i, algo in enumerate(cands)}
+        for algo in sorted(cands, key=lambda a: (floor[a], rank[a])):
+            if best is not None and floor[algo] > best[0]:
+                continue
             per_byte, bottleneck, prop_us, window, rule = self._plan(op, algo)
-            protos = ("Simple",) if algo in _SIMPLE_ONLY else PROTOCOLS
+            protos = protos_of[algo]
             for proto in protos:
                 lat = self._latency(op, algo, proto) + prop_us
                 if (algo == "ring" and proto == "Simple" and op == "allreduce"
@@ -1226,9 +1243,9 @@ class CollectiveModel:
                                 f"channel per round trip ({proto})")
                 fill = self._pipeline_fill(op, algo, size, us_per_byte, proto)
                 t = lat + fill + size * us_per_byte
-                if best is None or t < best[0]:
-                    best = (t, algo, proto, lat, fill, neck, capped)
-        t, algo, proto, lat, fill, bottleneck, capped = best
+                if best is None or (t, rank[algo]) < (best[0], best[-1]):
+                    best = (t, algo, proto, lat, fill, neck, capped, rank[algo])
+        t, algo, proto, lat, fill, bottleneck, capped, _ = best
         algbw = size / (t * 1e3)                 # bytes / us / 1e3 = GB/s
         return CollectiveResult(op=op, algo=algo, ranks=self.n, size_bytes=int(size),
                                 time_us=float(t), algbw_GBps=float(algbw),
