@@ -62,6 +62,8 @@ import math
 import re
 import weakref
 from dataclasses import asdict, dataclass
+from itertools import repeat
+from operator import itemgetter
 
 import numpy as np
 
@@ -476,8 +478,10 @@ class CollectiveModel:
         nodes = self.G._node
         gpus = r.gpus
         site_code = {}
-        codes = np.fromiter((site_code.setdefault(nodes[gpus[p]].get("site", 0), len(site_code))
-                             for p in self.pos.tolist()), dtype=np.int64, count=self.n)
+        sites = map(dict.get, map(nodes.__getitem__, map(gpus.__getitem__, self.pos.tolist())),
+                    repeat("site"), repeat(0))
+        codes = np.fromiter((site_code.setdefault(st, len(site_code)) for st in sites),
+                            dtype=np.int64, count=self.n)
         # site code of every router GPU position (-1: not a rank)
         self.site_of_pos = np.full(len(r.gpus), -1, dtype=np.int64)
         self.site_of_pos[self.pos] = codes
@@ -601,20 +605,22 @@ class CollectiveModel:
         node_nv = np.ones(len(r.nodes))
         node_nvls = np.zeros(len(r.nodes))
         nodes = G._node
+        attrs = list(map(nodes.__getitem__, r.gpus))
+        parts = list(map(itemgetter("part"), attrs))
         by_part = {}
-        for part in {nodes[g]["part"] for g in r.gpus}:
+        for part in dict.fromkeys(parts):
             spec = self.catalog.part("gpu", part)
             by_part[part] = (spec["nccl_nvlink_link_GBps"] / (spec["nvlink_link_gbps"] / 8.0),
                              spec["nvls_efficiency"])
-        eff = [by_part[nodes[g]["part"]] for g in r.gpus]
+        eff = list(map(by_part.__getitem__, parts))
         if eff:
             node_nv[r.gpu_node] = [e for e, _ in eff]
             node_nvls[r.gpu_node] = [ls for _, ls in eff]
-        dom_eff = {}
-        for g, e in zip(r.gpus, eff):
-            dom_eff.setdefault(nodes[g].get("domain"), e)
+        # each raw domain number's first GPU (dict.fromkeys keeps the first occurrence)
+        dom_eff = dict(zip(reversed(list(map(dict.get, attrs, repeat("domain")))),
+                           reversed(eff)))
         for i in np.flatnonzero(r.kind_code == KIND_CODE["nvswitch"]).tolist():
-            e, ls = dom_eff.get(nodes[r.nodes[i]].get("domain"), next(iter(dom_eff.values())))
+            e, ls = dom_eff.get(nodes[r.nodes[i]].get("domain"), eff[0])
             node_nv[i] = e
             node_nvls[i] = ls
         nv = r.arc_medium == MEDIUM_CODE["nvlink"]
