@@ -853,3 +853,38 @@ def test_cli_import_refuses_bad_files_without_writing(good_texts, tmp_path):
                                    fmt])
         assert res.exit_code in (1, 2) and "Traceback" not in res.output, (fmt, name)
         assert "identical" not in res.output
+
+
+# ---------------------------------------------------------------- every preset
+_SMALL = {"superpod-h100": {"sus": 1}, "superpod-b200": {"sus": 1}, "superpod-gb200": {"racks": 2},
+          "azure-gb300": {"racks": 2}, "spectrum-x": {"gpus": 64}, "fairwater": {"gpus": 144},
+          "superfactory": {"site_gpus": 72, "planes": 1}, "fat-tree": {"k": 4}}
+
+
+def _every_preset():
+    from topologies.registry import TOPOLOGIES
+    return list(TOPOLOGIES)
+
+
+@pytest.mark.parametrize("name", _every_preset())
+def test_every_preset_round_trips_through_its_discovery_format(name):
+    """Design -> what the discovery tool of its network prints -> import -> diff is empty;
+    a preset without a network (one box, one rack) is refused by both writers, clearly."""
+    from fabric.discovery.diff import diff_fabrics, physical_links
+    from fabric.exceptions import FabricError
+
+    G = topologies.build_preset(name, _SMALL.get(name, {}))
+    media = {d["medium"] for _, _, d in G.edges(data=True)}
+    writers = {"infiniband": (ibnetdiscover_text, parse_ibnetdiscover),
+               "ethernet": (lldp_json_text, parse_lldp_json)}
+    present = [m for m in writers if m in media]
+    for medium, (write, parse) in writers.items():
+        if medium in present:
+            H = parse(write(G))
+            result = diff_fabrics(G, H)
+            assert result["identical"], (name, medium, result["counts"])
+            assert len(physical_links(H)) == len(physical_links(G)) > 0
+        else:
+            label = {"infiniband": "InfiniBand", "ethernet": "Ethernet"}[medium]
+            with pytest.raises(FabricError, match=f"no {label} links"):
+                write(G)
