@@ -1,7 +1,7 @@
 """A numpy table of a fabric's edges, built in one pass, shared by the metrics, validation and
 the router (:class:`solvers.routing.Router` takes its arcs from it)."""
 
-from itertools import chain, repeat
+from itertools import chain, compress, count, repeat
 from operator import itemgetter
 
 import numpy as np
@@ -33,8 +33,7 @@ def adjacency_arrays(G, index):
     dst = np.fromiter(map(index.__getitem__, chain.from_iterable(adj.values())),
                       np.int64, int(deg.sum()))
     keep = dst >= src
-    data = list(chain.from_iterable(map(dict.values, adj.values())))
-    data = list(map(data.__getitem__, np.flatnonzero(keep).tolist()))
+    data = list(compress(chain.from_iterable(map(dict.values, adj.values())), keep.tolist()))
     return src[keep], dst[keep], data
 
 
@@ -45,6 +44,10 @@ class EdgeTable:
     ----------
     names : list
         Node names; node ``i`` of the arrays is ``names[i]``.
+    index : dict
+        Node name -> its position in ``names``.
+    attrs : list
+        The node attribute dicts, in the order of ``names`` (see :meth:`column`).
     kind : numpy.ndarray
         Node kind codes (:data:`KIND_CODE`).
     u, v : numpy.ndarray
@@ -59,10 +62,10 @@ class EdgeTable:
 
     def __init__(self, G):
         self.names = list(G.nodes)
-        index = {n: i for i, n in enumerate(self.names)}
+        index = dict(zip(self.names, count()))
         self.index = index
-        self.kind = np.fromiter(map(KIND_CODE.__getitem__,
-                                    map(itemgetter("kind"), G._node.values())),
+        self.attrs = list(G._node.values())
+        self.kind = np.fromiter(map(KIND_CODE.__getitem__, map(itemgetter("kind"), self.attrs)),
                                 dtype=np.int8, count=len(self.names))
         self.u, self.v, self.data = adjacency_arrays(G, index)
         m = len(self.data)
@@ -70,6 +73,11 @@ class EdgeTable:
                                   np.int8, m)
         self.links = np.fromiter(map(dict.get, self.data, repeat("links"), repeat(1)), np.int64, m)
         self.bw = np.fromiter(map(itemgetter("bandwidth_gbps"), self.data), np.float64, m)
+
+    def column(self, key, default=None):
+        """Node attribute ``key`` of every node (``default`` where absent), as a list in
+        node order; read at C speed."""
+        return list(map(dict.get, self.attrs, repeat(key), repeat(default)))
 
     def mask(self, *media):
         """Boolean mask of the edges whose medium is one of ``media``."""

@@ -247,17 +247,21 @@ def note_validated(G):
     commands never write one.
     """
     global _VALIDATED
+    from fabric.edges import edge_count
+
     if _VALIDATED is None:
         import weakref
 
         _VALIDATED = weakref.WeakKeyDictionary()
-    _VALIDATED[G] = (G.number_of_nodes(), G.number_of_edges())
+    _VALIDATED[G] = (G.number_of_nodes(), edge_count(G))
     return G
 
 
 def _was_validated(G):
+    from fabric.edges import edge_count
+
     return (_VALIDATED is not None
-            and _VALIDATED.get(G) == (G.number_of_nodes(), G.number_of_edges()))
+            and _VALIDATED.get(G) == (G.number_of_nodes(), edge_count(G)))
 
 
 def _checksum(body):

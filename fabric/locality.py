@@ -20,6 +20,9 @@ Examples
 16
 """
 
+from itertools import compress, repeat
+from operator import eq, itemgetter
+
 import numpy as np
 
 __all__ = ["gpu_nodes", "site_of", "domain_of", "domains", "domain_ids"]
@@ -34,7 +37,9 @@ def gpu_nodes(G):
     >>> len(gpu_nodes(topologies.dgx_h100_graph()))
     8
     """
-    return [n for n, k in G.nodes(data="kind") if k == "gpu"]
+    node = G._node
+    return list(compress(node, map(eq, map(dict.get, node.values(), repeat("kind")),
+                                   repeat("gpu"))))
 
 
 def site_of(G, node):
@@ -56,11 +61,25 @@ def domain_of(G, node):
 
 def domains(G, *, kinds=("gpu",)):
     """``{domain key: [node names]}`` of the nodes of ``kinds``, both in topology order."""
-    out = {}
-    for n, d in G.nodes(data=True):
-        if d["kind"] in kinds:
+    node = G._node
+    chosen = list(map(kinds.__contains__, map(itemgetter("kind"), node.values())))
+    attrs = list(compress(node.values(), chosen))
+    doms = list(map(dict.get, attrs, repeat("domain")))
+    if None in doms:                           # host-keyed domains: the plain loop
+        out = {}
+        for n, d in zip(compress(node, chosen), attrs):
             out.setdefault(_key(n, d), []).append(n)
-    return out
+        return out
+    names = list(compress(node, chosen))
+    keys = list(zip(map(dict.get, attrs, repeat("site"), repeat(0)), doms))
+    # group at C speed: number the keys by first appearance, stable-sort the nodes by it
+    first = dict.fromkeys(keys)
+    for j, key in enumerate(first):
+        first[key] = j
+    ids = np.fromiter(map(first.__getitem__, keys), np.int64, len(keys))
+    grouped = list(map(names.__getitem__, np.argsort(ids, kind="stable").tolist()))
+    ends = np.cumsum(np.bincount(ids, minlength=len(first))).tolist()
+    return {key: grouped[lo:hi] for key, lo, hi in zip(first, [0, *ends], ends)}
 
 
 def domain_ids(G, nodes):

@@ -24,7 +24,9 @@ first of its ports, ``b_port`` the first port at the other endpoint. Ports
 """
 
 import re
-from itertools import chain, repeat
+from collections import deque
+from itertools import chain, compress, count, repeat
+from operator import itemgetter
 
 import numpy as np
 
@@ -61,8 +63,10 @@ _LAST = 1 << 62          # a missing location key sorts last (management gear af
 
 def _ints(attrs, key):
     """Column ``key`` of the node attribute dicts as int64 (missing or not an int: last)."""
-    return np.fromiter((v if type(v) is int else _LAST for v in
-                        map(dict.get, attrs, repeat(key))), np.int64, len(attrs))
+    values = list(map(dict.get, attrs, repeat(key), repeat(_LAST)))
+    if set(map(type, values)) == {int}:        # the usual case: no per-node Python
+        return np.fromiter(values, np.int64, len(values))
+    return np.fromiter((v if type(v) is int else _LAST for v in values), np.int64, len(values))
 
 
 def _ranks(nodes, attrs):
@@ -89,8 +93,10 @@ def _network_edges(G):
 
     C-speed passes over the adjacency of the network nodes (network media join network
     kinds only, so both ends of a network edge are among them)."""
-    nodes = [n for n, k in G.nodes(data="kind") if k in TIER_OF_KIND]
-    index = {n: i for i, n in enumerate(nodes)}
+    node = G._node
+    nodes = list(compress(node, map(TIER_OF_KIND.__contains__,
+                                    map(dict.get, node.values(), repeat("kind")))))
+    index = dict(zip(nodes, count()))
     adj = G._adj
     rows = list(map(adj.__getitem__, nodes))
     deg = np.fromiter(map(len, rows), np.int64, len(rows))
@@ -98,9 +104,10 @@ def _network_edges(G):
     j = np.fromiter(map(index.get, chain.from_iterable(rows), repeat(-1)), np.int64, total)
     i = np.repeat(np.arange(len(nodes), dtype=np.int64), deg)
     keep = np.flatnonzero(j > i)
-    data = list(chain.from_iterable(map(dict.values, rows)))
-    ds = list(map(data.__getitem__, keep.tolist()))
-    del data
+    mask = np.zeros(total, bool)
+    mask[keep] = True
+    ds = list(compress(chain.from_iterable(map(dict.values, rows)), mask.tolist()))
+    del mask
     net = np.fromiter(map(_NET_MEDIA.__contains__, map(dict.get, ds, repeat("medium"))), bool,
                       len(ds))
     if not net.all():
@@ -148,8 +155,9 @@ def _assign(G):
     m = len(ds)
     if m == 0:
         return
-    attrs = [G.nodes[n] for n in nodes]
-    tier = np.array([TIER_OF_KIND[d["kind"]] for d in attrs], np.int64)
+    attrs = list(map(G._node.__getitem__, nodes))
+    tier = np.fromiter(map(TIER_OF_KIND.__getitem__, map(itemgetter("kind"), attrs)), np.int64,
+                       len(attrs))
     down_rank, up_rank = _ranks(nodes, attrs)
     links = np.fromiter(map(dict.get, ds, repeat("links"), repeat(1)), np.int64, m)
     # Both ends of every edge: (device, neighbour); group 0 down, 1 up, 2 peer.
@@ -172,10 +180,9 @@ def _assign(G):
     a_end = list(map(nodes.__getitem__, np.where(u_first, u, v).tolist()))
     a_port = np.where(u_first, pu, pv).tolist()
     b_port = np.where(u_first, pv, pu).tolist()
-    for d, an, pa, pb in zip(ds, a_end, a_port, b_port):
-        d["a_end"] = an
-        d["a_port"] = pa
-        d["b_port"] = pb
+    # at C speed, one attribute at a time: every dict gets a_end, a_port, b_port in order
+    for key, values in (("a_end", a_end), ("a_port", a_port), ("b_port", b_port)):
+        deque(map(dict.__setitem__, ds, repeat(key), values), maxlen=0)
 
 
 def edge_ports(u, v, d):

@@ -6,7 +6,7 @@
 
 import warnings
 from collections import defaultdict
-from itertools import repeat
+from itertools import chain, compress, count, repeat
 from operator import itemgetter
 
 import networkx as nx
@@ -65,12 +65,30 @@ def _node_attr_errors(kind, d, required_by_kind):
     return out
 
 
-def _check_nodes(nodes, kind_of, errors):
+def _signature_ok(kind, names, types, required_by_kind):
+    """Whether :func:`_node_attr_errors` finds nothing in a node of ``kind`` whose
+    attributes are ``names`` with values of ``types``."""
+    if kind not in NODE_KINDS:
+        return False
+    if any(name not in names for name, _ in required_by_kind[kind]):
+        return False
+    for name, t in zip(names, types):
+        typ = NODE_ATTRS[name][0] if name in NODE_ATTRS else (str, int, float, bool)
+        if not issubclass(t, typ) or (typ is int and issubclass(t, bool)):
+            return False
+    return True
+
+
+def _check_nodes(nodes, index, kinds, errors):
+    """Attribute, port-budget and host checks of every node; ``index`` maps a name to
+    its (last) position in ``nodes``, ``kinds`` holds every node's ``kind``."""
     required_by_kind = defaultdict(list)
     for name, (typ, req) in NODE_ATTRS.items():
         for kind in (NODE_KINDS if req == "all" else req or ()):
             required_by_kind[kind].append((name, typ))
-    cache = {}
+    if _nodes_clean(nodes, index, kinds, required_by_kind):
+        return
+    kind_of = dict(zip(map(itemgetter(0), nodes), kinds))
     budgeted = set(SWITCH_KINDS) | {"nic"}
     hosted = {"gpu", "cpu", "nic"}
     cache = {}
@@ -95,6 +113,37 @@ def _check_nodes(nodes, kind_of, errors):
             host = d.get("host")
             if host is not None and kind_of.get(host) != "host":
                 errors.append(f"node {n!r}: `host` {host!r} is not a host node of this graph")
+
+
+def _nodes_clean(nodes, index, kinds, required_by_kind):
+    """True when the loop of :func:`_check_nodes` would find nothing, decided at C speed:
+    attributes checked once per distinct (kind, names, types) signature, then every
+    ``ports`` and ``port_gbps`` > 0 and every GPU's, CPU's and NIC's ``host`` a host node.
+    False when anything may be wrong (the loop then words the errors)."""
+    attrs = list(map(itemgetter(1), nodes))
+    types = map(tuple, map(map, repeat(type), map(dict.values, attrs)))
+    sigs = zip(kinds, map(tuple, attrs), types)
+    try:
+        distinct = dict.fromkeys(sigs)
+    except TypeError:                          # an unhashable `kind`
+        return False
+    if not all(_signature_ok(*sig, required_by_kind) for sig in distinct):
+        return False
+    try:
+        ports = np.fromiter(map(dict.get, attrs, repeat("ports"), repeat(1)), np.int64,
+                            len(attrs))
+        speed = np.fromiter(map(dict.get, attrs, repeat("port_gbps"), repeat(1.0)),
+                            np.float64, len(attrs))
+    except (TypeError, ValueError, OverflowError):
+        return False
+    if (ports <= 0).any() or (speed <= 0).any():
+        return False
+    owned = compress(attrs, map(("gpu", "cpu", "nic").__contains__, kinds))
+    try:
+        hosts = map(index.__getitem__, map(dict.get, owned, repeat("host")))
+        return set(map(kinds.__getitem__, hosts)) <= {"host"}
+    except (KeyError, TypeError):              # a `host` that is no node, or unhashable
+        return False
 
 
 def _edge_attr_errors(d):
@@ -225,18 +274,22 @@ for _m, _pairs in MEDIUM_ENDPOINTS.items():
         _PAIR_OK[_KIND_INDEX[_b], _KIND_INDEX[_a], _MEDIUM_INDEX[_m]] = True
 
 
-def _check_edges(nodes, edges, edge_key, errors):
+def _check_edges(nodes, edges, edge_key, errors, *, index=None, kinds=None):
     """Attribute, endpoint-kind and port-budget checks of every edge, vectorized.
 
     One Python pass maps each edge to (u, v, attribute signature) integers;
-    each distinct signature is checked once; the rest is numpy.
+    each distinct signature is checked once; the rest is numpy. ``index`` (name ->
+    position in ``nodes``) and ``kinds`` (every node's ``kind``) are built when omitted.
     """
     edges = edges if isinstance(edges, list) else list(edges)
     m = len(edges)
     if m == 0:
         _check_connected(nodes, np.zeros(0, np.int64), np.zeros(0, np.int64), errors)
         return
-    index = {n: i for i, (n, _) in enumerate(nodes)}
+    if index is None:
+        index = dict(zip(map(itemgetter(0), nodes), count()))
+    if kinds is None:
+        kinds = list(map(dict.get, map(itemgetter(1), nodes), repeat("kind")))
     n_nodes = len(nodes)
     # C-speed passes (map/itemgetter) over the edge list; Python runs once per distinct
     # attribute signature, not once per edge.
@@ -254,14 +307,26 @@ def _check_edges(nodes, edges, edge_key, errors):
         s_idx = _graph_signatures(dicts)
         _, first = np.unique(s_idx, return_index=True)
     else:
-        try:
-            sig_of = dict.fromkeys(map(edge_key, map(itemgetter(2), edges)))
-            for j, key in enumerate(sig_of):
-                sig_of[key] = j
-            s_idx = np.fromiter(map(sig_of.__getitem__, map(edge_key, map(itemgetter(2), edges))),
-                                dtype=np.int64, count=m)
-        except TypeError:                      # an unhashable attribute value somewhere
-            s_idx = np.arange(m, dtype=np.int64)
+        keys = list(map(edge_key, map(itemgetter(2), edges)))
+        try:                                   # integer keys (``id``): grouped by numpy
+            ints = np.fromiter(keys, np.uint64, m)
+        except (TypeError, ValueError, OverflowError):
+            ints = None
+        if ints is not None:
+            _, at, inverse = np.unique(ints, return_index=True, return_inverse=True)
+            rank = np.empty(len(at), np.int64)
+            rank[np.argsort(at, kind="stable")] = np.arange(len(at))
+            s_idx = rank[inverse.reshape(-1)]
+            del ints, inverse
+        else:
+            try:
+                sig_of = dict.fromkeys(keys)
+                for j, key in enumerate(sig_of):
+                    sig_of[key] = j
+                s_idx = np.fromiter(map(sig_of.__getitem__, keys), dtype=np.int64, count=m)
+            except TypeError:                  # an unhashable attribute value somewhere
+                s_idx = np.arange(m, dtype=np.int64)
+        del keys
         # signatures are numbered in order of first appearance: an edge is its signature's
         # first when its index exceeds every earlier one (no sort)
         top = np.maximum.accumulate(s_idx)
@@ -308,8 +373,8 @@ def _check_edges(nodes, edges, edge_key, errors):
     for e in np.flatnonzero(~known):
         u, v, _ = edges[e]
         errors.append(f"edge ({u!r}, {v!r}) names a node the graph does not have")
-    kind = np.array([_KIND_INDEX.get(d.get("kind"), -1) for _, d in nodes] + [-1],
-                    dtype=np.int64)
+    kind = np.fromiter(chain(map(_KIND_INDEX.get, kinds, repeat(-1)), (-1,)), np.int64,
+                       n_nodes + 1)
     ok = sig_ok[s_idx] & known
     med, links, rate = sig_medium[s_idx], sig_links[s_idx], sig_rate[s_idx]
     ku, kv = kind[u_idx], kind[v_idx]
@@ -324,10 +389,14 @@ def _check_edges(nodes, edges, edge_key, errors):
     nic = kind == _KIND_INDEX["nic"]
     gpu = kind == _KIND_INDEX["gpu"]
     pcie, nvlink = _MEDIUM_INDEX["pcie"], _MEDIUM_INDEX["nvlink"]
-    names = [n for n, _ in nodes]
-    attrs = [d for _, d in nodes]
-    port_gbps = np.array([d.get("port_gbps", np.inf) if isinstance(d.get("port_gbps"), float)
-                          else np.inf for d in attrs] + [np.inf])
+    names = list(map(itemgetter(0), nodes))
+    attrs = list(map(itemgetter(1), nodes))
+    speeds = list(map(dict.get, attrs, repeat("port_gbps")))
+    if set(map(type, speeds)) <= {float, type(None)}:
+        port_gbps = np.array(speeds + [None], np.float64)     # None: nan, never exceeded
+    else:
+        port_gbps = np.array([x if isinstance(x, float) else np.inf for x in speeds] + [np.inf])
+    del speeds
     load = np.zeros(n_nodes, dtype=np.int64)
     nvload = np.zeros(n_nodes, dtype=np.int64)
     too_fast = set()
@@ -407,19 +476,20 @@ def _check_parts(graph_attrs, nodes, edges, edge_key, *, strict):
     if not nodes:
         errors.append("the graph has no nodes")
         return errors
-    kind_of = {n: d.get("kind") for n, d in nodes}
-    if len(kind_of) < len(nodes):
+    kinds = list(map(dict.get, map(itemgetter(1), nodes), repeat("kind")))
+    index = dict(zip(map(itemgetter(0), nodes), count()))     # a repeated name: its last
+    if len(index) < len(nodes):
         seen, dups = set(), []
         for n, _ in nodes:
             if n in seen and n not in dups:
                 dups.append(n)
             seen.add(n)
-        errors.append(f"{len(nodes) - len(kind_of)} duplicate node name(s), e.g. "
+        errors.append(f"{len(nodes) - len(index)} duplicate node name(s), e.g. "
                       f"{dups[:5]}; every node needs its own name")
-    _check_nodes(nodes, kind_of, errors)
-    _check_edges(nodes, edges, edge_key, errors)
+    _check_nodes(nodes, index, kinds, errors)
+    _check_edges(nodes, edges, edge_key, errors, index=index, kinds=kinds)
     soft = []
-    if "gpu" not in set(kind_of.values()):
+    if "gpu" not in set(map(kinds.__getitem__, index.values())):
         soft.append("the fabric has no GPUs")
     if strict:
         errors.extend(soft)

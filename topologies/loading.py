@@ -82,10 +82,11 @@ def load(topo, overrides=(), catalog=None, *, progress=None):
         msg = (f"`TOPO` {topo!r} is neither a preset nor an existing file; presets: "
                f"{', '.join(TOPOLOGIES)}")
         raise ParameterError(msg)
+    from fabric.edges import edge_count
     from fabric.io import note_validated
 
     note_validated(G)              # so write_json may stamp its checksum
     elapsed = time.perf_counter() - start
-    say(f"{topo}: {G.number_of_nodes():,} nodes, {G.number_of_edges():,} edges "
+    say(f"{topo}: {G.number_of_nodes():,} nodes, {edge_count(G):,} edges "
         f"({elapsed:.1f} s)")
     return G

@@ -241,6 +241,7 @@ def _rack_gpus(col, cat, p, domain, rack, loc, gpu_key, nic, planes, trays, firs
     The rail of a GPU and its NIC is the tray's position in the domain.
     """
     c2c = gpu_part["host_link_gbps"]
+    c2c_attrs = link("c2c", 1, c2c, length_m=0.05)
     rack_gpus = []
     for t in range(first_tray, first_tray + trays):
         host, cpus = _host(col, p, t, f"{system}-tray", loc, rack, domain, (2 * t, 2 * t + 1),
@@ -250,7 +251,7 @@ def _rack_gpus(col, cat, p, domain, rack, loc, gpu_key, nic, planes, trays, firs
         for j in range(4):
             i = 4 * t + j
             g = _gpu(col, p, i, gpu_key, gpu_part, host, rack, domain, t, loc)
-            col.edge(g, cpus[j // 2], link("c2c", 1, c2c, length_m=0.05))
+            col.edge(g, cpus[j // 2], c2c_attrs)
             parts.gpus.append(g)
             rack_gpus.append(g)
             tray.append(g)

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from fabric.exceptions import ParameterError
+from topologies._common import gc_paused
 
 __all__ = ["Param", "Preset", "TOPOLOGIES", "register", "build_preset", "parse_overrides"]
 
@@ -244,7 +245,8 @@ def check_arguments(params, arguments):
 
 def preset(name, *, summary, params, family="nvlink"):
     """Declare ``name``: register a :class:`Preset` for the decorated builder and wrap it
-    so that every call checks its preset parameters (``params``: name -> :class:`P`)."""
+    so that every call checks its preset parameters (``params``: name -> :class:`P`)
+    and runs with the cyclic GC paused (:func:`topologies._common.gc_paused`)."""
 
     def decorate(builder):
         declared = _declare(builder, params)
@@ -254,7 +256,8 @@ def preset(name, *, summary, params, family="nvlink"):
         def checked(*args, **kwargs):
             bound = sig.bind(*args, **kwargs)
             check_arguments(declared, bound.arguments)
-            return builder(*bound.args, **bound.kwargs)
+            with gc_paused():          # builders make no reference cycles
+                return builder(*bound.args, **bound.kwargs)
 
         register(Preset(name, checked, summary, declared, family))
         return checked

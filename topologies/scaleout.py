@@ -7,6 +7,8 @@ whole scalable units or racks with a note in ``G.graph["notes"]``.
 """
 
 import math
+from itertools import compress
+from operator import itemgetter
 
 from fabric.exceptions import ParameterError
 from topologies._common import Collector, catalog_or_default, check_int, link
@@ -755,9 +757,11 @@ def superfactory_graph(sites=2, *, site="fairwater", site_gpus=9216, distance_km
                      f"fairwater sites only; this site has one plane")
         into = dict(col=col, cat=cat, prefix=f"s{i}-", loc={"site": i}, first_domain=domain,
                     first_rack=rack, wan_reserve=WAN_RESERVE)
+        first_node, first_edge = len(col.nodes), len(col.edges)
         s, planes_out = site_preset.builder(**kw, into=into)
         domain, rack = s.next_domain, s.next_rack
-        tops.append(planes_out)
+        tops.append((planes_out, slice(first_node, len(col.nodes)),
+                     slice(first_edge, len(col.edges))))
     _add_wan(col, cat, tops, distance_km=distance_km, route_factor=route_factor,
              wan_gbps=wan_gbps, pairs=len(site_specs) - 1)
     params = {"sites": len(site_specs), "site": site, "site_gpus": site_gpus,
@@ -790,7 +794,10 @@ def _site_call(i, spec, *, site_gpus, planes, aggregate_nvswitch):
 
 
 def _add_wan(col, cat, tops, *, distance_km, route_factor, wan_gbps, pairs):
-    """One WAN router group per site, uplinked from the site's top tier; full mesh of sites."""
+    """One WAN router group per site, uplinked from the site's top tier; full mesh of sites.
+
+    ``tops`` holds, per site, the planes :func:`add_clos_plane` returned and the slices of
+    ``col.nodes`` and ``col.edges`` the site added."""
     router = cat.part("switch", "SN5600")
     zr = cat.part("cable", "zr-400g")
     zr_rate = float(zr["rate_gbps"])
@@ -799,10 +806,13 @@ def _add_wan(col, cat, tops, *, distance_km, route_factor, wan_gbps, pairs):
              f"{distance_km:g} km x route factor {route_factor:g}; WAN capacity is an estimate")
     routers = []
     wan_links = math.ceil(wan_gbps / zr_rate) if len(tops) > 1 else 0
-    for i, planes_out in enumerate(tops):
+    for i, (planes_out, node_span, edge_span) in enumerate(tops):
         top = [n for plane in planes_out for n in (plane["core"] or plane["spine"])]
         top_set = set(top)
-        top_attrs = {n: a for n, a in col.nodes if n in top_set}
+        site_nodes = col.nodes[node_span]
+        top_attrs = dict(compress(site_nodes, map(top_set.__contains__,
+                                                  map(itemgetter(0), site_nodes))))
+        del site_nodes
         top_rate = top_attrs[top[0]]["port_gbps"]
         router_port = max(400.0, top_rate)         # SN5600 at 400G, or 800G for 800G spines
         router_radix = switch_radix(router, router_port)
@@ -812,7 +822,7 @@ def _add_wan(col, cat, tops, *, distance_km, route_factor, wan_gbps, pairs):
         chips_of = {n: int(top_attrs[n].get("chips", 1)) for n in top}
         physical = sum(chips_of.values())
         per_top = max(1, math.ceil(total_wan / (physical * top_rate)))
-        used = _used_ports(col, top_set)
+        used = _used_ports(col.edges[edge_span], top_set)
         free = min((top_attrs[n]["ports"] - used.get(n, 0)) // chips_of[n] for n in top)
         if per_top > free:
             msg = (f"site {i}: top-tier switches have {free} free ports but the WAN needs "
@@ -840,11 +850,11 @@ def _add_wan(col, cat, tops, *, distance_km, route_factor, wan_gbps, pairs):
                       "cable": "zr-400g"})
 
 
-def _used_ports(col, names):
-    used = {}
-    for u, v, d in col.edges:
-        if u in names:
-            used[u] = used.get(u, 0) + d["links"]
-        if v in names:
-            used[v] = used.get(v, 0) + d["links"]
+def _used_ports(edges, names):
+    """``{node: links}``: the links ``edges`` (a builder's ``(u, v, attrs)`` list) have at
+    each of the nodes ``names`` (a set); the edges are selected at C speed."""
+    used = dict.fromkeys(names, 0)
+    for end in (0, 1):
+        for e in compress(edges, map(names.__contains__, map(itemgetter(end), edges))):
+            used[e[end]] += e[2]["links"]
     return used

@@ -21,13 +21,14 @@
 
 import math
 from collections import Counter, defaultdict
+from itertools import compress, repeat
 
 import networkx as nx
 import numpy as np
 
 from fabric.edges import EdgeTable
 from fabric.exceptions import ParameterError
-from fabric.locality import domains
+from fabric.locality import _key
 from fabric.metrics.counts import gpu_rates
 from fabric.schema import KIND_CODE, NETWORK_KINDS, NETWORK_MEDIA
 
@@ -39,39 +40,62 @@ max-flow (the two agree on every preset where both run; see tests/test_scaleout.
 
 
 
-def _domains(G):
-    """Domain key of every GPU and of the NICs of GPU domains, and the GPUs' domain keys in
-    topology order (NICs of GPU-less hosts, e.g. UFM servers, belong to no domain)."""
-    order = list(domains(G))
-    gpu_doms = set(order)
-    dom = {n: key for key, ns in domains(G, kinds=("gpu", "nic")).items() if key in gpu_doms
-           for n in ns}
-    return dom, order
+def _domains(t):
+    """GPU domains of the nodes of the edge table ``t``: ``(dom, keys, gpus)``.
+
+    ``keys`` are the GPUs' domain keys (:mod:`fabric.locality`) in topology order,
+    ``gpus`` the GPU count of each, and ``dom[i]`` the position in ``keys`` of node
+    ``i``'s domain when it is a GPU or a NIC of a GPU domain, else -1 (NICs of
+    GPU-less hosts, e.g. UFM servers, belong to no domain).
+    """
+    gpu = t.kinds_of("gpu")
+    sel = np.flatnonzero(gpu | t.kinds_of("nic"))
+    is_gpu = gpu[sel]
+    attrs = list(map(t.attrs.__getitem__, sel.tolist()))
+    doms = list(map(dict.get, attrs, repeat("domain")))
+    sites = list(map(dict.get, attrs, repeat("site"), repeat(0)))
+    dom = np.full(len(t.names), -1, dtype=np.int64)
+    if len(sel) and set(map(type, doms)) | set(map(type, sites)) == {int}:
+        # integer keys (the builders'): numbered by numpy, no per-node tuples
+        pair = np.stack([np.fromiter(sites, np.int64, len(sites)),
+                         np.fromiter(doms, np.int64, len(doms))], axis=1)
+        uniq, inverse = np.unique(pair, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        first = np.full(len(uniq), len(sel))   # first GPU of each key (none: len(sel))
+        np.minimum.at(first, inverse[is_gpu], np.flatnonzero(is_gpu))
+        ranked = np.argsort(first, kind="stable")[:int((first < len(sel)).sum())]
+        rank = np.full(len(uniq), -1, np.int64)
+        rank[ranked] = np.arange(len(ranked))
+        dom[sel] = rank[inverse]
+        keys = list(zip(*(uniq[ranked].T.tolist()))) if len(ranked) else []
+    else:
+        if None in doms:                       # host-keyed domains (hand-made graphs)
+            keys = list(map(_key, map(t.names.__getitem__, sel.tolist()), attrs))
+        else:
+            keys = list(zip(sites, doms))
+        order = dict.fromkeys(compress(keys, is_gpu.tolist()))
+        for j, key in enumerate(order):
+            order[key] = j
+        dom[sel] = np.fromiter(map(order.get, keys, repeat(-1)), np.int64, len(keys))
+        keys = list(order)
+    return dom, keys, np.bincount(dom[sel][is_gpu], minlength=len(keys))
 
 
-def _halves(order):
-    half = len(order) // 2
-    return set(order[:half]), set(order[half:])
-
-
-def _flow_network(G, side, t, dom):
+def _flow_network(side, t, dom):
     """Collapsed flow network (node count, arc rows, cols, capacities in Gb/s).
 
     Node 0 is the source, 1 the sink, then one node per NVLink domain, then
     every NIC and network switch. Arcs: both directions of every network edge,
     domain <-> NIC for each GPU-NIC pcie edge, source -> first-half domains and
-    second-half domains -> sink with unbounded capacity. ``dom`` maps GPUs and
-    NICs to their domain (from :func:`_domains`).
+    second-half domains -> sink with unbounded capacity. ``dom`` gives the domain
+    of GPUs and NICs and ``side`` (0 or 1) that of each domain (see :func:`_domains`).
     """
-    keys = list(dict.fromkeys(dom.values()))
-    dom_id = {k: 2 + i for i, k in enumerate(keys)}
+    n_dom = len(side)
     n_nodes = len(t.names)
     red = np.full(n_nodes, -1, dtype=np.int64)
     net_nodes = np.flatnonzero(t.kinds_of("nic", *NETWORK_KINDS))
-    red[net_nodes] = 2 + len(keys) + np.arange(len(net_nodes))
-    gpu_dom = np.full(n_nodes, -1, dtype=np.int64)
-    for name, key in dom.items():
-        gpu_dom[t.index[name]] = dom_id[key]
+    red[net_nodes] = 2 + n_dom + np.arange(len(net_nodes))
+    gpu_dom = np.where(dom >= 0, 2 + dom, -1)
     net = t.mask(*NETWORK_MEDIA)
     gpu, nic = t.kinds_of("gpu"), t.kinds_of("nic")
     pcie = t.mask("pcie") & ((gpu[t.u] & nic[t.v]) | (nic[t.u] & gpu[t.v]))
@@ -80,12 +104,12 @@ def _flow_network(G, side, t, dom):
     b = np.concatenate([red[t.v[net]], np.where(nic[pu], red[pu], red[pv])])
     cap = np.concatenate([t.bw[net], t.bw[pcie]]).round().astype(np.int64)
     big = int(cap.sum()) + 1
-    src = np.array([dom_id[k] for k, x in side.items() if x == 0 and k in dom_id], np.int64)
-    dst = np.array([dom_id[k] for k, x in side.items() if x == 1 and k in dom_id], np.int64)
+    src = 2 + np.flatnonzero(side == 0)
+    dst = 2 + np.flatnonzero(side == 1)
     rows = np.concatenate([a, b, np.zeros(len(src), np.int64), dst])
     cols = np.concatenate([b, a, src, np.ones(len(dst), np.int64)])
     data = np.concatenate([cap, cap, np.full(len(src) + len(dst), big, np.int64)])
-    return 2 + len(keys) + len(net_nodes), rows, cols, data
+    return 2 + n_dom + len(net_nodes), rows, cols, data
 
 
 def _max_flow(n, rows, cols, data):
@@ -119,9 +143,10 @@ def _nvlink_bisection(G):
     return value, len(a), len(b)
 
 
-def _structural(G, side, dom, t=None):
-    """Hierarchical matching: leaf-local, then pod spines, then site core, then the WAN."""
-    t = t if t is not None else EdgeTable(G)
+def _structural(G, side, keys, dom, t):
+    """Hierarchical matching: leaf-local, then pod spines, then site core, then the WAN.
+
+    ``keys``, ``dom`` and ``side`` as for :func:`_flow_network`."""
     names, kc, u, v, bw = t.names, t.kind, t.u, t.v, t.bw
     n_nodes = len(names)
     nodes = G.nodes
@@ -136,9 +161,7 @@ def _structural(G, side, dom, t=None):
     nic = kc == KIND_CODE["nic"]
     nic_u, nic_v = nic[u], nic[v]
     # leaf -> A and B Gb/s of NIC ports (NICs of GPU-less hosts, e.g. UFM, carry none)
-    node_side = np.full(n_nodes, -1, np.int64)
-    node_side[np.fromiter(map(t.index.__getitem__, dom), np.int64, len(dom))] = np.fromiter(
-        map(side.__getitem__, dom.values()), np.int64, len(dom))
+    node_side = np.where(dom >= 0, side[dom], -1)
     e = np.flatnonzero(net & (nic_u | nic_v))
     nic_end = np.where(nic_u[e], u[e], v[e])
     sw_end = np.where(nic_u[e], v[e], u[e])
@@ -198,8 +221,8 @@ def _structural(G, side, dom, t=None):
     cross = min(a_left, b_left)
     if wan_edges:
         # WAN capacity between sites whose domains are on opposite sides
-        sites_a = {key[0] for key, s in side.items() if s == 0}
-        sites_b = {key[0] for key, s in side.items() if s == 1}
+        sites_a = {key[0] for key, s in zip(keys, side.tolist()) if s == 0}
+        sites_b = {key[0] for key, s in zip(keys, side.tolist()) if s == 1}
         wan_cap = sum(bw for u, v, bw in wan_edges
                       if (nodes[u]["site"] in sites_a and nodes[v]["site"] in sites_b)
                       or (nodes[v]["site"] in sites_a and nodes[u]["site"] in sites_b))
@@ -240,7 +263,8 @@ def bisection_bandwidth(G, *, method="auto", table=None):
     if method not in ("auto", "exact", "structural"):
         msg = f"`method` must be auto, exact or structural, got {method!r}"
         raise ParameterError(msg)
-    dom, order = _domains(G)
+    t = table if table is not None else EdgeTable(G)
+    dom, order, gpus = _domains(t)
     if len(order) < 2:
         if method == "structural":
             msg = "a single NVLink domain has no scale-out structure; use method='exact'"
@@ -248,21 +272,16 @@ def bisection_bandwidth(G, *, method="auto", table=None):
         value, na, nb = _nvlink_bisection(G)
         return {"bisection_gbps": float(value), "method": "exact (NVLink max-flow)",
                 "halves_gpus": [na, nb], "per_gpu_gbps": value / max(min(na, nb), 1)}
-    a, b = _halves(order)
-    side = {k: 0 for k in a}
-    side.update({k: 1 for k in b})
-    count = Counter(side[dom[n]] for n, k in G.nodes(data="kind") if k == "gpu")
-    halves = [count[0], count[1]]
+    # the first half of the domains (topology order) against the rest
+    side = (np.arange(len(order)) >= len(order) // 2).astype(np.int64)
+    halves = [int(gpus[side == 0].sum()), int(gpus[side == 1].sum())]
     if method == "auto":
-        t = table if table is not None else EdgeTable(G)
-        table = t
         network_edges = int(t.mask(*NETWORK_MEDIA).sum())
         method = "exact" if network_edges <= EXACT_EDGE_LIMIT else "structural"
     if method == "exact":
-        t = table if table is not None else EdgeTable(G)
-        value = _max_flow(*_flow_network(G, side, t, dom))
+        value = _max_flow(*_flow_network(side, t, dom))
     else:
-        value = _structural(G, side, dom, table)
+        value = _structural(G, side, order, dom, t)
     return {"bisection_gbps": float(value), "method": method, "halves_gpus": halves,
             "per_gpu_gbps": value / max(min(halves), 1)}
 
@@ -308,11 +327,15 @@ def oversubscription(G, *, table=None):
         for i in wan_sel.tolist():
             for end in (t.u[i], t.v[i]):
                 site_wan[G.nodes[t.names[end]].get("site")] += float(t.bw[i])
-        inject = Counter()
         idx, _, rate = gpu_rates(G, t)
-        nodes, names = G.nodes, t.names
-        for i, r in zip(idx.tolist(), rate.tolist()):
-            inject[nodes[names[i]].get("site")] += r
+        site = list(map(dict.get, map(t.attrs.__getitem__, idx.tolist()), repeat("site")))
+        sites = dict.fromkeys(site)
+        for j, key in enumerate(sites):
+            sites[key] = j
+        # bincount adds in GPU order, as a running sum per site would
+        total = np.bincount(np.fromiter(map(sites.__getitem__, site), np.int64, len(site)),
+                            weights=rate, minlength=len(sites))
+        inject = Counter(dict(zip(sites, total.tolist())))
         out["wan"] = round(max(inject[s_] / w for s_, w in site_wan.items() if w), 3)
     return out
 

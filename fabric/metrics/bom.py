@@ -2,7 +2,8 @@
 
 import math
 from collections import Counter, defaultdict
-from operator import methodcaller
+from itertools import compress, repeat
+from operator import itemgetter, methodcaller
 
 import numpy as np
 
@@ -22,6 +23,64 @@ def _part_field(cat, category, key, field):
 
 _CATEGORY = {"gpu": "gpu", "cpu": "cpu", "nic": "nic", "nvswitch": "nvswitch", "leaf": "switch",
              "spine": "switch", "core": "switch", "wan": "switch"}
+_CATEGORIES = list(dict.fromkeys(_CATEGORY.get(k, "system" if k == "host" else None)
+                                 for k in NODE_KINDS))
+_CATEGORY_CODE = [_CATEGORIES.index(_CATEGORY.get(k, "system" if k == "host" else None))
+                  for k in NODE_KINDS]
+"""Per node kind code: its position in ``_CATEGORIES`` (``"system"`` for hosts)."""
+
+
+def _parts(t):
+    """Parts of the nodes of the edge table ``t``: ``(parts, gpus, racks, rack_gpu)``.
+
+    ``parts``: category (``"system"`` for hosts) -> Counter of part -> count, both in
+    order of first appearance, a virtual node counting as its ``chips`` of
+    ``chips_part``; ``gpus``: the GPU count; ``racks``: the ``(site, rack)`` of the GPUs
+    in compute trays (hosts whose part ends in ``-tray``); ``rack_gpu``: node mask of
+    the GPUs in those racks. Columns read at C speed, counted by numpy.
+    """
+    attrs = t.attrs
+    host_code, gpu_code = NODE_KINDS.index("host"), NODE_KINDS.index("gpu")
+    part = t.column("part")
+    tray = np.zeros(len(part), dtype=bool)           # hosts that are compute trays
+    hosts = np.flatnonzero(t.kind == host_code)
+    tray[hosts] = np.fromiter(map(methodcaller("endswith", "-tray"),
+                                  map(part.__getitem__, hosts.tolist())), bool, len(hosts))
+    # a virtual node counts as its `chips` of `chips_part`
+    counted = np.array(part, dtype=object)
+    virtual = np.flatnonzero((counted == "virtual") & (t.kind != host_code))
+    at = list(map(attrs.__getitem__, virtual.tolist()))
+    counted[virtual] = list(map(dict.get, at, repeat("chips_part"), repeat("virtual")))
+    weight = np.ones(len(part), np.int64)
+    weight[virtual] = np.fromiter(map(dict.get, at, repeat("chips"), repeat(1)), np.int64,
+                                  len(at))
+    del at
+    # (category, part) pairs as integers, numbered in order of first appearance
+    names = dict.fromkeys(counted.tolist())
+    for j, key in enumerate(names):
+        names[key] = j
+    code = (np.array(_CATEGORY_CODE)[t.kind] * len(names)
+            + np.fromiter(map(names.__getitem__, counted.tolist()), np.int64, len(part)))
+    uniq, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+    total = np.bincount(inverse.reshape(-1), weights=weight, minlength=len(uniq))
+    names = list(names)
+    parts = defaultdict(Counter)
+    for j in np.argsort(first, kind="stable").tolist():
+        c, p = divmod(int(uniq[j]), len(names))
+        if _CATEGORIES[c] is not None:
+            parts[_CATEGORIES[c]][names[p]] += int(total[j])
+    is_gpu = t.kind == gpu_code
+    gpu_attrs = list(compress(attrs, is_gpu.tolist()))
+    in_tray = tray[np.fromiter(map(t.index.__getitem__, map(itemgetter("host"), gpu_attrs)),
+                               np.int64, len(gpu_attrs))].tolist()
+    located = list(zip(map(dict.get, gpu_attrs, repeat("site")),
+                       map(dict.get, gpu_attrs, repeat("rack"))))
+    racks = {key for key, ok in zip(located, in_tray) if ok and key[1] is not None}
+    rack_gpu = np.zeros(len(part), dtype=bool)
+    if racks:
+        rack_gpu[np.flatnonzero(is_gpu)] = np.fromiter(map(racks.__contains__, located), bool,
+                                                       len(located))
+    return parts, int(is_gpu.sum()), racks, rack_gpu
 
 
 def bill_of_materials(G, *, catalog=None, table=None):
@@ -53,27 +112,9 @@ def bill_of_materials(G, *, catalog=None, table=None):
     (12, 248)
     """
     cat = catalog or default_catalog()
-    parts = defaultdict(Counter)
-    racks = set()
-    gpus = 0
-    for n, d in G.nodes(data=True):
-        k = d["kind"]
-        if k == "host":
-            parts["system"][d["part"]] += 1
-            continue
-        category = _CATEGORY.get(k)
-        if category is None:
-            continue
-        if d["part"] == "virtual":
-            parts[category][d.get("chips_part", "virtual")] += d.get("chips", 1)
-        else:
-            parts[category][d["part"]] += 1
-        if k == "gpu":
-            gpus += 1
-            if d.get("rack") is not None and G.nodes[d["host"]]["part"].endswith("-tray"):
-                racks.add((d.get("site"), d["rack"]))
-    cables, optics, tiers = Counter(), Counter(), Counter()
     t = table if table is not None else EdgeTable(G)
+    parts, gpus, racks, rack_gpu = _parts(t)
+    cables, optics, tiers = Counter(), Counter(), Counter()
     rank = {"nic": 0, "leaf": 1, "spine": 2, "core": 3, "wan": 4}
     sel = np.flatnonzero(t.mask(*NETWORK_MEDIA))
     cab = list(map(methodcaller("get", "cable"), map(t.data.__getitem__, sel.tolist())))
@@ -107,11 +148,6 @@ def bill_of_materials(G, *, catalog=None, table=None):
         optics[c] += math.ceil(total / float(cap.value) - 1e-9) if cap else 0
     if racks:
         # the NVL72 copper spine is catalogued per NVLink5 link: count the rack NVLink links
-        rack_gpu = np.zeros(len(t.names), dtype=bool)
-        for i, name in enumerate(t.names):
-            d = G.nodes[name]
-            if d["kind"] == "gpu" and (d.get("site"), d.get("rack")) in racks:
-                rack_gpu[i] = True
         nv = t.mask("nvlink") & (rack_gpu[t.u] | rack_gpu[t.v])
         cables["nvlink-copper-spine"] += int(t.links[nv].sum())
     power = Counter()

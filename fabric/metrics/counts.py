@@ -76,6 +76,21 @@ def _uniform(values):
     return lo if lo == hi else {"min": lo, "max": hi}
 
 
+def _parts_by_kind(t):
+    """``Counter``: kind -> physical parts, a virtual (aggregated) node counting as the
+    ``chips`` it stands for."""
+    chips = t.column("chips", 1)
+    if set(map(type, chips)) <= {int}:         # the usual case: integer sums in numpy
+        total = np.zeros(len(NODE_KINDS), np.int64)
+        np.add.at(total, t.kind, np.fromiter(chips, np.int64, len(chips)))
+        present = np.bincount(t.kind, minlength=len(NODE_KINDS))
+        return Counter({k: int(x) for k, x, n in zip(NODE_KINDS, total.tolist(), present) if n})
+    parts = Counter()
+    for k, c in zip(t.kind.tolist(), chips):
+        parts[NODE_KINDS[k]] += c
+    return parts
+
+
 def fabric_summary(G, *, table=None):
     """Counts and per-GPU bandwidths of a fabric, as ``fabric info --json`` prints them.
 
@@ -103,16 +118,14 @@ def fabric_summary(G, *, table=None):
     >>> s["gpus"], s["nodes_by_kind"]["nvswitch"], s["links_by_medium"]["nvlink"]
     (72, 18, 1296)
     """
-    kinds = Counter(k for _, k in G.nodes(data="kind"))
     t = table if table is not None else EdgeTable(G)
+    kinds = dict(zip(NODE_KINDS, np.bincount(t.kind, minlength=len(NODE_KINDS)).tolist()))
     link_sum = np.bincount(t.medium, weights=t.links, minlength=len(MEDIUM_CODE))
     edge_sum = np.bincount(t.medium, minlength=len(MEDIUM_CODE))
     links = {m: int(link_sum[c]) for m, c in MEDIUM_CODE.items() if edge_sum[c]}
     edges = {m: int(edge_sum[c]) for m, c in MEDIUM_CODE.items() if edge_sum[c]}
     _, up, out = gpu_rates(G, t)
-    parts = Counter()             # parts a virtual (aggregated) node stands for
-    for _, d in G.nodes(data=True):
-        parts[d["kind"]] += d.get("chips", 1)
+    parts = _parts_by_kind(t)
     chips = parts.get("nvswitch", 0)
     physical = {k: parts[k] for k in ("leaf", "spine", "core", "wan")}
     return {
@@ -123,7 +136,7 @@ def fabric_summary(G, *, table=None):
         "gpus": kinds.get("gpu", 0),
         "hosts": kinds.get("host", 0),
         "nodes": G.number_of_nodes(),
-        "edges": G.number_of_edges(),
+        "edges": len(t.u),                 # the table has every edge once
         "nodes_by_kind": {k: kinds[k] for k in NODE_KINDS if kinds.get(k)},
         "parts_by_kind": {k: parts[k] for k in NODE_KINDS if parts.get(k)},
         "nvswitch_chips": chips,

@@ -7,17 +7,40 @@
 
 import random
 from collections import Counter
+from itertools import compress, repeat
+from operator import eq
 
 import numpy as np
 
 from fabric.edges import EdgeTable
+
 __all__ = ["hop_histogram", "path_diversity"]
 
 _DATA_KINDS = frozenset(("gpu", "nic", "nvswitch", "leaf", "spine", "core", "wan"))
 """Kinds on the data path (hosts and CPUs carry no collective traffic)."""
 
+
+class _DataIndex:
+    """Node name -> data-path node id of :func:`_data_csr` (a view of the edge table's
+    index; KeyError for a node off the data path)."""
+
+    def __init__(self, t, ids):
+        self.t, self.ids = t, ids
+
+    def __getitem__(self, name):
+        i = int(self.ids[self.t.index[name]])
+        if i < 0:
+            raise KeyError(name)
+        return i
+
+    def gpu_ids(self):
+        """Data-path ids of the GPUs, in topology order."""
+        return self.ids[self.t.kinds_of("gpu")]
+
+
 def _data_csr(G, table=None):
-    """Directed CSR adjacency of the data path (GPUs, NICs, switches) and the node index.
+    """Directed CSR adjacency of the data path (GPUs, NICs, switches), its node names and
+    the node index (a :class:`_DataIndex`).
 
     Every edge is usable both ways, except at an aggregated NIC node (``chips``
     > 1, several GPUs of a tray): traffic cannot turn around there, since each
@@ -31,13 +54,14 @@ def _data_csr(G, table=None):
     ids = np.full(len(t.names), -1, dtype=np.int64)
     ids[keep] = np.arange(int(keep.sum()))
     n = int(keep.sum())
-    names = [t.names[i] for i in np.flatnonzero(keep)]
+    names = list(compress(t.names, keep.tolist()))
     shared = np.zeros(len(t.names), dtype=bool)
-    for i in np.flatnonzero(t.kinds_of("nic")):
-        shared[i] = G.nodes[t.names[i]].get("chips", 1) > 1
+    nics = np.flatnonzero(t.kinds_of("nic"))
+    shared[nics] = np.fromiter(map(dict.get, map(t.attrs.__getitem__, nics.tolist()),
+                                   repeat("chips"), repeat(1)), np.float64, len(nics)) > 1
     twin = np.full(len(t.names), -1, dtype=np.int64)
     twin[shared] = n + np.arange(int(shared.sum()))
-    names += [t.names[i] for i in np.flatnonzero(shared)]
+    names += compress(t.names, shared.tolist())
     sel = keep[t.u] & keep[t.v]
     u, v = t.u[sel], t.v[sel]
     gpu = t.kinds_of("gpu")
@@ -55,7 +79,28 @@ def _data_csr(G, table=None):
     r, c = np.concatenate(rows), np.concatenate(cols)
     m = n + int(shared.sum())
     M = csr_matrix((np.ones(len(r), dtype=np.int8), (r, c)), shape=(m, m))
-    return M, names, {name: i for i, name in enumerate(names[:n])}
+    return M, names, _DataIndex(t, ids)
+
+
+def _hops_from(M, src):
+    """Hops from node ``src`` to every node of the directed graph ``M`` (-1: unreachable).
+
+    One breadth-first search (scipy); each node's depth in its tree, the hop count
+    of a shortest path, follows by pointer jumping over the predecessors.
+    """
+    from scipy.sparse.csgraph import breadth_first_order
+
+    order, pred = breadth_first_order(M, src, directed=True, return_predecessors=True)
+    ptr = np.where(pred >= 0, pred, -1)
+    hops = (ptr >= 0).astype(np.int64)          # hops to ptr, until ptr is the root
+    live = np.flatnonzero(ptr >= 0)
+    while len(live):
+        hops[live] += hops[ptr[live]]
+        ptr[live] = ptr[ptr[live]]
+        live = live[ptr[live] >= 0]
+    out = np.full(len(hops), -1, np.int64)
+    out[order] = hops[order]
+    return out
 
 
 def hop_histogram(G, *, sources=16, seed=0, _csr=None):
@@ -79,27 +124,27 @@ def hop_histogram(G, *, sources=16, seed=0, _csr=None):
     >>> hop_histogram(topologies.gb200_nvl72_graph())["histogram"]  # GPU-switch-GPU
     {2: 1.0}
     """
-    from scipy.sparse.csgraph import shortest_path
-
     M, names, index = _csr or _data_csr(G)
-    gpus = np.array([index[n] for n, k in G.nodes(data="kind") if k == "gpu"])
+    gpus = index.gpu_ids()
     rng = random.Random(seed)
     picks = gpus.tolist() if len(gpus) <= sources else rng.sample(gpus.tolist(), sources)
-    dist = shortest_path(M, unweighted=True, directed=True, indices=picks)
-    d = dist[:, gpus]
     counts = Counter()
-    for row, src in zip(d, picks):
-        vals, n = np.unique(row[np.isfinite(row) & (gpus != src)], return_counts=True)
-        for h, c in zip(vals.astype(int).tolist(), n.tolist()):
-            counts[h] += c
+    for src in picks:
+        row = _hops_from(M, src)[gpus]
+        n = np.bincount(row[(row >= 0) & (gpus != src)])
+        for h in np.flatnonzero(n).tolist():
+            counts[h] += int(n[h])
     total = sum(counts.values()) or 1
     return {"diameter_hops": max(counts) if counts else 0,
             "histogram": {h: round(c / total, 6) for h, c in sorted(counts.items())},
             "sources": len(picks), "exact": len(picks) == len(gpus)}
 
 
-def _count_shortest_paths(M, src, dst):
-    """Number of shortest paths from src to dst by BFS layers (sparse matrix-vector products)."""
+def _count_shortest_paths(M, src, dst, Mt=None):
+    """Number of shortest paths from src to dst by BFS layers (sparse matrix-vector products).
+
+    ``Mt`` is ``M.T`` as float64 CSR (computed when omitted).
+    """
     n = M.shape[0]
     dist = np.full(n, -1, dtype=np.int64)
     sigma = np.zeros(n, dtype=np.float64)
@@ -107,7 +152,8 @@ def _count_shortest_paths(M, src, dst):
     sigma[src] = 1.0
     frontier = np.zeros(n, dtype=bool)
     frontier[src] = True
-    Mt = M.T.tocsr().astype(np.float64)        # contrib[j] = sum over arcs i -> j
+    if Mt is None:
+        Mt = M.T.tocsr().astype(np.float64)    # contrib[j] = sum over arcs i -> j
     level = 0
     while frontier.any() and dist[dst] < 0:
         contrib = Mt @ np.where(frontier, sigma, 0.0)
@@ -138,15 +184,21 @@ def path_diversity(G, *, _csr=None):
     18
     """
     M, names, index = _csr or _data_csr(G)
-    gpus = [n for n, k in G.nodes(data="kind") if k == "gpu"]
-    if len(gpus) < 2:
+    t = index.t
+    gpu_idx = np.flatnonzero(t.kinds_of("gpu")).tolist()
+    if len(gpu_idx) < 2:
         return []
+    gpus = list(map(t.names.__getitem__, gpu_idx))
     first = gpus[0]
     fd = G.nodes[first]
     same_dom = next((g for g in gpus[1:] if G.nodes[g].get("domain") == fd.get("domain")
                      and G.nodes[g].get("site") == fd.get("site")), None)
     last_dom = (G.nodes[gpus[-1]].get("site"), G.nodes[gpus[-1]].get("domain"))
-    last = [g for g in gpus if (G.nodes[g].get("site"), G.nodes[g].get("domain")) == last_dom]
+    at = list(map(t.attrs.__getitem__, gpu_idx))
+    last = list(compress(gpus, map(eq, zip(map(dict.get, at, repeat("site")),
+                                           map(dict.get, at, repeat("domain"))),
+                                   repeat(last_dom))))
+    del at
     pairs = []
     if same_dom:
         pairs.append((same_dom, "same NVLink domain"))
@@ -158,8 +210,9 @@ def path_diversity(G, *, _csr=None):
         if other:
             pairs.append((other[-1], "other rail, last domain"))
     out = []
+    Mt = M.T.tocsr().astype(np.float64) if pairs else None
     for dst, relation in pairs:
-        hops, paths = _count_shortest_paths(M, index[first], index[dst])
+        hops, paths = _count_shortest_paths(M, index[first], index[dst], Mt)
         out.append({"src": first, "dst": dst, "relation": relation, "hops": hops,
                     "paths": int(paths) if paths < 2 ** 53 else paths})
     return out
