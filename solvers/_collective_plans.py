@@ -112,15 +112,22 @@ def tree_edges(reps, per_tree):
     return src, dst, [per_tree] * len(src)
 
 
-def tree_allreduce(groups, channels):
+def tree_allreduce(groups, channels, *, chains_as_totals=False):
     """Double binary tree: intra-domain chains plus inter-domain trees, all pipelined.
 
     Channel ``c`` chains each domain from its local index ``c`` onward (two trees of
     1/(2C) each, reduce up then broadcast down: every chain link carries both
     directions) and joins the chains' heads by two complementary trees.
+
+    With ``chains_as_totals`` the chains are given as each GPU's total bytes to and
+    from its NVLink switches (``Phase.switch``) instead of GPU-to-GPU flows: the
+    same loads on single-tier NVLink domains (the router's fast path sums a GPU's
+    flows the same way), without tens of millions of flows on a million GPUs.
     """
     per = 1.0 / channels
     arrs = [np.asarray(g, dtype=np.int64) for g in groups]
+    if chains_as_totals:
+        return [_tree_with_chain_totals(arrs, channels, per)]
     same = len({a.size for a in arrs}) == 1
     block = np.stack(arrs) if same else None
     parts_src, parts_dst, parts_nb = [], [], []
@@ -145,6 +152,40 @@ def tree_allreduce(groups, channels):
             parts_nb.append(w)
     return [Phase(1, _cat(parts_src, np.int64), _cat(parts_dst, np.int64),
                   _cat(parts_nb, float), passes=2)]
+
+
+def _tree_with_chain_totals(arrs, channels, per):
+    """:func:`tree_allreduce` with the chains as per-GPU totals (see there)."""
+    # a GPU sends and receives `per` on each chain link it touches: 2 per channel inside
+    # the chain, 1 at its start (local index c mod m) and its end ((c - 1) mod m)
+    c = np.arange(channels)
+    gpus, links = [], []
+    for grp in arrs:
+        m = grp.size
+        if m < 2:
+            continue
+        starts = np.bincount(c % m, minlength=m)
+        ends = np.bincount((c - 1) % m, minlength=m)
+        gpus.append(grp)
+        links.append(2 * channels - starts - ends)
+    # k additions of `per`, summed one by one as the router sums a GPU's flows
+    table = np.zeros(2 * channels + 1)
+    for k in range(1, table.size):
+        table[k] = table[k - 1] + per
+    gpus = _cat(gpus, np.int64)
+    total = table[_cat(links, np.int64)]
+    order = np.argsort(gpus, kind="stable")
+    gpus, total = gpus[order], total[order]
+    src, dst, nb = [], [], []
+    if len(arrs) > 1:
+        for ch in range(channels):
+            heads = [int(grp[ch % grp.size]) for grp in arrs]
+            s, d, w = tree_edges(heads, per / 2)
+            src += s
+            dst += d
+            nb += w
+    return Phase(1, np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64),
+                 np.array(nb, dtype=float), switch=(gpus, total, total.copy()), passes=2)
 
 
 def nvls_intra(pos, per_gpu_slice):

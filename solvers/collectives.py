@@ -758,7 +758,9 @@ class CollectiveModel:
             orders = plans.ring_orders(groups, C)
             return [plans.chain_phase(orders, 1.0 / C)]
         if algo == "tree":
-            return plans.tree_allreduce(groups, C)
+            # single-tier NVLink domains: the chains as per-GPU totals (same loads)
+            return plans.tree_allreduce(groups, C,
+                                        chains_as_totals=self.router.nvlink_fast(self.pos))
         if algo == "nvls" and op in ("allgather", "reducescatter"):
             pos = self.pos
             small, big = np.full(n, 1.0 / n), np.ones(n)

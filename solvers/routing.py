@@ -147,6 +147,7 @@ class Router:
         self._tier_np = None
         self._cones = {}
         self._cone_tmpl = {}
+        self._side_tmpl = {}
         self._cone_key = {}
         self._tmpl_sig = {}
         self._pair = {}
@@ -184,6 +185,12 @@ class Router:
         hit = np.nonzero(loads > min_bytes)[0]
         return {(self.nodes[self.arc_u[e]], self.nodes[self.arc_v[e]]): float(loads[e])
                 for e in hit}
+
+    def nvlink_fast(self, gpu_positions):
+        """True when every GPU of ``gpu_positions`` is in a single-tier NVLink domain, where a
+        GPU's NVLink flows load only its own links to the switches (so they can be given
+        as per-GPU totals, :meth:`add_switch_flows`)."""
+        return bool(self._nv_fast[np.asarray(gpu_positions, dtype=np.int64)].all())
 
     def domains(self, gpu_positions):
         """NVLink-domain key of each GPU position."""
@@ -849,9 +856,38 @@ class Router:
         """Fractions on the arcs of a's cone toward tops weighted by ``top_weight``.
 
         ``up=True`` gives the upward arcs (a -> tops); ``up=False`` the
-        downward arcs (tops -> a).
+        downward arcs (tops -> a). The part above ``a`` is shared by every switch
+        with ``a``'s uplinks (:meth:`_cone`): it is computed once per uplink set and
+        top weights, and only ``a``'s own uplinks are added per switch.
         """
-        level, paths, _, ups = self._cone(a)
+        _, _, _, ups = self._cone(a)
+        ckey = self._cone_key[a]
+        skey = (ckey, frozenset((x, w) for x, w in top_weight.items() if x != a))
+        tmpl = self._side_tmpl.get(skey)
+        if tmpl is None:
+            tmpl = self._side_tmpl[skey] = self._side_above(ckey, top_weight)
+        g, s_arcs, s_num = tmpl
+        # a itself: its top weight (when it is a top) plus what its uplinks lead to
+        total = top_weight.get(a, 0.0)
+        root = []
+        for w, c, e in ups[a]:
+            gw = g.get(w)
+            if gw:
+                total += c * gw
+                root.append((e, c, gw))
+        if total <= 0:
+            msg = f"switch `{self.nodes[a]}` reaches none of the top switches of its route"
+            raise FabricError(msg)
+        flip = 0 if up else 1             # the down arc w -> x is the up arc's twin
+        arcs = np.array([e ^ flip for e, _, _ in root] + (s_arcs ^ flip).tolist(), dtype=np.int64)
+        fr = np.concatenate([np.array([1.0 * c * gw / total for _, c, gw in root]),
+                             s_num / total])
+        return arcs, fr
+
+    def _side_above(self, ckey, top_weight):
+        """The shared part of :meth:`_side_split` above a switch of uplink set ``ckey``:
+        (g: the weight each node above leads to, the arcs above, their numerators)."""
+        level, paths, _, ups = self._cone_tmpl[ckey]
         g = {}
         for x in sorted(level, key=level.get, reverse=True):
             val = top_weight.get(x, 0.0)
@@ -861,12 +897,7 @@ class Router:
                     val += c * gw
             if val:
                 g[x] = val
-        total = g.get(a, 0.0)
-        if total <= 0:
-            msg = f"switch `{self.nodes[a]}` reaches none of the top switches of its route"
-            raise FabricError(msg)
-        arcs, fr = [], []
-        flip = 0 if up else 1             # the down arc w -> x is the up arc's twin
+        arcs, num = [], []
         for x, lst in ups.items():
             px = paths.get(x, 0.0)
             if not px:
@@ -874,9 +905,9 @@ class Router:
             for w, c, e in lst:
                 gw = g.get(w)
                 if gw:
-                    arcs.append(e ^ flip)
-                    fr.append(px * c * gw / total)
-        return np.array(arcs, dtype=np.int64), np.array(fr)
+                    arcs.append(e)
+                    num.append(px * c * gw)
+        return g, np.array(arcs, dtype=np.int64), np.array(num, dtype=float)
 
     # ------------------------------------------------------------------ costing
     def busiest_arc(self, values):
