@@ -88,7 +88,13 @@ def domain_ids(G, nodes):
     The vectorized form of :func:`domain_of` for numpy code: two nodes share
     an id exactly when they share a domain key.
     """
+    nodes = list(nodes)
+    attrs = list(map(G._node.__getitem__, nodes))
+    doms = list(map(dict.get, attrs, repeat("domain")))
+    if None in doms:                           # host-keyed domains: key by key
+        keys = map(_key, nodes, attrs)
+    else:                                      # (site, domain) pairs at C speed
+        keys = zip(map(dict.get, attrs, repeat("site"), repeat(0)), doms)
     ids = {}
-    nd = G.nodes
-    return np.fromiter((ids.setdefault(_key(n, nd[n]), len(ids)) for n in nodes),
-                       dtype=np.int64, count=len(nodes))
+    return np.fromiter((ids.setdefault(k, len(ids)) for k in keys), dtype=np.int64,
+                       count=len(nodes))
