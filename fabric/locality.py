@@ -20,7 +20,7 @@ Examples
 16
 """
 
-from itertools import compress, repeat
+from itertools import compress, count, repeat
 from operator import eq, itemgetter
 
 import numpy as np
@@ -95,6 +95,6 @@ def domain_ids(G, nodes):
         keys = map(_key, nodes, attrs)
     else:                                      # (site, domain) pairs at C speed
         keys = zip(map(dict.get, attrs, repeat("site"), repeat(0)), doms)
-    ids = {}
-    return np.fromiter((ids.setdefault(k, len(ids)) for k in keys), dtype=np.int64,
-                       count=len(nodes))
+    keys = list(keys)
+    ids = dict(zip(dict.fromkeys(keys), count()))       # numbered by first appearance
+    return np.fromiter(map(ids.__getitem__, keys), dtype=np.int64, count=len(nodes))

@@ -7,6 +7,7 @@ of the collective's size ``S`` (nccl-tests' ``size`` column), so the time of
 any size is ``latency + S * seconds-per-byte``.
 """
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -81,6 +82,7 @@ def btree(n):
     return parent
 
 
+@functools.lru_cache(maxsize=64)
 def dtree(n):
     """Parents in NCCL's two complementary trees (the second mirrored or shifted)."""
     t0 = btree(n)
@@ -95,20 +97,24 @@ def dtree(n):
         for r in range(n):
             p = t0[(r - 1) % n]
             t1[r] = -1 if p < 0 else (p + 1) % n
+    t0.flags.writeable = t1.flags.writeable = False      # cached: shared by every caller
     return t0, t1
 
 
 def tree_edges(reps, per_tree):
     """Flows of two complementary trees over domain representatives (up and down)."""
     k = len(reps)
+    reps = np.asarray(reps, dtype=np.int64)
     src, dst = [], []
     for parent in dtree(k):
-        for child in range(k):
-            p = parent[child]
-            if p < 0:
-                continue
-            src += [reps[child], reps[p]]
-            dst += [reps[p], reps[child]]
+        child = np.flatnonzero(parent >= 0)
+        up, down = reps[child], reps[parent[child]]
+        s = np.empty(2 * child.size, dtype=np.int64)
+        d = np.empty(2 * child.size, dtype=np.int64)
+        s[0::2], s[1::2] = up, down              # child -> parent, then parent -> child
+        d[0::2], d[1::2] = down, up
+        src += s.tolist()
+        dst += d.tolist()
     return src, dst, [per_tree] * len(src)
 
 

@@ -62,7 +62,7 @@ import math
 import re
 import weakref
 from dataclasses import asdict, dataclass
-from itertools import repeat
+from itertools import count, repeat
 from operator import itemgetter
 
 import numpy as np
@@ -477,11 +477,11 @@ class CollectiveModel:
         self.g = min(sizes)
         nodes = self.G._node
         gpus = r.gpus
-        site_code = {}
-        sites = map(dict.get, map(nodes.__getitem__, map(gpus.__getitem__, self.pos.tolist())),
-                    repeat("site"), repeat(0))
-        codes = np.fromiter((site_code.setdefault(st, len(site_code)) for st in sites),
-                            dtype=np.int64, count=self.n)
+        sites = list(map(dict.get, map(nodes.__getitem__, map(gpus.__getitem__,
+                                                               self.pos.tolist())),
+                         repeat("site"), repeat(0)))
+        site_code = dict(zip(dict.fromkeys(sites), count()))   # by first appearance
+        codes = np.fromiter(map(site_code.__getitem__, sites), dtype=np.int64, count=self.n)
         # site code of every router GPU position (-1: not a rank)
         self.site_of_pos = np.full(len(r.gpus), -1, dtype=np.int64)
         self.site_of_pos[self.pos] = codes
@@ -612,13 +612,17 @@ class CollectiveModel:
             spec = self.catalog.part("gpu", part)
             by_part[part] = (spec["nccl_nvlink_link_GBps"] / (spec["nvlink_link_gbps"] / 8.0),
                              spec["nvls_efficiency"])
-        eff = list(map(by_part.__getitem__, parts))
-        if eff:
-            node_nv[r.gpu_node] = [e for e, _ in eff]
-            node_nvls[r.gpu_node] = [ls for _, ls in eff]
-        # each raw domain number's first GPU (dict.fromkeys keeps the first occurrence)
-        dom_eff = dict(zip(reversed(list(map(dict.get, attrs, repeat("domain")))),
-                           reversed(eff)))
+        code = {part: i for i, part in enumerate(by_part)}
+        codes = np.fromiter(map(code.__getitem__, parts), dtype=np.int64, count=len(parts))
+        e_of = np.array([by_part[p][0] for p in by_part])
+        ls_of = np.array([by_part[p][1] for p in by_part])
+        node_nv[r.gpu_node] = e_of[codes]
+        node_nvls[r.gpu_node] = ls_of[codes]
+        eff = [by_part[parts[0]]] if parts else []
+        # each raw domain number's first GPU
+        doms = list(map(dict.get, attrs, repeat("domain")))
+        first = dict(zip(reversed(doms), reversed(range(len(doms)))))
+        dom_eff = {d: by_part[parts[i]] for d, i in first.items()}
         for i in np.flatnonzero(r.kind_code == KIND_CODE["nvswitch"]).tolist():
             e, ls = dom_eff.get(nodes[r.nodes[i]].get("domain"), eff[0])
             node_nv[i] = e
