@@ -146,6 +146,7 @@ class Router:
         self._tier_list = None
         self._tier_np = None
         self._cones = {}
+        self._parts = {}
         self._cone_tmpl = {}
         self._side_tmpl = {}
         self._cone_key = {}
@@ -650,22 +651,33 @@ class Router:
             hit = self._up[x] = self._nbrs_where(x, np.greater)
         return hit
 
-    def _cone(self, a):
-        """Upward cone of switch ``a``: {node: (level, paths, latency_ns)} and its up edges.
+    def _cone_parts(self, a):
+        """Upward cone of switch ``a`` as (the part above it, a's own uplinks).
 
-        The part above ``a`` depends only on ``a``'s up edges, so switches with the same
-        uplinks (the leaves of one plane) share it: it is computed once per uplink set.
+        The part above ``a`` (level, paths, latency_ns and ups dicts of the nodes above)
+        depends only on ``a``'s up edges, so switches with the same uplinks (the leaves
+        of one plane) share one: it is computed once per uplink set and not copied.
+        ``a``'s own entries are level 0, 1 path, latency 0 and its uplinks
+        [(node, links, arc id)].
         """
+        hit = self._parts.get(a)
+        if hit is None:
+            first = self._up_nbrs(a)
+            key = tuple((w, d.get("links", 1), _prop_ns(d)) for w, d, _ in first)
+            tmpl = self._cone_tmpl.get(key)
+            if tmpl is None:
+                tmpl = self._cone_tmpl[key] = self._cone_above(key)
+            hit = self._parts[a] = (tmpl, [(w, d.get("links", 1), e) for w, d, e in first])
+            self._cone_key[a] = key
+        return hit
+
+    def _cone(self, a):
+        """Upward cone of switch ``a`` as whole dicts {node: level}, {node: paths},
+        {node: latency_ns}, {node: [(upper node, links, arc id)]}, ``a`` first."""
         hit = self._cones.get(a)
         if hit is not None:
             return hit
-        first = self._up_nbrs(a)
-        key = tuple((w, d.get("links", 1), _prop_ns(d)) for w, d, _ in first)
-        tmpl = self._cone_tmpl.get(key)
-        if tmpl is None:
-            tmpl = self._cone_tmpl[key] = self._cone_above(key)
-        t_level, t_paths, t_lat, t_ups = tmpl
-        root_ups = [(w, d.get("links", 1), e) for w, d, e in first]
+        (t_level, t_paths, t_lat, t_ups), root_ups = self._cone_parts(a)
         level = {a: 0}
         level.update(t_level)
         paths = {a: 1.0}
@@ -676,7 +688,6 @@ class Router:
         ups.update(t_ups)
         hit = (level, paths, lat, ups)
         self._cones[a] = hit
-        self._cone_key[a] = key
         return hit
 
     def _cone_above(self, first):
@@ -747,7 +758,7 @@ class Router:
         """Interned id of a's cone shape (nodes, levels, path counts): equal cones route alike."""
         sig = self._sig.get(a)
         if sig is None:
-            self._cone(a)
+            self._cone_parts(a)
             ckey = self._cone_key[a]
             sig = self._tmpl_sig.get(ckey)
             if sig is None:
@@ -763,8 +774,9 @@ class Router:
         hit = self._tops_memo.get(key)
         if hit is not None:
             return hit
-        la, pa, lta, _ = self._cone(a)
-        lb, pb, ltb, _ = self._cone(b)
+        # the parts above a and b: a and b themselves are never a common top here
+        (la, pa, lta, _), _ = self._cone_parts(a)
+        (lb, pb, ltb, _), _ = self._cone_parts(b)
         small, big = (la, lb) if len(la) <= len(lb) else (lb, la)
         common = [t for t in small if t in big and t != a and t != b]
         if not common:
@@ -783,10 +795,12 @@ class Router:
         return hit
 
     def _pair_route(self, a, b):
-        la, pa, lta, upa = self._cone(a)
-        lb, pb, ltb, upb = self._cone(b)
+        (ta, pa, _, _), _ = self._cone_parts(a)
+        (tb, pb, _, _), _ = self._cone_parts(b)
         T, uniform, tid, lat = (None, False, None, 0.0)
-        if b in la or a in lb:           # one attachment switch above the other
+        if b in ta or a in tb:           # one attachment switch above the other
+            la, pa, lta, _ = self._cone(a)
+            lb, pb, ltb, _ = self._cone(b)
             small, big = (la, lb) if len(la) <= len(lb) else (lb, la)
             common = [t for t in small if t in big]
             dist = {t: la[t] + lb[t] for t in common}
@@ -810,6 +824,8 @@ class Router:
                 self._side[down_key] = self._side_split(b, {t: pa[t] for t in T}, up=False)
             return ("cone", up_key, down_key, lat)
         # lateral bridge at the top (e.g. WAN router to WAN router)
+        la, pa, lta, _ = self._cone(a)
+        lb, pb, ltb, _ = self._cone(b)
         best = None
         bridges = []
         for x in la:
@@ -860,7 +876,7 @@ class Router:
         with ``a``'s uplinks (:meth:`_cone`): it is computed once per uplink set and
         top weights, and only ``a``'s own uplinks are added per switch.
         """
-        _, _, _, ups = self._cone(a)
+        _, root_ups = self._cone_parts(a)
         ckey = self._cone_key[a]
         skey = (ckey, frozenset((x, w) for x, w in top_weight.items() if x != a))
         tmpl = self._side_tmpl.get(skey)
@@ -870,7 +886,7 @@ class Router:
         # a itself: its top weight (when it is a top) plus what its uplinks lead to
         total = top_weight.get(a, 0.0)
         root = []
-        for w, c, e in ups[a]:
+        for w, c, e in root_ups:
             gw = g.get(w)
             if gw:
                 total += c * gw
