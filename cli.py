@@ -323,10 +323,6 @@ def _fmt_bw(v):
 _INFO_ALLREDUCE_BYTES = 2 ** 30
 
 
-_INFO_ALLREDUCE_MAX_GPUS = 20_000
-"""Above this many GPUs `fabric info` prices its allreduce only when asked (--allreduce)."""
-
-
 def _info_allreduce(G, catalog, gpus, table=None):
     """`fabric info`'s collective: a 1 GiB allreduce over all GPUs, algo auto (None below
     2 GPUs; the reason when no algorithm can run it), routed on the metrics' edge table."""
@@ -358,10 +354,9 @@ def _info_allreduce(G, catalog, gpus, table=None):
 @click.option("--bisection", type=click.Choice(("auto", "exact", "structural")), default="auto",
               show_default=True, help="Max-flow (exact) or the Clos formula (structural).")
 @click.option("--counts-only", is_flag=True, help="Only counts and per-GPU bandwidths (fast).")
-@click.option("--allreduce/--no-allreduce", "with_allreduce", default=None,
-              help="Price a 1 GiB allreduce over all GPUs (algo auto). Default: on up to "
-                   f"{_INFO_ALLREDUCE_MAX_GPUS:,} GPUs; above that it takes minutes "
-                   "(routing every flow), so ask for it.")
+@click.option("--allreduce/--no-allreduce", "with_allreduce", default=True, show_default=True,
+              help="Price a 1 GiB allreduce over all GPUs (algo auto, every flow routed on "
+                   "the graph).")
 @pass_state
 @_errors
 def info(state, topo, overrides, as_json, failure, seed, bisection, counts_only,
@@ -380,8 +375,7 @@ def info(state, topo, overrides, as_json, failure, seed, bisection, counts_only,
         table = EdgeTable(G)
         s = fabric.fabric_metrics(G, catalog=state.catalog, seed=seed, bisection=bisection,
                                   table=table)
-        if with_allreduce or (with_allreduce is None
-                              and s["gpus"] <= _INFO_ALLREDUCE_MAX_GPUS):
+        if with_allreduce:
             s["allreduce"] = _info_allreduce(G, state.catalog, s["gpus"], table=table)
         if failure:
             _progress(f"failing {failure} and recomputing the bisection (max-flow) ...")
