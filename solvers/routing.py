@@ -24,7 +24,7 @@ aggregated per switch, so a ring over 100k GPUs routes in seconds.
 """
 
 from collections import defaultdict
-from itertools import repeat
+from itertools import chain, repeat
 from operator import itemgetter
 
 import numpy as np
@@ -626,16 +626,22 @@ class Router:
     def _tier_of(self, i):
         return self._tiers[i]
 
-    def _nbrs_where(self, x, keep_tier):
-        """Network neighbours of switch ``x`` whose tier passes ``keep_tier(tiers, own)``:
-        [(index, edge data, arc id x -> index)], from the arc arrays."""
+    def _arcs_where(self, x, keep_tier):
+        """Arc ids out of switch ``x`` to network neighbours whose tier passes
+        ``keep_tier(tiers, own)`` (an array, in arc order)."""
         arcs = self._out_arcs[self._out_ptr[x]:self._out_ptr[x + 1]]
         w = self.arc_v[arcs]
         tiers = self._tier_arr
         keep = (self._net_medium[self.arc_medium[arcs]] & self._net_kind[self.kind_code[w]]
                 & keep_tier(tiers[w], tiers[x]))
+        return arcs[keep]
+
+    def _nbrs_where(self, x, keep_tier):
+        """Network neighbours of switch ``x`` whose tier passes ``keep_tier(tiers, own)``:
+        [(index, edge data, arc id x -> index)], from the arc arrays."""
+        arcs = self._arcs_where(x, keep_tier)
         data = self._edge_data
-        return [(y, data[e >> 1], e) for y, e in zip(w[keep].tolist(), arcs[keep].tolist())]
+        return [(y, data[e >> 1], e) for y, e in zip(self.arc_v[arcs].tolist(), arcs.tolist())]
 
     def _lateral_nbrs(self, x):
         """Network neighbours of switch ``x`` on its own tier (e.g. WAN router to WAN router)."""
@@ -662,12 +668,19 @@ class Router:
         """
         hit = self._parts.get(a)
         if hit is None:
-            first = self._up_nbrs(a)
-            key = tuple((w, d.get("links", 1), _prop_ns(d)) for w, d, _ in first)
+            # a's uplinks from the arc arrays: (node, links, long-haul latency), arc ids
+            arcs = self._arcs_where(a, np.greater)
+            w = self.arc_v[arcs]
+            links = self.arc_links[arcs]
+            prop = np.where(self.arc_medium[arcs] == MEDIUM_CODE["wan"],
+                            self.arc_latency_ns[arcs], 0.0)
+            key = (w.tobytes(), links.tobytes(), prop.tobytes())
             tmpl = self._cone_tmpl.get(key)
             if tmpl is None:
-                tmpl = self._cone_tmpl[key] = self._cone_above(key)
-            hit = self._parts[a] = (tmpl, [(w, d.get("links", 1), e) for w, d, e in first])
+                first = tuple(zip(w.tolist(), links.astype(np.int64).tolist(), prop.tolist()))
+                tmpl = self._cone_tmpl[key] = self._cone_above(first)
+            root = list(zip(w.tolist(), links.astype(np.int64).tolist(), arcs.tolist()))
+            hit = self._parts[a] = (tmpl, root)
             self._cone_key[a] = key
         return hit
 
@@ -823,33 +836,52 @@ class Router:
                 self._side[up_key] = self._side_split(a, {t: pb[t] for t in T}, up=True)
                 self._side[down_key] = self._side_split(b, {t: pa[t] for t in T}, up=False)
             return ("cone", up_key, down_key, lat)
-        # lateral bridge at the top (e.g. WAN router to WAN router)
-        la, pa, lta, _ = self._cone(a)
-        lb, pb, ltb, _ = self._cone(b)
+        # lateral bridge at the top (e.g. WAN router to WAN router); a and b are their
+        # cones' level 0 (1 path, latency 0) on top of the shared parts above them
+        (ta, tpa, tlta, _), _ = self._cone_parts(a)
+        (tb, tpb, tltb, _), _ = self._cone_parts(b)
+
+        def above_b(y):
+            return 0 if y == b else tb.get(y)
+
+        def pa_(x):
+            return 1.0 if x == a else tpa[x]
+
+        def pb_(y):
+            return 1.0 if y == b else tpb[y]
+
+        def lta_(x):
+            return 0.0 if x == a else tlta[x]
+
+        def ltb_(y):
+            return 0.0 if y == b else tltb[y]
+
         best = None
         bridges = []
-        for x in la:
+        for x in chain((a,), ta):
+            lx = 0 if x == a else ta[x]
             for y, d, e in self._lateral_nbrs(x):
-                if y in lb:
-                    dd = la[x] + 1 + lb[y]
+                ly = above_b(y)
+                if ly is not None:
+                    dd = lx + 1 + ly
                     if best is None or dd < best:
                         best, bridges = dd, []
                     if dd == best:
                         bridges.append((x, y, d, e))
         if bridges:
-            N = sum(pa[x] * d.get("links", 1) * pb[y] for x, y, d, _ in bridges)
+            N = sum(pa_(x) * d.get("links", 1) * pb_(y) for x, y, d, _ in bridges)
             gx = defaultdict(float)
             gy = defaultdict(float)
             arcs, fr = [], []
             for x, y, d, e in bridges:
                 c = d.get("links", 1)
-                gx[x] += c * pb[y]
-                gy[y] += pa[x] * c
+                gx[x] += c * pb_(y)
+                gy[y] += pa_(x) * c
                 arcs.append(e)
-                fr.append(pa[x] * c * pb[y] / N)
+                fr.append(pa_(x) * c * pb_(y) / N)
             ua, uf = self._side_split(a, dict(gx), up=True)
             da, df = self._side_split(b, dict(gy), up=False)
-            lat = max(lta[x] + _prop_ns(d) + ltb[y] for x, y, d, _ in bridges)
+            lat = max(lta_(x) + _prop_ns(d) + ltb_(y) for x, y, d, _ in bridges)
             return ("arcs", np.concatenate([ua, np.array(arcs, dtype=np.int64), da]),
                     np.concatenate([uf, np.array(fr), df]), lat)
         # generic shortest paths over the switch network
