@@ -37,7 +37,6 @@ from fabric.schema import KIND_CODE, MEDIUM_CODE, NETWORK_KINDS, NETWORK_MEDIA, 
 __all__ = ["Router", "route_flows"]
 
 _TIER_OF_KIND = {"leaf": 1, "spine": 2, "core": 3, "wan": 4}
-KINDS_BY_CODE = {code: kind for kind, code in KIND_CODE.items()}
 
 
 class Router:
@@ -96,7 +95,7 @@ class Router:
         n_nodes = len(nodes)
         self._n = n_nodes
         self.kind_code = t.kind
-        self.kinds = [KINDS_BY_CODE[c] for c in t.kind.tolist()]
+        self.kinds = [NODE_KINDS[c] for c in t.kind.tolist()]      # KIND_CODE indexes NODE_KINDS
         idx = self.index
         # both directions of every edge, in edge-table order (edge k: arcs 2k = a -> b and
         # 2k + 1 = b -> a)
@@ -125,7 +124,7 @@ class Router:
         links = np.repeat(t.links.astype(float), 2)
         self._edge_data = data
         self._net_medium = np.zeros(len(MEDIUM_CODE), dtype=bool)
-        self._net_medium[[MEDIUM_CODE[x] for x in NETWORK_MEDIA]] = True
+        self._net_medium[_NETWORK_CODES] = True
         self._net_kind = np.zeros(len(KIND_CODE), dtype=bool)
         self._net_kind[[KIND_CODE[x] for x in NETWORK_KINDS]] = True
         # arcs by tail node (CSR): the arcs out of node i are _out_arcs[_out_ptr[i]:_out_ptr[i+1]]
@@ -143,7 +142,6 @@ class Router:
         self.gpu_index = {g: i for i, g in enumerate(self.gpus)}
         self.gpu_node = np.array([idx[g] for g in self.gpus], dtype=np.int64)
         self.gpu_domain = domain_ids(G, self.gpus)
-        self._tier_list = None
         self._tier_np = None
         self._cones = {}
         self._parts = {}
@@ -599,32 +597,21 @@ class Router:
     # ------------------------------------------------------------------ network
     @property
     def _tier_arr(self):
-        """:attr:`_tiers` as a numpy array."""
+        """Tier of every node: the ``tier`` attribute, else by kind (leaf 1, spine 2, core 3,
+        WAN 4; 0 for GPUs, NICs and the rest)."""
         if self._tier_np is None:
-            self._tier_np = np.array(self._tiers, dtype=np.int64)
-        return self._tier_np
-
-    @property
-    def _tiers(self):
-        """Tier of every node (list by index): the ``tier`` attribute, else by kind (leaf 1,
-        spine 2, core 3, WAN 4; 0 for GPUs, NICs and the rest)."""
-        if self._tier_list is None:
             by_code = np.zeros(len(KIND_CODE), dtype=np.int64)
             for kind, t in _TIER_OF_KIND.items():
                 by_code[KIND_CODE[kind]] = t
-            tiers = by_code[self.kind_code].tolist()
+            tiers = by_code[self.kind_code]
             node = self.G._node
             names = self.nodes
-            for i in np.flatnonzero(np.isin(self.kind_code,
-                                            [KIND_CODE[k] for k in NETWORK_KINDS])).tolist():
+            for i in np.flatnonzero(self._net_kind[self.kind_code]).tolist():
                 t = node[names[i]].get("tier")
                 if t is not None:
                     tiers[i] = t
-            self._tier_list = tiers
-        return self._tier_list
-
-    def _tier_of(self, i):
-        return self._tiers[i]
+            self._tier_np = tiers
+        return self._tier_np
 
     def _arcs_where(self, x, keep_tier):
         """Arc ids out of switch ``x`` to network neighbours whose tier passes
@@ -808,8 +795,9 @@ class Router:
         return hit
 
     def _pair_route(self, a, b):
-        (ta, pa, _, _), _ = self._cone_parts(a)
-        (tb, pb, _, _), _ = self._cone_parts(b)
+        (ta, tpa, tlta, _), _ = self._cone_parts(a)
+        (tb, tpb, tltb, _), _ = self._cone_parts(b)
+        pa, pb = tpa, tpb
         T, uniform, tid, lat = (None, False, None, 0.0)
         if b in ta or a in tb:           # one attachment switch above the other
             la, pa, lta, _ = self._cone(a)
@@ -838,9 +826,6 @@ class Router:
             return ("cone", up_key, down_key, lat)
         # lateral bridge at the top (e.g. WAN router to WAN router); a and b are their
         # cones' level 0 (1 path, latency 0) on top of the shared parts above them
-        (ta, tpa, tlta, _), _ = self._cone_parts(a)
-        (tb, tpb, tltb, _), _ = self._cone_parts(b)
-
         def above_b(y):
             return 0 if y == b else tb.get(y)
 
@@ -994,29 +979,19 @@ class Router:
 _NETWORK_CODES = np.array([MEDIUM_CODE[m] for m in NETWORK_MEDIA])
 
 
-def _rate_medium(G, med, arc_id, idx, *, kind_code=None, arc_u=None, arc_v=None,
-                 arc_gbps=None, names=None):
-    """``arc_rate_medium`` (see :class:`Router`): aggregated NICs' share-capped pcie arcs.
-
-    With the arc arrays (``kind_code``, ``arc_u``, ``arc_v``, ``arc_gbps``, ``names``)
-    the aggregated NICs are found and costed without walking the graph.
-    """
+def _rate_medium(G, med, arc_id, idx, *, kind_code, arc_u, arc_v, arc_gbps, names):
+    """``arc_rate_medium`` (see :class:`Router`): aggregated NICs' share-capped pcie arcs,
+    found and costed on the arc arrays; a NIC whose network links mix media is costed
+    link by link on the graph."""
     out = med.copy()
     n_nodes = len(idx)
-    if kind_code is None:
-        nics = [(n, idx[n]) for n, a in G.nodes(data=True)
-                if a["kind"] == "nic" and a.get("chips", 1) > 1]
-    else:
-        node = G._node
-        nics = [(names[i], i) for i in np.flatnonzero(kind_code == KIND_CODE["nic"]).tolist()
-                if node[names[i]].get("chips", 1) > 1]
-    if not nics:
-        return out
-    if kind_code is not None:
+    node = G._node
+    nics = [(names[i], i) for i in np.flatnonzero(kind_code == KIND_CODE["nic"]).tolist()
+            if node[names[i]].get("chips", 1) > 1]
+    if nics:
         agg = np.zeros(n_nodes, dtype=bool)
         agg[[i for _, i in nics]] = True
-        net_codes = [MEDIUM_CODE[m] for m in NETWORK_MEDIA]
-        is_net = np.isin(med, net_codes) & agg[arc_u]
+        is_net = np.isin(med, _NETWORK_CODES) & agg[arc_u]
         net_gbps = np.bincount(arc_u[is_net], weights=arc_gbps[is_net], minlength=n_nodes)
         lo = np.full(n_nodes, 127, dtype=np.int64)
         hi = np.full(n_nodes, -1, dtype=np.int64)
