@@ -9,6 +9,7 @@ import os
 import time
 
 from fabric.exceptions import ParameterError
+from topologies._common import gc_paused
 from topologies.registry import TOPOLOGIES, build_preset, parse_overrides
 
 __all__ = ["load"]
@@ -75,9 +76,10 @@ def load(topo, overrides=(), catalog=None, *, progress=None):
         from fabric.io import read_fabric_checked
         from fabric.validate import validate_fabric
 
-        G, trusted = read_fabric_checked(topo)
-        if not trusted:            # else fabric's own checksum matched: validated when written
-            validate_fabric(G)
+        with gc_paused():          # as the builders: millions of dicts, no cycles
+            G, trusted = read_fabric_checked(topo)
+            if not trusted:        # else fabric's own checksum matched: validated when written
+                validate_fabric(G)
     else:
         msg = (f"`TOPO` {topo!r} is neither a preset nor an existing file; presets: "
                f"{', '.join(TOPOLOGIES)}")
