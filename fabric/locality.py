@@ -63,23 +63,14 @@ def domains(G, *, kinds=("gpu",)):
     """``{domain key: [node names]}`` of the nodes of ``kinds``, both in topology order."""
     node = G._node
     chosen = list(map(kinds.__contains__, map(itemgetter("kind"), node.values())))
-    attrs = list(compress(node.values(), chosen))
-    doms = list(map(dict.get, attrs, repeat("domain")))
-    if None in doms:                           # host-keyed domains: the plain loop
-        out = {}
-        for n, d in zip(compress(node, chosen), attrs):
-            out.setdefault(_key(n, d), []).append(n)
-        return out
     names = list(compress(node, chosen))
-    keys = list(zip(map(dict.get, attrs, repeat("site"), repeat(0)), doms))
+    keys = _keys(names, list(compress(node.values(), chosen)))
     # group at C speed: number the keys by first appearance, stable-sort the nodes by it
-    first = dict.fromkeys(keys)
-    for j, key in enumerate(first):
-        first[key] = j
-    ids = np.fromiter(map(first.__getitem__, keys), np.int64, len(keys))
+    number = first_appearance(keys)
+    ids = np.fromiter(map(number.__getitem__, keys), np.int64, len(keys))
     grouped = list(map(names.__getitem__, np.argsort(ids, kind="stable").tolist()))
-    ends = np.cumsum(np.bincount(ids, minlength=len(first))).tolist()
-    return {key: grouped[lo:hi] for key, lo, hi in zip(first, [0, *ends], ends)}
+    ends = np.cumsum(np.bincount(ids, minlength=len(number))).tolist()
+    return {key: grouped[lo:hi] for key, lo, hi in zip(number, [0, *ends], ends)}
 
 
 def domain_ids(G, nodes):
@@ -89,12 +80,21 @@ def domain_ids(G, nodes):
     an id exactly when they share a domain key.
     """
     nodes = list(nodes)
-    attrs = list(map(G._node.__getitem__, nodes))
+    keys = _keys(nodes, list(map(G._node.__getitem__, nodes)))
+    number = first_appearance(keys)
+    return np.fromiter(map(number.__getitem__, keys), dtype=np.int64, count=len(nodes))
+
+
+def _keys(names, attrs):
+    """Domain keys of the nodes ``names`` with attribute dicts ``attrs``: (site, domain)
+    pairs at C speed, key by key when some node is host-keyed (no ``domain``)."""
     doms = list(map(dict.get, attrs, repeat("domain")))
-    if None in doms:                           # host-keyed domains: key by key
-        keys = map(_key, nodes, attrs)
-    else:                                      # (site, domain) pairs at C speed
-        keys = zip(map(dict.get, attrs, repeat("site"), repeat(0)), doms)
-    keys = list(keys)
-    ids = dict(zip(dict.fromkeys(keys), count()))       # numbered by first appearance
-    return np.fromiter(map(ids.__getitem__, keys), dtype=np.int64, count=len(nodes))
+    if None in doms:
+        return list(map(_key, names, attrs))
+    return list(zip(map(dict.get, attrs, repeat("site"), repeat(0)), doms))
+
+
+def first_appearance(items):
+    """``{item: 0, 1, 2 ...}`` numbering the distinct ``items`` in order of first appearance
+    (shared by the metrics and the collective engine; not part of ``__all__``)."""
+    return dict(zip(dict.fromkeys(items), count()))

@@ -62,7 +62,7 @@ import math
 import re
 import weakref
 from dataclasses import asdict, dataclass
-from itertools import count, repeat
+from itertools import repeat
 from operator import itemgetter
 
 import numpy as np
@@ -70,7 +70,7 @@ import numpy as np
 from fabric.catalog import default_catalog
 from fabric.io import read_json_input
 from fabric.exceptions import CatalogError, FabricError, ParameterError
-from fabric.locality import domain_of
+from fabric.locality import domain_of, first_appearance
 from fabric.schema import KIND_CODE, MEDIA, MEDIUM_CODE
 from solvers.routing import Router
 from solvers import _collective_plans as plans
@@ -480,7 +480,7 @@ class CollectiveModel:
         sites = list(map(dict.get, map(nodes.__getitem__, map(gpus.__getitem__,
                                                                self.pos.tolist())),
                          repeat("site"), repeat(0)))
-        site_code = dict(zip(dict.fromkeys(sites), count()))   # by first appearance
+        site_code = first_appearance(sites)
         codes = np.fromiter(map(site_code.__getitem__, sites), dtype=np.int64, count=self.n)
         # site code of every router GPU position (-1: not a rank)
         self.site_of_pos = np.full(len(r.gpus), -1, dtype=np.int64)
@@ -618,13 +618,13 @@ class CollectiveModel:
         ls_of = np.array([by_part[p][1] for p in by_part])
         node_nv[r.gpu_node] = e_of[codes]
         node_nvls[r.gpu_node] = ls_of[codes]
-        eff = [by_part[parts[0]]] if parts else []
-        # each raw domain number's first GPU
+        # each raw domain number's first GPU gives its switches' efficiencies (the first
+        # GPU's for switches of no GPU's domain)
         doms = list(map(dict.get, attrs, repeat("domain")))
         first = dict(zip(reversed(doms), reversed(range(len(doms)))))
         dom_eff = {d: by_part[parts[i]] for d, i in first.items()}
         for i in np.flatnonzero(r.kind_code == KIND_CODE["nvswitch"]).tolist():
-            e, ls = dom_eff.get(nodes[r.nodes[i]].get("domain"), eff[0])
+            e, ls = dom_eff.get(nodes[r.nodes[i]].get("domain"), by_part[parts[0]])
             node_nv[i] = e
             node_nvls[i] = ls
         nv = r.arc_medium == MEDIUM_CODE["nvlink"]

@@ -28,7 +28,7 @@ import numpy as np
 
 from fabric.edges import EdgeTable
 from fabric.exceptions import ParameterError
-from fabric.locality import _key
+from fabric.locality import _keys, first_appearance
 from fabric.metrics.counts import gpu_rates
 from fabric.schema import KIND_CODE, NETWORK_KINDS, NETWORK_MEDIA
 
@@ -69,13 +69,8 @@ def _domains(t):
         dom[sel] = rank[inverse]
         keys = list(zip(*(uniq[ranked].T.tolist()))) if len(ranked) else []
     else:
-        if None in doms:                       # host-keyed domains (hand-made graphs)
-            keys = list(map(_key, map(t.names.__getitem__, sel.tolist()), attrs))
-        else:
-            keys = list(zip(sites, doms))
-        order = dict.fromkeys(compress(keys, is_gpu.tolist()))
-        for j, key in enumerate(order):
-            order[key] = j
+        keys = _keys(list(map(t.names.__getitem__, sel.tolist())), attrs)
+        order = first_appearance(compress(keys, is_gpu.tolist()))
         dom[sel] = np.fromiter(map(order.get, keys, repeat(-1)), np.int64, len(keys))
         keys = list(order)
     return dom, keys, np.bincount(dom[sel][is_gpu], minlength=len(keys))
@@ -329,9 +324,7 @@ def oversubscription(G, *, table=None):
                 site_wan[G.nodes[t.names[end]].get("site")] += float(t.bw[i])
         idx, _, rate = gpu_rates(G, t)
         site = list(map(dict.get, map(t.attrs.__getitem__, idx.tolist()), repeat("site")))
-        sites = dict.fromkeys(site)
-        for j, key in enumerate(sites):
-            sites[key] = j
+        sites = first_appearance(site)
         # bincount adds in GPU order, as a running sum per site would
         total = np.bincount(np.fromiter(map(sites.__getitem__, site), np.int64, len(site)),
                             weights=rate, minlength=len(sites))

@@ -10,6 +10,7 @@ import numpy as np
 from fabric.catalog import default_catalog
 from fabric.edges import EdgeTable
 from fabric.exceptions import CatalogError
+from fabric.locality import first_appearance
 from fabric.schema import NETWORK_MEDIA, NODE_KINDS
 
 __all__ = ["bill_of_materials"]
@@ -56,9 +57,7 @@ def _parts(t):
                                   len(at))
     del at
     # (category, part) pairs as integers, numbered in order of first appearance
-    names = dict.fromkeys(counted.tolist())
-    for j, key in enumerate(names):
-        names[key] = j
+    names = first_appearance(counted.tolist())
     code = (np.array(_CATEGORY_CODE)[t.kind] * len(names)
             + np.fromiter(map(names.__getitem__, counted.tolist()), np.int64, len(part)))
     uniq, first, inverse = np.unique(code, return_index=True, return_inverse=True)
@@ -118,7 +117,7 @@ def bill_of_materials(G, *, catalog=None, table=None):
     rank = {"nic": 0, "leaf": 1, "spine": 2, "core": 3, "wan": 4}
     sel = np.flatnonzero(t.mask(*NETWORK_MEDIA))
     cab = list(map(methodcaller("get", "cable"), map(t.data.__getitem__, sel.tolist())))
-    code = {c: i for i, c in enumerate(dict.fromkeys(cab))}
+    code = first_appearance(cab)
     names_of = list(code)
     cc = np.fromiter(map(code.__getitem__, cab), np.int64, len(cab))
     nk = len(NODE_KINDS) + 1
