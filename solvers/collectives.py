@@ -10,11 +10,13 @@ The model (data -> flows -> routed loads -> time):
    links shared by several flows (rails, oversubscribed uplinks) slow them
    down.
 4. A phase costs the bytes of its busiest link over that link's *usable*
-   rate: the raw rate times a per-medium efficiency (NVLink: NCCL's per-link
-   figure from ``topo.h``; InfiniBand: 48 of 50 GB/s per NDR port; ...), and
-   for NVLink SHARP the NCCL ``nvlsEfficiency`` of the GPU. Protocols LL /
-   LL128 / Simple scale the bandwidth by NCCL's fractions (0.5 / 0.92 / 1)
-   and have NCCL's latencies (``tuning.cc``); the cheapest is used.
+   rate: the raw rate times a per-medium efficiency (NVLink: the GPU part's
+   measured usable per-link rate, NCCL's ``topo.h`` figure on Hopper and 94%
+   of it on Blackwell; InfiniBand: 48 of 50 GB/s per NDR port; ...), and for
+   NVLink SHARP NCCL's per-link figure times the GPU's ``nvlsEfficiency``.
+   Protocols LL / LL128 / Simple scale the bandwidth by NCCL's fractions
+   (0.5 / 0.92 / 1) and have NCCL's latencies (``tuning.cc``); the cheapest
+   by NCCL's own table is used.
 5. ``time = latency(algo, protocol) + fill + S x (sum over phases of repeat
    x busiest-link seconds per byte) / protocol fraction``. ``algbw`` and
    ``busbw`` follow nccl-tests' definitions.
@@ -32,9 +34,14 @@ Mechanisms beyond link rates (each with its source in the catalog):
   (nccl-tests' default type) at the switch chips' reduction rate
   (``nvls_reduce_gflops_fp32``, an estimate where published). It binds on
   NVL72 (71 additions per element on 18 chips), not on 8-GPU boxes.
-* **LL ceiling**: NCCL caps Ring/LL busbw (Tree/LL: algbw at half of it) at
-  ``llMaxBws``: 141 GB/s on one Hopper domain, 282 on one Blackwell domain,
-  39 on two domains and 20.4 beyond.
+* **LL ceiling**: LL is bound by the CTA, not the link (every 8-byte store
+  carries its flag, polled by the receiving CTA): in one domain Ring/LL busbw
+  (Tree/LL: algbw at half of it) is at most the ring's CTAs (NCCL's search:
+  24 on Hopper, 32 on Blackwell) x 5.875 GB/s (NCCL's Hopper ``llMaxBws``,
+  141, over its 24 CTAs): 141 GB/s on Hopper, 188 on Blackwell; across
+  domains NCCL's ``llMaxBws`` (39 on two domains, 20.4 beyond). ``auto``
+  still picks with NCCL's table (282 on one Blackwell domain, a doubling of
+  Hopper's), as NCCL does, and prices the pick at the CTA-bound ceiling.
 * **Tree correction**: Tree bandwidth is scaled by NCCL's
   ``treeCorrectionFactor`` for sizes up to 512 MiB.
 * **NCCL's multi-node rules**: SHARP (CollNet, NVLS across domains) only when
@@ -153,7 +160,7 @@ class CollectiveResult:
     capped_by : str
         The rule that set the bandwidth term: ``link`` (the busiest link at its
         usable rate), ``switch_reduction`` (the NVLink switches' in-switch
-        reduction rate), ``ll_max_bw`` (NCCL's LL ceiling), ``nvlstree_channel_cap``
+        reduction rate), ``ll_max_bw`` (the LL protocol's ceiling), ``nvlstree_channel_cap``
         (NCCL's per-channel NVLSTree cap), or ``wan_window`` (each channel's
         in-flight window over the WAN round trip).
     """
@@ -376,10 +383,19 @@ class _Constants:
         return int(self.d[f"nvls_channels_{family}_{where}"])
 
     def ll_max_busbw(self, family, k_domains):
+        """NCCL's own LL ceiling (``llMaxBws``): what its tuner assumes when it picks."""
         if k_domains == 1:
             return self.d[f"ll_max_busbw_GBps_{family}_one_domain"]
         return self.d["ll_max_busbw_GBps_two_domains" if k_domains == 2
                       else "ll_max_busbw_GBps_many_domains"]
+
+    def ll_busbw(self, family, k_domains):
+        """The LL ceiling the run reaches: in one domain the ring CTAs times the LL rate of
+        one CTA (LL is bound by the CTA, not the link); across domains NCCL's table."""
+        if k_domains == 1:
+            return (self.d[f"ring_ctas_{family}_one_domain"]
+                    * self.c["ll_busbw_per_cta_GBps"])
+        return self.ll_max_busbw(family, k_domains)
 
 
 class CollectiveModel:
@@ -572,13 +588,21 @@ class CollectiveModel:
         where = "two_domains" if self.k_domains == 2 else "many_domains"
         self.nvlstree_cap_GBps = d[f"nvlstree_per_channel_GBps_{family}_{where}"]
         self.slice_bytes = min(int(d["nvls_max_heads"]), self.g) * int(d["nvls_chunk_bytes"])
-        # NCCL's LL ceiling as a floor on us per byte of S: Ring busbw <= llMaxBw (nccl-tests'
-        # busbw factor is NCCL's nsteps / nranks), Tree algbw <= 0.5 llMaxBw; the hierarchical
-        # algorithm runs Ring kernels, so the Ring ceiling applies to it too.
-        ll = self.k.ll_max_busbw(family, self.k_domains) * 1e3
+        # The LL ceiling as a floor on us per byte of S: Ring busbw <= ceiling (nccl-tests'
+        # busbw factor is NCCL's nsteps / nranks), Tree algbw <= 0.5 x ceiling; the
+        # hierarchical algorithm runs Ring kernels, so the Ring ceiling applies to it too.
+        # Two ceilings: NCCL's table (llMaxBws), with which `auto` picks the protocol as
+        # NCCL does, and the one the run reaches, which prices it.
+        self.ll_busbw_GBps = self.k.ll_busbw(family, self.k_domains)
+        self._ll_floor = self._ll_floors(self.ll_busbw_GBps)
+        self._ll_floor_nccl = self._ll_floors(self.k.ll_max_busbw(family, self.k_domains))
+
+    def _ll_floors(self, ceiling_GBps):
+        """``{algo: {op: us per byte of S}}`` of an LL busbw ceiling (Ring, hierarchical, Tree)."""
+        ll = ceiling_GBps * 1e3
         ring = {op: busbw_factor(op, self.n) / ll for op in OPS}
-        tree = 1.0 / (d["tree_algbw_per_busbw"] * ll)
-        self._ll_floor = {"ring": ring, "hierarchical": ring, "tree": dict.fromkeys(OPS, tree)}
+        tree = 1.0 / (self.k.d["tree_algbw_per_busbw"] * ll)
+        return {"ring": ring, "hierarchical": ring, "tree": dict.fromkeys(OPS, tree)}
 
     def _rates(self):
         """Usable rate of every arc (GB/s) for ordinary and for NVLS traffic.
@@ -601,8 +625,11 @@ class CollectiveModel:
         for medium in ("pcie", "c2c", "infiniband", "ethernet", "wan"):
             eff[MEDIUM_CODE[medium]] = c[f"link_efficiency_{medium}"]
         base = r.usable_rate(eff)
-        # NVLink: NCCL's usable per-link rate of the domain's GPU over the raw link rate
+        # NVLink, per raw link rate: SM-driven copies (ring, tree, send/recv) move at the GPU
+        # part's measured usable rate; NVLink SHARP at NCCL's own per-link figure times its
+        # nvlsEfficiency (NCCL calibrates NVLS relative to that figure)
         node_nv = np.ones(len(r.nodes))
+        node_ls = np.ones(len(r.nodes))
         node_nvls = np.zeros(len(r.nodes))
         nodes = G._node
         attrs = list(map(nodes.__getitem__, r.gpus))
@@ -610,29 +637,30 @@ class CollectiveModel:
         by_part = {}
         for part in dict.fromkeys(parts):
             spec = self.catalog.part("gpu", part)
-            by_part[part] = (spec["nccl_nvlink_link_GBps"] / (spec["nvlink_link_gbps"] / 8.0),
+            raw = spec["nvlink_link_gbps"] / 8.0
+            by_part[part] = (spec["usable_nvlink_link_GBps"] / raw,
+                             spec["nccl_nvlink_link_GBps"] / raw * spec["nvls_efficiency"],
                              spec["nvls_efficiency"])
         code = {part: i for i, part in enumerate(by_part)}
         codes = np.fromiter(map(code.__getitem__, parts), dtype=np.int64, count=len(parts))
-        e_of = np.array([by_part[p][0] for p in by_part])
-        ls_of = np.array([by_part[p][1] for p in by_part])
-        node_nv[r.gpu_node] = e_of[codes]
-        node_nvls[r.gpu_node] = ls_of[codes]
+        table = np.array(list(by_part.values()))
+        node_nv[r.gpu_node] = table[codes, 0]
+        node_ls[r.gpu_node] = table[codes, 1]
+        node_nvls[r.gpu_node] = table[codes, 2]
         # each raw domain number's first GPU gives its switches' efficiencies (the first
         # GPU's for switches of no GPU's domain)
         doms = list(map(dict.get, attrs, repeat("domain")))
         first = dict(zip(reversed(doms), reversed(range(len(doms)))))
         dom_eff = {d: by_part[parts[i]] for d, i in first.items()}
         for i in np.flatnonzero(r.kind_code == KIND_CODE["nvswitch"]).tolist():
-            e, ls = dom_eff.get(nodes[r.nodes[i]].get("domain"), by_part[parts[0]])
-            node_nv[i] = e
-            node_nvls[i] = ls
+            node_nv[i], node_ls[i], node_nvls[i] = dom_eff.get(nodes[r.nodes[i]].get("domain"),
+                                                               by_part[parts[0]])
         nv = r.arc_medium == MEDIUM_CODE["nvlink"]
         gpu_end = np.where(r.kind_code[r.arc_u] == KIND_CODE["gpu"], r.arc_u, r.arc_v)
         rate = base.copy()
         rate[nv] = r.arc_cap_GBps[nv] * node_nv[gpu_end[nv]]
         rate_nvls = rate.copy()
-        rate_nvls[nv] = rate[nv] * node_nvls[gpu_end[nv]]
+        rate_nvls[nv] = r.arc_cap_GBps[nv] * node_ls[gpu_end[nv]]
         return rate, rate_nvls, node_nvls
 
     # ----------------------------------------------------------- eligibility
@@ -1209,7 +1237,13 @@ class CollectiveModel:
         return (steps - 1) * slice_bytes * nc * us_per_byte
 
     def _best(self, op, cands, size):
-        """The fastest (algorithm, protocol) of ``cands``; ties go to the earlier candidate.
+        """The fastest (algorithm, protocol) of ``cands`` as NCCL's tuner sees it; ties go to the
+        earlier candidate.
+
+        NCCL picks by its own table: where that table and the run differ (its LL
+        ceiling, ``llMaxBws``, against the CTA-bound one), the choice uses the table
+        and the result the run's time, so a protocol NCCL over-rates is picked and
+        priced at what it delivers.
 
         Candidates are tried in order of their latency (a lower bound of their time:
         every other term is non-negative), and one whose latency already exceeds the
@@ -1223,47 +1257,54 @@ class CollectiveModel:
         for algo in sorted(cands, key=lambda a: (floor[a], rank[a])):
             if best is not None and floor[algo] > best[0]:
                 continue
-            per_byte, bottleneck, prop_us, window, rule = self._plan(op, algo)
-            protos = protos_of[algo]
-            for proto in protos:
-                lat = self._latency(op, algo, proto) + prop_us
-                if (algo == "ring" and proto == "Simple" and op == "allreduce"
-                        and self.k_domains > 1 and size / (self.channels * self.n) >= 64):
-                    lat *= self.k.c["ring_simple_multinode_latency_factor"]
-                us_per_byte = per_byte / self.k.fraction(proto)
-                capped, neck = rule, bottleneck
-                if algo == "pat":
-                    us_per_byte /= self.k.d["pat_bw_factor"]
-                if proto == "LL" and algo in self._ll_floor \
-                        and self._ll_floor[algo][op] > us_per_byte:
-                    us_per_byte, capped = self._ll_floor[algo][op], "ll_max_bw"
-                    neck = f"NCCL LL ceiling (llMaxBw) {bottleneck and 'above ' + bottleneck}"
-                if algo == "tree":
-                    us_per_byte /= self._tree_correction(proto, size)
-                if algo == "nvlstree":
-                    cap = busbw_factor(op, self.n) / (self.nvls_channels * self.nvlstree_cap_GBps
-                                                      * 1e3)
-                    if cap > us_per_byte:
-                        us_per_byte, capped = cap, "nvlstree_channel_cap"
-                        neck = (f"NCCL NVLSTree cap {self.nvlstree_cap_GBps:g} GB/s per channel x "
-                                f"{self.nvls_channels} channels")
-                if window > 0:
-                    w = window / self.windows[proto]
-                    if w > us_per_byte:
-                        us_per_byte, capped = w, "wan_window"
-                        neck = (f"WAN window: {self.windows[proto] / 2**20:g} MiB in flight per "
-                                f"channel per round trip ({proto})")
-                fill = self._pipeline_fill(op, algo, size, us_per_byte, proto)
-                t = lat + fill + size * us_per_byte
-                if best is None or (t, rank[algo]) < (best[0], best[-1]):
-                    best = (t, algo, proto, lat, fill, neck, capped, rank[algo])
-        t, algo, proto, lat, fill, bottleneck, capped, _ = best
+            plan = self._plan(op, algo)
+            for proto in protos_of[algo]:
+                priced = self._priced(op, algo, proto, size, plan, self._ll_floor)
+                chosen = priced[0]
+                if proto == "LL" and algo in self._ll_floor:
+                    chosen = self._priced(op, algo, proto, size, plan, self._ll_floor_nccl)[0]
+                if best is None or (chosen, rank[algo]) < (best[0], best[1]):
+                    best = (chosen, rank[algo], algo, proto, priced)
+        _, _, algo, proto, (t, lat, fill, bottleneck, capped) = best
         algbw = size / (t * 1e3)                 # bytes / us / 1e3 = GB/s
         return CollectiveResult(op=op, algo=algo, ranks=self.n, size_bytes=int(size),
                                 time_us=float(t), algbw_GBps=float(algbw),
                                 busbw_GBps=float(algbw * busbw_factor(op, self.n)),
                                 protocol=proto, latency_us=float(lat), pipeline_us=float(fill),
                                 bottleneck=bottleneck, capped_by=capped)
+
+    def _priced(self, op, algo, proto, size, plan, ll_floor):
+        """(time us, latency us, fill us, bottleneck, rule) of one (algorithm, protocol) at
+        ``size``, with ``ll_floor`` as the LL ceiling (see :meth:`_ll_floors`)."""
+        per_byte, bottleneck, prop_us, window, rule = plan
+        lat = self._latency(op, algo, proto) + prop_us
+        if (algo == "ring" and proto == "Simple" and op == "allreduce"
+                and self.k_domains > 1 and size / (self.channels * self.n) >= 64):
+            lat *= self.k.c["ring_simple_multinode_latency_factor"]
+        us_per_byte = per_byte / self.k.fraction(proto)
+        capped, neck = rule, bottleneck
+        if algo == "pat":
+            us_per_byte /= self.k.d["pat_bw_factor"]
+        if proto == "LL" and algo in ll_floor and ll_floor[algo][op] > us_per_byte:
+            us_per_byte, capped = ll_floor[algo][op], "ll_max_bw"
+            neck = (f"LL ceiling {self.ll_busbw_GBps:g} GB/s busbw"
+                    f"{bottleneck and ' above ' + bottleneck}")
+        if algo == "tree":
+            us_per_byte /= self._tree_correction(proto, size)
+        if algo == "nvlstree":
+            cap = busbw_factor(op, self.n) / (self.nvls_channels * self.nvlstree_cap_GBps * 1e3)
+            if cap > us_per_byte:
+                us_per_byte, capped = cap, "nvlstree_channel_cap"
+                neck = (f"NCCL NVLSTree cap {self.nvlstree_cap_GBps:g} GB/s per channel x "
+                        f"{self.nvls_channels} channels")
+        if window > 0:
+            w = window / self.windows[proto]
+            if w > us_per_byte:
+                us_per_byte, capped = w, "wan_window"
+                neck = (f"WAN window: {self.windows[proto] / 2**20:g} MiB in flight per "
+                        f"channel per round trip ({proto})")
+        fill = self._pipeline_fill(op, algo, size, us_per_byte, proto)
+        return lat + fill + size * us_per_byte, lat, fill, neck, capped
 
 
 def collective(G, op, size, *, algo="auto", ranks=None, gpus=None, catalog=None, sharp=False):

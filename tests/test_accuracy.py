@@ -50,7 +50,7 @@ def test_every_asserted_regime_has_cases_and_i16_is_asserted():
     assert {"one box", "one rack", "multi-domain", "box latency"} <= set(summary)
     i16 = [c for c in CASES if c.id == "I16"]
     assert {c.algo for c in i16} == {"ring", "nvls"} and all(c.asserted for c in i16)
-    assert all(c.bound == 0.05 for c in i16 if c.algo == "nvls")
+    assert all(c.bound == 0.05 for c in i16)
     assert all(bound <= 0.25 for bound, _ in KNOWN_MISSES.values())
 
 

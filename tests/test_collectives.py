@@ -26,7 +26,7 @@ def pod():
 
 def _nvlink_rate(G):
     part = fabric.default_catalog().part("gpu", G.nodes["d0-gpu0"]["part"])
-    return part["nvlink_links"] * part["nccl_nvlink_link_GBps"]
+    return part["nvlink_links"] * part["usable_nvlink_link_GBps"]
 
 
 @pytest.mark.parametrize("preset,gpus", [("dgx-h100", 8), ("hgx-b200", 8), ("gb200-nvl72", 72),
@@ -44,6 +44,41 @@ def test_nvls_hand_derived(h100):
     r = collective(h100, "allreduce", 64 * GiB, algo="nvls")
     assert r.algbw_GBps == pytest.approx(B * n / (n + 1), rel=0.01)
     assert r.busbw_GBps == pytest.approx(2 * (n - 1) / (n + 1) * B, rel=0.01)
+
+
+def test_nvls_uses_nccl_rate_and_ring_the_usable_rate_on_blackwell():
+    """NVLS: 18 x 40.1 (NCCL's SM100 figure) x 0.74 per GPU; ring: 18 x 37.76 (measured)."""
+    G = topologies.build_preset("hgx-b200")
+    part = fabric.default_catalog().part("gpu", G.nodes["d0-gpu0"]["part"])
+    assert part["usable_nvlink_link_GBps"] < part["nccl_nvlink_link_GBps"]
+    n = 8
+    B = 18 * part["nccl_nvlink_link_GBps"] * part["nvls_efficiency"]
+    nvls = collective(G, "allreduce", 64 * GiB, algo="nvls")
+    assert nvls.algbw_GBps == pytest.approx(B * n / (n + 1), rel=0.01)
+    ring = collective(G, "allreduce", 64 * GiB, algo="ring")
+    assert ring.busbw_GBps == pytest.approx(18 * part["usable_nvlink_link_GBps"], rel=0.01)
+
+
+@pytest.mark.parametrize("preset,gpus,ctas,ceiling", [("dgx-h100", 8, 24, 141.0),
+                                                      ("gb200-nvl72", 4, 32, 188.0)])
+def test_ll_ceiling_is_ctas_times_the_per_cta_rate(preset, gpus, ctas, ceiling):
+    """One domain: LL busbw <= ring CTAs x 5.875 GB/s (Hopper: NCCL's 141; Blackwell 188, where
+    NCCL's table says 282). `auto` still picks LL where NCCL's table does, at 4 MiB on GB200."""
+    k = fabric.default_catalog()
+    per_cta = k.part("nccl", "calibration")["ll_busbw_per_cta_GBps"]
+    assert ctas * per_cta == pytest.approx(ceiling)
+    m = CollectiveModel(topologies.build_preset(preset), gpus=gpus)
+    assert m.ll_busbw_GBps == pytest.approx(ceiling)
+    size = 4 * 2 ** 20
+    r = m.evaluate("allreduce", size, algo="ring")
+    lat = 6.6 + 2 * (gpus - 1) * 0.6                      # NCCL's Ring/LL latency on NVLink
+    if preset == "gb200-nvl72":
+        # NCCL's table: LL 10.2 + 1.5 x 4 MiB / 282 GB/s = 32.5 us beats LL128 (~35 us)
+        assert r.protocol == "LL" and r.capped_by == "ll_max_bw"
+    if r.protocol == "LL":
+        assert r.time_us == pytest.approx(lat + busbw_factor("allreduce", gpus) * size
+                                          / (ceiling * 1e3), rel=1e-9)
+        assert r.busbw_GBps < ceiling
 
 
 def test_alltoall_busbw_formula_single_domain(h100):
