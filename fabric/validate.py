@@ -442,20 +442,39 @@ def _hashable(x):
 
 
 def _check_connected(nodes, u_idx, v_idx, errors):
-    """Connectivity of the nodes joined by the edges ``u_idx[i] -- v_idx[i]`` (scipy)."""
+    """Connectivity of the nodes joined by the edges ``u_idx[i] -- v_idx[i]``."""
     n = len(nodes)
     if n <= 1:
         return
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    A = coo_matrix((np.ones(len(u_idx), dtype=np.int8), (u_idx, v_idx)), shape=(n, n))
-    parts, _ = connected_components(A, directed=False)
+    parts = _component_count(n, u_idx, v_idx)
     if parts > 1:
         degree = np.bincount(u_idx, minlength=n) + np.bincount(v_idx, minlength=n)
         isolated = [nodes[i][0] for i in np.flatnonzero(degree == 0)[:5]]
         hint = f"; isolated nodes include {isolated}" if isolated else ""
         errors.append(f"the fabric is not connected: {parts} components{hint}")
+
+
+def _component_count(n, u_idx, v_idx):
+    """Number of connected components of ``n`` nodes joined by the edges
+    ``u_idx[i] -- v_idx[i]``, in numpy (no scipy to import on the build path).
+
+    Every tree of a forest points at its smallest node: each round hooks the root of every
+    edge's larger end onto the smallest root it meets, then jumps pointers until every node
+    points at its root; a fabric's short paths take a few rounds.
+    """
+    parent = np.arange(n)
+    while True:
+        ru, rv = parent[u_idx], parent[v_idx]
+        split = ru != rv
+        if not split.any():
+            return int(np.count_nonzero(parent == np.arange(n)))
+        ru, rv = ru[split], rv[split]
+        np.minimum.at(parent, np.maximum(ru, rv), np.minimum(ru, rv))
+        while True:
+            grand = parent[parent]
+            if (grand == parent).all():
+                break
+            parent = grand
 
 
 def _check_parts(graph_attrs, nodes, edges, edge_key, *, strict):
