@@ -1,7 +1,8 @@
 """Port numbers of the network links: every switch's and NIC's ports, deterministically.
 
 :func:`assign_ports` numbers the scale-out and scale-across ports (edges of
-:data:`~fabric.schema.NETWORK_MEDIA`) of every device from 1, following the
+:data:`~fabric.schema.NETWORK_MEDIA`) of every device from 1 (:func:`list_ports` gives
+a builder's lists the same numbers before they become a graph), following the
 reference cabling conventions:
 
 * at every device, **downlinks first** (neighbours of a lower tier), in
@@ -30,7 +31,7 @@ from operator import itemgetter
 
 import numpy as np
 
-from fabric.schema import NETWORK_MEDIA
+from fabric.schema import MEDIUM_CODE, NETWORK_MEDIA
 
 __all__ = ["assign_ports", "PORT_ATTRS", "TIER_OF_KIND", "natural_key", "edge_ports",
            "cable_ends"]
@@ -152,14 +153,56 @@ def assign_ports(G):
 
 def _assign(G):
     nodes, _, u, v, ds = _network_edges(G)
-    m = len(ds)
-    if m == 0:
+    if not ds:
         return
     attrs = list(map(G._node.__getitem__, nodes))
+    links = np.fromiter(map(dict.get, ds, repeat("links"), repeat(1)), np.int64, len(ds))
+    a_end, a_port, b_port = _numbers(nodes, attrs, u, v, links)
+    write_ports(ds, list(map(nodes.__getitem__, a_end.tolist())), a_port.tolist(),
+                b_port.tolist())
+
+
+def list_ports(names, attrs, u, v, medium, links):
+    """Port numbers of the network edges of a builder's validated node and edge lists,
+    as :func:`assign_ports` numbers the graph they make, from the edge arrays of
+    :func:`fabric.validate.index_parts` (no walk over an adjacency).
+
+    Parameters
+    ----------
+    names, attrs : list
+        Node names and attribute dicts, in list order.
+    u, v, medium, links : numpy.ndarray
+        Every edge's endpoint positions in ``names``, medium code and ``links``.
+
+    Returns
+    -------
+    rows : numpy.ndarray
+        Positions of the network edges in the edge list, ascending.
+    a_end, a_port, b_port : list
+        Their port attributes (see :func:`write_ports`).
+    """
+    rows = np.flatnonzero(np.isin(medium, [MEDIUM_CODE[m] for m in NETWORK_MEDIA]))
+    if not len(rows):
+        return rows, [], [], []
+    # network media join network kinds only (validated): the network nodes are those kinds
+    net = np.flatnonzero(np.fromiter(map(TIER_OF_KIND.__contains__,
+                                         map(dict.get, attrs, repeat("kind"))), bool, len(attrs)))
+    local = np.empty(len(attrs), np.int64)
+    local[net] = np.arange(len(net))
+    nodes = list(map(names.__getitem__, net.tolist()))
+    a_end, a_port, b_port = _numbers(nodes, list(map(attrs.__getitem__, net.tolist())),
+                                     local[u[rows]], local[v[rows]], links[rows])
+    return rows, list(map(nodes.__getitem__, a_end.tolist())), a_port.tolist(), b_port.tolist()
+
+
+def _numbers(nodes, attrs, u, v, links):
+    """``(a_end, a_port, b_port)`` arrays of the network edges ``u[i] -- v[i]`` with
+    ``links[i]`` links between the network nodes ``nodes`` (``a_end`` as a position in
+    ``nodes``); the edges' order and orientation do not matter."""
+    m = len(links)
     tier = np.fromiter(map(TIER_OF_KIND.__getitem__, map(itemgetter("kind"), attrs)), np.int64,
                        len(attrs))
     down_rank, up_rank = _ranks(nodes, attrs)
-    links = np.fromiter(map(dict.get, ds, repeat("links"), repeat(1)), np.int64, m)
     # Both ends of every edge: (device, neighbour); group 0 down, 1 up, 2 peer.
     dev = np.concatenate([u, v])
     nbr = np.concatenate([v, u])
@@ -177,11 +220,13 @@ def _assign(G):
     start[order] = csum - sl - before + 1
     pu, pv = start[:m], start[m:]
     u_first = (tier[u] < tier[v]) | ((tier[u] == tier[v]) & (down_rank[u] < down_rank[v]))
-    a_end = list(map(nodes.__getitem__, np.where(u_first, u, v).tolist()))
-    a_port = np.where(u_first, pu, pv).tolist()
-    b_port = np.where(u_first, pv, pu).tolist()
-    # at C speed, one attribute at a time: every dict gets a_end, a_port, b_port in order
-    for key, values in (("a_end", a_end), ("a_port", a_port), ("b_port", b_port)):
+    return np.where(u_first, u, v), np.where(u_first, pu, pv), np.where(u_first, pv, pu)
+
+
+def write_ports(ds, a_end, a_port, b_port):
+    """Set ``a_end``, ``a_port`` and ``b_port`` (lists, one value per dict) on the edge
+    dicts ``ds``, at C speed, one attribute at a time: every dict gets them in that order."""
+    for key, values in zip(PORT_ATTRS, (a_end, a_port, b_port)):
         deque(map(dict.__setitem__, ds, repeat(key), values), maxlen=0)
 
 

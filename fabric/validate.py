@@ -280,12 +280,15 @@ def _check_edges(nodes, edges, edge_key, errors, *, index=None, kinds=None):
     One Python pass maps each edge to (u, v, attribute signature) integers;
     each distinct signature is checked once; the rest is numpy. ``index`` (name ->
     position in ``nodes``) and ``kinds`` (every node's ``kind``) are built when omitted.
+    Returns ``(u, v, medium, links)`` of every edge (see :func:`index_parts`), meaningful
+    where no error was found.
     """
     edges = edges if isinstance(edges, list) else list(edges)
     m = len(edges)
     if m == 0:
-        _check_connected(nodes, np.zeros(0, np.int64), np.zeros(0, np.int64), errors)
-        return
+        none = np.zeros(0, np.int64)
+        _check_connected(nodes, none, none, errors)
+        return none, none, none, none
     if index is None:
         index = dict(zip(map(itemgetter(0), nodes), count()))
     if kinds is None:
@@ -431,6 +434,7 @@ def _check_edges(nodes, edges, edge_key, errors, *, index=None, kinds=None):
             errors.append(f"node {names[i]!r} (gpu): {nvload[i]} NVLink links exceed the GPU's "
                           f"{budget} NVLink links")
     _check_connected(nodes, u_idx[known], v_idx[known], errors)
+    return u_idx, v_idx, med, links
 
 
 def _hashable(x):
@@ -478,7 +482,8 @@ def _component_count(n, u_idx, v_idx):
 
 
 def _check_parts(graph_attrs, nodes, edges, edge_key, *, strict):
-    """Every check but connectivity, over node and edge iterables; returns the errors.
+    """Every check, over node and edge iterables; returns the errors and the edge arrays of
+    :func:`_check_edges` (None without nodes).
 
     ``edge_key(d)`` keys the per-edge attribute cache: builders share one dict
     among identical edges of their edge list and pass ``id``; a graph gives
@@ -494,7 +499,7 @@ def _check_parts(graph_attrs, nodes, edges, edge_key, *, strict):
         errors.append("G.graph `params` must be a dict")
     if not nodes:
         errors.append("the graph has no nodes")
-        return errors
+        return errors, None
     kinds = list(map(dict.get, map(itemgetter(1), nodes), repeat("kind")))
     index = dict(zip(map(itemgetter(0), nodes), count()))     # a repeated name: its last
     if len(index) < len(nodes):
@@ -506,7 +511,7 @@ def _check_parts(graph_attrs, nodes, edges, edge_key, *, strict):
         errors.append(f"{len(nodes) - len(index)} duplicate node name(s), e.g. "
                       f"{dups[:5]}; every node needs its own name")
     _check_nodes(nodes, index, kinds, errors)
-    _check_edges(nodes, edges, edge_key, errors, index=index, kinds=kinds)
+    arrays = _check_edges(nodes, edges, edge_key, errors, index=index, kinds=kinds)
     soft = []
     if "gpu" not in set(map(kinds.__getitem__, index.values())):
         soft.append("the fabric has no GPUs")
@@ -515,7 +520,7 @@ def _check_parts(graph_attrs, nodes, edges, edge_key, *, strict):
     else:
         for message in soft:
             warnings.warn(message, FabricWarning, stacklevel=3)
-    return errors
+    return errors, arrays
 
 
 def _edge_list(G):
@@ -546,10 +551,32 @@ def validate_parts(graph_attrs, nodes, edges, G=None, *, strict=True):
     FabricValidationError
         As :func:`validate_fabric`.
     """
-    errors = _check_parts(graph_attrs, nodes, edges, id, strict=strict)
+    errors, _ = _check_parts(graph_attrs, nodes, edges, id, strict=strict)
     if errors:
         raise FabricValidationError(errors)
     return G
+
+
+def index_parts(graph_attrs, nodes, edges, *, strict=True):
+    """:func:`validate_parts`, returning the edge arrays its checks computed, for the steps
+    after them (:class:`topologies._common.Collector` numbers the ports from them and
+    inserts the edges with their ports, without looking every endpoint up again).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(u, v, medium, links)``: the positions in ``nodes`` of every edge's endpoints,
+        its medium code (:data:`~fabric.schema.MEDIUM_CODE`) and its ``links``.
+
+    Raises
+    ------
+    FabricValidationError
+        As :func:`validate_parts`.
+    """
+    errors, arrays = _check_parts(graph_attrs, nodes, edges, id, strict=strict)
+    if errors:
+        raise FabricValidationError(errors)
+    return arrays
 
 
 def validate_fabric(G, *, strict=True):
@@ -596,7 +623,7 @@ def validate_fabric(G, *, strict=True):
         raise FabricValidationError([f"a fabric must be an undirected networkx.Graph, "
                                      f"got {type(G).__name__}"])
     nodes = list(G.nodes(data=True))
-    errors = _check_parts(G.graph, nodes, _edge_list(G), None, strict=strict)
+    errors, _ = _check_parts(G.graph, nodes, _edge_list(G), None, strict=strict)
     if errors:
         raise FabricValidationError(errors)
     return G

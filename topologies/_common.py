@@ -60,43 +60,49 @@ class Collector:
     def graph(self, builder, params, catalog, *, validate=True):
         """Validate the collected lists, then insert them into a new graph and return it.
 
-        The lists are emptied as they are inserted (their entries are freed
-        chunk by chunk once copied into the graph), so the builder's lists and
-        the graph never both hold everything: peak memory stays close to the
-        graph's own. Then :func:`fabric.ports.assign_ports` numbers the ports of
-        every network link. ``timings`` receives ``validate_s``, ``insert_s`` and ``ports_s``.
+        Validation yields every edge's endpoint positions, medium and links
+        (:func:`fabric.validate.index_parts`); from them
+        :func:`fabric.ports.list_ports` numbers the ports of every network link, and
+        the edges are inserted with their ports. The lists are emptied as they are
+        inserted (their entries are freed chunk by chunk once copied into the
+        graph), so the builder's lists and the graph never both hold everything:
+        peak memory stays close to the graph's own. Unvalidated lists are inserted
+        by networkx and numbered by :func:`fabric.ports.assign_ports`. ``timings``
+        receives ``validate_s``, ``ports_s`` (numbering) and ``insert_s``.
         """
         import networkx as nx
 
-        from fabric.validate import validate_parts
+        from fabric.ports import assign_ports, list_ports
+        from fabric.validate import index_parts
 
         G = nx.Graph()
         G.graph.update(builder=builder, params=dict(params), catalog_version=catalog.version,
                        schema_version=SCHEMA_VERSION, notes=list(self.notes))
-        t0 = time.perf_counter()
-        if validate:
-            validate_parts(G.graph, self.nodes, self.edges)
-        t1 = time.perf_counter()
         n_edges = len(self.edges)
         # the benchmark measures its floor with the cyclic GC paused too
         with gc_paused():
+            t0 = time.perf_counter()
+            if validate:
+                u, v, medium, links = index_parts(G.graph, self.nodes, self.edges)
+            t1 = time.perf_counter()
+            if validate:
+                ports = list_ports(list(map(itemgetter(0), self.nodes)),
+                                   list(map(itemgetter(1), self.nodes)), u, v, medium, links)
+            t2 = time.perf_counter()
             if validate:          # unique node names, every endpoint a listed node: checked
-                _insert(G, self.nodes, self.edges)
+                _insert(G, self.nodes, self.edges, ports)
             else:
                 G.add_nodes_from(_drain(self.nodes))
                 G.add_edges_from(_drain(self.edges))
-        t2 = time.perf_counter()
+                assign_ports(G)
+            t3 = time.perf_counter()
         from fabric.edges import edge_count
 
         count = edge_count(G)
         if count != n_edges:
             msg = f"builder {builder} produced {n_edges - count} duplicate edges"
             raise AssertionError(msg)
-        from fabric.ports import assign_ports
-
-        assign_ports(G)               # the one post-pass: port numbers of every network link
-        self.timings = {"validate_s": t1 - t0, "insert_s": t2 - t1,
-                        "ports_s": time.perf_counter() - t2}
+        self.timings = {"validate_s": t1 - t0, "ports_s": t2 - t1, "insert_s": t3 - t2}
         return G
 
 
@@ -113,27 +119,40 @@ def _chunks(items):
     items.clear()
 
 
-def _insert(G, nodes, edges):
+def _insert(G, nodes, edges, ports):
     """Insert ``(name, attrs)`` nodes and ``(u, v, attrs)`` edges into the empty graph ``G``,
-    as ``add_nodes_from``/``add_edges_from`` would, at C speed (maps, no per-item Python).
+    as ``add_nodes_from``/``add_edges_from`` would, at C speed (maps, no per-item Python),
+    with the port numbers ``ports`` (as :func:`fabric.ports.list_ports` returns them).
 
-    The result is the graph networkx builds, dict for dict: each node and each edge
-    gets its own copy of its attribute dict, node and adjacency order follow the
-    lists. Valid for validated lists only: node names are unique and every endpoint
-    is a listed node (a duplicate edge would keep the last attributes instead of
-    merging them; :meth:`Collector.graph` counts the edges afterwards anyway). The
-    lists are emptied as they are inserted.
+    The result is the graph networkx builds, dict for dict, then numbered by
+    :func:`fabric.ports.assign_ports`: each node and each edge gets its own copy of
+    its attribute dict, node and adjacency order follow the lists, and each network
+    edge's copy gets ``a_end``, ``a_port`` and ``b_port``. Valid for validated lists
+    only: node names are unique and every endpoint is a listed node (a duplicate edge
+    would keep the last attributes instead of merging them; :meth:`Collector.graph`
+    counts the edges afterwards anyway). The lists are emptied as they are inserted.
     """
+    import numpy as np
+
+    from fabric.ports import write_ports
+
     node, adj = G._node, G._adj
     for part in _chunks(nodes):
         names = list(map(itemgetter(0), part))
         adj.update(zip(names, map(dict, repeat((), len(names)))))
         node.update(zip(names, map(dict, map(itemgetter(1), part))))
+    ported, a_end, a_port, b_port = ports      # positions of the network edges, ascending
+    lo = 0
     for part in _chunks(edges):
         us = list(map(itemgetter(0), part))
         vs = list(map(itemgetter(1), part))
         ds = list(map(dict, map(itemgetter(2), part)))
+        hi = lo + len(part)
         del part
+        k, k_end = np.searchsorted(ported, (lo, hi)).tolist()
+        write_ports(list(map(ds.__getitem__, (ported[k:k_end] - lo).tolist())), a_end[k:k_end],
+                    a_port[k:k_end], b_port[k:k_end])
+        lo = hi
         # adj[u][v] = adj[v][u] = d, edge by edge: each row's neighbours in list order
         rows = map(adj.__getitem__, chain.from_iterable(zip(us, vs)))
         deque(map(dict.__setitem__, rows, chain.from_iterable(zip(vs, us)),
