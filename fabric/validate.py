@@ -310,30 +310,20 @@ def _check_edges(nodes, edges, edge_key, errors, *, index=None, kinds=None):
         s_idx = _graph_signatures(dicts)
         _, first = np.unique(s_idx, return_index=True)
     else:
-        keys = list(map(edge_key, map(itemgetter(2), edges)))
-        try:                                   # integer keys (``id``): grouped by numpy
-            ints = np.fromiter(keys, np.uint64, m)
-        except (TypeError, ValueError, OverflowError):
-            ints = None
-        if ints is not None:
-            _, at, inverse = np.unique(ints, return_index=True, return_inverse=True)
-            rank = np.empty(len(at), np.int64)
-            rank[np.argsort(at, kind="stable")] = np.arange(len(at))
-            s_idx = rank[inverse.reshape(-1)]
-            del ints, inverse
-        else:
-            try:
-                sig_of = dict.fromkeys(keys)
-                for j, key in enumerate(sig_of):
-                    sig_of[key] = j
-                s_idx = np.fromiter(map(sig_of.__getitem__, keys), dtype=np.int64, count=m)
-            except TypeError:                  # an unhashable attribute value somewhere
-                s_idx = np.arange(m, dtype=np.int64)
-        del keys
-        # signatures are numbered in order of first appearance: an edge is its signature's
-        # first when its index exceeds every earlier one (no sort)
-        top = np.maximum.accumulate(s_idx)
-        first = np.flatnonzero(np.r_[True, top[1:] > top[:-1]])
+        # signatures are numbered in order of first appearance: one C-speed pass maps each
+        # edge to the position of the first edge with its key (no sort)
+        at = {}
+        try:
+            seen = np.fromiter(map(at.setdefault, map(edge_key, map(itemgetter(2), edges)),
+                                   count()), np.int64, m)
+        except TypeError:                      # an unhashable key
+            seen = np.arange(m, dtype=np.int64)
+        del at
+        first = np.flatnonzero(seen == np.arange(m))
+        rank = np.empty(m, np.int64)           # only the first edges' entries are used
+        rank[first] = np.arange(len(first))
+        s_idx = rank[seen]
+        del seen, rank
     sig_dicts = [edges[i][2] for i in first.tolist()]
     # Port numbers: every edge of a signature has the same attribute names (the graph path
     # groups by them; a builder's signature is one shared dict), so which edges carry
@@ -402,25 +392,24 @@ def _check_edges(nodes, edges, edge_key, errors, *, index=None, kinds=None):
     del speeds
     load = np.zeros(n_nodes, dtype=np.int64)
     nvload = np.zeros(n_nodes, dtype=np.int64)
-    too_fast = set()
+    too_fast = np.zeros(n_nodes, dtype=bool)
     for end in (u_idx, v_idx):
         counted = ok & (switch[end] | (nic[end] & (med != pcie)))
         load += np.bincount(end[counted], weights=links[counted], minlength=n_nodes).astype(np.int64)
         fast = counted & (rate > port_gbps[end] * (1 + _REL_TOL))
-        too_fast.update(np.unique(end[fast]).tolist())
+        too_fast[end[fast]] = True
         on_gpu = ok & gpu[end] & (med == nvlink)
         nvload += np.bincount(end[on_gpu], weights=links[on_gpu],
                               minlength=n_nodes).astype(np.int64)
-    for i in sorted(too_fast):
+    for i in np.flatnonzero(too_fast):
         cap = attrs[i]["port_gbps"]
         worst = max(sig_rate[j] for j in set(s_idx[(u_idx == i) | (v_idx == i)].tolist()))
         errors.append(f"node {names[i]!r}: a link of {worst:g} Gb/s per link exceeds "
                       f"its {cap:g} Gb/s ports")
-    for i in np.flatnonzero(load > 0):
-        budget = attrs[i].get("ports")
-        if isinstance(budget, int) and load[i] > budget:
-            errors.append(f"node {names[i]!r} ({attrs[i]['kind']}): {load[i]} links exceed its "
-                          f"port budget of {budget} ports at {attrs[i].get('port_gbps', 0):g} Gb/s")
+    for i in np.flatnonzero((load > 0) & (load > _int_column(attrs, "ports"))):
+        errors.append(f"node {names[i]!r} ({attrs[i]['kind']}): {load[i]} links exceed its "
+                      f"port budget of {attrs[i]['ports']} ports at "
+                      f"{attrs[i].get('port_gbps', 0):g} Gb/s")
     if port_count is not None:
         for e in np.flatnonzero((port_count > 0) & (port_count < len(_PORT_KEYS)))[:20]:
             u, v, _ = edges[e]
@@ -428,13 +417,25 @@ def _check_edges(nodes, edges, edge_key, errors, *, index=None, kinds=None):
         sel = np.flatnonzero(ok & (port_count == len(_PORT_KEYS)))
         _check_ports(names, attrs, index, list(map(port_dicts.__getitem__, sel.tolist())),
                      u_idx[sel], v_idx[sel], links[sel], errors)
-    for i in np.flatnonzero(nvload > 0):
-        budget = attrs[i].get("nvlink_links")
-        if isinstance(budget, int) and nvload[i] > budget:
-            errors.append(f"node {names[i]!r} (gpu): {nvload[i]} NVLink links exceed the GPU's "
-                          f"{budget} NVLink links")
+    for i in np.flatnonzero((nvload > 0) & (nvload > _int_column(attrs, "nvlink_links"))):
+        errors.append(f"node {names[i]!r} (gpu): {nvload[i]} NVLink links exceed the GPU's "
+                      f"{attrs[i]['nvlink_links']} NVLink links")
     _check_connected(nodes, u_idx[known], v_idx[known], errors)
     return u_idx, v_idx, med, links
+
+
+def _int_column(attrs, key):
+    """Node attribute ``key`` of the dicts ``attrs`` as float64 where it is an ``int`` (a
+    bool too, as ``isinstance`` has it), nan elsewhere (every comparison with it false)."""
+    values = list(map(dict.get, attrs, repeat(key)))
+    if set(map(type, values)) <= {int, bool, type(None)}:   # the usual case: no per-node Python
+        try:
+            return np.array(values, np.float64)
+        except OverflowError:                  # an int beyond floats: clamped below
+            pass
+    big = float(2 ** 64)                       # beyond any link count
+    return np.array([min(max(x, -big), big) if isinstance(x, int) else np.nan for x in values],
+                    np.float64)
 
 
 def _hashable(x):
