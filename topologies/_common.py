@@ -90,7 +90,7 @@ class Collector:
                                    list(map(itemgetter(1), self.nodes)), u, v, medium, links)
             t2 = time.perf_counter()
             if validate:          # unique node names, every endpoint a listed node: checked
-                _insert(G, self.nodes, self.edges, ports)
+                _insert(G, self.nodes, self.edges, (u, v), ports)
             else:
                 G.add_nodes_from(_drain(self.nodes))
                 G.add_edges_from(_drain(self.edges))
@@ -119,10 +119,13 @@ def _chunks(items):
     items.clear()
 
 
-def _insert(G, nodes, edges, ports):
+def _insert(G, nodes, edges, ends, ports):
     """Insert ``(name, attrs)`` nodes and ``(u, v, attrs)`` edges into the empty graph ``G``,
     as ``add_nodes_from``/``add_edges_from`` would, at C speed (maps, no per-item Python),
-    with the port numbers ``ports`` (as :func:`fabric.ports.list_ports` returns them).
+    with the port numbers ``ports`` (as :func:`fabric.ports.list_ports` returns them);
+    ``ends`` holds the positions in ``nodes`` of every edge's endpoints (two arrays, as
+    :func:`fabric.validate.index_parts` returns them), so adjacency rows are found by
+    position instead of by name.
 
     The result is the graph networkx builds, dict for dict, then numbered by
     :func:`fabric.ports.assign_ports`: each node and each edge gets its own copy of
@@ -141,6 +144,7 @@ def _insert(G, nodes, edges, ports):
         names = list(map(itemgetter(0), part))
         adj.update(zip(names, map(dict, repeat((), len(names)))))
         node.update(zip(names, map(dict, map(itemgetter(1), part))))
+    rows = list(adj.values())
     ported, a_end, a_port, b_port = ports      # positions of the network edges, ascending
     lo = 0
     for part in _chunks(edges):
@@ -152,11 +156,12 @@ def _insert(G, nodes, edges, ports):
         k, k_end = np.searchsorted(ported, (lo, hi)).tolist()
         write_ports(list(map(ds.__getitem__, (ported[k:k_end] - lo).tolist())), a_end[k:k_end],
                     a_port[k:k_end], b_port[k:k_end])
-        lo = hi
         # adj[u][v] = adj[v][u] = d, edge by edge: each row's neighbours in list order
-        rows = map(adj.__getitem__, chain.from_iterable(zip(us, vs)))
-        deque(map(dict.__setitem__, rows, chain.from_iterable(zip(vs, us)),
-                  chain.from_iterable(zip(ds, ds))), maxlen=0)
+        arcs = np.empty(2 * (hi - lo), np.int64)
+        arcs[0::2], arcs[1::2] = ends[0][lo:hi], ends[1][lo:hi]
+        lo = hi
+        deque(map(dict.__setitem__, map(rows.__getitem__, arcs.tolist()),
+                  chain.from_iterable(zip(vs, us)), chain.from_iterable(zip(ds, ds))), maxlen=0)
 
 
 def _drain(items):
