@@ -815,9 +815,11 @@ class Router:
                 up_key = ("u", a, tid)
                 down_key = ("d", b, tid)
                 if up_key not in self._side:
-                    self._side[up_key] = self._side_split(a, {t: 1.0 for t in T}, up=True)
+                    self._side[up_key] = self._side_split(a, {t: 1.0 for t in T}, up=True,
+                                                          tops_key=tid)
                 if down_key not in self._side:
-                    self._side[down_key] = self._side_split(b, {t: 1.0 for t in T}, up=False)
+                    self._side[down_key] = self._side_split(b, {t: 1.0 for t in T}, up=False,
+                                                            tops_key=tid)
             else:
                 up_key = ("u", a, ("pair", b))
                 down_key = ("d", b, ("pair", a))
@@ -885,41 +887,44 @@ class Router:
         arcs, fr, lat = self._dag_split(src, dst, dag, order, weight="links")
         return ("arcs", arcs, fr, lat)
 
-    def _side_split(self, a, top_weight, *, up):
+    def _side_split(self, a, top_weight, *, up, tops_key=None):
         """Fractions on the arcs of a's cone toward tops weighted by ``top_weight``.
 
         ``up=True`` gives the upward arcs (a -> tops); ``up=False`` the
-        downward arcs (tops -> a). The part above ``a`` is shared by every switch
-        with ``a``'s uplinks (:meth:`_cone`): it is computed once per uplink set and
-        top weights, and only ``a``'s own uplinks are added per switch.
+        downward arcs (tops -> a). Everything but the arc ids depends only on
+        ``a``'s uplink set and the top weights (:meth:`_cone`): it is computed once
+        per pair of them (``tops_key`` names uniform top weights that ``a`` is not
+        one of, so they need not be hashed again), and only ``a``'s own uplink arcs
+        are picked per switch.
         """
         _, root_ups = self._cone_parts(a)
         ckey = self._cone_key[a]
-        skey = (ckey, frozenset((x, w) for x, w in top_weight.items() if x != a))
+        if tops_key is None:
+            tops_key = frozenset((x, w) for x, w in top_weight.items() if x != a)
+        skey = (ckey, tops_key)
         tmpl = self._side_tmpl.get(skey)
         if tmpl is None:
-            tmpl = self._side_tmpl[skey] = self._side_above(ckey, top_weight)
-        g, s_arcs, s_num = tmpl
+            tmpl = self._side_tmpl[skey] = self._side_above(ckey, top_weight, root_ups)
+        s_arcs, s_num, keep, root_num, root_total = tmpl
         # a itself: its top weight (when it is a top) plus what its uplinks lead to
         total = top_weight.get(a, 0.0)
-        root = []
-        for w, c, e in root_ups:
-            gw = g.get(w)
-            if gw:
-                total += c * gw
-                root.append((e, c, gw))
+        if total:
+            for x in root_num.tolist():
+                total += x
+        else:
+            total = root_total
         if total <= 0:
             msg = f"switch `{self.nodes[a]}` reaches none of the top switches of its route"
             raise FabricError(msg)
-        flip = 0 if up else 1             # the down arc w -> x is the up arc's twin
-        arcs = np.array([e ^ flip for e, _, _ in root] + (s_arcs ^ flip).tolist(), dtype=np.int64)
-        fr = np.concatenate([np.array([1.0 * c * gw / total for _, c, gw in root]),
-                             s_num / total])
-        return arcs, fr
+        root_arcs = np.fromiter(map(itemgetter(2), root_ups), np.int64, len(root_ups))
+        # the down arc w -> x is the up arc's twin
+        arcs = np.concatenate([root_arcs[keep], s_arcs]) ^ (0 if up else 1)
+        return arcs, np.concatenate([root_num, s_num]) / total
 
-    def _side_above(self, ckey, top_weight):
-        """The shared part of :meth:`_side_split` above a switch of uplink set ``ckey``:
-        (g: the weight each node above leads to, the arcs above, their numerators)."""
+    def _side_above(self, ckey, top_weight, root_ups):
+        """The part of :meth:`_side_split` shared by the switches of uplink set ``ckey``:
+        (the arcs above them, their numerators, which of the uplinks ``root_ups`` lead to
+        a top, those uplinks' numerators and their sum)."""
         level, paths, _, ups = self._cone_tmpl[ckey]
         g = {}
         for x in sorted(level, key=level.get, reverse=True):
@@ -940,7 +945,16 @@ class Router:
                 if gw:
                     arcs.append(e)
                     num.append(px * c * gw)
-        return g, np.array(arcs, dtype=np.int64), np.array(num, dtype=float)
+        # the uplinks (the same nodes and links for every switch of the set)
+        keep, root_num, total = [], [], 0.0
+        for w, c, _ in root_ups:
+            gw = g.get(w)
+            keep.append(bool(gw))
+            if gw:
+                total += c * gw
+                root_num.append(1.0 * c * gw)
+        return (np.array(arcs, dtype=np.int64), np.array(num, dtype=float),
+                np.array(keep, dtype=bool), np.array(root_num, dtype=float), total)
 
     # ------------------------------------------------------------------ costing
     def busiest_arc(self, values):
