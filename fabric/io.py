@@ -280,6 +280,8 @@ def _dumps(obj):
 
 def _body_chunks(G):
     """The text of a layout-2 document after its header, in pieces (bytes)."""
+    from fabric.edges import adjacency_arrays
+
     index = {}
     node_keys, node_sets = [], {}
     rows = []
@@ -303,24 +305,29 @@ def _body_chunks(G):
     def flush(block, first):
         return (b"" if first else b",") + _dumps(block).encode()
 
-    for u, v, d in G.edges(data=True):
+    names = list(index)
+    plans = {}
+    src, dst, data = adjacency_arrays(G, index)       # G.edges order, at C speed
+    for i, j, d in zip(src.tolist(), dst.tolist(), data):
         keys = tuple(d)
-        row_keys = tuple(k for k in keys if k in _ROW_KEYS)
-        shared = tuple(None if k in _ROW_KEYS else x for k, x in d.items())
+        plan = plans.get(keys)
+        if plan is None:
+            plan = plans[keys] = _edge_plan(keys)
+        shared_keys, row_keys, a_end = plan
+        values = tuple(map(d.__getitem__, shared_keys))
         try:
-            k = kind_ids.get((keys, shared))
+            k = kind_ids.get((keys, values))
         except TypeError:                  # an unhashable (list) value: all in the row
-            row_keys, shared = keys, (None,) * len(keys)
-            k = kind_ids.get((keys, shared))
+            row_keys, a_end = keys, (keys.index("a_end") if "a_end" in keys else -1)
+            values = (None,) * len(keys)
+            k = kind_ids.get((keys, values))
         if k is None:
-            k = kind_ids[keys, shared] = len(kinds)
-            kinds.append([list(keys), list(shared), list(row_keys)])
-        row = [k, index[u], index[v]]
-        for key in row_keys:
-            x = d[key]
-            if key == "a_end":
-                x = 0 if x == u else 1 if x == v else [x]
-            row.append(x)
+            k = kind_ids[keys, values] = len(kinds)
+            kinds.append([list(keys), list(_shared_row(keys, values, row_keys)), list(row_keys)])
+        row = [k, i, j, *map(d.__getitem__, row_keys)]
+        if a_end >= 0:
+            x = row[3 + a_end]
+            row[3 + a_end] = 0 if x == names[i] else 1 if x == names[j] else [x]
         block.append(row)
         if len(block) == EDGE_BLOCK:
             yield flush(block, first)
@@ -328,6 +335,21 @@ def _body_chunks(G):
     if block:
         yield flush(block, first)
     yield f'],"edge_kinds":{_dumps(kinds)}}}'.encode()
+
+
+def _edge_plan(keys):
+    """How an edge with attribute keys ``keys`` is written: (the keys its kind shares, the
+    keys in its row, the position of ``a_end`` in the row or -1)."""
+    row = tuple(k for k in keys if k in _ROW_KEYS)
+    return (tuple(k for k in keys if k not in _ROW_KEYS), row,
+            row.index("a_end") if "a_end" in row else -1)
+
+
+def _shared_row(keys, values, row_keys):
+    """An edge kind's shared ``values`` spread over its ``keys``: None where the row carries
+    the value."""
+    it = iter(values)
+    return [None if k in row_keys else next(it) for k in keys]
 
 
 def write_json(G, path):
