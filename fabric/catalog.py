@@ -26,8 +26,8 @@ CATEGORIES = ("gpu", "cpu", "nvswitch", "nic", "switch", "cable", "system", "wan
 # Fields every part of a category must have (the builders and solvers read them).
 REQUIRED = {
     "gpu": ("name", "arch", "nvlink_generation", "nvlink_links", "nvlink_link_gbps",
-            "nccl_nvlink_link_GBps", "usable_nvlink_link_GBps", "nvls_efficiency", "host_link",
-            "host_link_gbps", "memory_GB", "power_w"),
+            "nccl_nvlink_link_GBps", "nvls_efficiency", "host_link", "host_link_gbps",
+            "memory_GB", "power_w"),
     "cpu": ("name", "cores", "power_w"),
     "nvswitch": ("name", "nvlink_generation", "ports", "port_gbps", "sharp", "latency_ns",
                  "power_w"),

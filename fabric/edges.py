@@ -1,7 +1,6 @@
 """A numpy table of a fabric's edges, built in one pass, shared by the metrics, validation and
 the router (:class:`solvers.routing.Router` takes its arcs from it)."""
 
-import weakref
 from itertools import chain, compress, count, repeat
 from operator import itemgetter
 
@@ -9,40 +8,7 @@ import numpy as np
 
 from fabric.schema import KIND_CODE, MEDIUM_CODE
 
-__all__ = ["EdgeTable", "adjacency_arrays", "edge_count", "remember_edges"]
-
-_REMEMBERED = weakref.WeakKeyDictionary()
-"""Graph -> the edge arrays its builder validated, until its first :class:`EdgeTable`."""
-
-
-def remember_edges(G, u, v, medium, data):
-    """Keep a builder's edge arrays for ``G``'s first :class:`EdgeTable`, which then need not
-    scan the adjacency: ``u``, ``v`` the positions in ``G``'s node order of every edge's
-    endpoints, ``medium`` their medium codes, ``data`` the attribute dicts in ``G``, all in
-    insertion order (as :meth:`topologies._common.Collector.graph` inserted them).
-
-    The table uses them once, and only while ``G`` still has as many nodes and every
-    node as many neighbours as when they were kept; otherwise it reads the adjacency.
-    """
-    deg = np.bincount(np.concatenate([u, v]), minlength=len(G))
-    _REMEMBERED[G] = (u, v, medium, data, deg)
-
-
-def _remembered(G):
-    """The arrays :func:`remember_edges` kept for ``G`` in the table's order (each edge
-    once, from its lower endpoint, in that endpoint's adjacency order), or None."""
-    kept = _REMEMBERED.pop(G, None)
-    if kept is None:
-        return None
-    u, v, medium, data, deg = kept
-    adj = G._adj
-    if len(adj) != len(deg) or not np.array_equal(
-            deg, np.fromiter(map(len, adj.values()), np.int64, len(adj))):
-        return None
-    lo, hi = np.minimum(u, v), np.maximum(u, v)
-    # a node's adjacency row lists its edges in insertion order: sort by lower end, stably
-    order = np.argsort(lo, kind="stable")
-    return lo[order], hi[order], medium[order], list(map(data.__getitem__, order.tolist()))
+__all__ = ["EdgeTable", "adjacency_arrays", "edge_count"]
 
 
 def edge_count(G):
@@ -101,16 +67,10 @@ class EdgeTable:
         self.attrs = list(G._node.values())
         self.kind = np.fromiter(map(KIND_CODE.__getitem__, map(itemgetter("kind"), self.attrs)),
                                 dtype=np.int8, count=len(self.names))
-        kept = _remembered(G)
-        if kept is not None:
-            self.u, self.v, medium, self.data = kept
-            self.medium = medium.astype(np.int8)
-        else:
-            self.u, self.v, self.data = adjacency_arrays(G, index)
-            self.medium = np.fromiter(map(MEDIUM_CODE.__getitem__,
-                                          map(itemgetter("medium"), self.data)),
-                                      np.int8, len(self.data))
+        self.u, self.v, self.data = adjacency_arrays(G, index)
         m = len(self.data)
+        self.medium = np.fromiter(map(MEDIUM_CODE.__getitem__, map(itemgetter("medium"), self.data)),
+                                  np.int8, m)
         self.links = np.fromiter(map(dict.get, self.data, repeat("links"), repeat(1)), np.int64, m)
         self.bw = np.fromiter(map(itemgetter("bandwidth_gbps"), self.data), np.float64, m)
 

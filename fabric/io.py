@@ -319,11 +319,11 @@ def _body_chunks(G):
             k = kind_ids.get((keys, values))
         except TypeError:                  # an unhashable (list) value: all in the row
             row_keys, a_end = keys, (keys.index("a_end") if "a_end" in keys else -1)
-            values = (None,) * len(keys)
+            values = _ALL_IN_ROW           # a kind of its own, apart from hashable ones
             k = kind_ids.get((keys, values))
         if k is None:
             k = kind_ids[keys, values] = len(kinds)
-            kinds.append([list(keys), list(_shared_row(keys, values, row_keys)), list(row_keys)])
+            kinds.append([list(keys), _shared_row(keys, values, row_keys), list(row_keys)])
         row = [k, i, j, *map(d.__getitem__, row_keys)]
         if a_end >= 0:
             x = row[3 + a_end]
@@ -345,9 +345,15 @@ def _edge_plan(keys):
             row.index("a_end") if "a_end" in row else -1)
 
 
+_ALL_IN_ROW = ("all values in the row",)
+"""The kind key of edges whose every value is written in the row (one is unhashable)."""
+
+
 def _shared_row(keys, values, row_keys):
     """An edge kind's shared ``values`` spread over its ``keys``: None where the row carries
     the value."""
+    if values is _ALL_IN_ROW:
+        return [None] * len(keys)
     it = iter(values)
     return [None if k in row_keys else next(it) for k in keys]
 

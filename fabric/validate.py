@@ -239,14 +239,13 @@ def _check_ports(names, attrs, index, dicts, u_idx, v_idx, links, errors):
     rows = np.flatnonzero(~bad_end)
     u, a_idx = u_idx[rows], a_idx[rows]
     b_idx = np.where(a_idx == u, v_idx[rows], u)
-    first_a = np.fromiter(pa, np.int64, len(pa))[rows]
-    first_b = np.fromiter(pb, np.int64, len(pb))[rows]
+    first_a = _int64(pa)[rows]
+    first_b = _int64(pb)[rows]
     lk = links[rows]
     dev = np.concatenate([a_idx, b_idx])
     lo = np.concatenate([first_a, first_b])
     hi = lo + np.concatenate([lk, lk]) - 1
-    budget = np.array([d.get("ports") if _type_ok(d.get("ports"), int) else -1
-                       for d in attrs], np.int64)
+    budget = _int64([d.get("ports") if _type_ok(d.get("ports"), int) else -1 for d in attrs])
     cap = budget[dev]
     out = (lo < 1) | ((cap >= 0) & (hi > cap))
     for k in np.flatnonzero(out)[:20]:
@@ -422,6 +421,19 @@ def _check_edges(nodes, edges, edge_key, errors, *, index=None, kinds=None):
                       f"{attrs[i]['nvlink_links']} NVLink links")
     _check_connected(nodes, u_idx[known], v_idx[known], errors)
     return u_idx, v_idx, med, links
+
+
+_BIG_INT = 2 ** 62
+"""Ints are clamped to +-this in int64 arrays: beyond any port or link count, with room to
+add one to another without overflow."""
+
+
+def _int64(values):
+    """The ints ``values`` as an int64 array, clamped to +-:data:`_BIG_INT` if any is beyond."""
+    try:
+        return np.fromiter(values, np.int64, len(values))
+    except OverflowError:
+        return np.array([min(max(x, -_BIG_INT), _BIG_INT) for x in values], np.int64)
 
 
 def _int_column(attrs, key):

@@ -16,7 +16,7 @@ The model (data -> flows -> routed loads -> time):
    NVLink SHARP NCCL's per-link figure times the GPU's ``nvlsEfficiency``.
    Protocols LL / LL128 / Simple scale the bandwidth by NCCL's fractions
    (0.5 / 0.92 / 1) and have NCCL's latencies (``tuning.cc``); the cheapest
-   by NCCL's own table is used.
+   is used, with LL judged at NCCL's own LL ceiling (see below).
 5. ``time = latency(algo, protocol) + fill + S x (sum over phases of repeat
    x busiest-link seconds per byte) / protocol fraction``. ``algbw`` and
    ``busbw`` follow nccl-tests' definitions.
@@ -638,7 +638,9 @@ class CollectiveModel:
         for part in dict.fromkeys(parts):
             spec = self.catalog.part("gpu", part)
             raw = spec["nvlink_link_gbps"] / 8.0
-            by_part[part] = (spec["usable_nvlink_link_GBps"] / raw,
+            # a catalog part without a measured rate takes NCCL's figure
+            usable = spec.get("usable_nvlink_link_GBps", spec["nccl_nvlink_link_GBps"])
+            by_part[part] = (usable / raw,
                              spec["nccl_nvlink_link_GBps"] / raw * spec["nvls_efficiency"],
                              spec["nvls_efficiency"])
         code = {part: i for i, part in enumerate(by_part)}
@@ -1237,13 +1239,13 @@ class CollectiveModel:
         return (steps - 1) * slice_bytes * nc * us_per_byte
 
     def _best(self, op, cands, size):
-        """The fastest (algorithm, protocol) of ``cands`` as NCCL's tuner sees it; ties go to the
-        earlier candidate.
+        """The fastest (algorithm, protocol) of ``cands``; ties go to the earlier candidate.
 
-        NCCL picks by its own table: where that table and the run differ (its LL
-        ceiling, ``llMaxBws``, against the CTA-bound one), the choice uses the table
-        and the result the run's time, so a protocol NCCL over-rates is picked and
-        priced at what it delivers.
+        NCCL picks by its own table. Where the model knows that table to differ from
+        the run, its LL ceiling (``llMaxBws``, 282 GB/s on one Blackwell domain against
+        the CTA-bound 188), LL is judged at NCCL's ceiling and priced at the run's, so
+        a protocol NCCL over-rates is picked and priced at what it delivers. Every
+        other term (including the NVLink rate) is the model's own in both.
 
         Candidates are tried in order of their latency (a lower bound of their time:
         every other term is non-negative), and one whose latency already exceeds the
@@ -1287,8 +1289,9 @@ class CollectiveModel:
             us_per_byte /= self.k.d["pat_bw_factor"]
         if proto == "LL" and algo in ll_floor and ll_floor[algo][op] > us_per_byte:
             us_per_byte, capped = ll_floor[algo][op], "ll_max_bw"
-            neck = (f"LL ceiling {self.ll_busbw_GBps:g} GB/s busbw"
-                    f"{bottleneck and ' above ' + bottleneck}")
+            ceiling = (f"{self.k.d['tree_algbw_per_busbw'] * self.ll_busbw_GBps:g} GB/s algbw"
+                       if algo == "tree" else f"{self.ll_busbw_GBps:g} GB/s busbw")
+            neck = f"LL ceiling {ceiling}{bottleneck and ' above ' + bottleneck}"
         if algo == "tree":
             us_per_byte /= self._tree_correction(proto, size)
         if algo == "nvlstree":

@@ -437,3 +437,20 @@ def test_nic_rate_seen_by_nccl_matches_per_gpu_bandwidth(preset, params):
     m = CollectiveModel(G)
     bw = per_gpu_bandwidth(G)
     assert m._nic_GBps() == pytest.approx(min(bw[g][1] for g in m.rank_names) / 8, rel=1e-12)
+
+
+def test_a_user_gpu_part_without_a_measured_rate_uses_nccls(tmp_path):
+    """`usable_nvlink_link_GBps` is optional: a user's part without it runs at NCCL's figure."""
+    shipped = fabric.default_catalog().part("gpu", "GB200")
+    fields = {k: shipped[k] for k in ("name", "arch", "nvlink_generation", "nvlink_links",
+                                      "nvlink_link_gbps", "nccl_nvlink_link_GBps",
+                                      "nvls_efficiency", "host_link", "host_link_gbps",
+                                      "memory_GB", "power_w")}
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps({"gpu": {"MYGPU": fields}}))
+    catalog = fabric.load_catalog(path)
+    G = topologies.build_preset("gb200-nvl72", {"trays": "1"})
+    for g in [n for n, d in G.nodes(data=True) if d["kind"] == "gpu"]:
+        G.nodes[g]["part"] = "MYGPU"
+    r = CollectiveModel(G, gpus=4, catalog=catalog).evaluate("allreduce", 64 * GiB, algo="ring")
+    assert r.busbw_GBps == pytest.approx(18 * shipped["nccl_nvlink_link_GBps"], rel=0.01)

@@ -123,3 +123,19 @@ def test_builder_lists_with_duplicates_are_refused():
     errors = exc.value.errors
     assert any("duplicate node name" in m and "'c'" in m for m in errors)
     assert any("1 duplicate edge" in m for m in errors)
+
+
+@pytest.mark.parametrize("where,value,message", [
+    ("node", -(2 ** 80), "`ports` must be > 0"),
+    ("edge", 2 ** 80, "of a link are outside its ports 1-"),
+])
+def test_ports_beyond_int64_are_validation_errors_not_overflows(where, value, message):
+    G = topologies.build_preset("spectrum-x")
+    if where == "node":
+        leaf = next(n for n, d in G.nodes(data=True) if d["kind"] == "leaf")
+        G.nodes[leaf]["ports"] = value
+    else:
+        e = next((u, v) for u, v, d in G.edges(data=True) if "a_port" in d)
+        G.edges[e]["a_port"] = value
+    with pytest.raises(FabricValidationError, match=message):
+        validate_fabric(G)
