@@ -366,7 +366,7 @@ def info(state, topo, overrides, as_json, failure, seed, bisection, counts_only,
         _progress("analysing (bisection, hops, paths, bill of materials) ...")
         from fabric.edges import EdgeTable
 
-        table = EdgeTable(G)
+        table = EdgeTable.from_build(G)       # G is as its builder returned it
         s = fabric.fabric_metrics(G, catalog=state.catalog, seed=seed, bisection=bisection,
                                   table=table)
         if with_allreduce:

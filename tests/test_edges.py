@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import topologies
-from fabric.edges import EdgeTable, edge_count
+from fabric.edges import _BUILT, EdgeTable, edge_count
 from fabric.schema import KIND_CODE, MEDIUM_CODE
 
 
@@ -34,3 +34,30 @@ def test_a_changed_graph_gives_a_changed_table():
     G.remove_edge(u, v)
     after = EdgeTable(G)
     assert len(after.data) == len(before.data) - 1 == G.number_of_edges()
+
+
+def _same(a, b):
+    return (all(np.array_equal(getattr(a, k), getattr(b, k))
+                and getattr(a, k).dtype == getattr(b, k).dtype
+                for k in ("u", "v", "medium", "links", "bw", "kind"))
+            and len(a.data) == len(b.data) and all(x is y for x, y in zip(a.data, b.data)))
+
+
+@pytest.mark.parametrize("preset,params", [("spectrum-x", {}), ("superfactory", {}),
+                                           ("superpod-gb200", {"racks": "2"}), ("fat-tree", {}),
+                                           ("gb200-nvl72", {"aggregate_nvswitch": "true"})])
+def test_table_from_the_build_equals_the_table_from_the_adjacency(preset, params):
+    G = topologies.build_preset(preset, params)
+    assert G in _BUILT                      # validated builds keep their inserted edges
+    built = EdgeTable.from_build(G)
+    assert G not in _BUILT                  # used once, then released
+    assert _same(built, EdgeTable(G))
+    assert _same(EdgeTable.from_build(G), EdgeTable(G))     # nothing kept: the adjacency
+
+
+def test_from_build_after_a_degree_change_reads_the_adjacency():
+    G = topologies.build_preset("spectrum-x")
+    u, v = next(iter(G.edges))
+    G.remove_edge(u, v)
+    table = EdgeTable.from_build(G)
+    assert _same(table, EdgeTable(G)) and len(table.data) == G.number_of_edges()

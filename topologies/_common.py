@@ -68,7 +68,8 @@ class Collector:
         graph), so the builder's lists and the graph never both hold everything:
         peak memory stays close to the graph's own. Unvalidated lists are inserted
         by networkx and numbered by :func:`fabric.ports.assign_ports`. ``timings``
-        receives ``validate_s``, ``ports_s`` (numbering) and ``insert_s``.
+        receives ``validate_s``, ``ports_s`` (numbering) and ``insert_s``. The inserted
+        edges of validated lists are kept for :meth:`fabric.edges.EdgeTable.from_build`.
         """
         import networkx as nx
 
@@ -88,7 +89,7 @@ class Collector:
                 ports = list_ports(list(map(itemgetter(0), self.nodes)),
                                    list(map(itemgetter(1), self.nodes)), u, v, medium, links)
                 t2 = time.perf_counter()
-                _insert(G, self.nodes, self.edges, (u, v), ports)
+                data = _insert(G, self.nodes, self.edges, (u, v), ports)
                 self.timings = {"validate_s": t1 - t0, "ports_s": t2 - t1,
                                 "insert_s": time.perf_counter() - t2}
             else:
@@ -98,12 +99,14 @@ class Collector:
                 assign_ports(G)
                 self.timings = {"validate_s": 0.0, "insert_s": t1 - t0,
                                 "ports_s": time.perf_counter() - t1}
-        from fabric.edges import edge_count
+        from fabric.edges import edge_count, remember_edges
 
         count = edge_count(G)
         if count != n_edges:
             msg = f"builder {builder} produced {n_edges - count} duplicate edges"
             raise AssertionError(msg)
+        if validate:
+            remember_edges(G, u, v, data)
         return G
 
 
@@ -135,12 +138,14 @@ def _insert(G, nodes, edges, ends, ports):
     only: node names are unique and every endpoint is a listed node (a duplicate edge
     would keep the last attributes instead of merging them; :meth:`Collector.graph`
     counts the edges afterwards anyway). The lists are emptied as they are inserted.
+    Returns every edge's attribute dict in the graph, in list order.
     """
     import numpy as np
 
     from fabric.ports import write_ports
 
     node, adj = G._node, G._adj
+    data = []
     for part in _chunks(nodes):
         names = list(map(itemgetter(0), part))
         adj.update(zip(names, map(dict, repeat((), len(names)))))
@@ -152,6 +157,7 @@ def _insert(G, nodes, edges, ends, ports):
         us = list(map(itemgetter(0), part))
         vs = list(map(itemgetter(1), part))
         ds = list(map(dict, map(itemgetter(2), part)))
+        data += ds
         hi = lo + len(part)
         del part
         k, k_end = np.searchsorted(ported, (lo, hi)).tolist()
@@ -163,6 +169,7 @@ def _insert(G, nodes, edges, ends, ports):
         lo = hi
         deque(map(dict.__setitem__, map(rows.__getitem__, arcs.tolist()),
                   chain.from_iterable(zip(vs, us)), chain.from_iterable(zip(ds, ds))), maxlen=0)
+    return data
 
 
 def _drain(items):
