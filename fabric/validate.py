@@ -564,9 +564,7 @@ def validate_parts(graph_attrs, nodes, edges, G=None, *, strict=True):
     FabricValidationError
         As :func:`validate_fabric`.
     """
-    errors, _ = _check_parts(graph_attrs, nodes, edges, id, strict=strict)
-    if errors:
-        raise FabricValidationError(errors)
+    index_parts(graph_attrs, nodes, edges, strict=strict)
     return G
 
 

@@ -594,8 +594,11 @@ class CollectiveModel:
         # Two ceilings: NCCL's table (llMaxBws), with which `auto` picks the protocol as
         # NCCL does, and the one the run reaches, which prices it.
         self.ll_busbw_GBps = self.k.ll_busbw(family, self.k_domains)
+        nccl_GBps = self.k.ll_max_busbw(family, self.k_domains)
         self._ll_floor = self._ll_floors(self.ll_busbw_GBps)
-        self._ll_floor_nccl = self._ll_floors(self.k.ll_max_busbw(family, self.k_domains))
+        # the same object where the two agree (Hopper, several domains): LL priced once
+        self._ll_floor_nccl = (self._ll_floor if nccl_GBps == self.ll_busbw_GBps
+                               else self._ll_floors(nccl_GBps))
 
     def _ll_floors(self, ceiling_GBps):
         """``{algo: {op: us per byte of S}}`` of an LL busbw ceiling (Ring, hierarchical, Tree)."""
@@ -1263,7 +1266,8 @@ class CollectiveModel:
             for proto in protos_of[algo]:
                 priced = self._priced(op, algo, proto, size, plan, self._ll_floor)
                 chosen = priced[0]
-                if proto == "LL" and algo in self._ll_floor:
+                if (proto == "LL" and algo in self._ll_floor
+                        and self._ll_floor_nccl is not self._ll_floor):
                     chosen = self._priced(op, algo, proto, size, plan, self._ll_floor_nccl)[0]
                 if best is None or (chosen, rank[algo]) < (best[0], best[1]):
                     best = (chosen, rank[algo], algo, proto, priced)
