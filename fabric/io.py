@@ -12,11 +12,11 @@ place only when complete, so a failed export leaves no partial file.
 import json
 import os
 import tempfile
-import xml.etree.ElementTree as ET
+from collections import deque
 from contextlib import contextmanager
+from itertools import chain, count, islice
+from operator import itemgetter
 from pathlib import Path
-
-import networkx as nx
 
 from fabric.exceptions import FabricError, FabricFormatError, ParameterError
 from fabric.schema import EDGE_ATTRS, NODE_ATTRS, SCHEMA_VERSION
@@ -258,16 +258,28 @@ def note_validated(G):
 
 
 def _was_validated(G):
+    if isinstance(G, Tables):        # made from validated lists only
+        return True
     from fabric.edges import edge_count
 
     return (_VALIDATED is not None
             and _VALIDATED.get(G) == (G.number_of_nodes(), edge_count(G)))
 
 
-def _checksum(body):
-    import hashlib
+def _hasher():
+    """A new BLAKE2b-128 hash object (CPython's own ``_blake2``, which ``hashlib.blake2b`` is:
+    importing it alone spares loading OpenSSL's ``_hashlib``)."""
+    try:
+        from _blake2 import blake2b
+    except ImportError:              # another interpreter: hashlib's
+        from hashlib import blake2b
+    return blake2b(digest_size=_SUM_HEX // 2)
 
-    return hashlib.blake2b(body, digest_size=_SUM_HEX // 2).hexdigest()
+
+def _checksum(body):
+    h = _hasher()
+    h.update(body)
+    return h.hexdigest()
 
 
 def _is_gzip(path):
@@ -278,94 +290,218 @@ def _dumps(obj):
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
 
 
-def _body_chunks(G):
-    """The text of a layout-2 document after its header, in pieces (bytes)."""
+class Tables:
+    """A validated fabric as its node and edge lists, without a graph.
+
+    What ``topologies.load(TOPO, tables=True)`` returns for a build (``fabric build``
+    writes it): a builder's validated lists, port numbers included, before they would
+    become a :class:`networkx.Graph`. :func:`write_json` writes it byte for byte as it
+    writes that graph, checksum included; nothing else reads it.
+
+    Attributes
+    ----------
+    graph : dict
+        The provenance (``G.graph`` of the graph).
+    names, attrs : list
+        Node names and attribute dicts, in the graph's node order.
+    u, v : numpy.ndarray
+        Every edge's endpoint positions in ``names``, in the builder's order.
+    data : list
+        Every edge's attribute dict (with its ports), in the builder's order.
+    """
+
+    __slots__ = ("graph", "names", "attrs", "u", "v", "data")
+
+    def __init__(self, graph, names, attrs, u, v, data):
+        self.graph, self.names, self.attrs = graph, names, attrs
+        self.u, self.v, self.data = u, v, data
+
+    def number_of_nodes(self):
+        return len(self.names)
+
+    def number_of_edges(self):
+        return len(self.data)
+
+
+def _tables_of(G):
+    """``(names, attrs, src, dst, data)`` as the writer writes them: the nodes in order and
+    every edge once, ``src < dst``, in the graph's adjacency-scan order (``G.edges``): by
+    lower endpoint, then by insertion, as the builder's edges of :class:`Tables` give it."""
+    if isinstance(G, Tables):
+        import numpy as np
+
+        lo, hi = np.minimum(G.u, G.v), np.maximum(G.u, G.v)
+        order = np.argsort(lo, kind="stable")
+        return G.names, G.attrs, lo[order], hi[order], list(map(G.data.__getitem__,
+                                                                order.tolist()))
     from fabric.edges import adjacency_arrays
 
-    index = {}
-    node_keys, node_sets = [], {}
-    rows = []
-    for i, (n, d) in enumerate(G.nodes(data=True)):
-        index[n] = i
-        keys = tuple(d)
-        k = node_sets.get(keys)
-        if k is None:
-            k = node_sets[keys] = len(node_keys)
-            node_keys.append(list(keys))
-        rows.append([k, n, *d.values()])
+    names = list(G._node)
+    src, dst, data = adjacency_arrays(G, dict(zip(names, count())))     # at C speed
+    return names, list(G._node.values()), src, dst, data
+
+
+def _body_chunks(G):
+    """The text of a layout-2 document after its header, in pieces (bytes)."""
+    names, attrs, src, dst, data = _tables_of(G)
+    layouts = list(map(tuple, attrs))
+    node_sets = dict.fromkeys(layouts)         # key sets in order of first appearance
+    for k, keys in enumerate(node_sets):
+        node_sets[keys] = k
+    rows = list(map(tuple, map(chain, zip(map(node_sets.__getitem__, layouts), names),
+                               map(dict.values, attrs))))      # [key set, name, value, ...]
+    del layouts
+    node_keys = list(map(list, node_sets))
     yield (f',"graph":{_dumps(_graph_meta(G))},"node_keys":{_dumps(node_keys)},"nodes":'
            ).encode()
     yield _dumps(rows).encode()
     del rows
-    kinds, kind_ids = [], {}
-    first = True
+    kinds = []
     yield b',"edges":['
-    block = []
-
-    def flush(block, first):
-        return (b"" if first else b",") + _dumps(block).encode()
-
-    names = list(index)
-    plans = {}
-    src, dst, data = adjacency_arrays(G, index)       # G.edges order, at C speed
-    for i, j, d in zip(src.tolist(), dst.tolist(), data):
-        keys = tuple(d)
-        plan = plans.get(keys)
-        if plan is None:
-            plan = plans[keys] = _edge_plan(keys)
-        shared_keys, row_keys, a_end = plan
-        values = tuple(map(d.__getitem__, shared_keys))
-        try:
-            k = kind_ids.get((keys, values))
-        except TypeError:                  # an unhashable (list) value: all in the row
-            row_keys, a_end = keys, (keys.index("a_end") if "a_end" in keys else -1)
-            values = _ALL_IN_ROW           # a kind of its own, apart from hashable ones
-            k = kind_ids.get((keys, values))
-        if k is None:
-            k = kind_ids[keys, values] = len(kinds)
-            kinds.append([list(keys), _shared_row(keys, values, row_keys), list(row_keys)])
-        row = [k, i, j, *map(d.__getitem__, row_keys)]
-        if a_end >= 0:
-            x = row[3 + a_end]
-            row[3 + a_end] = 0 if x == names[i] else 1 if x == names[j] else [x]
-        block.append(row)
-        if len(block) == EDGE_BLOCK:
-            yield flush(block, first)
-            first, block = False, []
-    if block:
-        yield flush(block, first)
+    blocks = _EdgeBlocks(names, kinds)
+    for lo in range(0, len(data), EDGE_BLOCK):
+        hi = lo + EDGE_BLOCK
+        block = blocks.rows(lo, src[lo:hi].tolist(), dst[lo:hi].tolist(), data[lo:hi])
+        yield (b"," if lo else b"") + _dumps(block).encode()
     yield f'],"edge_kinds":{_dumps(kinds)}}}'.encode()
 
 
-def _edge_plan(keys):
-    """How an edge with attribute keys ``keys`` is written: (the keys its kind shares, the
-    keys in its row, the position of ``a_end`` in the row or -1)."""
-    row = tuple(k for k in keys if k in _ROW_KEYS)
-    return (tuple(k for k in keys if k not in _ROW_KEYS), row,
-            row.index("a_end") if "a_end" in row else -1)
+class _EdgeBlocks:
+    """The rows of the edge table, a block at a time, at C speed (a few maps per attribute
+    layout, not per edge), filling the ``edge_kinds`` table ``kinds`` as kinds appear.
+
+    An edge's kind is its attribute keys with the values of its shared (non-port) keys,
+    numbered in order of first appearance; its row is ``[kind, u, v, port value, ...]``
+    with ``a_end`` as 0 for ``u``, 1 for ``v`` (``[a_end]`` if neither). An edge with an
+    unhashable shared value has every value in its row (one kind per key tuple).
+    """
+
+    def __init__(self, names, kinds):
+        self.names, self.kinds = names, kinds
+        self.plans = {}     # attribute keys -> (shared keys, row keys, {values: first edge})
+        self.kind_at = {}   # a kind's first edge (-1 - it: all values in the row) -> number
+
+    def rows(self, lo, us, vs, ds):
+        """The rows of the edges ``us[i] -- vs[i]`` with attribute dicts ``ds``, the edges
+        from position ``lo`` on."""
+        groups = {}              # attribute keys -> position of the first edge with them
+        lay = list(map(groups.setdefault, map(tuple, ds), count()))
+        if len(groups) == 1:     # the usual block: one layout, rows in order
+            parts = [(next(iter(groups)), None, range(lo, lo + len(ds)), ds, us, vs)]
+        else:
+            import numpy as np
+
+            lay = np.array(lay)
+            parts = []
+            for keys, j in groups.items():
+                at = np.flatnonzero(lay == j)
+                off = at.tolist()
+                parts.append((keys, off, (at + lo).tolist(), list(map(ds.__getitem__, off)),
+                              list(map(us.__getitem__, off)), list(map(vs.__getitem__, off))))
+        del lay
+        new = []
+        firsts = [self._firsts(keys, pos, sub, new) for keys, _, pos, sub, _, _ in parts]
+        for _, key, kind in sorted(new, key=itemgetter(0)):       # by first edge
+            self.kind_at[key] = len(self.kinds)
+            self.kinds.append(kind)
+        if len(parts) == 1:
+            keys, _, _, sub, u, v = parts[0]
+            return self._rows(keys, sub, firsts[0], u, v)
+        out = [None] * len(ds)
+        for (keys, off, _, sub, u, v), first in zip(parts, firsts):
+            deque(map(out.__setitem__, off, self._rows(keys, sub, first, u, v)), maxlen=0)
+        return out
+
+    def _plan(self, keys):
+        plan = self.plans.get(keys)
+        if plan is None:
+            row = tuple(k for k in keys if k in _ROW_KEYS)
+            plan = self.plans[keys] = (tuple(k for k in keys if k not in _ROW_KEYS), row, {})
+        return plan
+
+    def _firsts(self, keys, pos, sub, new):
+        """``(first, mixed)`` of the edges at positions ``pos`` with attribute dicts ``sub``
+        (all with the keys ``keys``): the first edge of each one's kind (its position; ``-1
+        -`` it for an all-in-row kind), and whether there is any of those; appends
+        ``(position, that key, the edge_kinds entry)`` of every kind first seen to ``new``."""
+        shared, row_keys, first = self._plan(keys)
+        values = _values(sub, shared)
+        seen = len(first)
+        try:
+            out, mixed = list(map(first.setdefault, values, pos)), False
+        except TypeError:                  # an unhashable value: that edge's values in its row
+            out, mixed = [_first(first, x, p) for x, p in zip(values, pos)], True
+        for x, p in islice(first.items(), seen, None):
+            if x is _UNHASHABLE:
+                new.append((p, -1 - p, [list(keys), [None] * len(keys), list(keys)]))
+            else:
+                new.append((p, p, [list(keys), _shared_row(keys, x, row_keys), list(row_keys)]))
+        return out, mixed
+
+    def _rows(self, keys, sub, first, u, v):
+        shared, row_keys, _ = self._plan(keys)
+        first, mixed = first
+        kind = list(map(self.kind_at.__getitem__, first))
+        if mixed:                          # rows of kinds with every value in the row
+            return [self._row(k, i, j, d, keys if f < 0 else row_keys)
+                    for k, i, j, d, f in zip(kind, u, v, sub, first)]
+        cols = [list(map(itemgetter(key), sub)) for key in row_keys]
+        if "a_end" in row_keys:
+            names = self.names
+            at = row_keys.index("a_end")
+            cols[at] = list(map(_end_code, cols[at], map(names.__getitem__, u),
+                                map(names.__getitem__, v)))
+        return list(zip(kind, u, v, *cols))
+
+    def _row(self, k, i, j, d, row_keys):
+        row = [k, i, j, *map(d.__getitem__, row_keys)]
+        if "a_end" in row_keys:
+            at = 3 + row_keys.index("a_end")
+            row[at] = _end_code(row[at], self.names[i], self.names[j])
+        return row
 
 
-_ALL_IN_ROW = ("all values in the row",)
-"""The kind key of edges whose every value is written in the row (one is unhashable)."""
+_UNHASHABLE = object()
+"""The key, among an attribute layout's shared values, of its edges with an unhashable one."""
+
+
+def _first(first, values, p):
+    try:
+        return first.setdefault(values, p)
+    except TypeError:
+        return -1 - first.setdefault(_UNHASHABLE, p)
+
+
+def _values(dicts, keys):
+    """The values of ``keys`` of every dict, as tuples."""
+    if not keys:
+        return [()] * len(dicts)
+    if len(keys) == 1:
+        return list(zip(map(itemgetter(keys[0]), dicts)))
+    return list(map(itemgetter(*keys), dicts))
+
+
+def _end_code(x, u, v):
+    """How a row writes ``a_end`` ``x`` of the edge ``u -- v``."""
+    return 0 if x == u else 1 if x == v else [x]
 
 
 def _shared_row(keys, values, row_keys):
     """An edge kind's shared ``values`` spread over its ``keys``: None where the row carries
     the value."""
-    if values is _ALL_IN_ROW:
-        return [None] * len(keys)
     it = iter(values)
     return [None if k in row_keys else next(it) for k in keys]
 
 
 def write_json(G, path):
-    """Write ``G`` as fabric JSON (layout 2: node and edge tables, with a checksum).
+    """Write ``G`` (a graph, or a build's :class:`Tables`) as fabric JSON (layout 2: node and
+    edge tables, with a checksum).
 
     A path ending in ``.gz`` (``site.json.gz``) is gzip-compressed.
 
     Examples
     --------
-    >>> import tempfile, os, topologies
+    >>> import tempfile, os, networkx as nx, topologies
     >>> G = topologies.dgx_h100_graph()
     >>> path = os.path.join(tempfile.mkdtemp(), "f.json")
     >>> write_json(G, path)
@@ -373,9 +509,8 @@ def write_json(G, path):
     True
     """
     import gc
-    import hashlib
 
-    h = hashlib.blake2b(digest_size=_SUM_HEX // 2)
+    h = _hasher()
     was_enabled = gc.isenabled()
     gc.disable()                     # a million small row lists: no cycles to find
     try:
@@ -439,6 +574,8 @@ def _graph_from_tables(path, graph, node_keys, nodes, edge_blocks, edge_kinds):
     """Insert node rows and edge-row blocks (an iterable of lists) into a new graph,
     with the cyclic GC paused."""
     import gc
+
+    import networkx as nx
 
     G = nx.Graph()
     G.graph.update(graph)
@@ -551,6 +688,8 @@ def _from_json_doc(doc, path):
     if layout != 1:
         msg = f"`{path}` has fabric JSON layout {layout!r}; this fabric reads layouts 1 and 2"
         raise FabricFormatError(msg)
+    import networkx as nx
+
     try:
         G = nx.node_link_graph(doc["graph"], directed=False, multigraph=False, edges="edges")
     except (KeyError, TypeError, nx.NetworkXError) as exc:
@@ -617,7 +756,7 @@ def write_graphml(G, path):
 
     Examples
     --------
-    >>> import tempfile, os, topologies
+    >>> import tempfile, os, networkx as nx, topologies
     >>> G = topologies.gb200_nvl72_graph(trays=2)
     >>> path = os.path.join(tempfile.mkdtemp(), "f.graphml")
     >>> write_graphml(G, path)
@@ -625,6 +764,8 @@ def write_graphml(G, path):
     >>> nx.utils.graphs_equal(H, G), type(H.nodes["d0-gpu0"]["nvlink_links"]).__name__
     (True, 'int')
     """
+    import networkx as nx
+
     H = nx.Graph()
     H.graph["format"] = _MAGIC
     H.graph["schema_version"] = SCHEMA_VERSION
@@ -643,6 +784,10 @@ def read_graphml(path):
     FabricFormatError
         When the file is unreadable, not GraphML, or not a fabric file.
     """
+    import xml.etree.ElementTree as ET
+
+    import networkx as nx
+
     try:
         H = nx.read_graphml(path, node_type=str, force_multigraph=False)
     except OSError as exc:
@@ -681,14 +826,21 @@ def _coerce(d, schema):
 def write_fabric(G, path, fmt=None):
     """Write ``G`` to ``path`` in ``fmt`` (json, graphml or dot; default from the suffix).
 
+    ``G`` is a graph, or for JSON a build's :class:`Tables`.
+
     Raises
     ------
     FabricFormatError
         When the format is unknown.
+    TypeError
+        When ``G`` is :class:`Tables` and the format is not JSON.
     """
     if fmt is None and str(path).lower().endswith(".json.gz"):
         fmt = "json"
     fmt = (fmt or Path(path).suffix.lstrip(".") or "json").lower()
+    if isinstance(G, Tables) and fmt != "json":
+        msg = f"a fabric's tables are written as JSON only, not {fmt}; build a graph"
+        raise TypeError(msg)
     if fmt in ("dot", "gv"):
         from fabric.export.dot import write_dot
 

@@ -9,7 +9,6 @@ from collections import defaultdict
 from itertools import chain, compress, count, repeat
 from operator import itemgetter
 
-import networkx as nx
 import numpy as np
 
 from fabric.exceptions import FabricValidationError
@@ -630,6 +629,8 @@ def validate_fabric(G, *, strict=True):
     ...     print(len(exc.errors))
     1
     """
+    import networkx as nx
+
     if not isinstance(G, nx.Graph) or G.is_directed() or G.is_multigraph():
         raise FabricValidationError([f"a fabric must be an undirected networkx.Graph, "
                                      f"got {type(G).__name__}"])

@@ -1,5 +1,6 @@
 """JSON and GraphML round trips restore every attribute with its type; DOT clusters."""
 
+import contextlib
 import os
 
 import pytest
@@ -190,3 +191,104 @@ def test_json_gz_by_suffix_everywhere(tmp_path):
     (tmp_path / "c.json").write_bytes((tmp_path / "a.json.gz").read_bytes())
     with pytest.raises(FabricFormatError, match="gzip"):
         fabric.read_fabric(tmp_path / "c.json")
+
+
+SPEC = """preset = "superfactory"
+name = "lab"
+[params]
+distance_km = 100
+[[site]]
+preset = "fairwater"
+gpus = 300
+planes = 2
+[[site]]
+preset = "azure-gb300"
+gpus = 200
+"""
+
+
+@pytest.mark.parametrize("topo,sets", [
+    ("dgx-h100", []), ("nvl36x2", ["aggregate_nvswitch=1"]), ("fat-tree", ["k=4"]),
+    ("spectrum-x", ["gpus=512", "aggregate_nvswitch=true"]),
+    ("spectrum-x", ["gpus=600", "system=gb300-nvl72", "planes=4"]),
+    ("superpod-h100", ["aggregate_nvswitch=true"]), ("superfactory", ["site_gpus=300"]),
+    ("spec", [])])
+@pytest.mark.parametrize("suffix", [".json", ".json.gz"])
+def test_tables_write_the_graphs_bytes(tmp_path, topo, sets, suffix, monkeypatch):
+    """A build's tables (no graph) are written byte for byte as its graph, and load back."""
+    from fabric import io
+
+    monkeypatch.setattr(io, "EDGE_BLOCK", 97)           # several edge blocks
+    if topo == "spec":
+        topo = str(tmp_path / "s.toml")
+        (tmp_path / "s.toml").write_text(SPEC)
+    G = topologies.load(topo, sets)
+    T = topologies.load(topo, sets, tables=True)
+    assert isinstance(T, io.Tables)
+    assert (T.number_of_nodes(), T.number_of_edges()) == (G.number_of_nodes(),
+                                                          G.number_of_edges())
+    a, b = tmp_path / f"graph{suffix}", tmp_path / f"tables{suffix}"
+    fabric.write_json(G, a)
+    fabric.write_fabric(T, b)
+    assert a.read_bytes() == b.read_bytes()
+    H, trusted = io.read_fabric_checked(b)
+    assert trusted
+    assert_identical(G, H)
+    assert list(G.edges) == list(H.edges)
+    assert_identical(G, topologies.load(str(b)))
+
+
+def test_tables_are_json_only_and_files_load_as_graphs(tmp_path):
+    T = topologies.load("dgx-h100", tables=True)
+    with pytest.raises(TypeError, match="JSON only"):
+        fabric.write_fabric(T, tmp_path / "f.graphml")
+    fabric.write_fabric(T, tmp_path / "f.json")
+    G = topologies.load(str(tmp_path / "f.json"), tables=True)
+    assert G.number_of_edges() == T.number_of_edges() and hasattr(G, "adj")
+
+
+def test_tables_report_validation_errors_as_the_graph_path():
+    """The lists are validated as for a graph: the same errors, all of them."""
+    from fabric.catalog import default_catalog
+    from fabric.exceptions import FabricValidationError
+    from topologies._common import Collector, as_tables
+
+    def broken():
+        col = Collector()
+        col.node("g0", {"kind": "gpu", "part": "H100", "host": "h0", "nvlink_links": 18})
+        col.node("h0", {"kind": "host", "part": "x", "host": "h0"})
+        col.node("g0", {"kind": "gpu", "part": "H100", "host": "h0", "nvlink_links": 18})
+        col.edge("g0", "h0", {"medium": "nvlink", "links": 1, "bandwidth_gbps": 1.0,
+                              "latency_ns": 0.0})
+        col.edge("g0", "nope", {"medium": "pcie", "links": 0, "bandwidth_gbps": 1.0,
+                                "latency_ns": 0.0})
+        return col
+
+    errors = []
+    for tables in (False, True):
+        with as_tables() if tables else contextlib.nullcontext():
+            with pytest.raises(FabricValidationError) as exc:
+                broken().graph("broken", {}, default_catalog())
+        errors.append(exc.value.errors)
+    assert errors[0] == errors[1] and len(errors[0]) >= 3
+
+
+def test_build_imports_no_networkx(tmp_path):
+    """`fabric build` to JSON writes from the builder's lists: networkx is never imported."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "x.json.gz"
+    code = ("import sys, cli\n"
+            "try:\n"
+            f"    cli.main(['build', 'spectrum-x', '--set', 'gpus=512', '-o', {str(out)!r}])\n"
+            "except SystemExit as exc:\n"
+            "    assert not exc.code, exc.code\n"
+            "print('networkx' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "False", done.stderr
+    G = topologies.load("spectrum-x", ["gpus=512"])
+    ref = tmp_path / "ref.json.gz"
+    fabric.write_json(G, ref)
+    assert out.read_bytes() == ref.read_bytes()

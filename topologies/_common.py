@@ -1,6 +1,7 @@
 """Private helpers shared by the builders: bulk node/edge collection and provenance."""
 
 import contextlib
+import contextvars
 import functools
 import gc
 import time
@@ -33,7 +34,8 @@ def gc_paused():
 
 
 class Collector:
-    """Accumulates nodes and edges as lists, then inserts them into a graph at once.
+    """Accumulates nodes and edges as lists, then inserts them into a graph at once (or,
+    inside :func:`as_tables`, hands them over validated as :class:`fabric.io.Tables`).
 
     Builders of large fabrics generate millions of edges; building plain lists
     and calling ``add_nodes_from``/``add_edges_from`` once keeps construction
@@ -58,7 +60,8 @@ class Collector:
             self.notes.append(text)
 
     def graph(self, builder, params, catalog, *, validate=True):
-        """Validate the collected lists, then insert them into a new graph and return it.
+        """Validate the collected lists, then insert them into a new graph and return it
+        (inside :func:`as_tables`: return them as :class:`fabric.io.Tables`, no graph).
 
         Validation yields every edge's endpoint positions, medium and links
         (:func:`fabric.validate.index_parts`); from them
@@ -68,31 +71,30 @@ class Collector:
         graph), so the builder's lists and the graph never both hold everything:
         peak memory stays close to the graph's own. Unvalidated lists are inserted
         by networkx and numbered by :func:`fabric.ports.assign_ports`. ``timings``
-        receives ``validate_s``, ``ports_s`` (numbering) and ``insert_s``. The inserted
-        edges of validated lists are kept for :meth:`fabric.edges.EdgeTable.from_build`.
+        receives ``validate_s``, ``ports_s`` (numbering) and ``insert_s`` (for tables:
+        copying the edge dicts with their ports). The inserted edges of validated lists
+        are kept for :meth:`fabric.edges.EdgeTable.from_build`.
         """
+        meta = {"builder": builder, "params": dict(params), "catalog_version": catalog.version,
+                "schema_version": SCHEMA_VERSION, "notes": list(self.notes)}
+        if validate and _AS_TABLES.get():
+            return self._tables(meta)
         import networkx as nx
 
-        from fabric.ports import assign_ports, list_ports
-        from fabric.validate import index_parts
+        from fabric.ports import assign_ports
 
         G = nx.Graph()
-        G.graph.update(builder=builder, params=dict(params), catalog_version=catalog.version,
-                       schema_version=SCHEMA_VERSION, notes=list(self.notes))
+        G.graph.update(meta)
         n_edges = len(self.edges)
         # the benchmark measures its floor with the cyclic GC paused too
         with gc_paused():
-            t0 = time.perf_counter()
             if validate:          # unique node names, every endpoint a listed node: checked
-                u, v, medium, links = index_parts(G.graph, self.nodes, self.edges)
-                t1 = time.perf_counter()
-                ports = list_ports(list(map(itemgetter(0), self.nodes)),
-                                   list(map(itemgetter(1), self.nodes)), u, v, medium, links)
-                t2 = time.perf_counter()
-                data = _insert(G, self.nodes, self.edges, (u, v), ports)
-                self.timings = {"validate_s": t1 - t0, "ports_s": t2 - t1,
-                                "insert_s": time.perf_counter() - t2}
+                ends, ports = self._checked(G.graph)
+                t0 = time.perf_counter()
+                data = _insert(G, self.nodes, self.edges, ends, ports)
+                self.timings["insert_s"] = time.perf_counter() - t0
             else:
+                t0 = time.perf_counter()
                 G.add_nodes_from(_drain(self.nodes))
                 G.add_edges_from(_drain(self.edges))
                 t1 = time.perf_counter()
@@ -106,8 +108,55 @@ class Collector:
             msg = f"builder {builder} produced {n_edges - count} duplicate edges"
             raise AssertionError(msg)
         if validate:
-            remember_edges(G, u, v, data)
+            remember_edges(G, *ends, data)
         return G
+
+    def _checked(self, meta):
+        """Validate the lists (provenance ``meta``) and number their ports: ``(ends, ports)``,
+        the endpoint positions of every edge (two arrays) and :func:`fabric.ports.list_ports`'
+        result; ``timings`` receives ``validate_s`` and ``ports_s``."""
+        from fabric.ports import list_ports
+        from fabric.validate import index_parts
+
+        t0 = time.perf_counter()
+        u, v, medium, links = index_parts(meta, self.nodes, self.edges)
+        t1 = time.perf_counter()
+        ports = list_ports(list(map(itemgetter(0), self.nodes)),
+                           list(map(itemgetter(1), self.nodes)), u, v, medium, links)
+        self.timings = {"validate_s": t1 - t0, "ports_s": time.perf_counter() - t1}
+        return (u, v), ports
+
+    def _tables(self, meta):
+        """The validated lists with their ports as :class:`fabric.io.Tables` (emptied)."""
+        from fabric.io import Tables
+
+        with gc_paused():
+            ends, ports = self._checked(meta)
+            t0 = time.perf_counter()
+            names = list(map(itemgetter(0), self.nodes))
+            attrs = list(map(itemgetter(1), self.nodes))
+            self.nodes.clear()
+            data = []
+            for _, _, ds in _numbered(self.edges, ports):
+                data += ds
+            self.timings["insert_s"] = time.perf_counter() - t0
+        return Tables(meta, names, attrs, *ends, data)
+
+
+_AS_TABLES = contextvars.ContextVar("as_tables", default=False)
+
+
+@contextlib.contextmanager
+def as_tables():
+    """Inside the block, :meth:`Collector.graph` of validated lists returns them as
+    :class:`fabric.io.Tables` instead of a graph (so builders do; ``topologies.load`` with
+    ``tables=True`` builds so): validated and port-numbered exactly as for the graph, but
+    networkx is neither imported nor filled."""
+    token = _AS_TABLES.set(True)
+    try:
+        yield
+    finally:
+        _AS_TABLES.reset(token)
 
 
 _CHUNK = 1 << 16
@@ -121,6 +170,30 @@ def _chunks(items):
         items[lo:lo + _CHUNK] = repeat(None, len(part))
         yield part
     items.clear()
+
+
+def _numbered(edges, ports):
+    """Copy the attribute dicts of the ``(u, v, attrs)`` edges with their port numbers
+    (as :func:`fabric.ports.list_ports` returns them), chunk by chunk, emptying the list:
+    yields ``(us, vs, dicts)`` of each chunk, every edge's own dict with ``a_end``,
+    ``a_port`` and ``b_port`` added (network edges), in list order."""
+    import numpy as np
+
+    from fabric.ports import write_ports
+
+    ported, a_end, a_port, b_port = ports      # positions of the network edges, ascending
+    lo = 0
+    for part in _chunks(edges):
+        us = list(map(itemgetter(0), part))
+        vs = list(map(itemgetter(1), part))
+        ds = list(map(dict, map(itemgetter(2), part)))
+        hi = lo + len(part)
+        del part
+        k, k_end = np.searchsorted(ported, (lo, hi)).tolist()
+        write_ports(list(map(ds.__getitem__, (ported[k:k_end] - lo).tolist())), a_end[k:k_end],
+                    a_port[k:k_end], b_port[k:k_end])
+        lo = hi
+        yield us, vs, ds
 
 
 def _insert(G, nodes, edges, ends, ports):
@@ -142,8 +215,6 @@ def _insert(G, nodes, edges, ends, ports):
     """
     import numpy as np
 
-    from fabric.ports import write_ports
-
     node, adj = G._node, G._adj
     data = []
     for part in _chunks(nodes):
@@ -151,18 +222,10 @@ def _insert(G, nodes, edges, ends, ports):
         adj.update(zip(names, map(dict, repeat((), len(names)))))
         node.update(zip(names, map(dict, map(itemgetter(1), part))))
     rows = list(adj.values())
-    ported, a_end, a_port, b_port = ports      # positions of the network edges, ascending
     lo = 0
-    for part in _chunks(edges):
-        us = list(map(itemgetter(0), part))
-        vs = list(map(itemgetter(1), part))
-        ds = list(map(dict, map(itemgetter(2), part)))
+    for us, vs, ds in _numbered(edges, ports):
         data += ds
-        hi = lo + len(part)
-        del part
-        k, k_end = np.searchsorted(ported, (lo, hi)).tolist()
-        write_ports(list(map(ds.__getitem__, (ported[k:k_end] - lo).tolist())), a_end[k:k_end],
-                    a_port[k:k_end], b_port[k:k_end])
+        hi = lo + len(ds)
         # adj[u][v] = adj[v][u] = d, edge by edge: each row's neighbours in list order
         arcs = np.empty(2 * (hi - lo), np.int64)
         arcs[0::2], arcs[1::2] = ends[0][lo:hi], ends[1][lo:hi]

@@ -2,14 +2,17 @@
 
 ``TOPO`` is a preset name (with ``--set`` overrides), a TOML spec file, or a
 fabric file written by ``fabric build``/``fabric export`` (JSON, ``.json.gz``, GraphML).
-A JSON file whose checksum (written by fabric) matches is not validated again.
+A JSON file whose checksum (written by fabric) matches is not validated again. With
+``tables=True`` a build returns its validated lists (:class:`fabric.io.Tables`) instead of
+a graph: ``fabric build`` writes JSON from them without building or importing networkx.
 """
 
+import contextlib
 import os
 import time
 
 from fabric.exceptions import ParameterError
-from topologies._common import gc_paused
+from topologies._common import as_tables, gc_paused
 from topologies.registry import TOPOLOGIES, build_preset, parse_overrides
 
 __all__ = ["load"]
@@ -19,7 +22,7 @@ def _quiet(message):
     pass
 
 
-def load(topo, overrides=(), catalog=None, *, progress=None):
+def load(topo, overrides=(), catalog=None, *, progress=None, tables=False):
     """Build or read the fabric ``topo`` names.
 
     Parameters
@@ -32,10 +35,14 @@ def load(topo, overrides=(), catalog=None, *, progress=None):
     catalog : fabric.Catalog, optional
     progress : callable, optional
         Called with one-line progress messages (building, size and time).
+    tables : bool
+        Return a preset or spec file as its builder's validated lists
+        (:class:`fabric.io.Tables`, which :func:`fabric.io.write_json` writes byte for
+        byte as the graph) instead of a graph; fabric files are read as graphs anyway.
 
     Returns
     -------
-    networkx.Graph
+    networkx.Graph or fabric.io.Tables
         Validated: presets by their builder, files here.
 
     Raises
@@ -57,7 +64,8 @@ def load(topo, overrides=(), catalog=None, *, progress=None):
     start = time.perf_counter()
     if topo in TOPOLOGIES:
         say(f"building {topo} ...")
-        G = build_preset(topo, sets, catalog=catalog)
+        with as_tables() if tables else contextlib.nullcontext():
+            G = build_preset(topo, sets, catalog=catalog)
     elif topo.lower().endswith(".toml"):
         if sets:
             msg = "`--set` applies to presets only; put parameters in the spec file's [params]"
@@ -68,7 +76,8 @@ def load(topo, overrides=(), catalog=None, *, progress=None):
         from topologies.spec import fabric_from_spec
 
         say(f"building {topo} ...")
-        G = fabric_from_spec(topo, catalog=catalog)
+        with as_tables() if tables else contextlib.nullcontext():
+            G = fabric_from_spec(topo, catalog=catalog)
     elif os.path.exists(topo):
         if sets:
             msg = "`--set` applies to presets only, not to a fabric file"
@@ -84,11 +93,16 @@ def load(topo, overrides=(), catalog=None, *, progress=None):
         msg = (f"`TOPO` {topo!r} is neither a preset nor an existing file; presets: "
                f"{', '.join(TOPOLOGIES)}")
         raise ParameterError(msg)
-    from fabric.edges import edge_count
-    from fabric.io import note_validated
+    from fabric.io import Tables
 
-    note_validated(G)              # so write_json may stamp its checksum
+    if isinstance(G, Tables):
+        edges = G.number_of_edges()
+    else:
+        from fabric.edges import edge_count
+        from fabric.io import note_validated
+
+        note_validated(G)          # so write_json may stamp its checksum
+        edges = edge_count(G)
     elapsed = time.perf_counter() - start
-    say(f"{topo}: {G.number_of_nodes():,} nodes, {edge_count(G):,} edges "
-        f"({elapsed:.1f} s)")
+    say(f"{topo}: {G.number_of_nodes():,} nodes, {edges:,} edges ({elapsed:.1f} s)")
     return G

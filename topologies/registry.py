@@ -306,6 +306,7 @@ def build_preset(name, overrides=None, *, catalog=None):
     Returns
     -------
     networkx.Graph
+        (Inside :func:`topologies._common.as_tables`: its :class:`fabric.io.Tables`.)
 
     Raises
     ------
