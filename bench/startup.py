@@ -9,10 +9,15 @@ baseline measured in the same run: the interpreter doing nothing (`python -c pas
   * `fabric build spectrum-x --set gpus=4096 --set aggregate_nvswitch=true -o x.json`
   * with ``--simai PATH`` (SimAI's ``astra-sim-alibabacloud/inputs/topo/gen_Topo_Template.py``):
     ``gen_Topo_Template.py -topo Spectrum-X -g 4096 -gps 8 -bw 400Gbps`` (4,096 GPUs,
-    rail-optimized single-ToR Spectrum-X), run by the same interpreter in a scratch
-    directory, and the build's median over SimAI's   target: <= 2
+    rail-optimized single-ToR Spectrum-X), run by the same interpreter (or
+    ``--simai-python CMD``, e.g. ``python3`` as found on PATH, which may be a pyenv shim
+    that adds its own start-up) in a scratch directory, and the build's median over
+    SimAI's                                          target: <= 2
 
-Usage: python bench/startup.py [--runs N] [--simai PATH]
+Usage: python bench/startup.py [--runs N] [--simai PATH [--simai-python CMD]]
+
+With PYTHONDONTWRITEBYTECODE set and no byte code cached, every run compiles fabric's
+modules from source (an installed package has them compiled); the script says so.
 
 SimAI is not part of this repository: fetch it (github.com/aliyun/SimAI) and pass
 the path; nothing of it is copied here.
@@ -58,12 +63,17 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=7, help="runs per command (default 7)")
     ap.add_argument("--simai", metavar="PATH", help="SimAI's gen_Topo_Template.py")
+    ap.add_argument("--simai-python", metavar="CMD", default=sys.executable,
+                    help="interpreter that runs SimAI (default: this one)")
     args = ap.parse_args()
     if args.simai and not os.path.isfile(args.simai):
         sys.exit(f"--simai {args.simai}: no such file")
     fabric = _fabric()
     with tempfile.TemporaryDirectory() as tmp:
         print(f"{args.runs} runs each, {sys.executable} ({sys.version.split()[0]})")
+        if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+            print("PYTHONDONTWRITEBYTECODE is set: modules without cached byte code are "
+                  "compiled on every run")
         print(f"{'command':<48} {'median s':>8} {'min s':>8} {'/ base':>8}")
         base, fastest = _time([sys.executable, "-c", "pass"], args.runs, tmp)
         _row("python -c pass (baseline)", base, fastest, base)
@@ -78,13 +88,14 @@ def main():
         _row("fabric build spectrum-x gpus=4096 (aggregated)", b_median, fastest, base,
              f"{os.path.getsize(out):,} bytes")
         if args.simai:
-            simai = [sys.executable, os.path.abspath(args.simai), "-topo", "Spectrum-X", "-g",
-                     "4096", "-gps", "8", "-bw", "400Gbps"]
+            simai = [args.simai_python, os.path.abspath(args.simai), "-topo", "Spectrum-X",
+                     "-g", "4096", "-gps", "8", "-bw", "400Gbps"]
             s_median, fastest = _time(simai, args.runs, tmp)
             written = next(Path(tmp).glob("Spectrum-X_*"))
             head = written.read_text().split("\n", 1)[0].split()
             _row("SimAI gen_Topo_Template.py Spectrum-X -g 4096", s_median, fastest, base,
-                 f"{written.stat().st_size:,} bytes; {head[0]} nodes, {head[4]} links")
+                 f"{written.stat().st_size:,} bytes; {head[0]} nodes, {head[4]} links; "
+                 f"run by {args.simai_python}")
             ratio = b_median / s_median
             verdict = "ok" if ratio <= SIMAI_RATIO_TARGET else "OVER"
             print(f"fabric build / SimAI (medians): {ratio:.2f}x "

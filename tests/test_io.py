@@ -274,20 +274,24 @@ def test_tables_report_validation_errors_as_the_graph_path():
 
 
 def test_build_imports_no_networkx(tmp_path):
-    """`fabric build` to JSON writes from the builder's lists: networkx is never imported."""
+    """`fabric build` to JSON writes from the builder's lists: networkx is never imported,
+    and numpy starts no BLAS threads (the environment is left as it was)."""
     import subprocess
     import sys
 
     out = tmp_path / "x.json.gz"
-    code = ("import sys, cli\n"
+    code = ("import os, sys, cli\n"
             "try:\n"
             f"    cli.main(['build', 'spectrum-x', '--set', 'gpus=512', '-o', {str(out)!r}])\n"
             "except SystemExit as exc:\n"
             "    assert not exc.code, exc.code\n"
-            "print('networkx' in sys.modules)")
+            "threads = len(os.listdir('/proc/self/task')) if os.path.isdir('/proc/self/task') "
+            "else 1\n"
+            "print('networkx' in sys.modules, 'OPENBLAS_NUM_THREADS' in os.environ, threads)")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
-    assert done.stdout.strip() == "False", done.stderr
+                          check=True, env=env)
+    assert done.stdout.split() == ["False", "False", "1"], done.stderr
     G = topologies.load("spectrum-x", ["gpus=512"])
     ref = tmp_path / "ref.json.gz"
     fabric.write_json(G, ref)
