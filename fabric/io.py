@@ -307,7 +307,8 @@ class Tables:
     u, v : numpy.ndarray
         Every edge's endpoint positions in ``names``, in the builder's order.
     data : list
-        Every edge's attribute dict (with its ports), in the builder's order.
+        Every edge's attribute dict, in the builder's order: a network edge's own, with
+        its ports; other edges may share the builder's dicts (read them only).
     """
 
     __slots__ = ("graph", "names", "attrs", "u", "v", "data")

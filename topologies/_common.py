@@ -89,7 +89,7 @@ class Collector:
         # the benchmark measures its floor with the cyclic GC paused too
         with gc_paused():
             if validate:          # unique node names, every endpoint a listed node: checked
-                ends, ports = self._checked(G.graph)
+                _, _, ends, ports = self._checked(G.graph)
                 t0 = time.perf_counter()
                 data = _insert(G, self.nodes, self.edges, ends, ports)
                 self.timings["insert_s"] = time.perf_counter() - t0
@@ -112,32 +112,33 @@ class Collector:
         return G
 
     def _checked(self, meta):
-        """Validate the lists (provenance ``meta``) and number their ports: ``(ends, ports)``,
-        the endpoint positions of every edge (two arrays) and :func:`fabric.ports.list_ports`'
-        result; ``timings`` receives ``validate_s`` and ``ports_s``."""
+        """Validate the lists (provenance ``meta``) and number their ports: ``(names, attrs,
+        ends, ports)``, the node names and attribute dicts, the endpoint positions of every
+        edge (two arrays) and :func:`fabric.ports.list_ports`' result; ``timings`` receives
+        ``validate_s`` and ``ports_s``."""
         from fabric.ports import list_ports
         from fabric.validate import index_parts
 
         t0 = time.perf_counter()
         u, v, medium, links = index_parts(meta, self.nodes, self.edges)
         t1 = time.perf_counter()
-        ports = list_ports(list(map(itemgetter(0), self.nodes)),
-                           list(map(itemgetter(1), self.nodes)), u, v, medium, links)
+        names = list(map(itemgetter(0), self.nodes))
+        attrs = list(map(itemgetter(1), self.nodes))
+        ports = list_ports(names, attrs, u, v, medium, links)
         self.timings = {"validate_s": t1 - t0, "ports_s": time.perf_counter() - t1}
-        return (u, v), ports
+        return names, attrs, (u, v), ports
 
     def _tables(self, meta):
-        """The validated lists with their ports as :class:`fabric.io.Tables` (emptied)."""
+        """The validated lists with their ports as :class:`fabric.io.Tables` (emptied): the
+        network edges get their own dicts with ports, the others keep the builder's."""
         from fabric.io import Tables
 
         with gc_paused():
-            ends, ports = self._checked(meta)
+            names, attrs, ends, ports = self._checked(meta)
             t0 = time.perf_counter()
-            names = list(map(itemgetter(0), self.nodes))
-            attrs = list(map(itemgetter(1), self.nodes))
             self.nodes.clear()
             data = []
-            for _, _, ds in _numbered(self.edges, ports):
+            for _, ds in _numbered(self.edges, ports, own=False):
                 data += ds
             self.timings["insert_s"] = time.perf_counter() - t0
         return Tables(meta, names, attrs, *ends, data)
@@ -172,11 +173,12 @@ def _chunks(items):
     items.clear()
 
 
-def _numbered(edges, ports):
-    """Copy the attribute dicts of the ``(u, v, attrs)`` edges with their port numbers
-    (as :func:`fabric.ports.list_ports` returns them), chunk by chunk, emptying the list:
-    yields ``(us, vs, dicts)`` of each chunk, every edge's own dict with ``a_end``,
-    ``a_port`` and ``b_port`` added (network edges), in list order."""
+def _numbered(edges, ports, *, own=True):
+    """The attribute dicts of the ``(u, v, attrs)`` edges with their port numbers (as
+    :func:`fabric.ports.list_ports` returns them), chunk by chunk, emptying the list:
+    yields ``(edges, dicts)`` of each chunk, in list order. Every network edge gets its
+    own copy of its dict with ``a_end``, ``a_port`` and ``b_port`` added; so does every
+    other edge when ``own``, else it keeps the builder's (shared, read-only) dict."""
     import numpy as np
 
     from fabric.ports import write_ports
@@ -184,16 +186,19 @@ def _numbered(edges, ports):
     ported, a_end, a_port, b_port = ports      # positions of the network edges, ascending
     lo = 0
     for part in _chunks(edges):
-        us = list(map(itemgetter(0), part))
-        vs = list(map(itemgetter(1), part))
-        ds = list(map(dict, map(itemgetter(2), part)))
+        ds = list(map(itemgetter(2), part))
+        if own:
+            ds = list(map(dict, ds))
         hi = lo + len(part)
-        del part
         k, k_end = np.searchsorted(ported, (lo, hi)).tolist()
-        write_ports(list(map(ds.__getitem__, (ported[k:k_end] - lo).tolist())), a_end[k:k_end],
-                    a_port[k:k_end], b_port[k:k_end])
+        at = (ported[k:k_end] - lo).tolist()
+        net = list(map(ds.__getitem__, at))
+        if not own:
+            net = list(map(dict, net))
+            deque(map(ds.__setitem__, at, net), maxlen=0)
+        write_ports(net, a_end[k:k_end], a_port[k:k_end], b_port[k:k_end])
         lo = hi
-        yield us, vs, ds
+        yield part, ds
 
 
 def _insert(G, nodes, edges, ends, ports):
@@ -223,7 +228,10 @@ def _insert(G, nodes, edges, ends, ports):
         node.update(zip(names, map(dict, map(itemgetter(1), part))))
     rows = list(adj.values())
     lo = 0
-    for us, vs, ds in _numbered(edges, ports):
+    for part, ds in _numbered(edges, ports):
+        us = list(map(itemgetter(0), part))
+        vs = list(map(itemgetter(1), part))
+        del part
         data += ds
         hi = lo + len(ds)
         # adj[u][v] = adj[v][u] = d, edge by edge: each row's neighbours in list order
