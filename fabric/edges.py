@@ -7,6 +7,7 @@ from operator import itemgetter
 
 import numpy as np
 
+from fabric._gc import gc_paused
 from fabric.schema import KIND_CODE, MEDIUM_CODE
 
 __all__ = ["EdgeTable", "adjacency_arrays", "edge_count", "remember_edges"]
@@ -91,6 +92,10 @@ class EdgeTable:
     """
 
     def __init__(self, G, *, _edges=None):
+        with gc_paused():
+            self._fill(G, _edges)
+
+    def _fill(self, G, _edges):
         self.names = list(G.nodes)
         index = dict(zip(self.names, count()))
         self.index = index
@@ -116,7 +121,8 @@ class EdgeTable:
         changed node count or degree, or a graph no builder kept, falls back to the
         adjacency. The kept edges are used once and then released.
         """
-        return cls(G, _edges=_built_edges(G))
+        with gc_paused():
+            return cls(G, _edges=_built_edges(G))
 
     def column(self, key, default=None):
         """Node attribute ``key`` of every node (``default`` where absent), as a list in

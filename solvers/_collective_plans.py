@@ -102,20 +102,27 @@ def dtree(n):
 
 
 def tree_edges(reps, per_tree):
-    """Flows of two complementary trees over domain representatives (up and down)."""
-    k = len(reps)
+    """Flows of two complementary trees over domain representatives (up and down), as
+    lists (``src``, ``dst``, bytes); :func:`tree_edge_arrays` gives them as arrays."""
+    src, dst, nb = tree_edge_arrays(reps, per_tree)
+    return src.tolist(), dst.tolist(), nb.tolist()
+
+
+def tree_edge_arrays(reps, per_tree):
+    """:func:`tree_edges` as numpy arrays (int64, int64, float)."""
     reps = np.asarray(reps, dtype=np.int64)
     src, dst = [], []
-    for parent in dtree(k):
+    for parent in dtree(len(reps)):
         child = np.flatnonzero(parent >= 0)
         up, down = reps[child], reps[parent[child]]
         s = np.empty(2 * child.size, dtype=np.int64)
         d = np.empty(2 * child.size, dtype=np.int64)
         s[0::2], s[1::2] = up, down              # child -> parent, then parent -> child
         d[0::2], d[1::2] = down, up
-        src += s.tolist()
-        dst += d.tolist()
-    return src, dst, [per_tree] * len(src)
+        src.append(s)
+        dst.append(d)
+    src, dst = np.concatenate(src), np.concatenate(dst)
+    return src, dst, np.full(src.size, float(per_tree))
 
 
 def tree_allreduce(groups, channels, *, chains_as_totals=False):
@@ -182,16 +189,16 @@ def _tree_with_chain_totals(arrs, channels, per):
     total = table[_cat(links, np.int64)]
     order = np.argsort(gpus, kind="stable")
     gpus, total = gpus[order], total[order]
-    src, dst, nb = [], [], []
+    trees = [(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))]
     if len(arrs) > 1:
+        sizes = np.array([grp.size for grp in arrs])
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        flat = np.concatenate(arrs)
         for ch in range(channels):
-            heads = [int(grp[ch % grp.size]) for grp in arrs]
-            s, d, w = tree_edges(heads, per / 2)
-            src += s
-            dst += d
-            nb += w
-    return Phase(1, np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64),
-                 np.array(nb, dtype=float), switch=(gpus, total, total.copy()), passes=2)
+            heads = flat[starts + ch % sizes]       # each domain's local index ch mod size
+            trees.append(tree_edge_arrays(heads, per / 2))
+    src, dst, nb = (np.concatenate(x) for x in zip(*trees))
+    return Phase(1, src, dst, nb, switch=(gpus, total, total.copy()), passes=2)
 
 
 def nvls_intra(pos, per_gpu_slice):

@@ -74,6 +74,7 @@ from operator import itemgetter
 
 import numpy as np
 
+from fabric._gc import gc_paused
 from fabric.catalog import default_catalog
 from fabric.io import read_json_input
 from fabric.exceptions import CatalogError, FabricError, ParameterError
@@ -454,6 +455,10 @@ class CollectiveModel:
 
     def __init__(self, G, *, ranks=None, gpus=None, catalog=None, router=None, sharp=False,
                  buffer_bytes=None, nvls=True):
+        with gc_paused():
+            self._setup(G, ranks, gpus, catalog, router, sharp, buffer_bytes, nvls)
+
+    def _setup(self, G, ranks, gpus, catalog, router, sharp, buffer_bytes, nvls):
         self.G = G
         self.sharp = bool(sharp)
         self.nvls = bool(nvls)
@@ -491,10 +496,7 @@ class CollectiveModel:
         sizes = {len(g) for g in self.groups}
         self.uniform = len(sizes) == 1
         self.g = min(sizes)
-        nodes = self.G._node
-        gpus = r.gpus
-        sites = list(map(dict.get, map(nodes.__getitem__, map(gpus.__getitem__,
-                                                               self.pos.tolist())),
+        sites = list(map(dict.get, map(r.gpu_attrs.__getitem__, self.pos.tolist()),
                          repeat("site"), repeat(0)))
         site_code = first_appearance(sites)
         codes = np.fromiter(map(site_code.__getitem__, sites), dtype=np.int64, count=self.n)
@@ -635,7 +637,7 @@ class CollectiveModel:
         node_ls = np.ones(len(r.nodes))
         node_nvls = np.zeros(len(r.nodes))
         nodes = G._node
-        attrs = list(map(nodes.__getitem__, r.gpus))
+        attrs = r.gpu_attrs
         parts = list(map(itemgetter("part"), attrs))
         by_part = {}
         for part in dict.fromkeys(parts):
@@ -655,17 +657,22 @@ class CollectiveModel:
         # each raw domain number's first GPU gives its switches' efficiencies (the first
         # GPU's for switches of no GPU's domain)
         doms = list(map(dict.get, attrs, repeat("domain")))
-        first = dict(zip(reversed(doms), reversed(range(len(doms)))))
+        if len(by_part) == 1:              # one GPU part: every domain's first GPU has it
+            first = dict.fromkeys(doms, 0)
+        else:
+            first = dict(zip(reversed(doms), reversed(range(len(doms)))))
         dom_eff = {d: by_part[parts[i]] for d, i in first.items()}
         for i in np.flatnonzero(r.kind_code == KIND_CODE["nvswitch"]).tolist():
             node_nv[i], node_ls[i], node_nvls[i] = dom_eff.get(nodes[r.nodes[i]].get("domain"),
                                                                by_part[parts[0]])
-        nv = r.arc_medium == MEDIUM_CODE["nvlink"]
-        gpu_end = np.where(r.kind_code[r.arc_u] == KIND_CODE["gpu"], r.arc_u, r.arc_v)
+        nv = np.flatnonzero(r.arc_medium == MEDIUM_CODE["nvlink"])
+        tail = r.arc_u[nv]
+        gpu_end = np.where(r.kind_code[tail] == KIND_CODE["gpu"], tail, r.arc_v[nv])
+        cap = r.arc_cap_GBps[nv]
         rate = base.copy()
-        rate[nv] = r.arc_cap_GBps[nv] * node_nv[gpu_end[nv]]
+        rate[nv] = cap * node_nv[gpu_end]
         rate_nvls = rate.copy()
-        rate_nvls[nv] = r.arc_cap_GBps[nv] * node_ls[gpu_end[nv]]
+        rate_nvls[nv] = cap * node_ls[gpu_end]
         return rate, rate_nvls, node_nvls
 
     # ----------------------------------------------------------- eligibility
@@ -812,15 +819,10 @@ class CollectiveModel:
                                 nic=(self.pos, sl, sl), nvls=True)]
         if algo == "nvlstree":
             g = self.g
-            src, dst, nb = [], [], []
-            for j in range(g):
-                reps = [int(grp[j]) for grp in groups]
-                s, d, w = plans.tree_edges(reps, 1.0 / (2 * g))
-                src += s
-                dst += d
-                nb += w
-            return [plans.Phase(1, np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64),
-                                np.array(nb), switch=plans.nvls_intra(self.pos, 1.0 / g),
+            block = np.stack(groups)                 # uniform: [domain, local index]
+            trees = [plans.tree_edge_arrays(block[:, j], 1.0 / (2 * g)) for j in range(g)]
+            return [plans.Phase(1, *(np.concatenate(x) for x in zip(*trees)),
+                                switch=plans.nvls_intra(self.pos, 1.0 / g),
                                 nvls=True, passes=2)]
         if algo == "collnet":
             g = self.g
@@ -862,9 +864,11 @@ class CollectiveModel:
         key = ("switch_reduce", self.catalog)
         if key not in memo:
             per_dom = {}
-            for name, d in self.G.nodes(data=True):
-                if d["kind"] != "nvswitch":
-                    continue
+            r = self.router
+            nodes = self.G._node
+            for name in map(r.nodes.__getitem__,
+                            np.flatnonzero(r.kind_code == KIND_CODE["nvswitch"]).tolist()):
+                d = nodes[name]
                 part = d.get("chips_part", d["part"]) if d["part"] == "virtual" else d["part"]
                 rate = self.catalog.part("nvswitch", part).get("nvls_reduce_gflops_fp32")
                 dom = domain_of(self.G, name)
@@ -1129,6 +1133,10 @@ class CollectiveModel:
         >>> [r.algo for r in m.sweep("allreduce", [8, 2**33])]
         ['ring', 'ring']
         """
+        with gc_paused():
+            return self._sweep(op, sizes, algo)
+
+    def _sweep(self, op, sizes, algo):
         self._check(op, algo)
         sizes = [parse_size(s) for s in sizes]
         if algo == "auto":

@@ -23,15 +23,17 @@ upward and downward halves of routes that share their top set are
 aggregated per switch, so a ring over 100k GPUs routes in seconds.
 """
 
+import functools
 from collections import defaultdict
-from itertools import chain, repeat
+from itertools import chain, count, repeat
 from operator import itemgetter
 
 import numpy as np
 
+from fabric._gc import gc_paused
 from fabric.edges import EdgeTable
 from fabric.exceptions import FabricError, ParameterError
-from fabric.locality import domain_ids, gpu_nodes
+from fabric.locality import domain_ids
 from fabric.schema import KIND_CODE, MEDIUM_CODE, NETWORK_KINDS, NETWORK_MEDIA, NODE_KINDS
 
 __all__ = ["Router", "route_flows"]
@@ -58,6 +60,8 @@ class Router:
     ----------
     gpus : list of str
         GPU names in topology order; flows name GPUs by their position here.
+    gpu_attrs : list of dict
+        The GPUs' attribute dicts (``G``'s own), in the order of :attr:`gpus`.
     arc_cap_GBps : numpy.ndarray
         Raw rate of every arc in GB/s (``bandwidth_gbps / 8``).
     arc_medium : numpy.ndarray
@@ -86,6 +90,10 @@ class Router:
     """
 
     def __init__(self, G, *, bandwidth="bandwidth_gbps", table=None):
+        with gc_paused():
+            self._index(G, bandwidth, table)
+
+    def _index(self, G, bandwidth, table):
         self.G = G
         # the arcs are the edges of the fabric's edge table, in both directions
         t = table if table is not None else EdgeTable(G)
@@ -119,9 +127,7 @@ class Router:
             np.fromiter(map(itemgetter("bandwidth_gbps"), data), float, m)
         self.arc_gbps = np.repeat(gbps, 2)          # bandwidth_gbps of every arc
         med = np.repeat(t.medium, 2)
-        lat = np.repeat(np.fromiter(map(dict.get, data, repeat("latency_ns"), repeat(0.0)),
-                                    float, m), 2)
-        links = np.repeat(t.links.astype(float), 2)
+        self._table_links = t.links
         self._edge_data = data
         self._net_medium = np.zeros(len(MEDIUM_CODE), dtype=bool)
         self._net_medium[_NETWORK_CODES] = True
@@ -136,12 +142,11 @@ class Router:
         self.arc_rate_medium = _rate_medium(G, med, self._arc_id, idx, kind_code=self.kind_code,
                                             arc_u=u, arc_v=v, arc_gbps=self.arc_gbps,
                                             names=nodes)
-        self.arc_latency_ns = lat
-        self.arc_links = links
-        self.gpus = gpu_nodes(G)
-        self.gpu_index = {g: i for i, g in enumerate(self.gpus)}
-        self.gpu_node = np.array([idx[g] for g in self.gpus], dtype=np.int64)
-        self.gpu_domain = domain_ids(G, self.gpus)
+        # the GPUs in topology order: the table's nodes are G's, in G's order
+        self.gpu_node = np.flatnonzero(t.kind == KIND_CODE["gpu"])
+        self.gpus = list(map(nodes.__getitem__, self.gpu_node.tolist()))
+        self.gpu_attrs = list(map(t.attrs.__getitem__, self.gpu_node.tolist()))
+        self.gpu_domain = _domain_ids(G, self.gpus, self.gpu_attrs)
         self._tier_np = None
         self._cones = {}
         self._parts = {}
@@ -160,6 +165,23 @@ class Router:
         self._tops_memo = {}
         self._build_nvlink()
         self._build_nics()
+
+    @functools.cached_property
+    def gpu_index(self):
+        """``{GPU name: position in :attr:`gpus`}`` (built on first use)."""
+        return dict(zip(self.gpus, count()))
+
+    @functools.cached_property
+    def arc_latency_ns(self):
+        """Cable latency of every arc (``latency_ns``, 0 when absent; read on first use)."""
+        data = self._edge_data
+        return np.repeat(np.fromiter(map(dict.get, data, repeat("latency_ns"), repeat(0.0)),
+                                     float, len(data)), 2)
+
+    @functools.cached_property
+    def arc_links(self):
+        """Physical links of every arc (float)."""
+        return np.repeat(self._table_links.astype(float), 2)
 
     # ------------------------------------------------------------------ basics
     def arc(self, a, b):
@@ -1038,6 +1060,28 @@ def _rate_medium(G, med, arc_id, idx, *, kind_code, arc_u, arc_v, arc_gbps, name
                 out[arc_id(j, i)] = code
                 out[arc_id(i, j)] = code
     return out
+
+
+def _domain_ids(G, gpus, attrs):
+    """:func:`fabric.locality.domain_ids` of the GPUs ``gpus`` with attribute dicts ``attrs``:
+    numbered by numpy when every ``site`` and ``domain`` is an int (the builders'), the
+    same ids (dense, in order of first appearance)."""
+    doms = list(map(dict.get, attrs, repeat("domain")))
+    sites = list(map(dict.get, attrs, repeat("site"), repeat(0)))
+    if not gpus or set(map(type, doms)) | set(map(type, sites)) != {int}:
+        return domain_ids(G, gpus)
+    try:
+        d = np.fromiter(doms, np.int64, len(doms))
+        s = np.fromiter(sites, np.int64, len(sites))
+    except OverflowError:
+        return domain_ids(G, gpus)
+    _, d = np.unique(d, return_inverse=True)
+    _, s = np.unique(s, return_inverse=True)
+    _, first, inv = np.unique(s.reshape(-1) * (int(d.max()) + 1) + d.reshape(-1),
+                              return_index=True, return_inverse=True)
+    rank = np.empty(len(first), np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+    return rank[inv.reshape(-1)]
 
 
 def _prop_ns(d):

@@ -9,6 +9,7 @@ switches). :func:`fabric_metrics` composes them over one shared
 :class:`~fabric.edges.EdgeTable`.
 """
 
+from fabric._gc import gc_paused
 from fabric.edges import EdgeTable
 from fabric.metrics.bisection import EXACT_EDGE_LIMIT, bisection_bandwidth, oversubscription
 from fabric.metrics.bom import bill_of_materials
@@ -34,6 +35,11 @@ def fabric_metrics(G, *, catalog=None, sources=16, seed=0, bisection="auto", tab
         ``diameter_hops`` (``max`` and ``histogram``), ``ecmp_paths``, ``bom``,
         ``power_w``, ``cost_usd``.
     """
+    with gc_paused():
+        return _metrics(G, catalog, sources, seed, bisection, table)
+
+
+def _metrics(G, catalog, sources, seed, bisection, table):
     t = table if table is not None else EdgeTable(G)
     out = fabric_summary(G, table=t)
     bis = bisection_bandwidth(G, method=bisection, table=t)
