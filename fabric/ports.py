@@ -26,15 +26,15 @@ first of its ports, ``b_port`` the first port at the other endpoint. Ports
 
 import re
 from collections import deque
-from itertools import chain, compress, count, repeat
+from itertools import chain, compress, count, repeat, zip_longest
 from operator import itemgetter
 
 import numpy as np
 
 from fabric.schema import MEDIUM_CODE, NETWORK_MEDIA
 
-__all__ = ["assign_ports", "PORT_ATTRS", "TIER_OF_KIND", "natural_key", "edge_ports",
-           "cable_ends"]
+__all__ = ["assign_ports", "PORT_ATTRS", "TIER_OF_KIND", "natural_key", "natural_order",
+           "edge_ports", "cable_ends"]
 
 PORT_ATTRS = ("a_end", "a_port", "b_port")
 """The edge attributes :func:`assign_ports` writes."""
@@ -70,15 +70,54 @@ def _ints(attrs, key):
     return np.fromiter((v if type(v) is int else _LAST for v in values), np.int64, len(values))
 
 
+def natural_order(names):
+    """Indices that sort ``names`` by :func:`natural_key`, stably (equal keys keep their
+    order): ``sorted(range(len(names)), key=lambda i: natural_key(names[i]))``, as an
+    int64 array, computed column by column (no key tuple per name).
+
+    The keys are split into columns, text and number alternately; a key shorter than
+    another is padded with -1 in its first missing number column (a shorter key that
+    is a prefix sorts first, as tuples do; padding text never decides). Each text
+    column is ranked by sorting its distinct values, and ``numpy.lexsort`` orders the
+    rows. Names are compared as ``str``.
+
+    Examples
+    --------
+    >>> natural_order(["p0-spine10", "p0-spine2", "p1-leaf0", "p0"]).tolist()
+    [3, 1, 0, 2]
+    """
+    n = len(names)
+    parts = list(map(_DIGITS.split, map(str, names)))
+    if n < 2:
+        return np.arange(n, dtype=np.int64)
+    keys = []
+    for j, col in enumerate(zip_longest(*parts, fillvalue="-1")):
+        if j % 2:                                   # digit runs (and -1 past a key's end)
+            try:
+                keys.append(np.fromiter(map(int, col), np.int64, n))
+            except OverflowError:                   # beyond int64: the tuple sort
+                return np.array(sorted(range(n), key=list(map(natural_key, names)).__getitem__),
+                                np.int64)
+        else:
+            uniq = sorted(set(col))
+            if len(uniq) > 1:
+                rank = dict(zip(uniq, count()))
+                keys.append(np.fromiter(map(rank.__getitem__, col), np.int64, n))
+    if not keys:
+        return np.arange(n, dtype=np.int64)
+    return np.lexsort(keys[::-1])
+
+
 def _ranks(nodes, attrs):
     """(down rank, up rank) of every node: positions in the (site, pod, rack, host, rail,
-    plane, name) and (plane, name) orders, names and hosts in natural order."""
+    plane, name) and (plane, name) orders, names and hosts in natural order (hosts whose
+    names differ but sort equal, ``h01`` and ``h1``, in order of first appearance)."""
     n = len(nodes)
-    keys = list(map(natural_key, nodes))
     name_rank = np.empty(n, np.int64)
-    name_rank[sorted(range(n), key=keys.__getitem__)] = np.arange(n)
-    hosts = [str(h) for h in map(dict.get, attrs, repeat("host"), repeat(""))]
-    host_pos = {h: i for i, h in enumerate(sorted(set(hosts), key=natural_key))}
+    name_rank[natural_order(nodes)] = np.arange(n)
+    hosts = list(map(str, map(dict.get, attrs, repeat("host"), repeat(""))))
+    distinct = list(dict.fromkeys(hosts))
+    host_pos = dict(zip(map(distinct.__getitem__, natural_order(distinct).tolist()), count()))
     host_rank = np.fromiter(map(host_pos.__getitem__, hosts), np.int64, n)
     plane = _ints(attrs, "plane")
     down = np.empty(n, np.int64)
