@@ -238,29 +238,64 @@ def _rack_gpus(col, cat, p, domain, rack, loc, gpu_key, nic, planes, trays, firs
                parts, gpu_part, nic_part, per_port, aggregate=False):
     """Compute trays of one rack: 4 GPUs and 2 Grace CPUs each, C2C GPU<->CPU.
 
-    The rail of a GPU and its NIC is the tray's position in the domain.
+    The rail of a GPU and its NIC is the tray's position in the domain. The nodes and
+    edges are those of :func:`_host`, :func:`_gpu` and :func:`_nic_group` (aggregated) or
+    :func:`_nic`, in the same order with the same attribute dicts, appended to the
+    collector's lists directly: a rack is 72 GPUs, a million-GPU build 14k racks.
     """
     c2c = gpu_part["host_link_gbps"]
     c2c_attrs = link("c2c", 1, c2c, length_m=0.05)
+    nvlink_links = int(gpu_part["nvlink_links"])
+    part = f"{system}-tray"
+    cpu_pcie = cat.part("cpu", "grace").get("pcie_gbps", 512.0)
+    node, edge = col.nodes.append, col.edges.append
+    if aggregate:
+        cpu_attrs = link("pcie", 2, cpu_pcie, length_m=0.2)
+        nic_attrs = link("pcie", 1, min(c2c, nic_part["host_link_gbps"], planes * per_port),
+                         length_m=0.2)
+        nic_ports, nic_gbps = int(planes) * 4, float(per_port)
+    else:
+        cpu_attrs = link("pcie", 1, cpu_pcie, length_m=0.2)
+    gpus, hosts = parts.gpus, parts.hosts
     rack_gpus = []
     for t in range(first_tray, first_tray + trays):
-        host, cpus = _host(col, p, t, f"{system}-tray", loc, rack, domain, (2 * t, 2 * t + 1),
-                           "grace", cat, aggregate)
-        parts.hosts.append(host)
+        host = f"{p}host{t}"
+        node((host, {"kind": "host", "part": part, "host": host, "rack": rack,
+                     "domain": domain, **loc}))
+        if aggregate:
+            cpu = f"{p}cpus{t}"
+            node((cpu, {"kind": "cpu", "part": "virtual", "chips": 2, "chips_part": "grace",
+                        "host": host, "rack": rack, "domain": domain, **loc}))
+            edge((host, cpu, cpu_attrs))
+            cpus = (cpu, cpu)
+        else:
+            cpus = (f"{p}cpu{2 * t}", f"{p}cpu{2 * t + 1}")
+            for cpu in cpus:
+                node((cpu, {"kind": "cpu", "part": "grace", "host": host, "rack": rack,
+                            "domain": domain, **loc}))
+                edge((host, cpu, cpu_attrs))
+        hosts.append(host)
         tray = []
         for j in range(4):
             i = 4 * t + j
-            g = _gpu(col, p, i, gpu_key, gpu_part, host, rack, domain, t, loc)
-            col.edge(g, cpus[j // 2], c2c_attrs)
-            parts.gpus.append(g)
-            rack_gpus.append(g)
+            g = f"{p}gpu{i}"
+            node((g, {"kind": "gpu", "part": gpu_key, "host": host, "rack": rack,
+                      "domain": domain, "rail": t, "nvlink_links": nvlink_links, **loc}))
+            edge((g, cpus[j // 2], c2c_attrs))
             tray.append(g)
             if not aggregate:
                 parts.add_nic(_nic(col, p, i, nic, nic_part, per_port, planes, g, host, rack,
                                    domain, t, loc, c2c), rail=t)
+        gpus += tray
+        rack_gpus += tray
         if aggregate:
-            parts.add_nic(_nic_group(col, p, t, nic, nic_part, per_port, planes, tray, host,
-                                     rack, domain, t, loc, c2c), rail=t, ports=len(tray))
+            name = f"{p}nics{t}"
+            node((name, {"kind": "nic", "part": "virtual", "chips": 4, "chips_part": nic,
+                         "host": host, "rack": rack, "domain": domain, "rail": t,
+                         "ports": nic_ports, "port_gbps": nic_gbps, **loc}))
+            for g in tray:
+                edge((g, name, nic_attrs))
+            parts.add_nic(name, rail=t, ports=4)
     return rack_gpus
 
 
@@ -276,9 +311,7 @@ def _nvl72(col, cat, p, domain, rack, loc, aggregate, gpu_key, nic, planes, tray
     if aggregate:
         sw = _switch_chip(col, p, None, "nvlink5-switch", chip_part, rack, domain, loc, n_chips)
         parts.switches.append(sw)
-        attrs = link("nvlink", n_chips, rate, length_m=1.0)
-        for g in gpus:
-            col.edge(g, sw, attrs)
+        col.edges.extend(product(gpus, (sw,), (link("nvlink", n_chips, rate, length_m=1.0),)))
         return parts
     chips = [_switch_chip(col, p, s, "nvlink5-switch", chip_part, rack, domain, loc)
              for s in range(n_chips)]
