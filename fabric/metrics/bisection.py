@@ -57,10 +57,17 @@ def _domains(t):
     dom = np.full(len(t.names), -1, dtype=np.int64)
     if len(sel) and set(map(type, doms)) | set(map(type, sites)) == {int}:
         # integer keys (the builders'): numbered by numpy, no per-node tuples
-        pair = np.stack([np.fromiter(sites, np.int64, len(sites)),
-                         np.fromiter(doms, np.int64, len(doms))], axis=1)
-        uniq, inverse = np.unique(pair, axis=0, return_inverse=True)
+        # (site, domain) pairs as one code each: each column ranked, then combined (the
+        # codes sort as the pairs do)
+        site_vals, site_rank = np.unique(np.fromiter(sites, np.int64, len(sites)),
+                                         return_inverse=True)
+        dom_vals, dom_rank = np.unique(np.fromiter(doms, np.int64, len(doms)),
+                                       return_inverse=True)
+        codes, inverse = np.unique(site_rank.reshape(-1) * len(dom_vals) + dom_rank.reshape(-1),
+                                   return_inverse=True)
         inverse = inverse.reshape(-1)
+        uniq = np.stack([site_vals[codes // len(dom_vals)], dom_vals[codes % len(dom_vals)]],
+                        axis=1)
         first = np.full(len(uniq), len(sel))   # first GPU of each key (none: len(sel))
         np.minimum.at(first, inverse[is_gpu], np.flatnonzero(is_gpu))
         ranked = np.argsort(first, kind="stable")[:int((first < len(sel)).sum())]

@@ -85,21 +85,22 @@ def _data_csr(G, table=None):
 def _hops_from(M, src):
     """Hops from node ``src`` to every node of the directed graph ``M`` (-1: unreachable).
 
-    One breadth-first search (scipy); each node's depth in its tree, the hop count
-    of a shortest path, follows by pointer jumping over the predecessors.
+    One breadth-first search (scipy). Its visiting order is level by level and the
+    nodes a node discovers follow its own discoverers', so each level is one contiguous
+    run of the order: the run after level ``L`` holds exactly the nodes whose
+    predecessor lies in level ``L``, found by one ``searchsorted`` per level.
     """
     from scipy.sparse.csgraph import breadth_first_order
 
     order, pred = breadth_first_order(M, src, directed=True, return_predecessors=True)
-    ptr = np.where(pred >= 0, pred, -1)
-    hops = (ptr >= 0).astype(np.int64)          # hops to ptr, until ptr is the root
-    live = np.flatnonzero(ptr >= 0)
-    while len(live):
-        hops[live] += hops[ptr[live]]
-        ptr[live] = ptr[ptr[live]]
-        live = live[ptr[live] >= 0]
-    out = np.full(len(hops), -1, np.int64)
-    out[order] = hops[order]
+    where = np.empty(M.shape[0], np.int64)           # position of each reached node in order
+    where[order] = np.arange(len(order))
+    parent = where[pred[order[1:]]]                  # non-decreasing along the order
+    ends = [1]                                       # level L: order[ends[L-1]:ends[L]]
+    while ends[-1] < len(order):
+        ends.append(1 + int(np.searchsorted(parent, ends[-1], side="left")))
+    out = np.full(M.shape[0], -1, np.int64)
+    out[order] = np.repeat(np.arange(len(ends)), np.diff([0, *ends]))
     return out
 
 
