@@ -78,6 +78,10 @@ def _signature_ok(kind, names, types, required_by_kind):
     return True
 
 
+_BUDGETED = frozenset(SWITCH_KINDS) | {"nic"}
+"""Node kinds whose ``ports`` and ``port_gbps`` must be > 0."""
+
+
 def _check_nodes(nodes, index, kinds, errors):
     """Attribute, port-budget and host checks of every node; ``index`` maps a name to
     its (last) position in ``nodes``, ``kinds`` holds every node's ``kind``."""
@@ -88,7 +92,7 @@ def _check_nodes(nodes, index, kinds, errors):
     if _nodes_clean(nodes, index, kinds, required_by_kind):
         return
     kind_of = dict(zip(map(itemgetter(0), nodes), kinds))
-    budgeted = set(SWITCH_KINDS) | {"nic"}
+    budgeted = _BUDGETED
     hosted = {"gpu", "cpu", "nic"}
     cache = {}
     for n, d in nodes:
@@ -117,7 +121,8 @@ def _check_nodes(nodes, index, kinds, errors):
 def _nodes_clean(nodes, index, kinds, required_by_kind):
     """True when the loop of :func:`_check_nodes` would find nothing, decided at C speed:
     attributes checked once per distinct (kind, names, types) signature, then every
-    ``ports`` and ``port_gbps`` > 0 and every GPU's, CPU's and NIC's ``host`` a host node.
+    switch's and NIC's ``ports`` and ``port_gbps`` > 0 and every GPU's, CPU's and NIC's
+    ``host`` a host node.
     False when anything may be wrong (the loop then words the errors)."""
     attrs = list(map(itemgetter(1), nodes))
     types = map(tuple, map(map, repeat(type), map(dict.values, attrs)))
@@ -128,11 +133,13 @@ def _nodes_clean(nodes, index, kinds, required_by_kind):
         return False
     if not all(_signature_ok(*sig, required_by_kind) for sig in distinct):
         return False
+    # budgets are checked on switches and NICs only (as the loop does)
+    budgeted = list(compress(attrs, map(_BUDGETED.__contains__, kinds)))
     try:
-        ports = np.fromiter(map(dict.get, attrs, repeat("ports"), repeat(1)), np.int64,
-                            len(attrs))
-        speed = np.fromiter(map(dict.get, attrs, repeat("port_gbps"), repeat(1.0)),
-                            np.float64, len(attrs))
+        ports = np.fromiter(map(dict.get, budgeted, repeat("ports"), repeat(1)), np.int64,
+                            len(budgeted))
+        speed = np.fromiter(map(dict.get, budgeted, repeat("port_gbps"), repeat(1.0)),
+                            np.float64, len(budgeted))
     except (TypeError, ValueError, OverflowError):
         return False
     if (ports <= 0).any() or (speed <= 0).any():
@@ -382,11 +389,14 @@ def _check_edges(nodes, edges, edge_key, errors, *, index=None, kinds=None):
     pcie, nvlink = _MEDIUM_INDEX["pcie"], _MEDIUM_INDEX["nvlink"]
     names = list(map(itemgetter(0), nodes))
     attrs = list(map(itemgetter(1), nodes))
-    speeds = list(map(dict.get, attrs, repeat("port_gbps")))
+    # port speeds of the switches and NICs (the only ends whose links are counted)
+    port_gbps = np.full(n_nodes + 1, np.nan)
+    metered = np.flatnonzero(switch[:n_nodes] | nic[:n_nodes])
+    speeds = list(map(dict.get, map(attrs.__getitem__, metered.tolist()), repeat("port_gbps")))
     if set(map(type, speeds)) <= {float, type(None)}:
-        port_gbps = np.array(speeds + [None], np.float64)     # None: nan, never exceeded
+        port_gbps[metered] = np.array(speeds, np.float64)     # None: nan, never exceeded
     else:
-        port_gbps = np.array([x if isinstance(x, float) else np.inf for x in speeds] + [np.inf])
+        port_gbps[metered] = [x if isinstance(x, float) else np.inf for x in speeds]
     del speeds
     load = np.zeros(n_nodes, dtype=np.int64)
     nvload = np.zeros(n_nodes, dtype=np.int64)
@@ -404,7 +414,9 @@ def _check_edges(nodes, edges, edge_key, errors, *, index=None, kinds=None):
         worst = max(sig_rate[j] for j in set(s_idx[(u_idx == i) | (v_idx == i)].tolist()))
         errors.append(f"node {names[i]!r}: a link of {worst:g} Gb/s per link exceeds "
                       f"its {cap:g} Gb/s ports")
-    for i in np.flatnonzero((load > 0) & (load > _int_column(attrs, "ports"))):
+    busy = np.flatnonzero(load > 0)
+    budget = _int_column(list(map(attrs.__getitem__, busy.tolist())), "ports")
+    for i in busy[load[busy] > budget]:
         errors.append(f"node {names[i]!r} ({attrs[i]['kind']}): {load[i]} links exceed its "
                       f"port budget of {attrs[i]['ports']} ports at "
                       f"{attrs[i].get('port_gbps', 0):g} Gb/s")
@@ -415,7 +427,9 @@ def _check_edges(nodes, edges, edge_key, errors, *, index=None, kinds=None):
         sel = np.flatnonzero(ok & (port_count == len(_PORT_KEYS)))
         _check_ports(names, attrs, index, list(map(port_dicts.__getitem__, sel.tolist())),
                      u_idx[sel], v_idx[sel], links[sel], errors)
-    for i in np.flatnonzero((nvload > 0) & (nvload > _int_column(attrs, "nvlink_links"))):
+    busy = np.flatnonzero(nvload > 0)
+    budget = _int_column(list(map(attrs.__getitem__, busy.tolist())), "nvlink_links")
+    for i in busy[nvload[busy] > budget]:
         errors.append(f"node {names[i]!r} (gpu): {nvload[i]} NVLink links exceed the GPU's "
                       f"{attrs[i]['nvlink_links']} NVLink links")
     _check_connected(nodes, u_idx[known], v_idx[known], errors)
@@ -525,7 +539,9 @@ def _check_parts(graph_attrs, nodes, edges, edge_key, *, strict):
     _check_nodes(nodes, index, kinds, errors)
     arrays = _check_edges(nodes, edges, edge_key, errors, index=index, kinds=kinds)
     soft = []
-    if "gpu" not in set(map(kinds.__getitem__, index.values())):
+    # every node's kind counts (a repeated name: its last node's)
+    if "gpu" not in (kinds if len(index) == len(nodes) else
+                     set(map(kinds.__getitem__, index.values()))):
         soft.append("the fabric has no GPUs")
     if strict:
         errors.extend(soft)
