@@ -10,7 +10,7 @@ import numpy as np
 from fabric._gc import gc_paused
 from fabric.schema import KIND_CODE, MEDIUM_CODE
 
-__all__ = ["EdgeTable", "adjacency_arrays", "edge_count", "remember_edges"]
+__all__ = ["EdgeTable", "adjacency_arrays", "edge_count", "remember_edges", "stable_argsort"]
 
 _BUILT = weakref.WeakKeyDictionary()
 """Graph -> the edge arrays its builder inserted, for :meth:`EdgeTable.from_build`."""
@@ -38,8 +38,18 @@ def _built_edges(G):
         return None
     lo, hi = np.minimum(u, v), np.maximum(u, v)
     # a node's adjacency row lists its edges in insertion order: sort by lower end, stably
-    order = np.argsort(lo, kind="stable")
+    order = stable_argsort(lo, len(adj))
     return lo[order], hi[order], list(map(data.__getitem__, order.tolist()))
+
+
+def stable_argsort(keys, bound):
+    """``numpy.argsort(keys, kind="stable")`` of non-negative int keys below ``bound``, as
+    the default (unstable, faster) sort of the distinct keys ``keys * len(keys) + position``
+    (the same permutation); the stable sort where those could overflow int64."""
+    m = len(keys)
+    if m and bound * m >= 2 ** 62:
+        return np.argsort(keys, kind="stable")
+    return np.argsort(keys * m + np.arange(m))
 
 
 def edge_count(G):

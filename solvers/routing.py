@@ -31,7 +31,7 @@ from operator import itemgetter
 import numpy as np
 
 from fabric._gc import gc_paused
-from fabric.edges import EdgeTable
+from fabric.edges import EdgeTable, stable_argsort
 from fabric.exceptions import FabricError, ParameterError
 from fabric.locality import domain_ids
 from fabric.schema import KIND_CODE, MEDIUM_CODE, NETWORK_KINDS, NETWORK_MEDIA, NODE_KINDS
@@ -134,14 +134,14 @@ class Router:
         self._net_kind = np.zeros(len(KIND_CODE), dtype=bool)
         self._net_kind[[KIND_CODE[x] for x in NETWORK_KINDS]] = True
         # arcs by tail node (CSR): the arcs out of node i are _out_arcs[_out_ptr[i]:_out_ptr[i+1]]
-        self._out_arcs = np.argsort(u, kind="stable")
+        self._out_arcs = stable_argsort(u, n_nodes)
         self._out_ptr = np.searchsorted(u[self._out_arcs], np.arange(n_nodes + 1))
         self.arc_u, self.arc_v = u, v
         self.arc_cap_GBps = cap
         self.arc_medium = med
         self.arc_rate_medium = _rate_medium(G, med, self._arc_id, idx, kind_code=self.kind_code,
                                             arc_u=u, arc_v=v, arc_gbps=self.arc_gbps,
-                                            names=nodes)
+                                            names=nodes, attrs=t.attrs)
         # the GPUs in topology order: the table's nodes are G's, in G's order
         self.gpu_node = np.flatnonzero(t.kind == KIND_CODE["gpu"])
         self.gpus = list(map(nodes.__getitem__, self.gpu_node.tolist()))
@@ -1015,15 +1015,14 @@ class Router:
 _NETWORK_CODES = np.array([MEDIUM_CODE[m] for m in NETWORK_MEDIA])
 
 
-def _rate_medium(G, med, arc_id, idx, *, kind_code, arc_u, arc_v, arc_gbps, names):
+def _rate_medium(G, med, arc_id, idx, *, kind_code, arc_u, arc_v, arc_gbps, names, attrs):
     """``arc_rate_medium`` (see :class:`Router`): aggregated NICs' share-capped pcie arcs,
     found and costed on the arc arrays; a NIC whose network links mix media is costed
-    link by link on the graph."""
+    link by link on the graph. ``attrs`` are the nodes' attribute dicts, as ``names``."""
     out = med.copy()
     n_nodes = len(idx)
-    node = G._node
     nics = [(names[i], i) for i in np.flatnonzero(kind_code == KIND_CODE["nic"]).tolist()
-            if node[names[i]].get("chips", 1) > 1]
+            if attrs[i].get("chips", 1) > 1]
     if nics:
         agg = np.zeros(n_nodes, dtype=bool)
         agg[[i for _, i in nics]] = True

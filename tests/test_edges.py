@@ -61,3 +61,14 @@ def test_from_build_after_a_degree_change_reads_the_adjacency():
     G.remove_edge(u, v)
     table = EdgeTable.from_build(G)
     assert _same(table, EdgeTable(G)) and len(table.data) == G.number_of_edges()
+
+
+def test_stable_argsort_is_numpys_stable_sort():
+    from fabric.edges import stable_argsort
+
+    rng = np.random.default_rng(0)
+    for n in (0, 1, 7, 1000):
+        keys = rng.integers(0, 5, n)
+        assert np.array_equal(stable_argsort(keys, 5), np.argsort(keys, kind="stable"))
+    keys = rng.integers(0, 2 ** 40, 1000)
+    assert np.array_equal(stable_argsort(keys, 2 ** 40), np.argsort(keys, kind="stable"))
