@@ -648,23 +648,26 @@ class CollectiveModel:
             by_part[part] = (usable / raw,
                              spec["nccl_nvlink_link_GBps"] / raw * spec["nvls_efficiency"],
                              spec["nvls_efficiency"])
-        code = {part: i for i, part in enumerate(by_part)}
-        codes = np.fromiter(map(code.__getitem__, parts), dtype=np.int64, count=len(parts))
-        table = np.array(list(by_part.values()))
-        node_nv[r.gpu_node] = table[codes, 0]
-        node_ls[r.gpu_node] = table[codes, 1]
-        node_nvls[r.gpu_node] = table[codes, 2]
-        # each raw domain number's first GPU gives its switches' efficiencies (the first
-        # GPU's for switches of no GPU's domain)
-        doms = list(map(dict.get, attrs, repeat("domain")))
-        if len(by_part) == 1:              # one GPU part: every domain's first GPU has it
-            first = dict.fromkeys(doms, 0)
+        switches = np.flatnonzero(r.kind_code == KIND_CODE["nvswitch"])
+        if len(by_part) == 1:
+            # one GPU part: every GPU and every NVLink switch takes its efficiencies
+            both = np.concatenate([r.gpu_node, switches])
+            node_nv[both], node_ls[both], node_nvls[both] = next(iter(by_part.values()))
         else:
+            code = {part: i for i, part in enumerate(by_part)}
+            codes = np.fromiter(map(code.__getitem__, parts), dtype=np.int64, count=len(parts))
+            table = np.array(list(by_part.values()))
+            node_nv[r.gpu_node] = table[codes, 0]
+            node_ls[r.gpu_node] = table[codes, 1]
+            node_nvls[r.gpu_node] = table[codes, 2]
+            # each raw domain number's first GPU gives its switches' efficiencies (the first
+            # GPU's for switches of no GPU's domain)
+            doms = list(map(dict.get, attrs, repeat("domain")))
             first = dict(zip(reversed(doms), reversed(range(len(doms)))))
-        dom_eff = {d: by_part[parts[i]] for d, i in first.items()}
-        for i in np.flatnonzero(r.kind_code == KIND_CODE["nvswitch"]).tolist():
-            node_nv[i], node_ls[i], node_nvls[i] = dom_eff.get(nodes[r.nodes[i]].get("domain"),
-                                                               by_part[parts[0]])
+            dom_eff = {d: by_part[parts[i]] for d, i in first.items()}
+            for i in switches.tolist():
+                node_nv[i], node_ls[i], node_nvls[i] = dom_eff.get(
+                    nodes[r.nodes[i]].get("domain"), by_part[parts[0]])
         nv = np.flatnonzero(r.arc_medium == MEDIUM_CODE["nvlink"])
         tail = r.arc_u[nv]
         gpu_end = np.where(r.kind_code[tail] == KIND_CODE["gpu"], tail, r.arc_v[nv])
