@@ -111,12 +111,12 @@ def natural_order(names):
 def _ranks(nodes, attrs):
     """(down rank, up rank) of every node: positions in the (site, pod, rack, host, rail,
     plane, name) and (plane, name) orders, names and hosts in natural order (hosts whose
-    names differ but sort equal, ``h01`` and ``h1``, in order of first appearance)."""
+    names differ but sort equal, ``h01`` and ``h1``, in string order)."""
     n = len(nodes)
     name_rank = np.empty(n, np.int64)
     name_rank[natural_order(nodes)] = np.arange(n)
     hosts = list(map(str, map(dict.get, attrs, repeat("host"), repeat(""))))
-    distinct = list(dict.fromkeys(hosts))
+    distinct = sorted(set(hosts))
     host_pos = dict(zip(map(distinct.__getitem__, natural_order(distinct).tolist()), count()))
     host_rank = np.fromiter(map(host_pos.__getitem__, hosts), np.int64, n)
     plane = _ints(attrs, "plane")
@@ -234,21 +234,54 @@ def list_ports(names, attrs, u, v, medium, links):
     return rows, list(map(nodes.__getitem__, a_end.tolist())), a_port.tolist(), b_port.tolist()
 
 
+def _dense_rank(*columns):
+    """Rank of every row of the int ``columns`` (the first the most significant) among the
+    distinct rows: equal rows equal ranks, ``0 .. k-1`` in sorted order."""
+    order = np.lexsort(columns[::-1])
+    fresh = np.zeros(len(order), bool)
+    fresh[1:] = np.any([c[order[1:]] != c[order[:-1]] for c in columns], axis=0)
+    rank = np.empty(len(order), np.int64)
+    rank[order] = np.cumsum(fresh)
+    return rank
+
+
 def _numbers(nodes, attrs, u, v, links):
     """``(a_end, a_port, b_port)`` arrays of the network edges ``u[i] -- v[i]`` with
     ``links[i]`` links between the network nodes ``nodes`` (``a_end`` as a position in
-    ``nodes``); the edges' order and orientation do not matter."""
+    ``nodes``); the edges' order and orientation do not matter.
+
+    A device's neighbours are ordered by their leading integer keys first, (site, pod,
+    rack) below it and plane above it; the whole orders of :func:`_ranks`, which sort
+    names and hosts naturally, are computed only for the neighbours those keys leave
+    tied (and the ends of peer links): the switches, not the hundreds of thousands of
+    NICs whose racks already order them. The same numbers as ranking every node.
+    """
     m = len(links)
+    n = len(nodes)
     tier = np.fromiter(map(TIER_OF_KIND.__getitem__, map(itemgetter("kind"), attrs)), np.int64,
-                       len(attrs))
-    down_rank, up_rank = _ranks(nodes, attrs)
+                       n)
+    plane = _ints(attrs, "plane")
+    coarse_down = _dense_rank(_ints(attrs, "site"), _ints(attrs, "pod"), _ints(attrs, "rack"))
     # Both ends of every edge: (device, neighbour); group 0 down, 1 up, 2 peer.
     dev = np.concatenate([u, v])
     nbr = np.concatenate([v, u])
     lk = np.concatenate([links, links])
     group = np.where(tier[nbr] < tier[dev], 0, np.where(tier[nbr] > tier[dev], 1, 2))
-    rank = np.where(group == 1, up_rank[nbr], down_rank[nbr])
-    order = np.lexsort((rank, group, dev))
+    coarse = np.where(group == 1, plane[nbr], coarse_down[nbr])
+    order = np.lexsort((coarse, group, dev))
+    sdev, sgroup, scoarse = dev[order], group[order], coarse[order]
+    tied = (sdev[1:] == sdev[:-1]) & (sgroup[1:] == sgroup[:-1]) & (scoarse[1:] == scoarse[:-1])
+    peer = tier[u] == tier[v]
+    need = np.unique(np.concatenate([nbr[order[1:][tied]], nbr[order[:-1][tied]], u[peer],
+                                     v[peer]]))
+    fine_down = np.zeros(n, np.int64)         # whole orders, among the `need` nodes
+    if need.size:
+        fine_up = np.zeros(n, np.int64)
+        sub = need.tolist()
+        fine_down[need], fine_up[need] = _ranks(list(map(nodes.__getitem__, sub)),
+                                                list(map(attrs.__getitem__, sub)))
+        fine = np.where(group == 1, fine_up[nbr], fine_down[nbr])
+        order = np.lexsort((fine, coarse, group, dev))
     sl = lk[order]
     csum = np.cumsum(sl)
     sdev = dev[order]
@@ -258,7 +291,7 @@ def _numbers(nodes, attrs, u, v, links):
     start = np.empty(2 * m, np.int64)
     start[order] = csum - sl - before + 1
     pu, pv = start[:m], start[m:]
-    u_first = (tier[u] < tier[v]) | ((tier[u] == tier[v]) & (down_rank[u] < down_rank[v]))
+    u_first = (tier[u] < tier[v]) | (peer & (fine_down[u] < fine_down[v]))
     return np.where(u_first, u, v), np.where(u_first, pu, pv), np.where(u_first, pv, pu)
 
 

@@ -3,11 +3,14 @@ round trips and the aggregated form."""
 
 import networkx as nx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import topologies
 from fabric.exceptions import FabricValidationError
 from fabric.io import read_graphml, read_json, write_graphml, write_json
-from fabric.ports import PORT_ATTRS, assign_ports, cable_ends, edge_ports, natural_key
+from fabric.ports import (PORT_ATTRS, assign_ports, cable_ends, edge_ports, natural_key,
+                          natural_order)
 from fabric.schema import NETWORK_MEDIA
 from fabric.validate import validate_fabric
 
@@ -175,3 +178,17 @@ def test_every_preset_validates_with_its_ports(preset, params, aggregate):
     validate_fabric(G)                     # port budgets and no port used twice
     for u, v, d in G.edges(data=True):
         assert ("a_end" in d) == (d["medium"] in NETWORK_MEDIA)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="ab-_01239x\u0663", max_size=8), max_size=30))
+def test_natural_order_is_the_stable_sort_by_natural_key(names):
+    expected = sorted(range(len(names)), key=lambda i: natural_key(names[i]))
+    assert natural_order(names).tolist() == expected
+
+
+def test_natural_order_beyond_int64_and_prefixes():
+    names = ["a" + "9" * 30, "a1", "a" + "9" * 25, "a", "a1b", "a01", "b0"]
+    expected = sorted(range(len(names)), key=lambda i: natural_key(names[i]))
+    assert natural_order(names).tolist() == expected
+    assert natural_order(["x10", "x9", "x09"]).tolist() == [1, 2, 0]

@@ -356,3 +356,19 @@ def test_parts_by_kind_counts_what_virtual_nodes_stand_for():
     s = fabric.fabric_summary(topologies.gb200_nvl72_graph(aggregate_nvswitch=True))
     assert s["nodes_by_kind"]["nic"] == 18 and s["parts_by_kind"]["nic"] == 72
     assert s["parts_by_kind"]["cpu"] == 36 and s["parts_by_kind"]["nvswitch"] == 18
+
+
+def test_hops_from_equals_networkx_bfs_lengths():
+    import networkx as nx
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
+    from fabric.metrics.paths import _hops_from
+
+    for seed in range(40):
+        H = nx.gnp_random_graph(40, 0.06, seed=seed, directed=True)
+        M = csr_matrix(nx.to_scipy_sparse_array(H, nodelist=range(40), format="csr",
+                                                dtype=np.int8))
+        lengths = nx.single_source_shortest_path_length(H, seed % 40)
+        expected = [lengths.get(i, -1) for i in range(40)]
+        assert _hops_from(M, seed % 40).tolist() == expected
