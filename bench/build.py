@@ -28,9 +28,10 @@ the preset (build + validation), then `write_json` to .json and .json.gz, then
 Target: load <= build, write <= build, load peak RSS <= build peak RSS.
 
 Usage: python bench/build.py [--quick] [--files-only] [--files-100k] [--repeat N]
-                             [--superfactory-1m]
+                             [--superfactory-1m | --superfactory-1m-only]
        (--quick: 10k and 30k only; --files-only: only the file table;
-        --superfactory-1m: also `fabric info` on 1,000,000 aggregated GPUs, 10 x 100k)
+        --superfactory-1m: also `fabric info` on 1,000,000 aggregated GPUs, 10 x 100k;
+        --superfactory-1m-only: only that line)
 """
 
 import json
@@ -192,6 +193,9 @@ def file_table(sizes, repeat):
 
 def main():
     repeat = int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv else 3
+    if "--superfactory-1m-only" in sys.argv:
+        superfactory_1m()
+        return
     sizes = [10000, 30000] + ([100000] if "--files-100k" in sys.argv else [])
     if "--files-only" in sys.argv:
         file_table(sizes, repeat)
@@ -256,18 +260,24 @@ def main():
           f"bisection {info['bisection_gbps']:,.0f} Gb/s ({info['bisection']['method']}), "
           f"1 GiB allreduce {_allreduce_words(info)}")
     if "--superfactory-1m" in sys.argv:
-        cmd = [sys.executable, os.path.join(ROOT, "cli.py"), "info", "superfactory", "--set",
-               "sites=10", "--set", "site_gpus=100000", "--set", "aggregate_nvswitch=true",
-               "--json", "--allreduce"]
-        print("  running: fabric info superfactory sites=10 site_gpus=100000 aggregated ...",
-              file=sys.stderr)
-        elapsed, rss, out = _run_measured(cmd)
-        info = json.loads(out)
-        print(f"fabric info superfactory 10 x 100k aggregated ({info['gpus']:,} GPUs, "
-              f"{info['edges']:,} edges): {elapsed:.1f} s wall (target <= 60), peak RSS "
-              f"{rss:,.0f} MB (target <= 8,192), bisection {info['bisection_gbps']:,.0f} Gb/s, "
-              f"power {info['power_w']['total'] / 1e6:,.1f} MW, 1 GiB allreduce "
-              f"{_allreduce_words(info)}")
+        superfactory_1m()
+
+
+def superfactory_1m():
+    """`fabric info` on the aggregated 10 x 100k superfactory: one line (target <= 60 s and
+    <= 8 GB peak RSS)."""
+    cmd = [sys.executable, os.path.join(ROOT, "cli.py"), "info", "superfactory", "--set",
+           "sites=10", "--set", "site_gpus=100000", "--set", "aggregate_nvswitch=true",
+           "--json", "--allreduce"]
+    print("  running: fabric info superfactory sites=10 site_gpus=100000 aggregated ...",
+          file=sys.stderr)
+    elapsed, rss, out = _run_measured(cmd)
+    info = json.loads(out)
+    print(f"fabric info superfactory 10 x 100k aggregated ({info['gpus']:,} GPUs, "
+          f"{info['edges']:,} edges): {elapsed:.1f} s wall (target <= 60), peak RSS "
+          f"{rss:,.0f} MB (target <= 8,192), bisection {info['bisection_gbps']:,.0f} Gb/s, "
+          f"power {info['power_w']['total'] / 1e6:,.1f} MW, 1 GiB allreduce "
+          f"{_allreduce_words(info)}")
 
 
 def _allreduce_words(info):

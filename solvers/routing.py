@@ -103,7 +103,6 @@ class Router:
         n_nodes = len(nodes)
         self._n = n_nodes
         self.kind_code = t.kind
-        self.kinds = [NODE_KINDS[c] for c in t.kind.tolist()]      # KIND_CODE indexes NODE_KINDS
         idx = self.index
         # both directions of every edge, in edge-table order (edge k: arcs 2k = a -> b and
         # 2k + 1 = b -> a)
@@ -165,6 +164,11 @@ class Router:
         self._tops_memo = {}
         self._build_nvlink()
         self._build_nics()
+
+    @functools.cached_property
+    def kinds(self):
+        """Every node's kind, in node order (built on first use)."""
+        return list(map(NODE_KINDS.__getitem__, self.kind_code.tolist()))   # codes index it
 
     @functools.cached_property
     def gpu_index(self):
