@@ -6,6 +6,7 @@ routing caches) that are young, tracked and huge: every full collection triggere
 they live walks them all (on a million GPUs, ~0.5 s each, several per run). The metrics,
 the edge table, the router and the collective engine make no reference cycles worth
 collecting mid-way, so they pause the collector (as the builders do) and leave it as it was.
+The builders' own lists and dicts make no cycles either: they pause it with the same function.
 """
 
 import contextlib

@@ -36,9 +36,16 @@ def _built_edges(G):
     deg = np.fromiter(map(len, adj.values()), np.int64, len(adj))
     if not np.array_equal(deg, np.bincount(np.concatenate([u, v]), minlength=len(adj))):
         return None
+    return adjacency_order(u, v, data, len(adj))
+
+
+def adjacency_order(u, v, data, n_nodes):
+    """A builder's edges (endpoint positions ``u``, ``v`` and dicts ``data``, in insertion
+    order) as a graph's adjacency scan lists them: each edge once from its lower endpoint
+    (``lo < hi``), by lower endpoint, then by insertion (a node's adjacency row keeps
+    insertion order). Returns ``(lo, hi, data)``."""
     lo, hi = np.minimum(u, v), np.maximum(u, v)
-    # a node's adjacency row lists its edges in insertion order: sort by lower end, stably
-    order = stable_argsort(lo, len(adj))
+    order = stable_argsort(lo, n_nodes)
     return lo[order], hi[order], list(map(data.__getitem__, order.tolist()))
 
 

@@ -329,12 +329,9 @@ def _tables_of(G):
     every edge once, ``src < dst``, in the graph's adjacency-scan order (``G.edges``): by
     lower endpoint, then by insertion, as the builder's edges of :class:`Tables` give it."""
     if isinstance(G, Tables):
-        import numpy as np
+        from fabric.edges import adjacency_order
 
-        lo, hi = np.minimum(G.u, G.v), np.maximum(G.u, G.v)
-        order = np.argsort(lo, kind="stable")
-        return G.names, G.attrs, lo[order], hi[order], list(map(G.data.__getitem__,
-                                                                order.tolist()))
+        return (G.names, G.attrs) + adjacency_order(G.u, G.v, G.data, len(G.names))
     from fabric.edges import adjacency_arrays
 
     names = list(G._node)

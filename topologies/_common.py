@@ -3,34 +3,17 @@
 import contextlib
 import contextvars
 import functools
-import gc
 import time
 from collections import deque
 from itertools import chain, repeat
 from operator import itemgetter
 
+from fabric._gc import gc_paused
 from fabric.exceptions import ParameterError
 from fabric.schema import SCHEMA_VERSION
 
 COPPER_NS_PER_M = 4.5     # hardware-facts §7: passive DAC <= 4.5 ns/m (H)
 FIBER_NS_PER_M = 4.9      # hardware-facts §7: 4.9 us/km in fiber (H)
-
-
-@contextlib.contextmanager
-def gc_paused():
-    """Pause the cyclic garbage collector inside the block (as it was afterwards).
-
-    Builders allocate millions of small dicts and tuples and make no reference
-    cycles; with the collector running, its full passes over everything built so
-    far cost a fifth of a large build. Nesting is fine.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class Collector:
@@ -89,7 +72,7 @@ class Collector:
         # the benchmark measures its floor with the cyclic GC paused too
         with gc_paused():
             if validate:          # unique node names, every endpoint a listed node: checked
-                _, _, ends, ports = self._checked(G.graph)
+                ends, ports = self._checked(G.graph)[2:]    # names, attrs dropped here
                 t0 = time.perf_counter()
                 data = _insert(G, self.nodes, self.edges, ends, ports)
                 self.timings["insert_s"] = time.perf_counter() - t0

@@ -11,8 +11,9 @@ import contextlib
 import os
 import time
 
+from fabric._gc import gc_paused
 from fabric.exceptions import ParameterError
-from topologies._common import as_tables, gc_paused
+from topologies._common import as_tables
 from topologies.registry import TOPOLOGIES, build_preset, parse_overrides
 
 __all__ = ["load"]

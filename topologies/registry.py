@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from fabric.exceptions import ParameterError
-from topologies._common import gc_paused
+from fabric._gc import gc_paused
 
 __all__ = ["Param", "Preset", "TOPOLOGIES", "register", "build_preset", "parse_overrides"]
 
@@ -246,7 +246,7 @@ def check_arguments(params, arguments):
 def preset(name, *, summary, params, family="nvlink"):
     """Declare ``name``: register a :class:`Preset` for the decorated builder and wrap it
     so that every call checks its preset parameters (``params``: name -> :class:`P`)
-    and runs with the cyclic GC paused (:func:`topologies._common.gc_paused`)."""
+    and runs with the cyclic GC paused (:func:`fabric._gc.gc_paused`)."""
 
     def decorate(builder):
         declared = _declare(builder, params)
