@@ -16,7 +16,9 @@ its dicts, names and attribute values); and `fabric info` on the detailed site.
 
 Targets (2 cores): 100k-GPU site built and validated <= 15 s and <= 4 GB,
 build/floor <= 2, near-linear growth, `fabric info` <= 30 s, aggregation >= 5x lighter.
-Issue 15: build + validation + ports <= 1.5x the floor (``tot/fl``), growth 10k -> 100k
+Issue 15: build + validation <= 1.5x the floor (``b+v/fl``: generation, insertion and
+validation, as the issue words it; ``tot/fl`` adds the port numbering, a later feature
+the floor has no part of), growth 10k -> 100k
 within 1.2x of the edge growth, `fabric info` (its 1 GiB allreduce included) <= 2x the
 site's own build; with --superfactory-1m, `fabric info` on the aggregated 10 x 100k
 superfactory <= 60 s and <= 8 GB peak RSS.
@@ -125,7 +127,8 @@ def row(label, r):
     print(f"{label:<34}{r['gpus']:>9,}{r['edges']:>11,}{r['generate_s']:>8.1f}"
           f"{r['insert_s']:>8.1f}{r['validate_s']:>8.1f}{r['ports_s']:>8.1f}{r['total_s']:>8.1f}"
           f"{r['rss_mb']:>9,.0f}"
-          f"{r['floor_s']:>8.1f}{build / r['floor_s']:>8.2f}{r['total_s'] / r['floor_s']:>8.2f}",
+          f"{r['floor_s']:>8.1f}{build / r['floor_s']:>8.2f}"
+          f"{(build + r['validate_s']) / r['floor_s']:>8.2f}{r['total_s'] / r['floor_s']:>8.2f}",
           flush=True)
 
 
@@ -207,7 +210,8 @@ def main():
         cases += [("fairwater 100k", "fairwater", {"gpus": 100000}),
                   ("superfactory 2 x 100k", "superfactory", {"site_gpus": 100000})]
     print(f"{'case':<34}{'GPUs':>9}{'edges':>11}{'gen s':>8}{'ins s':>8}{'val s':>8}"
-          f"{'ports s':>8}{'total s':>8}{'RSS MB':>9}{'floor s':>8}{'bld/fl':>8}{'tot/fl':>8}")
+          f"{'ports s':>8}{'total s':>8}{'RSS MB':>9}{'floor s':>8}{'bld/fl':>8}{'b+v/fl':>8}"
+          f"{'tot/fl':>8}")
     results = {}
     for label, preset, params in cases:
         results[label] = r = run_case(preset, params)
