@@ -646,9 +646,11 @@ def accuracy(state, as_json):
 
     One row per case (system, op, algo, size, measured, predicted, error, the
     bound the tests assert), then a summary by regime: one box, one rack,
-    multi-domain, and latency. Known misses are listed with their reason.
+    multi-node, multi-rack, box and network latency, with the asserted cases
+    and the information-only ones apart. Known misses are listed with their
+    reason.
     """
-    from fabric.export.report import size_label
+    from fabric.export.report import percent_or_dash, size_label
     from solvers.accuracy import case_rows, regime_summary
 
     _progress("predicting the calibration cases ...")
@@ -666,10 +668,13 @@ def accuracy(state, as_json):
                    f"{size_label(r['size_bytes']):>8}  {r['what']:<11}{r['measured']:>9.2f}"
                    f"{r['predicted']:>10.2f}{r['error']:>+8.1%}{bound:>7}{mark}")
     click.echo("")
-    click.echo(f"{'regime':<16}{'cases':>6}{'within':>8}{'mean |err|':>12}{'max |err|':>11}")
+    click.echo(f"{'regime':<16}{'cases':>6}{'within':>8}{'mean |err|':>12}{'max |err|':>11}"
+               f"{'info cases':>12}{'info max |err|':>16}")
     for name, v in summary.items():
-        click.echo(f"{name:<16}{v['cases']:>6}{v['within']:>8}{v['mean_abs_error']:>12.1%}"
-                   f"{v['max_abs_error']:>11.1%}")
+        click.echo(f"{name:<16}{v['cases']:>6}{v['within']:>8}"
+                   f"{percent_or_dash(v['mean_abs_error']):>12}"
+                   f"{percent_or_dash(v['max_abs_error']):>11}{v['info_cases']:>12}"
+                   f"{percent_or_dash(v['info_max_abs_error']):>16}")
     misses = [r for r in rows if r["known_miss"]]
     for r in misses:
         click.echo(f"known miss {r['case']} ({r['system']}, {r['algo']}): {r['known_miss']}")

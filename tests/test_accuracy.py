@@ -47,7 +47,7 @@ def test_accuracy_table(capsys):
 def test_every_asserted_regime_has_cases_and_i16_is_asserted():
     summary = regime_summary(case_rows(topologies.build_preset,
                                        cases=[c for c in CASES if c.asserted]))
-    assert {"one box", "one rack", "multi-domain", "box latency"} <= set(summary)
+    assert {"one box", "one rack", "multi-node", "box latency"} <= set(summary)
     i16 = [c for c in CASES if c.id == "I16"]
     assert {c.algo for c in i16} == {"ring", "nvls"} and all(c.asserted for c in i16)
     assert all(c.bound == 0.05 for c in i16)

@@ -249,8 +249,32 @@ def test_accuracy_command_prints_every_case_and_the_regimes(run):
             assert row["within"] is True and abs(row["error"]) <= row["bound"]
     asserted = sum(1 for r in out["cases"] if r["bound"] is not None)
     assert sum(v["cases"] for v in out["regimes"].values()) == asserted
+    assert (sum(v["info_cases"] for v in out["regimes"].values())
+            == len(out["cases"]) - asserted)
+    # NVL72 racks on InfiniBand: information cases only, shown with their errors
+    rack = out["regimes"]["multi-rack"]
+    assert rack["cases"] == 0 and rack["mean_abs_error"] is None and rack["info_cases"] > 0
+    assert rack["info_max_abs_error"] == pytest.approx(max(
+        abs(r["error"]) for r in out["cases"] if r["regime"] == "multi-rack"), abs=1e-6)
     text = run("accuracy")
     assert text.exit_code == 0 and "regime" in text.output and "one rack" in text.output
+
+
+def test_multi_rack_rows_are_unvalidated_and_name_an_information_case(run):
+    """Several NVL72 racks: no asserted case, so never validated; the nearest case shown
+    is one of the CoreWeave multi-rack runs; 8-GPU nodes on InfiniBand stay validated."""
+    from solvers.accuracy import CASES
+
+    info = {c.id for c in CASES if c.regime == "multi-rack"}
+    res = run("collective", "superpod-gb200", "--set", "racks=2", "--set",
+              "aggregate_nvswitch=true", "--op", "allreduce", "--size", "1G", "--json")
+    assert res.exit_code == 0, res.output
+    row = json.loads(res.stdout)[0]
+    assert row["validated"] is False and row["nearest_case"] in info
+    res = run("collective", "superpod-h100", "--gpus", "32", "--op", "allreduce",
+              "--size", "16G", "--json")
+    row = json.loads(res.stdout)[0]
+    assert row["validated"] is True and row["nearest_case"] not in info
 
 
 def test_wan_rows_are_marked_unvalidated(run):

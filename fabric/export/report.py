@@ -316,8 +316,9 @@ def _svg_text(plt, fig):
 _ACCURACY_FIELDS = ("case", "system", "ranks", "op", "algo", "size_bytes", "what", "measured",
                     "predicted", "error", "bound", "within", "regime", "grade", "note",
                     "known_miss")
-_REGIME_COLORS = {"one box": "#1f77b4", "one rack": "#d62728", "multi-domain": "#2ca02c",
-                  "box latency": "#9467bd", "network latency": "#ff7f0e"}
+_REGIME_COLORS = {"one box": "#1f77b4", "one rack": "#d62728", "multi-node": "#2ca02c",
+                  "multi-rack": "#8c564b", "box latency": "#9467bd",
+                  "network latency": "#ff7f0e"}
 
 
 def write_accuracy_files(out, cases):
@@ -356,7 +357,8 @@ def write_accuracy_files(out, cases):
                                label=f"{regime} ({len(asserted)})")
                 if info:
                     ax.scatter([c["measured"] for c in info], [c["predicted"] for c in info],
-                               s=18, facecolors="none", edgecolors=color)
+                               s=18, facecolors="none", edgecolors=color,
+                               label=None if asserted else f"{regime} (info, {len(info)})")
             if pts:
                 lo = min(min(c["measured"], c["predicted"]) for c in pts) * 0.8
                 hi = max(max(c["measured"], c["predicted"]) for c in pts) * 1.25
@@ -379,21 +381,30 @@ def write_accuracy_files(out, cases):
     return {"accuracy.csv": out / "accuracy.csv", "accuracy.svg": out / "accuracy.svg"}
 
 
+def percent_or_dash(x):
+    """``x`` as a percentage with one decimal, or "-" when there is none."""
+    return "-" if x is None else f"{x:.1%}"
+
+
 def _accuracy_section(acc):
-    rows = [(name, v["cases"], v["within"], f"{v['mean_abs_error']:.1%}",
-             f"{v['max_abs_error']:.1%}") for name, v in acc["regimes"].items()]
+    rows = [(name, v["cases"], v["within"], percent_or_dash(v["mean_abs_error"]),
+             percent_or_dash(v["max_abs_error"]), v["info_cases"],
+             percent_or_dash(v["info_max_abs_error"]))
+            for name, v in acc["regimes"].items()]
     misses = [c for c in acc["cases"] if c.get("known_miss")]
     html_ = ("<img src='accuracy.svg' alt='predicted vs measured'>"
              + _table(("regime", "asserted cases", "within bound", "mean |error|",
-                       "max |error|"), rows))
+                       "max |error|", "info cases", "info max |error|"), rows))
     if misses:
         html_ += "<p class='note'>Known misses: " + "; ".join(
             html.escape(f"{c['case']} ({c['system']}, {c['algo']}, {c['error']:+.1%}): "
                         f"{c['known_miss']}") for c in misses) + ".</p>"
     html_ += ("<p class='note'>Every published nccl-tests case the model is held against "
               "(<a href='accuracy.csv'>accuracy.csv</a>; <code>fabric accuracy</code> prints "
-              "the same table). Cross-site (WAN) predictions have no published case: they "
-              "follow from propagation and the per-channel window, unvalidated.</p>")
+              "the same table). Information cases are printed, not asserted: the multi-rack "
+              "regime (NVL72 racks on InfiniBand) has only those, so its predictions are "
+              "reported unvalidated. Cross-site (WAN) predictions have no published case: "
+              "they follow from propagation and the per-channel window, unvalidated.</p>")
     return html_
 
 
