@@ -220,16 +220,29 @@ def _bound_text(value, kind):
     return f"{value:g}"
 
 
+_BLAS_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
+"""What OpenBLAS reads for its thread count, most specific first: a user who set any of
+them chose the pool, and :func:`_one_blas_thread` leaves it alone."""
+
+
 @contextlib.contextmanager
 def _one_blas_thread():
     """Inside the block, numpy (if first imported there) starts no OpenBLAS thread pool:
-    ``OPENBLAS_NUM_THREADS=1`` unless the user set it, removed again afterwards.
+    ``OPENBLAS_NUM_THREADS=1``, removed again afterwards, unless the user set any of
+    :data:`_BLAS_THREAD_VARS`.
 
     For commands that do no linear algebra (``build``): the pool's threads spin while
     numpy loads, which on a busy 2-core host slowed the 4,096-GPU build by about a
     seventh (0.86x with a single thread, paired median of 9).
+
+    The variable is set in this process's environment, so inside the block it is seen by
+    everything the process does (another thread, a subprocess started meanwhile); and
+    OpenBLAS reads it once, when numpy is first imported: numpy imported inside the block
+    keeps one thread for the rest of the process, even for linear algebra after it (the
+    ``fabric`` command runs one command a process; in-process callers such as
+    ``CliRunner`` tests get the same), while numpy imported before it is not affected.
     """
-    if "numpy" in sys.modules or "OPENBLAS_NUM_THREADS" in os.environ:
+    if "numpy" in sys.modules or any(name in os.environ for name in _BLAS_THREAD_VARS):
         yield
         return
     os.environ["OPENBLAS_NUM_THREADS"] = "1"

@@ -10,11 +10,11 @@ baseline measured in the same run: the interpreter doing nothing (`python -c pas
   * with ``--simai PATH`` (SimAI's ``astra-sim-alibabacloud/inputs/topo/gen_Topo_Template.py``):
     ``gen_Topo_Template.py -topo Spectrum-X -g 4096 -gps 8 -bw 400Gbps`` (4,096 GPUs,
     rail-optimized single-ToR Spectrum-X), run by the same interpreter (or
-    ``--simai-python CMD``, e.g. ``python3`` as found on PATH, which may be a pyenv shim
-    that adds its own start-up) in a scratch directory, and the build's median over
-    SimAI's                                          target: <= 2
+    ``--simai-python INTERPRETER``, the path to another one; a command found on PATH,
+    such as a pyenv shim, may add its own start-up) in a scratch directory, and the
+    build's median over SimAI's                      target: <= 2
 
-Usage: python bench/startup.py [--runs N] [--simai PATH [--simai-python CMD]]
+Usage: python bench/startup.py [--runs N] [--simai PATH [--simai-python INTERPRETER]]
 
 With PYTHONDONTWRITEBYTECODE set and no byte code cached, every run compiles fabric's
 modules from source (an installed package has them compiled); the script says so.
@@ -63,8 +63,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=7, help="runs per command (default 7)")
     ap.add_argument("--simai", metavar="PATH", help="SimAI's gen_Topo_Template.py")
-    ap.add_argument("--simai-python", metavar="CMD", default=sys.executable,
-                    help="interpreter that runs SimAI (default: this one)")
+    ap.add_argument("--simai-python", metavar="INTERPRETER", default=sys.executable,
+                    help="path to an interpreter that runs SimAI (default: this one)")
     args = ap.parse_args()
     if args.simai and not os.path.isfile(args.simai):
         sys.exit(f"--simai {args.simai}: no such file")

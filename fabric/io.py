@@ -18,6 +18,7 @@ from itertools import chain, count, islice
 from operator import itemgetter
 from pathlib import Path
 
+from fabric._gc import gc_paused
 from fabric.exceptions import FabricError, FabricFormatError, ParameterError
 from fabric.schema import EDGE_ATTRS, NODE_ATTRS, SCHEMA_VERSION
 
@@ -258,8 +259,8 @@ def note_validated(G):
 
 
 def _was_validated(G):
-    if isinstance(G, Tables):        # made from validated lists only
-        return True
+    if isinstance(G, Tables):        # the collector marks the tables of lists it validated
+        return G._validated
     from fabric.edges import edge_count
 
     return (_VALIDATED is not None
@@ -309,13 +310,21 @@ class Tables:
     data : list
         Every edge's attribute dict, in the builder's order: a network edge's own, with
         its ports; other edges may share the builder's dicts (read them only).
+
+    Notes
+    -----
+    :func:`write_json` stamps its checksum (which lets ``topologies.load`` read the file
+    back without validating it) only on tables the builders' collector made from lists
+    it validated (:meth:`topologies._common.Collector.graph`); tables made by hand are
+    written with ``"-"`` x 32, as an unvalidated graph is.
     """
 
-    __slots__ = ("graph", "names", "attrs", "u", "v", "data")
+    __slots__ = ("graph", "names", "attrs", "u", "v", "data", "_validated")
 
     def __init__(self, graph, names, attrs, u, v, data):
         self.graph, self.names, self.attrs = graph, names, attrs
         self.u, self.v, self.data = u, v, data
+        self._validated = False      # set by the collector that validated the lists only
 
     def number_of_nodes(self):
         return len(self.names)
@@ -506,16 +515,9 @@ def write_json(G, path):
     >>> nx.utils.graphs_equal(read_json(path), G)
     True
     """
-    import gc
-
     h = _hasher()
-    was_enabled = gc.isenabled()
-    gc.disable()                     # a million small row lists: no cycles to find
-    try:
+    with gc_paused():                # a million small row lists: no cycles to find
         chunks = list(_body_chunks(G))
-    finally:
-        if was_enabled:
-            gc.enable()
     for c in chunks:
         h.update(c)
     with atomic_write(path, "wb") as raw:
@@ -571,43 +573,37 @@ class _Layout2:
 def _graph_from_tables(path, graph, node_keys, nodes, edge_blocks, edge_kinds):
     """Insert node rows and edge-row blocks (an iterable of lists) into a new graph,
     with the cyclic GC paused."""
-    import gc
-
     import networkx as nx
 
     G = nx.Graph()
     G.graph.update(graph)
     node, adj = G._node, G._adj
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        names = []
-        for row in nodes:
-            n = row[1]
-            names.append(n)
-            node[n] = dict(zip(node_keys[row[0]], row[2:]))
-            adj[n] = {}
-        del nodes
-        kinds = [(dict(zip(keys, shared)), row_keys, "a_end" in row_keys)
-                 for keys, shared, row_keys in edge_kinds]
-        for block in edge_blocks:
-            for row in block:
-                u, v = names[row[1]], names[row[2]]
-                base, row_keys, has_end = kinds[row[0]]
-                d = base.copy()
-                if row_keys:
-                    d.update(zip(row_keys, row[3:]))
-                    if has_end:
-                        x = d["a_end"]
-                        d["a_end"] = u if x == 0 else v if x == 1 else x[0]
-                adj[u][v] = d
-                adj[v][u] = d
-    except (IndexError, TypeError, KeyError, ValueError) as exc:
-        msg = f"`{path}`: malformed fabric tables ({type(exc).__name__}: {exc})"
-        raise FabricFormatError(msg) from None
-    finally:
-        if was_enabled:
-            gc.enable()
+    with gc_paused():
+        try:
+            names = []
+            for row in nodes:
+                n = row[1]
+                names.append(n)
+                node[n] = dict(zip(node_keys[row[0]], row[2:]))
+                adj[n] = {}
+            del nodes
+            kinds = [(dict(zip(keys, shared)), row_keys, "a_end" in row_keys)
+                     for keys, shared, row_keys in edge_kinds]
+            for block in edge_blocks:
+                for row in block:
+                    u, v = names[row[1]], names[row[2]]
+                    base, row_keys, has_end = kinds[row[0]]
+                    d = base.copy()
+                    if row_keys:
+                        d.update(zip(row_keys, row[3:]))
+                        if has_end:
+                            x = d["a_end"]
+                            d["a_end"] = u if x == 0 else v if x == 1 else x[0]
+                    adj[u][v] = d
+                    adj[v][u] = d
+        except (IndexError, TypeError, KeyError, ValueError) as exc:
+            msg = f"`{path}`: malformed fabric tables ({type(exc).__name__}: {exc})"
+            raise FabricFormatError(msg) from None
     return G
 
 
@@ -829,16 +825,19 @@ def write_fabric(G, path, fmt=None):
     Raises
     ------
     FabricFormatError
-        When the format is unknown.
-    TypeError
-        When ``G`` is :class:`Tables` and the format is not JSON.
+        When the format is unknown, or ``G`` is :class:`Tables` and the format (``fmt``, or
+        the suffix of ``path``) is not JSON.
     """
     if fmt is None and str(path).lower().endswith(".json.gz"):
         fmt = "json"
+    given = fmt
     fmt = (fmt or Path(path).suffix.lstrip(".") or "json").lower()
     if isinstance(G, Tables) and fmt != "json":
-        msg = f"a fabric's tables are written as JSON only, not {fmt}; build a graph"
-        raise TypeError(msg)
+        where = f"`fmt` {given!r}" if given else f"the suffix of `path` {str(path)!r}"
+        msg = (f"a build's tables are written as JSON only, but {where} asks for {fmt}; "
+               f"give `fmt`='json' or a .json/.json.gz `path`, or load the fabric as a graph "
+               f"(`topologies.load` without `tables=True`) for other formats")
+        raise FabricFormatError(msg)
     if fmt in ("dot", "gv"):
         from fabric.export.dot import write_dot
 

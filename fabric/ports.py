@@ -31,6 +31,7 @@ from operator import itemgetter
 
 import numpy as np
 
+from fabric._gc import gc_paused
 from fabric.schema import MEDIUM_CODE, NETWORK_MEDIA
 
 __all__ = ["assign_ports", "PORT_ATTRS", "TIER_OF_KIND", "natural_key", "natural_order",
@@ -176,17 +177,10 @@ def assign_ports(G):
     >>> d["a_end"], d["a_port"], d["b_port"]
     ('h1-nic', 1, 2)
     """
-    import gc
-
     # Millions of edge dicts get three attributes each: pause the cyclic GC (nothing here
     # makes cycles), as the builders do while inserting.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         _assign(G)
-    finally:
-        if was_enabled:
-            gc.enable()
     return G
 
 

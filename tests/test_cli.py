@@ -157,6 +157,29 @@ def test_build_writes_gzip_json_chosen_by_suffix(tmp_path):
     assert bad.exit_code == 2 and ".json.gz" in bad.output
 
 
+@pytest.mark.parametrize("user", [None, "OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS",
+                                  "OMP_NUM_THREADS"])
+def test_one_blas_thread_leaves_a_users_choice(monkeypatch, user):
+    """`build` asks numpy for one BLAS thread only when the user chose no thread count."""
+    import sys
+
+    import cli
+
+    for name in cli._BLAS_THREAD_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delitem(sys.modules, "numpy", raising=False)   # as before numpy's first import
+    if user:
+        monkeypatch.setenv(user, "3")
+    with cli._one_blas_thread():
+        inside = {name: cli.os.environ.get(name) for name in cli._BLAS_THREAD_VARS}
+    after = {name: cli.os.environ.get(name) for name in cli._BLAS_THREAD_VARS}
+    expected = dict.fromkeys(cli._BLAS_THREAD_VARS)
+    if user:
+        expected[user] = "3"
+    assert after == expected
+    assert inside == (expected if user else {**expected, "OPENBLAS_NUM_THREADS": "1"})
+
+
 def test_info_allreduce(run):
     """`fabric info` prices a 1 GiB allreduce over all GPUs (algo auto), in text and JSON;
     `--counts-only` does not."""

@@ -240,11 +240,36 @@ def test_tables_write_the_graphs_bytes(tmp_path, topo, sets, suffix, monkeypatch
 
 def test_tables_are_json_only_and_files_load_as_graphs(tmp_path):
     T = topologies.load("dgx-h100", tables=True)
-    with pytest.raises(TypeError, match="JSON only"):
+    with pytest.raises(FabricFormatError, match="JSON only.*suffix of `path`.*graphml"):
         fabric.write_fabric(T, tmp_path / "f.graphml")
+    with pytest.raises(FabricFormatError, match=r"JSON only.*suffix of `path`.*asks for gz"):
+        fabric.write_fabric(T, tmp_path / "x.gz")       # .gz alone is not .json.gz
+    with pytest.raises(FabricFormatError, match="JSON only.*`fmt` 'dot'"):
+        fabric.write_fabric(T, tmp_path / "f.json", "dot")
+    assert not list(tmp_path.iterdir())
     fabric.write_fabric(T, tmp_path / "f.json")
     G = topologies.load(str(tmp_path / "f.json"), tables=True)
     assert G.number_of_edges() == T.number_of_edges() and hasattr(G, "adj")
+
+
+def test_only_the_collectors_tables_get_a_checksum(tmp_path):
+    """A hand-made Tables is written as an unvalidated graph is: no checksum, so reading it
+    back validates it (and finds its errors); the collector's tables carry one."""
+    from fabric import io
+    from fabric.exceptions import FabricValidationError
+
+    T = topologies.load("dgx-h100", tables=True)
+    fabric.write_fabric(T, tmp_path / "built.json")
+    assert io.read_fabric_checked(tmp_path / "built.json")[1]
+    copy = io.Tables(T.graph, T.names, T.attrs, T.u, T.v, T.data)
+    fabric.write_fabric(copy, tmp_path / "copy.json")
+    assert not io.read_fabric_checked(tmp_path / "copy.json")[1]
+    assert (tmp_path / "copy.json").read_bytes().count(b'"checksum":"' + b"-" * 32) == 1
+    bad = io.Tables(dict(T.graph), T.names[:1], T.attrs[:1], T.u[:0], T.v[:0], [])
+    fabric.write_fabric(bad, tmp_path / "bad.json")
+    assert not io.read_fabric_checked(tmp_path / "bad.json")[1]
+    with pytest.raises(FabricValidationError):
+        topologies.load(str(tmp_path / "bad.json"))
 
 
 def test_tables_report_validation_errors_as_the_graph_path():
@@ -288,7 +313,8 @@ def test_build_imports_no_networkx(tmp_path):
             "threads = len(os.listdir('/proc/self/task')) if os.path.isdir('/proc/self/task') "
             "else 1\n"
             "print('networkx' in sys.modules, 'OPENBLAS_NUM_THREADS' in os.environ, threads)")
-    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, env=env)
     assert done.stdout.split() == ["False", "False", "1"], done.stderr

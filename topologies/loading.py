@@ -44,7 +44,11 @@ def load(topo, overrides=(), catalog=None, *, progress=None, tables=False):
     Returns
     -------
     networkx.Graph or fabric.io.Tables
-        Validated: presets by their builder, files here.
+        Validated: presets by their builder, files here. Tables are for writing, not
+        for changing: their ``attrs`` are the builder's node dicts, and the ``data`` dict
+        of an edge without ports is the builder's memoized link dict
+        (:func:`topologies._common.link`), shared by many edges and by later builds in
+        the same process; they must not be mutated (build a graph to change a fabric).
 
     Raises
     ------
