@@ -122,58 +122,58 @@ def add_nvlink_domain(col, cat, system, *, domain, prefix="", loc=None, aggregat
     raise ParameterError(msg)
 
 
-def _host(col, p, h, part, loc, rack, domain, cpus, cpu_part, cat, aggregate=False):
-    """A host node and its CPUs; returns ``(host, names)`` with one CPU name per entry
-    of ``cpus`` (all the same virtual node when ``aggregate``)."""
-    host = col.node(f"{p}host{h}", {"kind": "host", "part": part, "host": f"{p}host{h}",
-                                    "rack": rack, "domain": domain, **loc})
+_BOARD_GPUS = 8          # GPUs of a DGX/HGX baseboard
+_BOARD_CPUS = 2          # its host's CPUs (GPUs 0-3 on the first, 4-7 on the second)
+_TRAY_GPUS = 4           # GPUs of an NVL72/NVL36x2 compute tray
+_TRAY_CPUS = 2           # its Grace CPUs (GPUs 0-1 on the first, 2-3 on the second)
+
+
+def _part_keys(part, chips=None):
+    """The ``part`` keys of a node: the catalog part itself, or (``chips`` given, the
+    aggregated form) a virtual node standing for ``chips`` of them."""
+    if chips is None:
+        return {"part": part}
+    return {"part": "virtual", "chips": chips, "chips_part": part}
+
+
+# Node attribute dicts, one function a kind, shared by the baseboard and the rack builders
+# (a rack appends its nodes to the collector's lists directly: 72 GPUs, 14k racks in a
+# million-GPU build). Key order is part of the written file: keep it.
+def _host_attrs(host, part, rack, domain, loc):
+    return {"kind": "host", "part": part, "host": host, "rack": rack, "domain": domain, **loc}
+
+
+def _cpu_attrs(cpu_part, host, rack, domain, loc, chips=None):
+    return {"kind": "cpu", **_part_keys(cpu_part, chips), "host": host, "rack": rack,
+            "domain": domain, **loc}
+
+
+def _gpu_attrs(gpu_key, nvlink_links, host, rack, domain, rail, loc):
+    return {"kind": "gpu", "part": gpu_key, "host": host, "rack": rack, "domain": domain,
+            "rail": rail, "nvlink_links": nvlink_links, **loc}
+
+
+def _nic_attrs(nic, ports, port_gbps, host, rack, domain, rail, loc, chips=None):
+    return {"kind": "nic", **_part_keys(nic, chips), "host": host, "rack": rack,
+            "domain": domain, "rail": rail, "ports": ports, "port_gbps": port_gbps, **loc}
+
+
+def _host(col, p, h, part, loc, rack, domain, n_cpus, cpu_part, cpu_pcie, aggregate=False):
+    """A host node and its ``n_cpus`` CPUs (``cpu_pcie`` Gb/s each to the host); returns
+    ``(host, names)`` with one CPU name per CPU (all the same virtual node when
+    ``aggregate``)."""
+    host = col.node(f"{p}host{h}", _host_attrs(f"{p}host{h}", part, rack, domain, loc))
+    if aggregate and n_cpus > 1:
+        name = col.node(f"{p}cpus{h}", _cpu_attrs(cpu_part, host, rack, domain, loc, n_cpus))
+        col.edge(host, name, link("pcie", n_cpus, cpu_pcie, length_m=0.2))
+        return host, [name] * n_cpus
+    attrs = link("pcie", 1, cpu_pcie, length_m=0.2)
     names = []
-    cpu = cat.part("cpu", cpu_part)
-    if aggregate and len(cpus) > 1:
-        name = col.node(f"{p}cpus{h}", {"kind": "cpu", "part": "virtual", "chips": len(cpus),
-                                        "chips_part": cpu_part, "host": host, "rack": rack,
-                                        "domain": domain, **loc})
-        col.edge(host, name, link("pcie", len(cpus), cpu.get("pcie_gbps", 512.0), length_m=0.2))
-        return host, [name] * len(cpus)
-    for c in cpus:
-        name = col.node(f"{p}cpu{c}", {"kind": "cpu", "part": cpu_part, "host": host,
-                                       "rack": rack, "domain": domain, **loc})
-        col.edge(host, name, link("pcie", 1, cpu.get("pcie_gbps", 512.0), length_m=0.2))
+    for c in range(h * n_cpus, (h + 1) * n_cpus):
+        name = col.node(f"{p}cpu{c}", _cpu_attrs(cpu_part, host, rack, domain, loc))
+        col.edge(host, name, attrs)
         names.append(name)
     return host, names
-
-
-def _gpu(col, p, i, part, gpu_part, host, rack, domain, rail, loc):
-    return col.node(f"{p}gpu{i}", {"kind": "gpu", "part": part, "host": host, "rack": rack,
-                                   "domain": domain, "rail": rail,
-                                   "nvlink_links": int(gpu_part["nvlink_links"]), **loc})
-
-
-def _nic(col, p, i, nic, nic_part, per_port, planes, gpu, host, rack, domain, rail, loc, pcie):
-    name = col.node(f"{p}nic{i}", {"kind": "nic", "part": nic, "host": host, "rack": rack,
-                                   "domain": domain, "rail": rail, "ports": int(planes),
-                                   "port_gbps": float(per_port), **loc})
-    col.edge(gpu, name, link("pcie", 1, min(pcie, nic_part["host_link_gbps"]), length_m=0.2))
-    return name
-
-
-def _nic_group(col, p, t, nic, nic_part, per_port, planes, gpus, host, rack, domain, rail, loc,
-               pcie):
-    """Aggregated form: one virtual node for the NICs of ``gpus`` (one NIC each, same rail).
-
-    Each GPU's pcie edge is capped at its own NIC's network rate
-    (``planes x per_port``), so the group gives no GPU more than its own NIC.
-    """
-    n = len(gpus)
-    name = col.node(f"{p}nics{t}", {"kind": "nic", "part": "virtual", "chips": n,
-                                    "chips_part": nic, "host": host, "rack": rack,
-                                    "domain": domain, "rail": rail, "ports": int(planes) * n,
-                                    "port_gbps": float(per_port), **loc})
-    attrs = link("pcie", 1, min(pcie, nic_part["host_link_gbps"], planes * per_port),
-                 length_m=0.2)
-    for g in gpus:
-        col.edge(g, name, attrs)
-    return name
 
 
 def _switch_chip(col, p, s, chip, chip_part, rack, domain, loc, aggregate_chips=0):
@@ -194,6 +194,7 @@ def _baseboard(col, cat, p, domain, rack, loc, aggregate, gpu_key, chip, split, 
     chip_part = cat.part("nvswitch", chip)
     nic_part, per_port = _nic_config(cat, nic, planes)
     n_links = gpu_part["nvlink_links"]
+    chip_ports = chip_part["ports"]
     for c, k in enumerate(split):
         check_int(f"links to NVSwitch chip {c}", k, lo=0, hi=n_links)
     if sum(split) == 0:
@@ -204,98 +205,112 @@ def _baseboard(col, cat, p, domain, rack, loc, aggregate, gpu_key, chip, split, 
                f"a {gpu_part['name']} has {n_links}")
         raise ParameterError(msg)
     for c, k in enumerate(split):
-        if 8 * k > chip_part["ports"]:
-            msg = (f"`{param}`: {k} links from each of 8 GPUs to NVSwitch chip {c} need {8 * k} ports; "
-                   f"a {chip_part['name']} has {chip_part['ports']} "
-                   f"(use at most {chip_part['ports'] // 8} links per chip)")
+        if _BOARD_GPUS * k > chip_ports:
+            msg = (f"`{param}`: {k} links from each of {_BOARD_GPUS} GPUs to NVSwitch chip {c} "
+                   f"need {_BOARD_GPUS * k} ports; a {chip_part['name']} has {chip_ports} "
+                   f"(use at most {chip_ports // _BOARD_GPUS} links per chip)")
             raise ParameterError(msg)
     parts = DomainParts()
-    host, cpus = _host(col, p, 0, system, loc, rack, domain, (0, 1), cpu_part, cat, aggregate)
+    host, cpus = _host(col, p, 0, system, loc, rack, domain, _BOARD_CPUS, cpu_part,
+                       cat.part("cpu", cpu_part).get("pcie_gbps", 512.0), aggregate)
     parts.hosts.append(host)
     rate = min(gpu_part["nvlink_link_gbps"], chip_part["port_gbps"])
     if aggregate:
         chips = [_switch_chip(col, p, None, chip, chip_part, rack, domain, loc, len(split))]
+        nvlinks = [(chips[0], link("nvlink", sum(split), rate, length_m=0.3))]
     else:
         chips = [_switch_chip(col, p, c, chip, chip_part, rack, domain, loc)
                  for c in range(len(split))]
+        nvlinks = [(s, link("nvlink", k, rate, length_m=0.3)) for s, k in zip(chips, split) if k]
     parts.switches.extend(chips)
-    for i in range(8):
-        g = _gpu(col, p, i, gpu_key, gpu_part, host, rack, domain, i, loc)
+    # every GPU's links are the same: their attribute dicts are made once per board
+    host_link = gpu_part["host_link_gbps"]
+    cpu_attrs = link("pcie", 1, host_link, length_m=0.3)
+    nic_attrs = _nic_link(host_link, nic_part)
+    nvlink_links, ports, port_gbps = int(n_links), int(planes), float(per_port)
+    per_cpu = _BOARD_GPUS // _BOARD_CPUS
+    node, edge = col.node, col.edge
+    for i in range(_BOARD_GPUS):
+        g = node(f"{p}gpu{i}", _gpu_attrs(gpu_key, nvlink_links, host, rack, domain, i, loc))
         parts.gpus.append(g)
-        col.edge(g, cpus[i // 4], link("pcie", 1, gpu_part["host_link_gbps"], length_m=0.3))
-        if aggregate:
-            col.edge(g, chips[0], link("nvlink", sum(split), rate, length_m=0.3))
-        else:
-            for c, k in enumerate(split):
-                if k:
-                    col.edge(g, chips[c], link("nvlink", k, rate, length_m=0.3))
-        parts.add_nic(_nic(col, p, i, nic, nic_part, per_port, planes, g, host, rack, domain,
-                           i, loc, gpu_part["host_link_gbps"]), rail=i)
+        edge(g, cpus[i // per_cpu], cpu_attrs)
+        for s, attrs in nvlinks:
+            edge(g, s, attrs)
+        name = node(f"{p}nic{i}", _nic_attrs(nic, ports, port_gbps, host, rack, domain, i, loc))
+        edge(g, name, nic_attrs)
+        parts.add_nic(name, rail=i)
     return parts
+
+
+def _nic_link(pcie, nic_part, cap=None):
+    """The ``pcie`` edge from a GPU to its NIC: the GPU's host link, the NIC's and, for a
+    GPU of an aggregated NIC group, ``cap`` (its own NIC's network rate), whichever is
+    least: the group gives no GPU more than its own NIC."""
+    rate = min(pcie, nic_part["host_link_gbps"])
+    return link("pcie", 1, rate if cap is None else min(rate, cap), length_m=0.2)
 
 
 def _rack_gpus(col, cat, p, domain, rack, loc, gpu_key, nic, planes, trays, first_tray, system,
                parts, gpu_part, nic_part, per_port, aggregate=False):
-    """Compute trays of one rack: 4 GPUs and 2 Grace CPUs each, C2C GPU<->CPU.
+    """Compute trays of one rack: :data:`_TRAY_GPUS` GPUs and :data:`_TRAY_CPUS` Grace CPUs
+    each, C2C GPU<->CPU, one NIC per GPU (aggregated: one virtual node a tray).
 
-    The rail of a GPU and its NIC is the tray's position in the domain. The nodes and
-    edges are those of :func:`_host`, :func:`_gpu` and :func:`_nic_group` (aggregated) or
-    :func:`_nic`, in the same order with the same attribute dicts, appended to the
-    collector's lists directly: a rack is 72 GPUs, a million-GPU build 14k racks.
+    The rail of a GPU and its NIC is the tray's position in the domain. A tray's nodes and
+    edges are appended to the collector's lists directly (a rack is 72 GPUs, a million-GPU
+    build 14k racks), with the node dicts of :func:`_host_attrs`, :func:`_cpu_attrs`,
+    :func:`_gpu_attrs` and :func:`_nic_attrs` and each link's dict made once a rack.
     """
     c2c = gpu_part["host_link_gbps"]
     c2c_attrs = link("c2c", 1, c2c, length_m=0.05)
     nvlink_links = int(gpu_part["nvlink_links"])
     part = f"{system}-tray"
     cpu_pcie = cat.part("cpu", "grace").get("pcie_gbps", 512.0)
+    ports, port_gbps = int(planes), float(per_port)
     node, edge = col.nodes.append, col.edges.append
     if aggregate:
-        cpu_attrs = link("pcie", 2, cpu_pcie, length_m=0.2)
-        nic_attrs = link("pcie", 1, min(c2c, nic_part["host_link_gbps"], planes * per_port),
-                         length_m=0.2)
-        nic_ports, nic_gbps = int(planes) * 4, float(per_port)
+        cpu_attrs = link("pcie", _TRAY_CPUS, cpu_pcie, length_m=0.2)
+        nic_attrs = _nic_link(c2c, nic_part, planes * per_port)
     else:
         cpu_attrs = link("pcie", 1, cpu_pcie, length_m=0.2)
+        nic_attrs = _nic_link(c2c, nic_part)
+    per_cpu = _TRAY_GPUS // _TRAY_CPUS
     gpus, hosts = parts.gpus, parts.hosts
     rack_gpus = []
     for t in range(first_tray, first_tray + trays):
         host = f"{p}host{t}"
-        node((host, {"kind": "host", "part": part, "host": host, "rack": rack,
-                     "domain": domain, **loc}))
+        node((host, _host_attrs(host, part, rack, domain, loc)))
         if aggregate:
             cpu = f"{p}cpus{t}"
-            node((cpu, {"kind": "cpu", "part": "virtual", "chips": 2, "chips_part": "grace",
-                        "host": host, "rack": rack, "domain": domain, **loc}))
+            node((cpu, _cpu_attrs("grace", host, rack, domain, loc, _TRAY_CPUS)))
             edge((host, cpu, cpu_attrs))
-            cpus = (cpu, cpu)
+            cpus = (cpu,) * _TRAY_CPUS
         else:
-            cpus = (f"{p}cpu{2 * t}", f"{p}cpu{2 * t + 1}")
+            cpus = tuple(f"{p}cpu{c}" for c in range(_TRAY_CPUS * t, _TRAY_CPUS * (t + 1)))
             for cpu in cpus:
-                node((cpu, {"kind": "cpu", "part": "grace", "host": host, "rack": rack,
-                            "domain": domain, **loc}))
+                node((cpu, _cpu_attrs("grace", host, rack, domain, loc)))
                 edge((host, cpu, cpu_attrs))
         hosts.append(host)
         tray = []
-        for j in range(4):
-            i = 4 * t + j
+        for j in range(_TRAY_GPUS):
+            i = _TRAY_GPUS * t + j
             g = f"{p}gpu{i}"
-            node((g, {"kind": "gpu", "part": gpu_key, "host": host, "rack": rack,
-                      "domain": domain, "rail": t, "nvlink_links": nvlink_links, **loc}))
-            edge((g, cpus[j // 2], c2c_attrs))
+            node((g, _gpu_attrs(gpu_key, nvlink_links, host, rack, domain, t, loc)))
+            edge((g, cpus[j // per_cpu], c2c_attrs))
             tray.append(g)
             if not aggregate:
-                parts.add_nic(_nic(col, p, i, nic, nic_part, per_port, planes, g, host, rack,
-                                   domain, t, loc, c2c), rail=t)
+                name = f"{p}nic{i}"
+                node((name, _nic_attrs(nic, ports, port_gbps, host, rack, domain, t, loc)))
+                edge((g, name, nic_attrs))
+                parts.add_nic(name, rail=t)
         gpus += tray
         rack_gpus += tray
         if aggregate:
             name = f"{p}nics{t}"
-            node((name, {"kind": "nic", "part": "virtual", "chips": 4, "chips_part": nic,
-                         "host": host, "rack": rack, "domain": domain, "rail": t,
-                         "ports": nic_ports, "port_gbps": nic_gbps, **loc}))
+            node((name, _nic_attrs(nic, ports * _TRAY_GPUS, port_gbps, host, rack, domain, t,
+                                   loc, _TRAY_GPUS)))
             for g in tray:
                 edge((g, name, nic_attrs))
-            parts.add_nic(name, rail=t, ports=4)
+            parts.add_nic(name, rail=t, ports=_TRAY_GPUS)
     return rack_gpus
 
 
