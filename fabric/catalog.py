@@ -6,15 +6,22 @@ prints can be traced to where it came from, and estimates say so. A user
 catalog in the same format (TOML or JSON) extends or overrides it field by
 field; a plain number in a user file is accepted and sourced as
 ``"user catalog <path>"``.
+
+Parsing the shipped TOML (70 kB, most of it sources) is most of a small build's catalog
+time, so its parse is cached, as Python caches byte code: ``marshal`` data in the user's
+cache directory (``$XDG_CACHE_HOME/fabric``, else ``~/.cache/fabric``), named by the
+interpreter and a hash of the TOML's bytes (an edited catalog is parsed again), written
+atomically; a cache that cannot be read or written is passed over silently.
 """
 
 import copy
 import functools
 import json
+import marshal
 import math
-import tomllib
+import os
+import sys
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from fabric.exceptions import CatalogError
@@ -252,6 +259,8 @@ def _read(path):
     json_file = path.suffix.lower() == ".json"
     kind = "JSON" if json_file else "TOML"
     text = read_text_input(path, what="catalog file", error=CatalogError, kind=kind)
+    import tomllib
+
     try:
         raw = json.loads(text) if json_file else tomllib.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
@@ -268,10 +277,54 @@ def _read(path):
     return raw
 
 
+_SHIPPED = Path(__file__).with_name("data") / "catalog.toml"
+
+
+def _cache_dir():
+    """Where parsed catalogs are cached: ``$XDG_CACHE_HOME/fabric``, else ``~/.cache/fabric``."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base, "fabric")
+
+
+def _parse_cached(data):
+    """``tomllib.loads`` of the TOML bytes ``data``, through the cache of the module
+    docstring: a hit reads ``marshal`` data instead of parsing (and never imports
+    ``tomllib``); a miss parses and tries to write the cache entry."""
+    from fabric.io import _hasher
+
+    h = _hasher()
+    h.update(data)
+    path = _cache_dir() / f"catalog-{sys.implementation.cache_tag}-{h.hexdigest()}.marshal"
+    try:
+        raw = marshal.loads(path.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):       # none yet, or unreadable
+        raw = None
+    if isinstance(raw, dict):
+        return raw
+    import tomllib
+
+    raw = tomllib.loads(data.decode("utf-8"))
+    _write_cache(path, raw)
+    return raw
+
+
+def _write_cache(path, raw):
+    """Write ``raw`` to the cache file ``path`` atomically, or nothing (read-only or full
+    cache directory, values marshal cannot write)."""
+    from fabric.exceptions import FabricError
+    from fabric.io import atomic_write
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_write(path, "wb") as fh:
+            fh.write(marshal.dumps(raw))
+    except (OSError, ValueError, FabricError):
+        pass
+
+
 @functools.lru_cache(maxsize=1)
 def _shipped():
-    text = resources.files("fabric").joinpath("data/catalog.toml").read_text(encoding="utf-8")
-    raw = tomllib.loads(text)
+    raw = _parse_cached(_SHIPPED.read_bytes())
     data = {}
     _merge(data, raw, "fabric/data/catalog.toml")
     _check(data, "fabric/data/catalog.toml")

@@ -93,3 +93,49 @@ def test_user_catalog_numbers_checked(tmp_path, text, match):
     path.write_text(text)
     with pytest.raises(CatalogError, match=match):
         fabric.load_catalog(path)
+
+
+def _parse_shipped(monkeypatch, cache_home, *, parses):
+    """The shipped catalog's raw data through the cache at ``cache_home``, asserting whether
+    it was parsed (a miss) or read from the cache (a hit)."""
+    import tomllib
+
+    from fabric import catalog
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache_home))
+    calls = []
+    real = tomllib.loads
+    monkeypatch.setattr(tomllib, "loads", lambda text: calls.append(1) or real(text))
+    raw = catalog._parse_cached(catalog._SHIPPED.read_bytes())
+    assert len(calls) == parses
+    return raw
+
+
+def test_shipped_catalog_parse_is_cached(tmp_path, monkeypatch):
+    import tomllib
+
+    from fabric import catalog
+
+    expected = tomllib.loads(catalog._SHIPPED.read_text(encoding="utf-8"))
+    assert _parse_shipped(monkeypatch, tmp_path, parses=1) == expected      # miss: written
+    files = list((tmp_path / "fabric").iterdir())
+    assert len(files) == 1 and files[0].suffix == ".marshal"
+    assert _parse_shipped(monkeypatch, tmp_path, parses=0) == expected      # hit
+    # another TOML text (an edited catalog) is another entry
+    catalog._write_cache(tmp_path / "fabric" / "x.marshal", {"a": 1})
+    assert _parse_shipped(monkeypatch, tmp_path, parses=0) == expected
+    # a damaged entry is parsed again and rewritten
+    files[0].write_bytes(b"\x00garbage")
+    assert _parse_shipped(monkeypatch, tmp_path, parses=1) == expected
+    assert _parse_shipped(monkeypatch, tmp_path, parses=0) == expected
+
+
+def test_catalog_cache_that_cannot_be_written_is_passed_over(tmp_path, monkeypatch):
+    (tmp_path / "fabric").write_text("a file where the cache directory would be")
+    for _ in range(2):                              # parsed each time, nothing written
+        assert _parse_shipped(monkeypatch, tmp_path, parses=1)["catalog"]["version"]
+    assert (tmp_path / "fabric").is_file()
+    from fabric import catalog
+
+    catalog._write_cache(tmp_path / "c.marshal", {"t": object()})    # marshal refuses it
+    assert not list(tmp_path.glob("*.marshal")) and not list(tmp_path.glob(".*"))
