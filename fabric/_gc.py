@@ -7,22 +7,55 @@ they live walks them all (on a million GPUs, ~0.5 s each, several per run). The 
 the edge table, the router and the collective engine make no reference cycles worth
 collecting mid-way, so they pause the collector (as the builders do) and leave it as it was.
 The builders' own lists and dicts make no cycles either: they pause it with the same function.
+
+The collector's switch is one per process, not per thread, so the pauses are counted: with
+several threads inside :func:`gc_paused` at once (Dask's threaded workers building or
+analysing fabrics side by side), the collector stays off until the last of them leaves.
 """
 
 import contextlib
 import gc
+import threading
 
 __all__ = ["gc_paused"]
+
+_lock = threading.Lock()
+_depth = 0                 # gc_paused blocks open now, in every thread
+_was_enabled = False       # the collector's state when the first of them opened
 
 
 @contextlib.contextmanager
 def gc_paused():
-    """Pause the cyclic garbage collector inside the block (as it was afterwards). Nests."""
-    was_enabled = gc.isenabled()
-    gc.disable()
+    """Pause the cyclic garbage collector inside the block, for the whole process.
+
+    The pause is process-wide (``gc.disable``): it holds in every thread until the last
+    ``gc_paused`` block open in any thread has left, however the blocks of the threads
+    interleave, and nested blocks in one thread are counted the same way. The first block
+    to open remembers whether the collector was enabled, and the last to leave (by an
+    exception too) enables it again only if it was; a collector disabled beforehand stays
+    disabled.
+
+    Examples
+    --------
+    >>> import gc
+    >>> before = gc.isenabled()
+    >>> with gc_paused():
+    ...     with gc_paused():
+    ...         inner = gc.isenabled()
+    ...     outer = gc.isenabled()
+    >>> inner, outer, gc.isenabled() == before
+    (False, False, True)
+    """
+    global _depth, _was_enabled
+    with _lock:
+        if _depth == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _depth += 1
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
-
+        with _lock:
+            _depth -= 1
+            if _depth == 0 and _was_enabled:
+                gc.enable()
