@@ -145,7 +145,7 @@ class Router:
         self.gpu_node = np.flatnonzero(t.kind == KIND_CODE["gpu"])
         self.gpus = list(map(nodes.__getitem__, self.gpu_node.tolist()))
         self.gpu_attrs = list(map(t.attrs.__getitem__, self.gpu_node.tolist()))
-        self.gpu_domain = _domain_ids(G, self.gpus, self.gpu_attrs)
+        self.gpu_domain = domain_ids(G, self.gpus, attrs=self.gpu_attrs)
         self._tier_np = None
         self._cones = {}
         self._parts = {}
@@ -1063,28 +1063,6 @@ def _rate_medium(G, med, arc_id, idx, *, kind_code, arc_u, arc_v, arc_gbps, name
                 out[arc_id(j, i)] = code
                 out[arc_id(i, j)] = code
     return out
-
-
-def _domain_ids(G, gpus, attrs):
-    """:func:`fabric.locality.domain_ids` of the GPUs ``gpus`` with attribute dicts ``attrs``:
-    numbered by numpy when every ``site`` and ``domain`` is an int (the builders'), the
-    same ids (dense, in order of first appearance)."""
-    doms = list(map(dict.get, attrs, repeat("domain")))
-    sites = list(map(dict.get, attrs, repeat("site"), repeat(0)))
-    if not gpus or set(map(type, doms)) | set(map(type, sites)) != {int}:
-        return domain_ids(G, gpus)
-    try:
-        d = np.fromiter(doms, np.int64, len(doms))
-        s = np.fromiter(sites, np.int64, len(sites))
-    except OverflowError:
-        return domain_ids(G, gpus)
-    _, d = np.unique(d, return_inverse=True)
-    _, s = np.unique(s, return_inverse=True)
-    _, first, inv = np.unique(s.reshape(-1) * (int(d.max()) + 1) + d.reshape(-1),
-                              return_index=True, return_inverse=True)
-    rank = np.empty(len(first), np.int64)
-    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
-    return rank[inv.reshape(-1)]
 
 
 def _prop_ns(d):
