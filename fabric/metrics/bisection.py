@@ -21,14 +21,14 @@
 
 import math
 from collections import Counter, defaultdict
-from itertools import compress, repeat
+from itertools import repeat
 
 import networkx as nx
 import numpy as np
 
 from fabric.edges import EdgeTable
 from fabric.exceptions import ParameterError
-from fabric.locality import _keys, first_appearance
+from fabric.locality import domain_ids, first_appearance
 from fabric.metrics.counts import gpu_rates
 from fabric.schema import KIND_CODE, NETWORK_KINDS, NETWORK_MEDIA
 
@@ -40,47 +40,23 @@ max-flow (the two agree on every preset where both run; see tests/test_scaleout.
 
 
 
-def _domains(t):
+def _domains(G, t):
     """GPU domains of the nodes of the edge table ``t``: ``(dom, keys, gpus)``.
 
-    ``keys`` are the GPUs' domain keys (:mod:`fabric.locality`) in topology order,
-    ``gpus`` the GPU count of each, and ``dom[i]`` the position in ``keys`` of node
+    ``keys`` are the GPUs' domain keys (:func:`fabric.locality.domain_ids`) in topology
+    order, ``gpus`` the GPU count of each, and ``dom[i]`` the position in ``keys`` of node
     ``i``'s domain when it is a GPU or a NIC of a GPU domain, else -1 (NICs of
     GPU-less hosts, e.g. UFM servers, belong to no domain).
     """
-    gpu = t.kinds_of("gpu")
-    sel = np.flatnonzero(gpu | t.kinds_of("nic"))
-    is_gpu = gpu[sel]
-    attrs = list(map(t.attrs.__getitem__, sel.tolist()))
-    doms = list(map(dict.get, attrs, repeat("domain")))
-    sites = list(map(dict.get, attrs, repeat("site"), repeat(0)))
+    # the GPUs, then the NICs: the GPUs' keys are numbered first, 0..len(keys)-1
+    gpu, nic = np.flatnonzero(t.kinds_of("gpu")), np.flatnonzero(t.kinds_of("nic"))
+    sel = np.concatenate([gpu, nic])
+    ids, keys = domain_ids(G, map(t.names.__getitem__, sel.tolist()),
+                           attrs=list(map(t.attrs.__getitem__, sel.tolist())), return_keys=True)
+    n_keys = int(ids[:len(gpu)].max()) + 1 if len(gpu) else 0
     dom = np.full(len(t.names), -1, dtype=np.int64)
-    if len(sel) and set(map(type, doms)) | set(map(type, sites)) == {int}:
-        # integer keys (the builders'): numbered by numpy, no per-node tuples
-        # (site, domain) pairs as one code each: each column ranked, then combined (the
-        # codes sort as the pairs do)
-        site_vals, site_rank = np.unique(np.fromiter(sites, np.int64, len(sites)),
-                                         return_inverse=True)
-        dom_vals, dom_rank = np.unique(np.fromiter(doms, np.int64, len(doms)),
-                                       return_inverse=True)
-        codes, inverse = np.unique(site_rank.reshape(-1) * len(dom_vals) + dom_rank.reshape(-1),
-                                   return_inverse=True)
-        inverse = inverse.reshape(-1)
-        uniq = np.stack([site_vals[codes // len(dom_vals)], dom_vals[codes % len(dom_vals)]],
-                        axis=1)
-        first = np.full(len(uniq), len(sel))   # first GPU of each key (none: len(sel))
-        np.minimum.at(first, inverse[is_gpu], np.flatnonzero(is_gpu))
-        ranked = np.argsort(first, kind="stable")[:int((first < len(sel)).sum())]
-        rank = np.full(len(uniq), -1, np.int64)
-        rank[ranked] = np.arange(len(ranked))
-        dom[sel] = rank[inverse]
-        keys = list(zip(*(uniq[ranked].T.tolist()))) if len(ranked) else []
-    else:
-        keys = _keys(list(map(t.names.__getitem__, sel.tolist())), attrs)
-        order = first_appearance(compress(keys, is_gpu.tolist()))
-        dom[sel] = np.fromiter(map(order.get, keys, repeat(-1)), np.int64, len(keys))
-        keys = list(order)
-    return dom, keys, np.bincount(dom[sel][is_gpu], minlength=len(keys))
+    dom[sel] = np.where(ids < n_keys, ids, -1)
+    return dom, keys[:n_keys], np.bincount(ids[:len(gpu)], minlength=n_keys)
 
 
 def _flow_network(side, t, dom):
@@ -266,7 +242,7 @@ def bisection_bandwidth(G, *, method="auto", table=None):
         msg = f"`method` must be auto, exact or structural, got {method!r}"
         raise ParameterError(msg)
     t = table if table is not None else EdgeTable(G)
-    dom, order, gpus = _domains(t)
+    dom, order, gpus = _domains(G, t)
     if len(order) < 2:
         if method == "structural":
             msg = "a single NVLink domain has no scale-out structure; use method='exact'"
