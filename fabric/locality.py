@@ -114,15 +114,15 @@ def domain_ids(G, nodes, *, attrs=None, return_keys=False):
     >>> keys[ids[9]] == domain_of(G, gpus[9])
     True
     """
-    nodes = list(nodes)
     if attrs is None:
+        nodes = list(nodes)
         attrs = list(map(G._node.__getitem__, nodes))
-    numbered = _int_numbered(attrs) if nodes else None
-    if numbered is not None:
+    numbered = _int_numbered(attrs) if attrs else None
+    if numbered is not None:              # the names are not needed: not listed
         return numbered if return_keys else numbered[0]
-    keys = _keys(nodes, attrs)
+    keys = _keys(list(nodes), attrs)
     number = first_appearance(keys)
-    ids = np.fromiter(map(number.__getitem__, keys), dtype=np.int64, count=len(nodes))
+    ids = np.fromiter(map(number.__getitem__, keys), dtype=np.int64, count=len(keys))
     return (ids, list(number)) if return_keys else ids
 
 
