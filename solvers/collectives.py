@@ -78,7 +78,7 @@ from fabric._gc import gc_paused
 from fabric.catalog import default_catalog
 from fabric.io import read_json_input
 from fabric.exceptions import CatalogError, FabricError, ParameterError
-from fabric.locality import domain_of, first_appearance
+from fabric.locality import domain_ids, domain_of, first_appearance
 from fabric.schema import KIND_CODE, MEDIA, MEDIUM_CODE
 from solvers.routing import Router
 from solvers import _collective_plans as plans
@@ -636,7 +636,6 @@ class CollectiveModel:
         node_nv = np.ones(len(r.nodes))
         node_ls = np.ones(len(r.nodes))
         node_nvls = np.zeros(len(r.nodes))
-        nodes = G._node
         attrs = r.gpu_attrs
         parts = list(map(itemgetter("part"), attrs))
         by_part = {}
@@ -660,14 +659,15 @@ class CollectiveModel:
             node_nv[r.gpu_node] = table[codes, 0]
             node_ls[r.gpu_node] = table[codes, 1]
             node_nvls[r.gpu_node] = table[codes, 2]
-            # each raw domain number's first GPU gives its switches' efficiencies (the first
+            # each NVLink domain's first GPU gives its switches' efficiencies (the first
             # GPU's for switches of no GPU's domain)
-            doms = list(map(dict.get, attrs, repeat("domain")))
-            first = dict(zip(reversed(doms), reversed(range(len(doms)))))
-            dom_eff = {d: by_part[parts[i]] for d, i in first.items()}
+            ids, keys = domain_ids(G, r.gpus, attrs=attrs, return_keys=True)
+            ids = ids.tolist()
+            first = dict(zip(reversed(ids), reversed(range(len(ids)))))
+            dom_eff = {keys[d]: by_part[parts[i]] for d, i in first.items()}
             for i in switches.tolist():
                 node_nv[i], node_ls[i], node_nvls[i] = dom_eff.get(
-                    nodes[r.nodes[i]].get("domain"), by_part[parts[0]])
+                    domain_of(G, r.nodes[i]), by_part[parts[0]])
         nv = np.flatnonzero(r.arc_medium == MEDIUM_CODE["nvlink"])
         tail = r.arc_u[nv]
         gpu_end = np.where(r.kind_code[tail] == KIND_CODE["gpu"], tail, r.arc_v[nv])

@@ -8,11 +8,11 @@
 import random
 from collections import Counter
 from itertools import compress, repeat
-from operator import eq
 
 import numpy as np
 
 from fabric.edges import EdgeTable
+from fabric.locality import domain_ids
 
 __all__ = ["hop_histogram", "path_diversity"]
 
@@ -192,18 +192,14 @@ def path_diversity(G, *, _csr=None):
     gpus = list(map(t.names.__getitem__, gpu_idx))
     first = gpus[0]
     fd = G.nodes[first]
-    same_dom = next((g for g in gpus[1:] if G.nodes[g].get("domain") == fd.get("domain")
-                     and G.nodes[g].get("site") == fd.get("site")), None)
-    last_dom = (G.nodes[gpus[-1]].get("site"), G.nodes[gpus[-1]].get("domain"))
-    at = list(map(t.attrs.__getitem__, gpu_idx))
-    last = list(compress(gpus, map(eq, zip(map(dict.get, at, repeat("site")),
-                                           map(dict.get, at, repeat("domain"))),
-                                   repeat(last_dom))))
-    del at
+    dom = domain_ids(G, gpus, attrs=list(map(t.attrs.__getitem__, gpu_idx)))
+    same = np.flatnonzero(dom[1:] == dom[0])
+    same_dom = gpus[int(same[0]) + 1] if len(same) else None
+    last = list(map(gpus.__getitem__, np.flatnonzero(dom == dom[-1]).tolist()))
     pairs = []
     if same_dom:
         pairs.append((same_dom, "same NVLink domain"))
-    if last_dom != (fd.get("site"), fd.get("domain")):
+    if dom[-1] != dom[0]:
         rail = [g for g in last if G.nodes[g].get("rail") == fd.get("rail")]
         other = [g for g in last if G.nodes[g].get("rail") != fd.get("rail")]
         if rail:
