@@ -201,11 +201,32 @@ def _tree_with_chain_totals(arrs, channels, per):
     return Phase(1, src, dst, nb, switch=(gpus, total, total.copy()), passes=2)
 
 
-def nvls_intra(pos, per_gpu_slice):
-    """NVLink SHARP reduce (ld_reduce) + multicast store: per GPU S + S/g each way."""
-    pos = np.asarray(pos, dtype=np.int64)
-    amount = 1.0 + per_gpu_slice
-    return (pos, np.full(pos.size, amount), np.full(pos.size, amount))
+def nvls_intra(groups, heads):
+    """NVLink SHARP reduce (multimem ld_reduce) and multicast store in each NVLink domain.
+
+    The switch reads every GPU's whole buffer and multicasts the result to every GPU
+    (S each way per GPU). Only NCCL's NVLS heads, the first ``min(heads, size)`` GPUs
+    of each domain (``nHeads`` <= NCCL_MAX_NVLS_ARITY, 32; other ranks have headRank
+    -1 and skip the reduce warps, ``src/device/all_reduce.h``), load the reduced slice
+    of 1/nHeads and store it back: S/nHeads more each way on a head.
+
+    Returns
+    -------
+    switch : tuple
+        ``(nodes, out, in)``: per GPU, the bytes to and from the switch per byte of S.
+    head_slice : numpy.ndarray
+        Per GPU of ``nodes``: 1/nHeads on a head, 0 elsewhere (what a head sends to and
+        receives from the network when NVLS spans domains).
+    """
+    nodes = np.concatenate([np.asarray(g, dtype=np.int64) for g in groups])
+    head_slice = np.zeros(nodes.size)
+    start = 0
+    for g in groups:
+        h = min(int(heads), len(g))
+        head_slice[start:start + h] = 1.0 / h
+        start += len(g)
+    amount = 1.0 + head_slice
+    return (nodes, amount, amount.copy()), head_slice
 
 
 def all_pairs(grp, per_pair):

@@ -29,6 +29,11 @@ Mechanisms beyond link rates (each with its source in the catalog):
   (scatter, reduce/broadcast through the switch, gather), NVLSTree adds
   2 log2i(domains) network steps. The first slice crosses every stage before
   the bottleneck streams. Large domains (32 heads on NVL72) fill longer.
+* **NVLS heads**: the switch reads every rank's buffer and multicasts the sum
+  to every rank (S each way per GPU); only the nHeads heads load and store
+  the reduced 1/nHeads slice (S/nHeads more each way), and only their NICs
+  carry it across domains (NVLS + SHARP) or up NVLSTree's per-head trees. On
+  NVL72, 32 of the 72 GPUs are heads.
 * **In-switch reduction**: NVLS sums every element over the domain's ranks
   inside the NVLink switches: (ranks - 1) additions per float32 element
   (nccl-tests' default type) at the switch chips' reduction rate
@@ -814,18 +819,19 @@ class CollectiveModel:
             sw = (pos, small, big) if op == "allgather" else (pos, big, small)
             return [plans.Phase(1, switch=sw, nvls=True)]
         if algo == "nvls":
+            switch, head_slice = plans.nvls_intra(groups, self.k.d["nvls_max_heads"])
             if k == 1:
-                return [plans.Phase(1, switch=plans.nvls_intra(self.pos, 1.0 / n), nvls=True)]
-            g = self.g
-            sl = np.full(n, 1.0 / g)
-            return [plans.Phase(1, switch=plans.nvls_intra(self.pos, 1.0 / g),
-                                nic=(self.pos, sl, sl), nvls=True)]
+                return [plans.Phase(1, switch=switch, nvls=True)]
+            # across domains (NVLS + CollNet): each head's slice goes out and back in
+            return [plans.Phase(1, switch=switch, nic=(switch[0], head_slice, head_slice),
+                                nvls=True)]
         if algo == "nvlstree":
-            g = self.g
+            h = min(int(self.k.d["nvls_max_heads"]), self.g)
             block = np.stack(groups)                 # uniform: [domain, local index]
-            trees = [plans.tree_edge_arrays(block[:, j], 1.0 / (2 * g)) for j in range(g)]
+            # one tree across domains per NVLS head, each carrying its 1/nHeads slice
+            trees = [plans.tree_edge_arrays(block[:, j], 1.0 / (2 * h)) for j in range(h)]
             return [plans.Phase(1, *(np.concatenate(x) for x in zip(*trees)),
-                                switch=plans.nvls_intra(self.pos, 1.0 / g),
+                                switch=plans.nvls_intra(groups, h)[0],
                                 nvls=True, passes=2)]
         if algo == "collnet":
             g = self.g

@@ -454,3 +454,25 @@ def test_a_user_gpu_part_without_a_measured_rate_uses_nccls(tmp_path):
         G.nodes[g]["part"] = "MYGPU"
     r = CollectiveModel(G, gpus=4, catalog=catalog).evaluate("allreduce", 64 * GiB, algo="ring")
     assert r.busbw_GBps == pytest.approx(18 * shipped["nccl_nvlink_link_GBps"], rel=0.01)
+
+
+def test_nvls_heads_carry_the_reduced_slice():
+    """NCCL's NVLS heads (at most 32 per domain) load and store the reduced 1/nHeads slice;
+    the other ranks only feed the switch and take the multicast: S each way."""
+    G = topologies.build_preset("gb200-nvl72")
+    m = CollectiveModel(G, gpus=72)
+    (phase,) = m._phases("allreduce", "nvls")
+    nodes, out, into = phase.switch
+    assert len(nodes) == 72 and set(nodes.tolist()) == set(m.pos.tolist())
+    assert sorted(out.tolist()) == [1.0] * 40 + [1.0 + 1 / 32] * 32
+    assert out.tolist() == into.tolist()
+    # an 8-GPU box: every rank is a head
+    (phase,) = CollectiveModel(topologies.build_preset("dgx-h100"))._phases("allreduce", "nvls")
+    assert phase.switch[1].tolist() == [1.0 + 1 / 8] * 8
+    # across domains (NVLS + SHARP): the heads' slices cross the network, nothing else
+    G = topologies.build_preset("superpod-gb200", {"racks": "2", "aggregate_nvswitch": "true"})
+    m = CollectiveModel(G, sharp=True)
+    (phase,) = m._phases("allreduce", "nvls")
+    sent = dict(zip(phase.nic[0].tolist(), phase.nic[1].tolist()))
+    assert sorted(sent.values()) == [0.0] * 80 + [1 / 32] * 64
+    assert sum(sent.values()) == pytest.approx(2.0)   # each domain sends S once
