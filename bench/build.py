@@ -194,16 +194,36 @@ def file_table(sizes, repeat):
           "load = topologies.load of the file; MB = peak RSS of that process)")
 
 
+def _options():
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="10k and 30k only")
+    ap.add_argument("--files-only", action="store_true", help="only the file table")
+    ap.add_argument("--files-100k", action="store_true", help="the file table at 100k too")
+    ap.add_argument("--repeat", type=int, default=3, metavar="N",
+                    help="runs of each file case (median; default 3)")
+    one_m = ap.add_mutually_exclusive_group()
+    one_m.add_argument("--superfactory-1m", action="store_true",
+                       help="also `fabric info` on 1,000,000 aggregated GPUs (10 x 100k)")
+    one_m.add_argument("--superfactory-1m-only", action="store_true", help="only that line")
+    args = ap.parse_args()
+    if args.repeat < 1:
+        ap.error(f"--repeat {args.repeat}: give at least 1")
+    return args
+
+
 def main():
-    repeat = int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv else 3
-    if "--superfactory-1m-only" in sys.argv:
+    args = _options()
+    repeat = args.repeat
+    if args.superfactory_1m_only:
         superfactory_1m()
         return
-    sizes = [10000, 30000] + ([100000] if "--files-100k" in sys.argv else [])
-    if "--files-only" in sys.argv:
+    sizes = [10000, 30000] + ([100000] if args.files_100k else [])
+    if args.files_only:
         file_table(sizes, repeat)
         return
-    quick = "--quick" in sys.argv
+    quick = args.quick
     cases = [("fairwater 10k", "fairwater", {"gpus": 10000}),
              ("fairwater 30k", "fairwater", {"gpus": 30000})]
     if not quick:
@@ -263,7 +283,7 @@ def main():
           f"{elapsed / build_s:.2f}x the site's build (target <= 2), peak RSS {rss:,.0f} MB, "
           f"bisection {info['bisection_gbps']:,.0f} Gb/s ({info['bisection']['method']}), "
           f"1 GiB allreduce {_allreduce_words(info)}")
-    if "--superfactory-1m" in sys.argv:
+    if args.superfactory_1m:
         superfactory_1m()
 
 

@@ -10,6 +10,7 @@ Target: 1,152 GPUs <= 8 s end to end.
 Usage: python bench/throughput.py [--full] [--repeat N]
 """
 
+import argparse
 import os
 import statistics
 import subprocess
@@ -31,8 +32,15 @@ def main():
         traffic_matrix,
     )
 
-    full = "--full" in sys.argv
-    repeat = int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv else 3
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--full", action="store_true",
+                    help="also the full (unfolded) LP, for GLOP-sized cases")
+    ap.add_argument("--repeat", type=int, default=3, metavar="N",
+                    help="solves of each case (median; default 3)")
+    args = ap.parse_args()
+    if args.repeat < 1:
+        ap.error(f"--repeat {args.repeat}: give at least 1")
+    full, repeat = args.full, args.repeat
     print(f"{'case':<24}{'LP vars':>10}{'folded':>8}{'fold s':>8}{'solve s':>9}{'lambda':>20}"
           f"{'full s':>9}{'full lambda':>20}{'e2e s':>8}")
     for label, params in CASES:
