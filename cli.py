@@ -682,11 +682,11 @@ def accuracy(state, as_json):
                    f"{r['predicted']:>10.2f}{r['error']:>+8.1%}{bound:>7}{mark}")
     click.echo("")
     click.echo(f"{'regime':<16}{'cases':>6}{'within':>8}{'mean |err|':>12}{'max |err|':>11}"
-               f"{'info cases':>12}{'info max |err|':>16}")
+               f"{'info rows':>12}{'info max |err|':>16}")
     for name, v in summary.items():
         click.echo(f"{name:<16}{v['cases']:>6}{v['within']:>8}"
                    f"{percent_or_dash(v['mean_abs_error']):>12}"
-                   f"{percent_or_dash(v['max_abs_error']):>11}{v['info_cases']:>12}"
+                   f"{percent_or_dash(v['max_abs_error']):>11}{v['info_rows']:>12}"
                    f"{percent_or_dash(v['info_max_abs_error']):>16}")
     misses = [r for r in rows if r["known_miss"]]
     for r in misses:

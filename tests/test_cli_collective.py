@@ -249,11 +249,13 @@ def test_accuracy_command_prints_every_case_and_the_regimes(run):
             assert row["within"] is True and abs(row["error"]) <= row["bound"]
     asserted = sum(1 for r in out["cases"] if r["bound"] is not None)
     assert sum(v["cases"] for v in out["regimes"].values()) == asserted
-    assert (sum(v["info_cases"] for v in out["regimes"].values())
+    assert (sum(v["info_rows"] for v in out["regimes"].values())
             == len(out["cases"]) - asserted)
     # NVL72 racks on InfiniBand: information cases only, shown with their errors
+    assert list(out["regimes"]) == ["one box", "one rack", "multi-node", "multi-rack",
+                                    "box latency", "network latency"]
     rack = out["regimes"]["multi-rack"]
-    assert rack["cases"] == 0 and rack["mean_abs_error"] is None and rack["info_cases"] > 0
+    assert rack["cases"] == 0 and rack["mean_abs_error"] is None and rack["info_rows"] > 0
     assert rack["info_max_abs_error"] == pytest.approx(max(
         abs(r["error"]) for r in out["cases"] if r["regime"] == "multi-rack"), abs=1e-6)
     text = run("accuracy")
@@ -266,11 +268,16 @@ def test_multi_rack_rows_are_unvalidated_and_name_an_information_case(run):
     from solvers.accuracy import CASES
 
     info = {c.id for c in CASES if c.regime == "multi-rack"}
-    res = run("collective", "superpod-gb200", "--set", "racks=2", "--set",
-              "aggregate_nvswitch=true", "--op", "allreduce", "--size", "1G", "--json")
-    assert res.exit_code == 0, res.output
-    row = json.loads(res.stdout)[0]
-    assert row["validated"] is False and row["nearest_case"] in info
+    assert info == {"CW2", "CW20"}
+    racks = ("collective", "superpod-gb200", "--set", "racks=2", "--set",
+             "aggregate_nvswitch=true", "--op", "allreduce", "--json")
+    for extra, nearest in ((("--size", "1G"), "CW2"),             # 2 racks, NVLS on
+                           (("--size", "16G", "--no-nvls"), "CW20"),
+                           (("--size", "16G", "--gpus", "80"), "CW2")):   # 72 + 8 ranks
+        res = run(*racks, *extra)
+        assert res.exit_code == 0, res.output
+        row = json.loads(res.stdout)[0]
+        assert row["validated"] is False and row["nearest_case"] == nearest, (extra, row)
     res = run("collective", "superpod-h100", "--gpus", "32", "--op", "allreduce",
               "--size", "16G", "--json")
     row = json.loads(res.stdout)[0]

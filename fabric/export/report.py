@@ -388,13 +388,13 @@ def percent_or_dash(x):
 
 def _accuracy_section(acc):
     rows = [(name, v["cases"], v["within"], percent_or_dash(v["mean_abs_error"]),
-             percent_or_dash(v["max_abs_error"]), v["info_cases"],
+             percent_or_dash(v["max_abs_error"]), v["info_rows"],
              percent_or_dash(v["info_max_abs_error"]))
             for name, v in acc["regimes"].items()]
     misses = [c for c in acc["cases"] if c.get("known_miss")]
     html_ = ("<img src='accuracy.svg' alt='predicted vs measured'>"
              + _table(("regime", "asserted cases", "within bound", "mean |error|",
-                       "max |error|", "info cases", "info max |error|"), rows))
+                       "max |error|", "info rows", "info max |error|"), rows))
     if misses:
         html_ += "<p class='note'>Known misses: " + "; ".join(
             html.escape(f"{c['case']} ({c['system']}, {c['algo']}, {c['error']:+.1%}): "
@@ -754,9 +754,12 @@ def _page(s, rows, sections, files, elapsed, *, title=None, site_bisection=(), w
                  "<code>nccl-tests -b 8 -e 16G -f 4</code>) in "
                  "<a href='collectives.csv'>collectives.csv</a>. Model: each algorithm's flows "
                  "routed on the graph, busiest link / usable rate plus NCCL's latency terms; "
-                 "held against published nccl-tests results by regime (next section, "
-                 "tests/test_accuracy.py). Regimes with no asserted case there (several NVL72 "
-                 "racks on a network, cross-site) are predictions, not validated.</p>")
+                 "held against published nccl-tests results by regime (<code>fabric "
+                 "accuracy</code>, tests/test_accuracy.py"
+                 + (", and the section Accuracy of the collective model"
+                    if "accuracy" in sections else "")
+                 + "). Regimes with no asserted case (several NVL72 racks on a network, "
+                 "cross-site) are predictions, not validated.</p>")
     for key, heading in (("accuracy", "Accuracy of the collective model"),
                          ("placement", "Placement of a training job"),
                          ("scheduler", "Scheduler files")):
