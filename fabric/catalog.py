@@ -8,10 +8,12 @@ field; a plain number in a user file is accepted and sourced as
 ``"user catalog <path>"``.
 
 Parsing the shipped TOML (70 kB, most of it sources) is most of a small build's catalog
-time, so its parse is cached, as Python caches byte code: ``marshal`` data in the user's
-cache directory (``$XDG_CACHE_HOME/fabric``, else ``~/.cache/fabric``), named by the
-interpreter and a hash of the TOML's bytes (an edited catalog is parsed again), written
-atomically; a cache that cannot be read or written is passed over silently.
+time, so its parse is cached, as Python caches byte code: ``marshal`` data behind a
+digest of it, in the user's cache directory (``$XDG_CACHE_HOME/fabric`` when absolute,
+else ``~/.cache/fabric``), named by the interpreter and a hash of the TOML's bytes (an
+edited catalog is parsed again and its entry replaces the old one), written
+atomically; a cache that cannot be read or written is passed over silently, and none
+is written when Python writes no byte code (``PYTHONDONTWRITEBYTECODE``).
 """
 
 import copy
@@ -281,44 +283,74 @@ _SHIPPED = Path(__file__).with_name("data") / "catalog.toml"
 
 
 def _cache_dir():
-    """Where parsed catalogs are cached: ``$XDG_CACHE_HOME/fabric``, else ``~/.cache/fabric``."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base, "fabric")
+    """Where parsed catalogs are cached: ``$XDG_CACHE_HOME/fabric`` when that is an absolute
+    path (the XDG rule), else ``~/.cache/fabric`` when the home directory exists; None
+    (no cache) otherwise."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if os.path.isabs(base):
+        return Path(base, "fabric")
+    home = os.path.expanduser("~")
+    if os.path.isabs(home) and os.path.isdir(home):
+        return Path(home, ".cache", "fabric")
+    return None
 
 
 def _parse_cached(data):
     """``tomllib.loads`` of the TOML bytes ``data``, through the cache of the module
     docstring: a hit reads ``marshal`` data instead of parsing (and never imports
-    ``tomllib``); a miss parses and tries to write the cache entry."""
+    ``tomllib``); a miss parses and tries to write the cache entry.
+
+    An entry is a BLAKE2 digest of its ``marshal`` payload, then the payload: one whose
+    digest does not match (a damaged file) is parsed again and rewritten.
+    """
     from fabric.io import _hasher
 
+    where = _cache_dir()
     h = _hasher()
     h.update(data)
-    path = _cache_dir() / f"catalog-{sys.implementation.cache_tag}-{h.hexdigest()}.marshal"
-    try:
-        raw = marshal.loads(path.read_bytes())
-    except (OSError, EOFError, ValueError, TypeError):       # none yet, or unreadable
-        raw = None
+    path = where and where / f"catalog-{sys.implementation.cache_tag}-{h.hexdigest()}.marshal"
+    raw = None
+    if path:
+        try:
+            entry = path.read_bytes()
+            check = _hasher()
+            n = check.digest_size
+            check.update(entry[n:])
+            if check.digest() == entry[:n]:
+                raw = marshal.loads(entry[n:])
+        except (OSError, EOFError, ValueError, TypeError):       # none yet, or unreadable
+            raw = None
     if isinstance(raw, dict):
         return raw
     import tomllib
 
     raw = tomllib.loads(data.decode("utf-8"))
-    _write_cache(path, raw)
+    if path and not sys.dont_write_bytecode:
+        _write_cache(path, raw)
     return raw
 
 
 def _write_cache(path, raw):
-    """Write ``raw`` to the cache file ``path`` atomically, or nothing (read-only or full
-    cache directory, values marshal cannot write)."""
+    """Write ``raw`` to the cache file ``path`` atomically (digest, then payload) and remove
+    the entries of other catalog texts for this interpreter; or do nothing (read-only or
+    full cache directory, values marshal cannot write)."""
     from fabric.exceptions import FabricError
-    from fabric.io import atomic_write
+    from fabric.io import _hasher, atomic_write
 
+    try:
+        payload = marshal.dumps(raw)
+    except ValueError:
+        return
+    digest = _hasher()
+    digest.update(payload)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_write(path, "wb") as fh:
-            fh.write(marshal.dumps(raw))
-    except (OSError, ValueError, FabricError):
+            fh.write(digest.digest() + payload)
+        for old in path.parent.glob(f"catalog-{sys.implementation.cache_tag}-*.marshal"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except (OSError, FabricError):
         pass
 
 

@@ -95,18 +95,20 @@ def test_user_catalog_numbers_checked(tmp_path, text, match):
         fabric.load_catalog(path)
 
 
-def _parse_shipped(monkeypatch, cache_home, *, parses):
-    """The shipped catalog's raw data through the cache at ``cache_home``, asserting whether
-    it was parsed (a miss) or read from the cache (a hit)."""
+def _parse_shipped(monkeypatch, cache_home, *, parses, data=None):
+    """The catalog's raw data (the shipped TOML, or ``data``) through the cache at
+    ``cache_home``, asserting whether it was parsed (a miss) or read from the cache (a hit)."""
+    import sys
     import tomllib
 
     from fabric import catalog
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache_home))
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
     calls = []
     real = tomllib.loads
     monkeypatch.setattr(tomllib, "loads", lambda text: calls.append(1) or real(text))
-    raw = catalog._parse_cached(catalog._SHIPPED.read_bytes())
+    raw = catalog._parse_cached(catalog._SHIPPED.read_bytes() if data is None else data)
     assert len(calls) == parses
     return raw
 
@@ -116,18 +118,27 @@ def test_shipped_catalog_parse_is_cached(tmp_path, monkeypatch):
 
     from fabric import catalog
 
-    expected = tomllib.loads(catalog._SHIPPED.read_text(encoding="utf-8"))
+    text = catalog._SHIPPED.read_bytes()
+    expected = tomllib.loads(text.decode("utf-8"))
     assert _parse_shipped(monkeypatch, tmp_path, parses=1) == expected      # miss: written
     files = list((tmp_path / "fabric").iterdir())
     assert len(files) == 1 and files[0].suffix == ".marshal"
     assert _parse_shipped(monkeypatch, tmp_path, parses=0) == expected      # hit
-    # another TOML text (an edited catalog) is another entry
-    catalog._write_cache(tmp_path / "fabric" / "x.marshal", {"a": 1})
-    assert _parse_shipped(monkeypatch, tmp_path, parses=0) == expected
-    # a damaged entry is parsed again and rewritten
-    files[0].write_bytes(b"\x00garbage")
-    assert _parse_shipped(monkeypatch, tmp_path, parses=1) == expected
-    assert _parse_shipped(monkeypatch, tmp_path, parses=0) == expected
+    # an edited catalog is another entry, parsed once, and replaces the old one
+    edited = text.replace(b'version = "', b'version = "edited-', 1)
+    got = _parse_shipped(monkeypatch, tmp_path, parses=1, data=edited)
+    assert got["catalog"]["version"].startswith("edited-") and got != expected
+    assert _parse_shipped(monkeypatch, tmp_path, parses=0, data=edited) == got
+    assert [f.name for f in (tmp_path / "fabric").iterdir()] != [files[0].name]
+    assert len(list((tmp_path / "fabric").iterdir())) == 1
+    assert _parse_shipped(monkeypatch, tmp_path, parses=1) == expected      # back: parsed
+    # a damaged entry (garbage, or one byte of the payload changed) is parsed again
+    (entry,) = (tmp_path / "fabric").iterdir()
+    good = entry.read_bytes()
+    for bad in (b"\x00garbage", good[:-40] + bytes([good[-40] ^ 1]) + good[-39:]):
+        entry.write_bytes(bad)
+        assert _parse_shipped(monkeypatch, tmp_path, parses=1) == expected
+        assert _parse_shipped(monkeypatch, tmp_path, parses=0) == expected
 
 
 def test_catalog_cache_that_cannot_be_written_is_passed_over(tmp_path, monkeypatch):
@@ -139,3 +150,22 @@ def test_catalog_cache_that_cannot_be_written_is_passed_over(tmp_path, monkeypat
 
     catalog._write_cache(tmp_path / "c.marshal", {"t": object()})    # marshal refuses it
     assert not list(tmp_path.glob("*.marshal")) and not list(tmp_path.glob(".*"))
+
+
+def test_catalog_cache_directory_rules(tmp_path, monkeypatch):
+    """XDG_CACHE_HOME only when absolute; else ~/.cache when home exists; else no cache. No
+    entry is written when Python writes no byte code."""
+    import sys
+
+    from fabric import catalog
+
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/dir")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert catalog._cache_dir() == tmp_path / ".cache" / "fabric"
+    monkeypatch.setenv("HOME", str(tmp_path / "missing"))
+    assert catalog._cache_dir() is None
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert catalog._cache_dir() == tmp_path / "xdg" / "fabric"
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    assert catalog._parse_cached(catalog._SHIPPED.read_bytes())["catalog"]["version"]
+    assert not (tmp_path / "xdg").exists()
