@@ -440,9 +440,12 @@ class CollectiveModel:
     nvls_channels : int
         NCCL's NVLS channel count for these ranks' GPU family and domain
         count, never above ``max_channels`` (NCCL's ``MAXCHANNELS``).
+    nvls_heads : int
+        NCCL's NVLS heads per domain, min(32, ranks per domain) (an assumption
+        across domains, where NCCL's search may find fewer).
     slice_bytes : int
-        The NVLS pipeline's largest slice per channel: nHeads x NCCL's NVLS
-        chunk (128 KiB), nHeads = min(32, ranks per domain).
+        The NVLS pipeline's largest slice per channel: nvls_heads x NCCL's NVLS
+        chunk (128 KiB).
 
     Raises
     ------
@@ -594,7 +597,8 @@ class CollectiveModel:
         self.nvls_channels = min(self._nvls_channel_count(family), self.max_channels)
         where = "two_domains" if self.k_domains == 2 else "many_domains"
         self.nvlstree_cap_GBps = d[f"nvlstree_per_channel_GBps_{family}_{where}"]
-        self.slice_bytes = min(int(d["nvls_max_heads"]), self.g) * int(d["nvls_chunk_bytes"])
+        self.nvls_heads = min(int(d["nvls_max_heads"]), self.g)
+        self.slice_bytes = self.nvls_heads * int(d["nvls_chunk_bytes"])
         # The LL ceiling as a floor on us per byte of S: Ring busbw <= ceiling (nccl-tests'
         # busbw factor is NCCL's nsteps / nranks), Tree algbw <= 0.5 x ceiling; the
         # hierarchical algorithm runs Ring kernels, so the Ring ceiling applies to it too.
@@ -826,7 +830,7 @@ class CollectiveModel:
             return [plans.Phase(1, switch=switch, nic=(switch[0], head_slice, head_slice),
                                 nvls=True)]
         if algo == "nvlstree":
-            h = min(int(self.k.d["nvls_max_heads"]), self.g)
+            h = self.nvls_heads
             block = np.stack(groups)                 # uniform: [domain, local index]
             # one tree across domains per NVLS head, each carrying its 1/nHeads slice
             trees = [plans.tree_edge_arrays(block[:, j], 1.0 / (2 * h)) for j in range(h)]
@@ -1237,7 +1241,7 @@ class CollectiveModel:
         else:
             return 0, 0, 0
         nc = self.nvls_channels
-        heads = min(int(self.k.d["nvls_max_heads"]), self.g)
+        heads = self.nvls_heads
         unit = heads * self._nvls_chunk(algo, int(size), nc, heads)
         return stages, nc, min(unit, -(-int(size) // nc))
 
