@@ -11,10 +11,14 @@ The builders' own lists and dicts make no cycles either: they pause it with the 
 The collector's switch is one per process, not per thread, so the pauses are counted: with
 several threads inside :func:`gc_paused` at once (Dask's threaded workers building or
 analysing fabrics side by side), the collector stays off until the last of them leaves.
+A process forked meanwhile (multiprocessing, Dask's process workers) starts with no
+pause open: its lock and count are fresh and its collector is back as it was before the
+first pause (the blocks open in the parent are not open in the child).
 """
 
 import contextlib
 import gc
+import os
 import threading
 
 __all__ = ["gc_paused"]
@@ -22,6 +26,19 @@ __all__ = ["gc_paused"]
 _lock = threading.Lock()
 _depth = 0                 # gc_paused blocks open now, in every thread
 _was_enabled = False       # the collector's state when the first of them opened
+
+
+def _after_fork_in_child():
+    """A forked child runs only the forking thread: no pause of the parent is open in it."""
+    global _lock, _depth
+    if _depth and _was_enabled:
+        gc.enable()
+    _lock = threading.Lock()
+    _depth = 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 @contextlib.contextmanager

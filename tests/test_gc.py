@@ -1,6 +1,7 @@
 """fabric._gc.gc_paused: nesting, threads that interleave, exceptions."""
 
 import gc
+import os
 import threading
 
 import pytest
@@ -161,3 +162,40 @@ def test_exception_in_other_thread(prior):
     b_go.set()
     _join(tb)
     assert gc.isenabled() is prior
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_starts_with_no_pause_open():
+    """Forked while another thread holds a pause: the child's collector is back on, and a
+    pause in the child opens and closes normally (no inherited count, no held lock)."""
+    import gc
+
+    inside, leave = threading.Event(), threading.Event()
+
+    def hold():
+        with gc_paused():
+            inside.set()
+            leave.wait()
+
+    gc.enable()
+    t = threading.Thread(target=hold)
+    t.start()
+    inside.wait()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:                                    # the child
+        try:
+            ok = gc.isenabled()
+            with gc_paused():
+                ok = ok and not gc.isenabled()
+            ok = ok and gc.isenabled()
+            os.write(w, b"1" if ok else b"0")
+        finally:
+            os._exit(0)
+    os.close(w)
+    got = os.read(r, 1)
+    os.waitpid(pid, 0)
+    leave.set()
+    t.join()
+    assert got == b"1"
+    assert gc.isenabled()
