@@ -372,3 +372,17 @@ def test_hops_from_equals_networkx_bfs_lengths():
         lengths = nx.single_source_shortest_path_length(H, seed % 40)
         expected = [lengths.get(i, -1) for i in range(40)]
         assert _hops_from(M, seed % 40).tolist() == expected
+
+
+def test_path_diversity_domains_come_from_locality():
+    """GPUs without a ``domain`` attribute belong to their host's domain (fabric.locality):
+    the pairs are the same as with the attribute (the first host's GPU, the last host's)."""
+    G = topologies.superpod_h100_graph(1)
+    with_attr = metrics.path_diversity(G)
+    for _, d in G.nodes(data=True):
+        if d["kind"] == "gpu":
+            del d["domain"]
+    assert metrics.path_diversity(G) == with_attr
+    assert [p["relation"] for p in with_attr] == [
+        "same NVLink domain", "same rail, last domain", "other rail, last domain"]
+    assert (with_attr[1]["dst"], with_attr[1]["hops"]) == ("d30-gpu0", 4)  # one leaf apart
