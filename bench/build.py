@@ -29,15 +29,17 @@ the preset (build + validation), then `write_json` to .json and .json.gz, then
 --repeat runs (default 3): seconds, peak RSS, bytes per edge and load/build ratios.
 Target: load <= build, write <= build, load peak RSS <= build peak RSS.
 
-Usage: python bench/build.py [--quick] [--files-only] [--files-100k] [--repeat N]
-                             [--superfactory-1m | --superfactory-1m-only]
-       (--quick: 10k and 30k only; --files-only: only the file table;
+Usage: python bench/build.py [--quick] [--files-only] [--files-100k] [--info-only]
+                             [--repeat N] [--superfactory-1m | --superfactory-1m-only]
+       (--quick: 10k and 30k only; --files-only: only the file table; --info-only: only
+        the `fabric info` line, the site's build and `fabric info` each --repeat times;
         --superfactory-1m: also `fabric info` on 1,000,000 aggregated GPUs, 10 x 100k;
         --superfactory-1m-only: only that line)
 """
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -201,8 +203,11 @@ def _options():
     ap.add_argument("--quick", action="store_true", help="10k and 30k only")
     ap.add_argument("--files-only", action="store_true", help="only the file table")
     ap.add_argument("--files-100k", action="store_true", help="the file table at 100k too")
+    ap.add_argument("--info-only", action="store_true",
+                    help="only the `fabric info` line (100k site build and info, medians)")
     ap.add_argument("--repeat", type=int, default=3, metavar="N",
-                    help="runs of each file case (median; default 3)")
+                    help="runs of each file case and of the `fabric info` line (median; "
+                         "default 3)")
     one_m = ap.add_mutually_exclusive_group()
     one_m.add_argument("--superfactory-1m", action="store_true",
                        help="also `fabric info` on 1,000,000 aggregated GPUs (10 x 100k)")
@@ -218,6 +223,9 @@ def main():
     repeat = args.repeat
     if args.superfactory_1m_only:
         superfactory_1m()
+        return
+    if args.info_only:
+        info_line(repeat)
         return
     sizes = [10000, 30000] + ([100000] if args.files_100k else [])
     if args.files_only:
@@ -273,18 +281,33 @@ def main():
                   f"x{full['rss_mb'] / r['rss_mb']:.1f} peak RSS (the {r['base_mb']:.0f} MB "
                   f"interpreter included), x{full['total_s'] / r['total_s']:.1f} build time")
     print()
-    print("  running: fabric info fairwater --set gpus=100000 --json ...", file=sys.stderr)
-    elapsed, rss, out = _run_measured([sys.executable, os.path.join(ROOT, "cli.py"), "info",
-                                       "fairwater", "--set", "gpus=100000", "--json",
-                                       "--allreduce"])
-    info = json.loads(out)
-    build_s = results["fairwater 100k"]["total_s"]
-    print(f"fabric info fairwater gpus=100000: {elapsed:.1f} s wall (build included), "
-          f"{elapsed / build_s:.2f}x the site's build (target <= 2), peak RSS {rss:,.0f} MB, "
-          f"bisection {info['bisection_gbps']:,.0f} Gb/s ({info['bisection']['method']}), "
-          f"1 GiB allreduce {_allreduce_words(info)}")
+    info_line(repeat, results["fairwater 100k"])
     if args.superfactory_1m:
         superfactory_1m()
+
+
+def info_line(repeat, built=None):
+    """`fabric info` on the detailed 100k site against the site's own build: the medians of
+    ``repeat`` runs of each, alternating (one build may be given, already measured)."""
+    builds = [built["total_s"]] if built else []
+    infos = []
+    for i in range(repeat):
+        if len(builds) < repeat:
+            builds.append(run_case("fairwater", {"gpus": 100000})["total_s"])
+        print("  running: fabric info fairwater --set gpus=100000 --json ...", file=sys.stderr)
+        infos.append(_run_measured([sys.executable, os.path.join(ROOT, "cli.py"), "info",
+                                    "fairwater", "--set", "gpus=100000", "--json",
+                                    "--allreduce"]))
+    elapsed = statistics.median(t for t, _, _ in infos)
+    build_s = statistics.median(builds)
+    rss = max(r for _, r, _ in infos)
+    info = json.loads(infos[-1][2])
+    print(f"fabric info fairwater gpus=100000: {elapsed:.1f} s wall (build included; median of "
+          f"{repeat}, {min(t for t, _, _ in infos):.1f}-{max(t for t, _, _ in infos):.1f}), "
+          f"{elapsed / build_s:.2f}x the site's build ({build_s:.1f} s, median of "
+          f"{len(builds)}; target <= 2), peak RSS {rss:,.0f} MB, "
+          f"bisection {info['bisection_gbps']:,.0f} Gb/s ({info['bisection']['method']}), "
+          f"1 GiB allreduce {_allreduce_words(info)}")
 
 
 def superfactory_1m():
