@@ -476,3 +476,37 @@ def test_nvls_heads_carry_the_reduced_slice():
     sent = dict(zip(phase.nic[0].tolist(), phase.nic[1].tolist()))
     assert sorted(sent.values()) == [0.0] * 80 + [1 / 32] * 64
     assert sum(sent.values()) == pytest.approx(2.0)   # each domain sends S once
+
+
+def test_nvlink_switch_links_take_their_own_sites_gpu_efficiency():
+    """Switch-to-switch NVLink (nvl36x2) runs at the efficiency of its own domain's GPUs,
+    found by domain key (site, domain): two sites that both number their domain 0, one
+    with Hopper GPUs, keep their own rates."""
+    import networkx as nx
+    import numpy as np
+
+    from fabric.schema import KIND_CODE, MEDIUM_CODE
+
+    A = topologies.build_preset("nvl36x2")
+    B = nx.relabel_nodes(A, {n: f"b-{n}" for n in A})
+    for name, d in B.nodes(data=True):
+        d["site"] = 1
+        if d["kind"] == "gpu":
+            d["part"] = "H100"
+    for _, d in A.nodes(data=True):
+        d["site"] = 0
+    G = nx.compose(A, B)
+    G.graph.update(A.graph)
+    m = CollectiveModel(G)
+    r = m.router
+    nv = np.flatnonzero(r.arc_medium == MEDIUM_CODE["nvlink"])
+    kind_u, kind_v = r.kind_code[r.arc_u[nv]], r.kind_code[r.arc_v[nv]]
+    ratio = m.rate[nv] / r.arc_cap_GBps[nv]
+    site = np.array([G.nodes[r.nodes[i]]["site"] for i in r.arc_u[nv].tolist()])
+    sw, gpu = KIND_CODE["nvswitch"], KIND_CODE["gpu"]
+    for s in (0, 1):
+        between_switches = ratio[(site == s) & (kind_u == sw) & (kind_v == sw)]
+        from_gpus = ratio[(site == s) & (kind_u == gpu)]
+        assert len(between_switches) == 36 and len(set(from_gpus.tolist())) == 1
+        assert set(between_switches.tolist()) == set(from_gpus.tolist())
+    assert ratio[(site == 0) & (kind_u == gpu)][0] != ratio[(site == 1) & (kind_u == gpu)][0]
