@@ -285,15 +285,15 @@ def _check_edges(nodes, edges, edge_key, errors, *, index=None, kinds=None):
     One Python pass maps each edge to (u, v, attribute signature) integers;
     each distinct signature is checked once; the rest is numpy. ``index`` (name ->
     position in ``nodes``) and ``kinds`` (every node's ``kind``) are built when omitted.
-    Returns ``(u, v, medium, links)`` of every edge (see :func:`index_parts`), meaningful
-    where no error was found.
+    Returns ``(u, v, medium, links, bandwidth)`` of every edge (see :func:`index_parts`),
+    meaningful where no error was found.
     """
     edges = edges if isinstance(edges, list) else list(edges)
     m = len(edges)
     if m == 0:
         none = np.zeros(0, np.int64)
         _check_connected(nodes, none, none, errors)
-        return none, none, none, none
+        return none, none, none.astype(np.int8), none, none.astype(np.float64)
     if index is None:
         index = dict(zip(map(itemgetter(0), nodes), count()))
     if kinds is None:
@@ -358,6 +358,7 @@ def _check_edges(nodes, edges, edge_key, errors, *, index=None, kinds=None):
     sig_medium = np.zeros(n_sig, dtype=np.int64)
     sig_links = np.zeros(n_sig, dtype=np.int64)
     sig_rate = np.zeros(n_sig, dtype=np.float64)
+    sig_bw = np.zeros(n_sig, dtype=np.float64)
     for i, d in enumerate(sig_dicts):
         problems, ok = _edge_attr_errors(d)
         if problems:
@@ -368,6 +369,7 @@ def _check_edges(nodes, edges, edge_key, errors, *, index=None, kinds=None):
             medium, links, per_link = ok
             sig_ok[i] = True
             sig_medium[i], sig_links[i], sig_rate[i] = _MEDIUM_INDEX[medium], links, per_link
+            sig_bw[i] = d["bandwidth_gbps"]
     for e in np.flatnonzero(~known):
         u, v, _ = edges[e]
         errors.append(f"edge ({u!r}, {v!r}) names a node the graph does not have")
@@ -433,7 +435,7 @@ def _check_edges(nodes, edges, edge_key, errors, *, index=None, kinds=None):
         errors.append(f"node {names[i]!r} (gpu): {nvload[i]} NVLink links exceed the GPU's "
                       f"{attrs[i]['nvlink_links']} NVLink links")
     _check_connected(nodes, u_idx[known], v_idx[known], errors)
-    return u_idx, v_idx, med, links
+    return u_idx, v_idx, med, links, sig_bw[s_idx]
 
 
 _BIG_INT = 2 ** 62
@@ -591,8 +593,9 @@ def index_parts(graph_attrs, nodes, edges, *, strict=True):
     Returns
     -------
     tuple of numpy.ndarray
-        ``(u, v, medium, links)``: the positions in ``nodes`` of every edge's endpoints,
-        its medium code (:data:`~fabric.schema.MEDIUM_CODE`) and its ``links``.
+        ``(u, v, medium, links, bandwidth)``: the positions in ``nodes`` of every edge's
+        endpoints, its medium code (:data:`~fabric.schema.MEDIUM_CODE`), its ``links`` and
+        its ``bandwidth_gbps``.
 
     Raises
     ------

@@ -72,7 +72,7 @@ class Collector:
         # the benchmark measures its floor with the cyclic GC paused too
         with gc_paused():
             if validate:          # unique node names, every endpoint a listed node: checked
-                ends, ports = self._checked(G.graph)[2:]    # names, attrs dropped here
+                ends, ports, columns = self._checked(G.graph)[2:]  # names, attrs dropped
                 t0 = time.perf_counter()
                 data = _insert(G, self.nodes, self.edges, ends, ports)
                 self.timings["insert_s"] = time.perf_counter() - t0
@@ -91,25 +91,27 @@ class Collector:
             msg = f"builder {builder} produced {n_edges - count} duplicate edges"
             raise AssertionError(msg)
         if validate:
-            remember_edges(G, *ends, data)
+            remember_edges(G, *ends, data, columns)
         return G
 
     def _checked(self, meta):
         """Validate the lists (provenance ``meta``) and number their ports: ``(names, attrs,
-        ends, ports)``, the node names and attribute dicts, the endpoint positions of every
-        edge (two arrays) and :func:`fabric.ports.list_ports`' result; ``timings`` receives
-        ``validate_s`` and ``ports_s``."""
+        ends, ports, columns)``, the node names and attribute dicts, the endpoint positions
+        of every edge (two arrays), :func:`fabric.ports.list_ports`' result and the edges'
+        medium codes, ``links`` and ``bandwidth_gbps`` as validation read them (for
+        :meth:`fabric.edges.EdgeTable.from_build`); ``timings`` receives ``validate_s`` and
+        ``ports_s``."""
         from fabric.ports import list_ports
         from fabric.validate import index_parts
 
         t0 = time.perf_counter()
-        u, v, medium, links = index_parts(meta, self.nodes, self.edges)
+        u, v, medium, links, bw = index_parts(meta, self.nodes, self.edges)
         t1 = time.perf_counter()
         names = list(map(itemgetter(0), self.nodes))
         attrs = list(map(itemgetter(1), self.nodes))
         ports = list_ports(names, attrs, u, v, medium, links)
         self.timings = {"validate_s": t1 - t0, "ports_s": time.perf_counter() - t1}
-        return names, attrs, (u, v), ports
+        return names, attrs, (u, v), ports, (medium.astype("int8"), links, bw)
 
     def _tables(self, meta):
         """The validated lists with their ports as :class:`fabric.io.Tables` (emptied): the
@@ -117,7 +119,7 @@ class Collector:
         from fabric.io import Tables
 
         with gc_paused():
-            names, attrs, ends, ports = self._checked(meta)
+            names, attrs, ends, ports, _ = self._checked(meta)
             t0 = time.perf_counter()
             self.nodes.clear()
             data = []
