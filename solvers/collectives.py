@@ -823,7 +823,7 @@ class CollectiveModel:
             sw = (pos, small, big) if op == "allgather" else (pos, big, small)
             return [plans.Phase(1, switch=sw, nvls=True)]
         if algo == "nvls":
-            switch, head_slice = plans.nvls_intra(groups, self.k.d["nvls_max_heads"])
+            switch, head_slice = plans.nvls_intra(groups, self.nvls_heads)
             if k == 1:
                 return [plans.Phase(1, switch=switch, nvls=True)]
             # across domains (NVLS + CollNet): each head's slice goes out and back in
