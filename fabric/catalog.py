@@ -295,6 +295,16 @@ def _cache_dir():
     return None
 
 
+def _digest(data):
+    """The BLAKE2 digest of ``data`` (:func:`fabric.io._hasher`): a cache entry's name part
+    (of the TOML bytes) and its seal (of the ``marshal`` payload)."""
+    from fabric.io import _hasher
+
+    h = _hasher()
+    h.update(data)
+    return h.digest()
+
+
 def _parse_cached(data):
     """``tomllib.loads`` of the TOML bytes ``data``, through the cache of the module
     docstring: a hit reads ``marshal`` data instead of parsing (and never imports
@@ -303,20 +313,15 @@ def _parse_cached(data):
     An entry is a BLAKE2 digest of its ``marshal`` payload, then the payload: one whose
     digest does not match (a damaged file) is parsed again and rewritten.
     """
-    from fabric.io import _hasher
-
     where = _cache_dir()
-    h = _hasher()
-    h.update(data)
-    path = where and where / f"catalog-{sys.implementation.cache_tag}-{h.hexdigest()}.marshal"
+    name = f"catalog-{sys.implementation.cache_tag}-{_digest(data).hex()}.marshal"
+    path = where and where / name
     raw = None
     if path:
         try:
             entry = path.read_bytes()
-            check = _hasher()
-            n = check.digest_size
-            check.update(entry[n:])
-            if check.digest() == entry[:n]:
+            n = len(_digest(b""))                 # the seal's length
+            if _digest(entry[n:]) == entry[:n]:
                 raw = marshal.loads(entry[n:])
         except (OSError, EOFError, ValueError, TypeError):       # none yet, or unreadable
             raw = None
@@ -335,18 +340,16 @@ def _write_cache(path, raw):
     the entries of other catalog texts for this interpreter; or do nothing (read-only or
     full cache directory, values marshal cannot write)."""
     from fabric.exceptions import FabricError
-    from fabric.io import _hasher, atomic_write
+    from fabric.io import atomic_write
 
     try:
         payload = marshal.dumps(raw)
     except ValueError:
         return
-    digest = _hasher()
-    digest.update(payload)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_write(path, "wb") as fh:
-            fh.write(digest.digest() + payload)
+            fh.write(_digest(payload) + payload)
         for old in path.parent.glob(f"catalog-{sys.implementation.cache_tag}-*.marshal"):
             if old != path:
                 old.unlink(missing_ok=True)
