@@ -20,7 +20,7 @@ def remember_edges(G, u, v, data, columns=None):
     """Keep a builder's edges of ``G`` for :meth:`EdgeTable.from_build`: ``u``, ``v`` the
     positions in ``G``'s node order of every edge's endpoints and ``data`` the attribute
     dicts in ``G``, in insertion order (as :meth:`topologies._common.Collector.graph`
-    inserts them), and optionally ``columns``, their medium codes (int8), ``links`` and
+    inserts them), and optionally ``columns``, their medium codes, ``links`` and
     ``bandwidth_gbps`` as validation read them. Held until that table is built or ``G``
     is freed."""
     _BUILT[G] = (u, v, data, columns)
@@ -137,7 +137,8 @@ class EdgeTable:
         else:
             self.u, self.v, self.data = adjacency_arrays(G, index)
         if columns:               # as the build's validation read them
-            self.medium, self.links, self.bw = columns
+            medium, self.links, self.bw = columns
+            self.medium = medium.astype(np.int8)
             return
         m = len(self.data)
         self.medium = np.fromiter(map(MEDIUM_CODE.__getitem__, map(itemgetter("medium"), self.data)),

@@ -111,7 +111,7 @@ class Collector:
         attrs = list(map(itemgetter(1), self.nodes))
         ports = list_ports(names, attrs, u, v, medium, links)
         self.timings = {"validate_s": t1 - t0, "ports_s": time.perf_counter() - t1}
-        return names, attrs, (u, v), ports, (medium.astype("int8"), links, bw)
+        return names, attrs, (u, v), ports, (medium, links, bw)
 
     def _tables(self, meta):
         """The validated lists with their ports as :class:`fabric.io.Tables` (emptied): the
