@@ -583,7 +583,8 @@ def collective(state, topo, op, size, sweep, gpus, ranks_file, algo, sharp, nvls
                                      in_network=model.sharp) for r in rows]
     from solvers.accuracy import nearest_case
 
-    checked = [nearest_case(model, op, r.size_bytes) for r in rows]
+    checked = [nearest_case(model, op, r.size_bytes, build=topologies.build_preset)
+               for r in rows]
     if as_json:
         click.echo(json.dumps([{**r.row(), "protocol": r.protocol, "latency_us": r.latency_us,
                                 "pipeline_us": r.pipeline_us, "bottleneck": r.bottleneck,

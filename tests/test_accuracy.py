@@ -63,3 +63,32 @@ def test_nvls_busbw_grows_with_gpu_count(n):
     b = smaller.evaluate("allreduce", 8 * GiB, algo="nvls")
     assert a.busbw_GBps > b.busbw_GBps
     assert abs(a.algbw_GBps - b.algbw_GBps) / a.algbw_GBps < 0.05
+
+
+@pytest.mark.parametrize("preset, gpus, kwargs, size, expect", [
+    # one NVL72 rack: CoreWeave's 1 GiB point is 20% below the model (information case)
+    ("gb200-nvl72", 72, (), GiB, (False, "CW1")),
+    ("gb200-nvl72", 72, (), 4 * GiB, (True, "CW1")),        # asserted, within 10%
+    ("dgx-h100", 8, (), GiB, (True, "I01")),                 # information case within 2%
+    ("hgx-b200", 8, (), 4 * GiB, (False, "I10")),            # PyTorch run, 11% below
+    ("hgx-b200", 8, (), 16 * GiB, (True, "I10")),
+    # NVLS with IB SHARP: the known miss is not validated; the same nodes without SHARP are
+    ("superpod-h100", 32, (("sharp", True),), 16 * GiB, (False, "M10")),
+    ("superpod-h100", 32, (), 16 * GiB, (True, "M10")),
+])
+def test_validated_follows_the_nearest_published_case(preset, gpus, kwargs, size, expect):
+    """`validated` names the nearest published case (size, GPU family, settings, ranks) and
+    holds only where the model is within the issue's bound of it."""
+    from solvers.accuracy import nearest_case
+
+    model = _model(preset, (), gpus, kwargs)
+    assert nearest_case(model, "allreduce", size, build=topologies.build_preset) == expect
+
+
+def test_an_information_case_is_not_trusted_without_its_price():
+    """Without a builder the nearest information case cannot be priced: not validated."""
+    from solvers.accuracy import nearest_case
+
+    model = _model("dgx-h100", (), 8, ())
+    assert nearest_case(model, "allreduce", GiB) == (False, "I01")
+    assert nearest_case(model, "allreduce", 16 * GiB) == (True, "I01")
