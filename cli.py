@@ -522,7 +522,8 @@ def _preset_title(G):
 # --------------------------------------------------------------------------- collectives
 # `fabric collective` and `fabric compare`
 
-def _collective_model(state, topo, overrides, gpus, ranks_file, sharp, buffer=None, nvls=True):
+def _collective_model(state, topo, overrides, gpus, ranks_file, sharp, buffer=None, nvls=True,
+                      proto=None):
     from solvers.collectives import CollectiveModel, load_rank_file, parse_size
 
     G = _load_topology(state, topo, overrides)
@@ -531,7 +532,26 @@ def _collective_model(state, topo, overrides, gpus, ranks_file, sharp, buffer=No
         ranks = load_rank_file(ranks_file, fabric.gpu_nodes(G))
     buffer_bytes = None if buffer is None else parse_size(buffer, name="`--buffer`")
     return CollectiveModel(G, ranks=ranks, gpus=gpus, catalog=state.catalog, sharp=sharp,
-                           buffer_bytes=buffer_bytes, nvls=nvls)
+                           buffer_bytes=buffer_bytes, nvls=nvls, protocols=proto)
+
+
+def _proto_callback(ctx, param, value):
+    """Validate --proto when click parses it (before the fabric is built)."""
+    if value is None:
+        return value
+    from solvers.collectives import _check_protocols
+
+    try:
+        return _check_protocols(value)
+    except ParameterError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+_proto_option = click.option(
+    "--proto", default=None, metavar="LIST", callback=_proto_callback,
+    help="Protocols NCCL may use, comma-separated: LL, LL128, Simple (default: all), as "
+         "NCCL_PROTO allows them. NCCL before 2.27 keeps LL128 off across GB200/GB300 "
+         "racks: --proto LL,Simple.")
 
 
 def _collective_count(op, size, n):
@@ -561,11 +581,12 @@ def _collective_count(op, size, n):
 @click.option("--buffer", default=None, metavar="SIZE",
               help="NCCL_BUFFSIZE of the Simple protocol (default 4MiB): the bytes each channel "
                    "keeps in flight, which cap its rate over a WAN at buffer / round trip.")
+@_proto_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of rows.")
 @_set_option
 @pass_state
 @_errors
-def collective(state, topo, op, size, sweep, gpus, ranks_file, algo, sharp, nvls, buffer,
+def collective(state, topo, op, size, sweep, gpus, ranks_file, algo, sharp, nvls, buffer, proto,
                as_json, overrides):
     """Predict a collective's time and nccl-tests bandwidths on TOPO."""
     from solvers.collectives import parse_size, size_range
@@ -575,7 +596,8 @@ def collective(state, topo, op, size, sweep, gpus, ranks_file, algo, sharp, nvls
     if gpus is not None and ranks_file is not None:
         raise click.UsageError("give --gpus or --ranks, not both")
     sizes = size_range(sweep) if sweep is not None else [parse_size(size or "1GiB")]
-    model = _collective_model(state, topo, overrides, gpus, ranks_file, sharp, buffer, nvls)
+    model = _collective_model(state, topo, overrides, gpus, ranks_file, sharp, buffer, nvls,
+                              proto)
     rows = model.sweep(op, sizes, algo=algo)
     from solvers.throughput import collective_lower_bound
 
@@ -620,18 +642,21 @@ def collective(state, topo, op, size, sweep, gpus, ranks_file, algo, sharp, nvls
 @click.option("--nvls/--no-nvls", default=True, show_default=True,
               help="Allow NVLink SHARP in the prediction (--no-nvls: the run's "
                    "NCCL_NVLS_ENABLE=0).")
+@_proto_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @_set_option
 @pass_state
 @_errors
-def compare(state, topo, results, op, gpus, ranks_file, algo, sharp, nvls, as_json, overrides):
+def compare(state, topo, results, op, gpus, ranks_file, algo, sharp, nvls, proto, as_json,
+            overrides):
     """Compare nccl-tests output RESULTS (text or -J JSON) with the prediction on TOPO."""
     from solvers.nccl_results import compare_results, parse_nccl_tests
 
     run = parse_nccl_tests(results)
     if gpus is None and ranks_file is None:
         gpus = run.ranks
-    model = _collective_model(state, topo, overrides, gpus, ranks_file, sharp, nvls=nvls)
+    model = _collective_model(state, topo, overrides, gpus, ranks_file, sharp, nvls=nvls,
+                              proto=proto)
     out = compare_results(model, run, op=op, algo=algo)
     if as_json:
         click.echo(json.dumps(out, indent=2))

@@ -13,7 +13,8 @@ Every case of ``shared/validation/published.md`` that maps to a preset, as data:
   the network. Its only published cases (CoreWeave, 2 and 20 racks) are printed
   for information and are not all within bounds, so no prediction of this regime
   is validated;
-* ``network latency``: messages of at most 64 KiB across domains;
+* ``network latency``: messages of at most 64 KiB across domains (2 and 4 x 8 H100 on
+  InfiniBand);
 * ``box latency``: messages of at most 64 KiB inside one domain.
 
 A prediction is *validated* when the published case of its regime and operation
@@ -34,13 +35,25 @@ latency and the bandwidth regime, and published runs of one system disagree by
 PyTorch-harness sweeps (I10, M07: 20-30 us of host time per call, EFA for M07)
 are printed for information only.
 
+Published runs found since published.md, with their sources (none fitted):
+
+* G3: 3 GB200 racks with one NVLink partition of 4 or 8 GPUs each, NVLS off, NCCL 2.27.3
+  (NVIDIA/nccl#1801): Ring and forced Tree at 16 GiB, and the default, for which NCCL
+  ran the Ring although the Tree is faster (asserted: ``auto`` must pick the Ring);
+* N1, N2: 2 x 8 and 4 x 8 H100 (VMs for N2) on 8 x 400G NDR InfiniBand, NCCL 2.26.2
+  (NVIDIA/nccl-tests#309): 16 B, 1 KiB, 64 KiB (network latency) and 1 MiB (mid);
+* N5, N6, N8 (information): 2 x 8 H100 on Nebius and 2 x 8 B200 on Lambda (dstack's
+  cluster examples; no GPU in the first's output, no network named in the second's),
+  and the 1 MiB points of 2 and 8 x 8 H100 with no NCCL version (nccl-tests#309).
+
 Multi-rack GB200 NVL72 results from CoreWeave (coreweave/nccl-tests PRs #43 and
 #48, not in published.md) are printed for information, never fitted: 2 racks
-(CW2, NVLS on) come out within 11%; 20 racks with NVLS off (CW20, NCCL 2.26.2)
-show ~4.8 ms of fixed cost and only ~430 GB/s of marginal busbw, which neither
-this model nor NCCL's own tuner (15 ring channels x 48 GB/s = 720 GB/s, read from
-``src/graph/search.cc`` and ``tuning.cc``) explains; the model is 20-44% high there
-from 2 GiB up.
+(CW2, NVLS on) come out within 11%; 20 racks with NVLS off (CW20, NCCL 2.26.2, which
+keeps LL128 off across GB200 racks: the NIC hangs off the Grace CPU, ``PATH_PHB``)
+show ~4.6 ms of fixed cost and only ~430 GB/s of marginal busbw, which neither
+this model (NCCL's pick there, Tree/Simple: -26% to +44%) nor NCCL's own tuner (15 ring
+channels x 48 GB/s = 720 GB/s, read from ``src/graph/search.cc`` and ``tuning.cc``)
+explains.
 
 Calibrated, not checked: the Blackwell usable NVLink rate (37.76 GB/s per link,
 the GPU parts' ``usable_nvlink_link_GBps``) is I15's 8 GiB ring busbw over 18
@@ -142,6 +155,25 @@ _LARGE = [
      "one NVL72 rack, GTC25 slide (+-2%)"),
     ("I16", "gb200-nvl72", {}, 72, {}, "allreduce", "nvls", 16 * GiB, "bw", 850.0, "B",
      "one NVL72 rack, GTC25 slide (+-2%)"),
+    # GB200 NVL72, 3 racks on InfiniBand with one NVLink partition of 4 or 8 GPUs in each, NVLS
+    # off, NCCL 2.27.3 (NVIDIA/nccl#1801; not in published.md): NCCL runs the Ring by default
+    # although the Tree (forced) is 20-23% faster at 16 GiB
+    *[("G3", "superpod-gb200", {"racks": "3", "aggregate_nvswitch": "true"}, 3 * per,
+       {"nvls": False, "per_domain": per}, "allreduce", algo, 16 * GiB, "bw", b, "A",
+       f"3 racks x {per} GB200, NVLS off, {algo}")
+      for per, algo, b in ((4, "auto", 196.72), (4, "ring", 196.72), (4, "tree", 234.43),
+                           (8, "auto", 393.66), (8, "ring", 393.66), (8, "tree", 485.68))],
+    # 2 x 8 H100 over 8 x 400G NDR InfiniBand per node, bare metal, NCCL 2.26.2, default
+    # algorithm (NVIDIA/nccl-tests#309, first post; not in published.md). 16 B stands for the
+    # latency floor: the 8 B out-of-place row (68.5 us) is the sweep's warm-up outlier
+    # (in-place 24.7 us). 1 MiB is in MID.
+    *[("N1", "superpod-h100", {"gpus": "16"}, 16, {}, "allreduce", "auto", size, "lat", t, "A",
+       "2 x 8 H100, IB NDR, NCCL 2.26.2") for size, t in ((16, 24.96), (KiB, 29.75),
+                                                         (64 * KiB, 33.84))],
+    # 4 x 8 H100 VMs, the same NICs and NCCL (NVIDIA/nccl-tests#309, comment of 2025-05-23)
+    *[("N2", "superpod-h100", {"gpus": "32"}, 32, {}, "allreduce", "auto", size, "lat", t, "B",
+       "4 x 8 H100 VMs, IB NDR, NCCL 2.26.2") for size, t in ((16, 34.82), (KiB, 39.79),
+                                                             (64 * KiB, 50.83))],
 ]
 
 MiB = 2 ** 20
@@ -168,6 +200,10 @@ MID = [
     *[("S2.3", "dgx-h100", {"gpu": "H200"}, 8, {}, "allreduce", "auto", s * MiB, "mid",
        _time_from_busbw(s * MiB, b, 8), "A", "NCCL 2.30.7, from busbw")
       for s, b in ((1, 72.45), (16, 242.45), (64, 369.82))],
+    ("N1", "superpod-h100", {"gpus": "16"}, 16, {}, "allreduce", "auto", MiB, "mid", 71.93, "A",
+     "2 x 8 H100, IB NDR, NCCL 2.26.2"),
+    ("N2", "superpod-h100", {"gpus": "32"}, 32, {}, "allreduce", "auto", MiB, "mid", 82.17, "B",
+     "4 x 8 H100 VMs, IB NDR, NCCL 2.26.2"),
 ]
 
 # Printed for information, not asserted (see the module docstring).
@@ -182,17 +218,22 @@ INFO = [
     # marginal busbw
     # NVLS was disabled in CoreWeave's GB200 examples then (coreweave/nccl-tests PR #60
     # "Re-enable NVLS. It was disabled previously"), so the run had Ring, Tree and no NVLS
+    # That run's NCCL 2.26.2 kept LL128 off across racks: a GB200 reaches its NIC through the
+    # Grace CPU (C2C, then PCIe: PATH_PHB, above the PATH_PXN limit of src/graph/tuning.cc;
+    # 2.27 names the path P2C and allows it), so the case runs with LL and Simple only
     *[("CW20", "superpod-gb200", {"racks": "20", "aggregate_nvswitch": "true"}, 1440,
-       {"nvls": False}, "allreduce", algo, s * GiB // 1024, "bw", b, "B",
-       f"20 NVL72 racks, NVLS off, {algo}")
+       {"nvls": False, "protocols": ("LL", "Simple")}, "allreduce", algo, s * GiB // 1024, "bw",
+       b, "B", f"20 NVL72 racks, NVLS off, NCCL 2.26 (no LL128 across racks), {algo}")
       for algo in ("auto", "ring")
       for s, b in ((512, 150.95), (1024, 218.85), (2048, 286.52), (4096, 346.38), (8192, 381.48),
                    (16384, 405.74))],
     # CoreWeave, 2 NVL72 racks (144 GPUs) on InfiniBand (coreweave/nccl-tests PR #43, README
     # "Expected Performance"): that PR's script ran NCCL 2.25.1 with NVLS enabled; the algorithm
     # is not logged (busbw above the 720 GB/s ring ceiling points to NVLSTree)
-    *[("CW2", "superpod-gb200", {"racks": "2", "aggregate_nvswitch": "true"}, 144, {},
-       "allreduce", "auto", s * GiB // 1024, "bw", b, "B", "2 NVL72 racks, NVLS on")
+    # (2.25.1, like CW20's 2.26.2, keeps LL128 off across racks on GB200)
+    *[("CW2", "superpod-gb200", {"racks": "2", "aggregate_nvswitch": "true"}, 144,
+       {"protocols": ("LL", "Simple")}, "allreduce", "auto", s * GiB // 1024, "bw", b, "B",
+       "2 NVL72 racks, NVLS on, NCCL 2.25 (no LL128 across racks)")
       for s, b in ((512, 493.94), (1024, 596.10), (2048, 680.30), (4096, 743.09), (8192, 793.06),
                    (16384, 810.41))],
     ("L04", "gb200-nvl72", {"trays": "1"}, 4, {}, "allreduce", "ring", 1 * KiB, "lat",
@@ -209,6 +250,20 @@ INFO = [
       for s, b in ((1, 5.37), (4, 18.90), (16, 64.43), (64, 156.74), (256, 229.09))],
     ("M12", "superpod-h100", {"gpus": "64"}, 64, {"sharp": True}, "allreduce", "auto", 16 * GiB, "bw", 450.0,
      "B", "auto picks NVLS+SHARP"),
+    # 2 x 8 H100, Nebius InfiniBand (dstack examples/clusters/nebius/README.md): the output
+    # names no GPU and the command line is another example's, so information only
+    *[("N5", "superpod-h100", {"gpus": "16"}, 16, {}, "allreduce", "auto", size,
+       "lat" if size <= 64 * KiB else "mid", t, "C", "2 x 8 H100 (Nebius), provenance unclear")
+      for size, t in ((16, 29.92), (KiB, 31.36), (64 * KiB, 37.85), (MiB, 87.08))],
+    # 2 x 8 B200, Lambda 1-Click Cluster, NCCL 2.26.2 (dstack examples/clusters/lambda/
+    # README.md): the file does not say which network the cluster has
+    *[("N6", "superpod-b200", {"gpus": "16"}, 16, {}, "allreduce", "auto", size,
+       "lat" if size <= 64 * KiB else "mid", t, "C", "2 x 8 B200 (Lambda), network not stated")
+      for size, t in ((8, 36.50), (KiB, 45.33), (64 * KiB, 44.59), (MiB, 115.58))],
+    # 2 and 8 x 8 H100 on 400G InfiniBand, NCCL version not stated (NVIDIA/nccl-tests#309,
+    # comments of 2025-06-18): 1 MiB only
+    *[("N8", "superpod-h100", {"gpus": str(n)}, n, {}, "allreduce", "auto", MiB, "mid", t, "C",
+       f"{n // 8} x 8 H100, IB 400G, NCCL not stated") for n, t in ((16, 93.25), (64, 117.0))],
 ]
 
 
@@ -229,11 +284,25 @@ class Case:
     grade: str
     note: str
     asserted: bool
+    per_domain: int = 0  # > 0: the ranks are the first per_domain GPUs of each domain in turn
 
     @property
     def regime(self):
-        domain = _SYSTEMS[self.preset][0]
+        domain = self.per_domain or _SYSTEMS[self.preset][0]
         return _regime(self.gpus > domain, self.size_bytes, min(self.gpus, domain))
+
+    def ranks(self, G):
+        """The case's GPUs in rank order: None (the first ``gpus``) unless ``per_domain``."""
+        if not self.per_domain:
+            return None
+        from fabric.locality import domains
+
+        out = []
+        for names in domains(G).values():
+            if len(out) == self.gpus:
+                break
+            out += names[:self.per_domain]
+        return out
 
     @property
     def family(self):
@@ -274,8 +343,10 @@ it: ``CollectiveModel.family``)."""
 
 def _case(raw, asserted):
     cid, preset, over, gpus, kw, op, algo, size, kind, measured, grade, note = raw
+    kw = dict(kw)
+    per_domain = kw.pop("per_domain", 0)
     return Case(cid, preset, tuple(sorted(over.items())), gpus, tuple(sorted(kw.items())), op,
-                algo, int(size), kind, float(measured), grade, note, asserted)
+                algo, int(size), kind, float(measured), grade, note, asserted, per_domain)
 
 
 CASES = ([_case(c, True) for c in _LARGE] + [_case(c, True) for c in MID]
@@ -296,10 +367,10 @@ def case_rows(build, catalog=None, *, cases=None):
         gkey = (c.preset, c.overrides)
         if gkey not in graphs:
             graphs[gkey] = build(c.preset, dict(c.overrides), catalog=catalog)
-        mkey = (gkey, c.gpus, c.kwargs)
+        mkey = (gkey, c.gpus, c.per_domain, c.kwargs)
         if mkey not in models:
-            models[mkey] = CollectiveModel(graphs[gkey], gpus=c.gpus, catalog=catalog,
-                                           **dict(c.kwargs))
+            models[mkey] = CollectiveModel(graphs[gkey], gpus=c.gpus, ranks=c.ranks(graphs[gkey]),
+                                           catalog=catalog, **dict(c.kwargs))
         r = models[mkey].evaluate(c.op, c.size_bytes, algo=c.algo)
         predicted = r.busbw_GBps if c.kind == "bw" else r.time_us
         error = (predicted - c.measured) / c.measured

@@ -49,6 +49,15 @@ Mechanisms beyond link rates (each with its source in the catalog):
   Hopper's), as NCCL does, and prices the pick at the CTA-bound ceiling.
 * **Tree correction**: Tree bandwidth is scaled by NCCL's
   ``treeCorrectionFactor`` for sizes up to 512 MiB.
+* **Tree pipeline**: a Tree's slice waits at every hop with Simple, at NCCL's
+  own depth estimate with LL128 (``1 + log2i(nodes) + 0.1 x ppn`` each way,
+  ``calcCollChunking``), and only at the network hops with LL, whose flagged
+  lines are forwarded as they arrive (``prims_ll.h``).
+* **What NCCL picks between Ring and Tree**: NCCL rates the Tree from the
+  Ring's own graph bandwidth (x 0.92, algbw x 0.5 against n / 2(n-1); on two
+  nodes on bwIntra, up to twice bwInter), so past two domains ``auto`` runs the
+  Ring for large messages even where the Tree is faster, as NCCL does; the
+  pick is priced by this model.
 * **NCCL's multi-node rules**: SHARP (CollNet, NVLS across domains) only when
   enabled (``sharp=True``, NCCL_COLLNET_ENABLE=1); NVLS allgather /
   reducescatter only up to 32 ranks per domain; CollNet only up to 8; PAT
@@ -434,6 +443,12 @@ class CollectiveModel:
         A connection keeps at most one buffer in flight, so over a WAN each
         channel moves at most ``buffer_bytes / RTT``: a larger buffer (tuned
         NCCL, distance-aware Ethernet) recovers WAN bandwidth.
+    protocols
+        The protocols NCCL may use, as ``NCCL_PROTO`` allows them: a sequence of
+        ``"LL"``, ``"LL128"``, ``"Simple"`` (any case), default all three. A run
+        that NCCL kept off LL128 (``NCCL_PROTO=^LL128``; or NCCL before 2.27 across
+        nodes on GB200, where the NIC hangs off the Grace CPU: ``PATH_PHB``) is
+        ``("LL", "Simple")``.
 
     Attributes
     ----------
@@ -462,8 +477,9 @@ class CollectiveModel:
     """
 
     def __init__(self, G, *, ranks=None, gpus=None, catalog=None, router=None, sharp=False,
-                 buffer_bytes=None, nvls=True):
+                 buffer_bytes=None, nvls=True, protocols=None):
         with gc_paused():
+            self.protocols = _check_protocols(protocols)
             self._setup(G, ranks, gpus, catalog, router, sharp, buffer_bytes, nvls)
 
     def _setup(self, G, ranks, gpus, catalog, router, sharp, buffer_bytes, nvls):
@@ -1225,7 +1241,8 @@ class CollectiveModel:
         adds 2 log2i(domains) network steps. A Tree is a chain through each
         domain's ranks joined by a tree across domains, so a chunk (one step of
         the protocol's buffer) crosses 2 ((ranks per domain - 1) + log2i(domains))
-        hops, reduce up and broadcast down: a 72-GPU chain fills long. Other
+        hops, reduce up and broadcast down: with Simple a 72-GPU chain fills long
+        (LL and LL128 wait at fewer of them: :meth:`_pipeline_fill`). Other
         algorithms have no fill (``stages`` 0): a ring's steps are pipelined
         slice by slice.
         """
@@ -1260,28 +1277,76 @@ class CollectiveModel:
         steps, nc, slice_bytes = self._pipeline(op, algo, size, proto)
         if steps <= 1:
             return 0.0
+        if algo == "tree" and proto == "LL":
+            return self._line_tree_fill(slice_bytes, nc)
+        if algo == "tree" and proto == "LL128":
+            steps = 2 * self._ll128_tree_depth()
         return (steps - 1) * slice_bytes * nc * us_per_byte
+
+    def _ll128_tree_depth(self):
+        """NCCL's pipeline depth of an LL128 Tree, in chunks, one way (``calcCollChunking``:
+        ``1 + log2i(nNodes) + 0.1 x ppn``): a network hop waits for a chunk, an NVLink
+        hop of the chain streams LL128 lines and costs a tenth of one. The Tree crosses
+        it twice (reduce up, broadcast down)."""
+        ppn = self.n / self.k_domains
+        return 1 + (self.k_domains.bit_length() - 1) + 0.1 * ppn
+
+    def _line_tree_fill(self, slice_bytes, nc):
+        """Fill of a Tree run with LL, in us.
+
+        LL carries a flag in every 8-byte store, and the receiving thread reduces and
+        forwards each line as soon as its flag arrives (``src/device/prims_ll.h``),
+        so the chain
+        through a domain's ranks streams: its per-hop latencies are NCCL's (in
+        :meth:`_latency`), with no slice to wait for. A network hop does not stream:
+        the proxy posts a step's buffer only once the GPU has filled it
+        (``src/transport/net.cc``), so each of the 2 log2i(domains) network hops of
+        the tree (reduce up, broadcast down) waits for one chunk, which crosses at
+        the channel's share of its rank's NIC rate. (Simple waits for a slice at
+        every hop, LL128 for NCCL's own depth estimate: :meth:`_pipeline_fill`.)
+        """
+        hops = 2 * (self.k_domains.bit_length() - 1)
+        nic = self._nic_GBps()
+        if hops == 0 or nic <= 0:
+            return 0.0
+        per_channel = nic * min(1.0, self.g / nc)          # GB/s = bytes / ns
+        return hops * slice_bytes / (per_channel * 1e3)
 
     def _best(self, op, cands, size):
         """The fastest (algorithm, protocol) of ``cands``; ties go to the earlier candidate.
 
         NCCL picks by its own table. Where the model knows that table to differ from
-        the run, its LL ceiling (``llMaxBws``, 282 GB/s on one Blackwell domain against
-        the CTA-bound 188), LL is judged at NCCL's ceiling and priced at the run's, so
-        a protocol NCCL over-rates is picked and priced at what it delivers. Every
-        other term (including the NVLink rate) is the model's own in both.
+        the run, the choice follows NCCL and the price is the model's:
+
+        * LL: NCCL's ceiling (``llMaxBws``, 282 GB/s on one Blackwell domain against
+          the CTA-bound 188), so a protocol NCCL over-rates is picked and priced at
+          what it delivers;
+        * Ring against Tree (allreduce across domains): NCCL rates the Tree from the
+          Ring's own graph bandwidth (:meth:`_tree_as_nccl`), so past two domains it
+          runs the Ring for large messages even where the Tree would be faster. The
+          pick of the two then competes with the other algorithms at its price.
+
+        Every other term (including the NVLink rate) is the model's own.
 
         Candidates are tried in order of their latency (a lower bound of their time:
         every other term is non-negative), and one whose latency already exceeds the
         best time is never routed: on a million ranks a ring's 2 million steps rule it
-        out before its flows are.
+        out before its flows are (and the Tree is then judged at its own price).
         """
-        best = None
-        protos_of = {algo: ("Simple",) if algo in _SIMPLE_ONLY else PROTOCOLS for algo in cands}
+        protos_of = {algo: [p for p in (("Simple",) if algo in _SIMPLE_ONLY else PROTOCOLS)
+                            if p in self.protocols] for algo in cands}
+        cands = [a for a in cands if protos_of[a]]
+        if not cands:
+            msg = (f"no algorithm of {op} runs with protocols {', '.join(self.protocols)} "
+                   f"(`protocols`, --proto); allow Simple")
+            raise ParameterError(msg)
         floor = {algo: min(self._latency(op, algo, p) for p in protos_of[algo]) for algo in cands}
         rank = {algo: i for i, algo in enumerate(cands)}
+        pair = "tree" in cands and "ring" in cands and op == "allreduce" and self.k_domains > 1
+        judged, ring_bw, tree_priced = {}, {}, {}
+        best_t = math.inf
         for algo in sorted(cands, key=lambda a: (floor[a], rank[a])):
-            if best is not None and floor[algo] > best[0]:
+            if floor[algo] > best_t:
                 continue
             plan = self._plan(op, algo)
             for proto in protos_of[algo]:
@@ -1290,8 +1355,25 @@ class CollectiveModel:
                 if (proto == "LL" and algo in self._ll_floor
                         and self._ll_floor_nccl is not self._ll_floor):
                     chosen = self._priced(op, algo, proto, size, plan, self._ll_floor_nccl)[0]
-                if best is None or (chosen, rank[algo]) < (best[0], best[1]):
-                    best = (chosen, rank[algo], algo, proto, priced)
+                if pair and algo == "ring":
+                    ring_bw[proto] = chosen - priced[1] - priced[2]
+                if pair and algo == "tree":
+                    tree_priced[proto] = (chosen, priced)
+                if algo not in judged or chosen < judged[algo][0]:
+                    judged[algo] = (chosen, rank[algo], algo, proto, priced)
+                best_t = min(best_t, chosen)
+        if pair and "ring" in judged and "tree" in judged:
+            view = {p: self._tree_as_nccl(p, size, tree_priced[p][1][1], ring_bw)
+                    for p in tree_priced if p in ring_bw}
+            if view:
+                p = min(view, key=lambda q: (view[q], PROTOCOLS.index(q)))
+                if judged["ring"][0] <= view[p]:
+                    del judged["tree"]
+                else:
+                    del judged["ring"]
+                    judged["tree"] = (tree_priced[p][0], rank["tree"], "tree", p,
+                                      tree_priced[p][1])
+        best = min(judged.values(), key=lambda x: (x[0], x[1]))
         _, _, algo, proto, (t, lat, fill, bottleneck, capped) = best
         algbw = size / (t * 1e3)                 # bytes / us / 1e3 = GB/s
         return CollectiveResult(op=op, algo=algo, ranks=self.n, size_bytes=int(size),
@@ -1299,6 +1381,26 @@ class CollectiveModel:
                                 busbw_GBps=float(algbw * busbw_factor(op, self.n)),
                                 protocol=proto, latency_us=float(lat), pipeline_us=float(fill),
                                 bottleneck=bottleneck, capped_by=capped)
+
+    def _tree_as_nccl(self, proto, size, latency, ring_bw):
+        """The time NCCL's tuner gives a Tree allreduce with ``proto`` (us), from the Ring's.
+
+        NCCL rates both from the same graph bandwidth (``tuning.cc``
+        ``ncclTopoTuneModel``): Tree busBw x 0.92 (and x 1/3.8 for LL, x 120/128 for
+        LL128) against the Ring's protocol fraction, algbw x 0.5 against the Ring's
+        nRanks / nsteps, with the Tree on bwIntra on two nodes (at most twice bwInter,
+        ``search.cc``) and on bwInter beyond; then ``treeCorrectionFactor``. So past two
+        domains NCCL runs the Ring for large messages even where a Tree would be faster
+        (NVIDIA/nccl#1801: 3 GB200 racks, Tree 20% faster at 16 GiB, Ring picked), and on
+        two it prefers the Tree. ``ring_bw`` holds the Ring's bandwidth term (us) per
+        protocol at this size, as ``auto`` judges it; the latency is the Tree's own.
+        """
+        d = self.k.d
+        tree = d[f"tree_busbw_factor_{proto.lower()}"] * d["tree_algbw_per_busbw"]
+        if self.k_domains <= 2:
+            tree *= d["tree_bw_intra_over_inter_two_domains"]
+        ring = self.k.fraction(proto) * self.n / (2.0 * (self.n - 1))
+        return latency + ring_bw[proto] * ring / tree / self._tree_correction(proto, size)
 
     def _priced(self, op, algo, proto, size, plan, ll_floor):
         """(time us, latency us, fill us, bottleneck, rule) of one (algorithm, protocol) at
@@ -1333,6 +1435,27 @@ class CollectiveModel:
                         f"channel per round trip ({proto})")
         fill = self._pipeline_fill(op, algo, size, us_per_byte, proto)
         return lat + fill + size * us_per_byte, lat, fill, neck, capped
+
+
+def _check_protocols(protocols):
+    """The allowed protocols in :data:`PROTOCOLS` order, from a sequence of names (any case)."""
+    if protocols is None:
+        return PROTOCOLS
+    if isinstance(protocols, str):
+        protocols = protocols.split(",")
+    names = {p.lower(): p for p in PROTOCOLS}
+    chosen = set()
+    for p in protocols:
+        key = p.strip().lower() if isinstance(p, str) else None
+        if key not in names:
+            msg = (f"`protocols` (--proto): unknown protocol {str(p)[:40]!r}; "
+                   f"use some of {', '.join(PROTOCOLS)}, comma-separated")
+            raise ParameterError(msg)
+        chosen.add(names[key])
+    if not chosen:
+        msg = f"`protocols` (--proto) must name at least one of {', '.join(PROTOCOLS)}"
+        raise ParameterError(msg)
+    return tuple(p for p in PROTOCOLS if p in chosen)
 
 
 def collective(G, op, size, *, algo="auto", ranks=None, gpus=None, catalog=None, sharp=False):

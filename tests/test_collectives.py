@@ -510,3 +510,76 @@ def test_nvlink_switch_links_take_their_own_sites_gpu_efficiency():
         assert len(between_switches) == 36 and len(set(from_gpus.tolist())) == 1
         assert set(between_switches.tolist()) == set(from_gpus.tolist())
     assert ratio[(site == 0) & (kind_u == gpu)][0] != ratio[(site == 1) & (kind_u == gpu)][0]
+
+
+# ---------------------------------------------------------------- Tree against Ring, as NCCL
+@pytest.fixture(scope="module")
+def pod16():
+    return topologies.build_preset("superpod-h100", {"gpus": "16"})
+
+
+def test_auto_runs_the_ring_past_two_domains_where_nccl_rates_the_tree_below_it(pod):
+    """4 x 8 H100 without NVLS, 16 GiB: NCCL's tuner rates Tree busBw x 0.92, algbw x 0.5
+    against the Ring's n / 2(n-1) from the same graph, so it runs the Ring (the price is the
+    Ring's); by hand, NCCL's Tree time is the Ring's bandwidth term x (1 / 0.92) x (n / (n-1))
+    plus the Tree's latency."""
+    m = CollectiveModel(pod, gpus=32, nvls=False)
+    size = 16 * GiB
+    ring = m.evaluate("allreduce", size, algo="ring")
+    tree = m.evaluate("allreduce", size, algo="tree")
+    auto = m.evaluate("allreduce", size)
+    assert auto.algo == "ring" and auto.time_us == ring.time_us
+    n = 32
+    ring_bw = ring.time_us - ring.latency_us - ring.pipeline_us
+    nccl_tree = m._tree_as_nccl("Simple", size, tree.latency_us, {"Simple": ring_bw})
+    assert nccl_tree == pytest.approx(tree.latency_us + ring_bw * n / (2 * (n - 1)) / (0.92 * 0.5))
+    assert nccl_tree > ring.time_us
+
+
+def test_auto_prefers_the_tree_on_two_domains(pod16):
+    """Two nodes: NCCL's Tree runs on bwIntra, which its search raises to twice bwInter, so
+    its Tree looks 0.92 x 2 x 0.5 / (n / 2(n-1)) = 1.73x the Ring's bandwidth on 16 ranks."""
+    m = CollectiveModel(pod16, gpus=16, nvls=False)
+    assert m.evaluate("allreduce", 16 * GiB).algo == "tree"
+    nccl = m._tree_as_nccl("Simple", 16 * GiB, 0.0, {"Simple": 1000.0})
+    assert nccl == pytest.approx(1000.0 * (16 / 30) / (0.92 * 2 * 0.5))
+
+
+def test_ll_tree_fill_is_the_network_hops_only(pod16):
+    """Tree/LL on 2 x 8 H100 at 64 KiB: the chain streams LL lines; each of the 2 network hops
+    (up, down) waits for one chunk, min(LL step 32 KiB, 64 KiB / 8 channels) = 8 KiB, at the
+    channel's NIC (400 Gb/s = 50 GB/s): 2 x 8192 B / 50 GB/s = 0.328 us."""
+    m = CollectiveModel(pod16, gpus=16)
+    size = 64 * 1024
+    r = m.evaluate("allreduce", size, algo="tree")
+    fill = m._pipeline_fill("allreduce", "tree", size, 1.0, "LL")
+    assert fill == pytest.approx(2 * 8192 / 50e3)
+    assert r.protocol == "LL" and r.pipeline_us == pytest.approx(fill)
+
+
+def test_ll128_tree_fill_follows_nccls_depth(pod16):
+    """LL128: NCCL's own depth, 1 + log2i(nodes) + 0.1 x ranks per node = 2.8 chunks one way
+    on 2 x 8, crossed twice: (5.6 - 1) slices of the bottleneck."""
+    m = CollectiveModel(pod16, gpus=16)
+    assert m._ll128_tree_depth() == pytest.approx(2.8)
+    steps, nc, slice_bytes = m._pipeline("allreduce", "tree", 2 ** 20, "LL128")
+    fill = m._pipeline_fill("allreduce", "tree", 2 ** 20, 1e-6, "LL128")
+    assert fill == pytest.approx(4.6 * slice_bytes * nc * 1e-6)
+
+
+def test_protocols_limit_what_auto_and_algorithms_use(pod16):
+    """NCCL_PROTO: without LL128 neither `auto` nor the Tree uses it; names in any case."""
+    every = CollectiveModel(pod16, gpus=16)
+    some = CollectiveModel(pod16, gpus=16, protocols="ll,SIMPLE")
+    assert some.protocols == ("LL", "Simple")
+    assert every.evaluate("allreduce", 2 ** 20).protocol == "LL128"
+    for size in (8, 2 ** 20, 2 ** 26, 16 * GiB):
+        assert some.evaluate("allreduce", size).protocol in ("LL", "Simple")
+        assert some.evaluate("allreduce", size, algo="tree").protocol in ("LL", "Simple")
+    with pytest.raises(ParameterError, match="protocols.*LL129"):
+        CollectiveModel(pod16, gpus=16, protocols=["LL129"])
+    with pytest.raises(ParameterError, match="at least one"):
+        CollectiveModel(pod16, gpus=16, protocols=[])
+    with pytest.raises(ParameterError, match="allow Simple"):
+        CollectiveModel(pod16, gpus=16, protocols=("LL",)).evaluate("allreduce", GiB,
+                                                                    algo="nvlstree")
