@@ -45,6 +45,8 @@ Published runs found since published.md, with their sources (none fitted):
 * N5, N6, N8 (information): 2 x 8 H100 on Nebius and 2 x 8 B200 on Lambda (dstack's
   cluster examples; no GPU in the first's output, no network named in the second's),
   and the 1 MiB points of 2 and 8 x 8 H100 with no NCCL version (nccl-tests#309).
+* GB3 (information): one GB300 NVL72 rack, NVLS, NCCL 2.28.7, "~927 GB/s at 32GB" in
+  prose (JuihoChen/NVL72-NCCL-test).
 
 Multi-rack GB200 NVL72 results from CoreWeave (coreweave/nccl-tests PRs #43 and
 #48, not in published.md) are printed for information, never fitted: 2 racks
@@ -250,6 +252,11 @@ INFO = [
       for s, b in ((1, 5.37), (4, 18.90), (16, 64.43), (64, 156.74), (256, 229.09))],
     ("M12", "superpod-h100", {"gpus": "64"}, 64, {"sharp": True}, "allreduce", "auto", 16 * GiB, "bw", 450.0,
      "B", "auto picks NVLS+SHARP"),
+    # GB300 NVL72, one rack, 72 ranks, NVLS, NCCL 2.28.7 (JuihoChen/NVL72-NCCL-test,
+    # GB300_mpirun_NCCL_diag_deployment.md): "peak All-Reduce bus bandwidth ~927 GB/s at
+    # 32GB", prose only (870-930 GB/s over the top sizes), so information only
+    ("GB3", "gb300-nvl72", {}, 72, {}, "allreduce", "auto", 32 * GiB, "bw", 927.0, "C",
+     "one GB300 NVL72 rack, prose figure"),
     # 2 x 8 H100, Nebius InfiniBand (dstack examples/clusters/nebius/README.md): the output
     # names no GPU and the command line is another example's, so information only
     *[("N5", "superpod-h100", {"gpus": "16"}, 16, {}, "allreduce", "auto", size,
