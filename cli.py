@@ -549,9 +549,9 @@ def _proto_callback(ctx, param, value):
 
 _proto_option = click.option(
     "--proto", default=None, metavar="LIST", callback=_proto_callback,
-    help="Protocols NCCL may use, comma-separated: LL, LL128, Simple (default: all), as "
-         "NCCL_PROTO allows them. NCCL before 2.27 keeps LL128 off across GB200/GB300 "
-         "racks: --proto LL,Simple.")
+    help="Protocols NCCL may use, as NCCL_PROTO allows them: LL, LL128, Simple, "
+         "comma-separated, or ^ and the ones to leave out (default: all). NCCL before "
+         "2.27 keeps LL128 off across GB200/GB300 racks: --proto ^LL128.")
 
 
 def _collective_count(op, size, n):

@@ -306,10 +306,14 @@ class Case:
 
         out = []
         for names in domains(G).values():
-            if len(out) == self.gpus:
+            if len(out) >= self.gpus:
                 break
             out += names[:self.per_domain]
-        return out
+        if len(out) < self.gpus:
+            msg = (f"case {self.id}: {self.gpus} ranks at {self.per_domain} per domain need "
+                   f"more domains than {self.preset} has")
+            raise ValueError(msg)
+        return out[:self.gpus]
 
     @property
     def family(self):
@@ -449,9 +453,15 @@ def regime_of(model, size_bytes):
 
 
 def _setting_mismatch(model, case):
-    """How many of the NVLS and SHARP settings differ between ``model`` and ``case``."""
+    """How many of the run settings differ between ``model`` and ``case``: NVLS, SHARP, the
+    protocols and the Simple buffer (``--buffer``; no case sets it)."""
+    from solvers.collectives import PROTOCOLS
+
     kw = dict(case.kwargs)
-    return ((kw.get("nvls", True) != model.nvls) + (kw.get("sharp", False) != model.sharp))
+    default_buffer = model.k.d["simple_buffer_bytes"]
+    return ((kw.get("nvls", True) != model.nvls) + (kw.get("sharp", False) != model.sharp)
+            + (tuple(kw.get("protocols", PROTOCOLS)) != tuple(model.protocols))
+            + (model.windows["Simple"] != float(default_buffer)))
 
 
 def _target_bound(case):
@@ -481,11 +491,13 @@ def nearest_case(model, op, size_bytes, build=None):
     ``model``.
 
     The named case is the published case (asserted or information) of the same regime
-    and operation nearest in size; cases equally near are told apart by the GPU family
-    (Hopper, Blackwell), then by the NVLS and SHARP settings, then by the rank count (so 2 NVL72 racks with NVLS name CoreWeave's
-    2-rack run, not the 20-rack run without NVLS), then asserted first. The prediction
-    is *validated* when that case lies within a factor 4 of ``size_bytes`` and the model
-    is within the issue's bound there (10% large messages, 20% mid sizes, 25% latency):
+    and operation that lies within a factor 4 of ``size_bytes`` (any case when none
+    does), with the same GPU family (Hopper, Blackwell), then the same run settings
+    (NVLS, SHARP, protocols, buffer), then the nearest in size, then in rank count (so
+    2 NVL72 racks with NVLS name CoreWeave's 2-rack run, not the 20-rack run without
+    NVLS), asserted first. The prediction is *validated* when that case is within the
+    factor 4, of the same family and settings, and the model is within the issue's
+    bound there (10% large messages, 20% mid sizes, 25% latency):
 
     * an asserted case is within it (the tests hold it), unless it is a known miss
       (:data:`KNOWN_MISSES`: M10, NVLS with IB SHARP);
@@ -503,11 +515,13 @@ def nearest_case(model, op, size_bytes, build=None):
         return False, None
 
     def key(c):
-        return (abs(math.log2(max(size_bytes, 1) / c.size_bytes)), c.family != model.family,
-                _setting_mismatch(model, c), abs(math.log2(model.n / c.gpus)), not c.asserted)
+        far = abs(math.log2(max(size_bytes, 1) / c.size_bytes))
+        return (far > 2.0, c.family != model.family, _setting_mismatch(model, c), far,
+                abs(math.log2(model.n / c.gpus)), not c.asserted)
 
     best = min(cands, key=key)
-    if key(best)[0] > 2.0 or not any(c.asserted for c in cands):
+    far, other_family, mismatch = key(best)[:3]
+    if far or other_family or mismatch or not any(c.asserted for c in cands):
         return False, best.id
     if best.asserted:
         return (best.id, best.algo, best.size_bytes, best.kwargs) not in KNOWN_MISSES, best.id

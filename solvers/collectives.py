@@ -112,6 +112,11 @@ __all__ = [
     "load_rank_file",
 ]
 
+_PAIR_MAX_RANKS = 1 << 16
+"""Up to this many ranks ``auto`` routes both Ring and Tree to pick between them as NCCL does
+(:meth:`CollectiveModel._best`); past it (a Ring of 2 x 65,536 steps) a Ring whose latency
+alone exceeds the best time is not routed. A compute budget, not a model constant."""
+
 _FLOW_BATCH = 1 << 22
 """Flows routed per call of :meth:`solvers.routing.Router.add_flows` (4M: a 1M-GPU ring's 32
 channels take 8 calls)."""
@@ -1302,15 +1307,16 @@ class CollectiveModel:
         the proxy posts a step's buffer only once the GPU has filled it
         (``src/transport/net.cc``), so each of the 2 log2i(domains) network hops of
         the tree (reduce up, broadcast down) waits for one chunk, which crosses at
-        the channel's share of its rank's NIC rate. (Simple waits for a slice at
+        its rank's NIC rate (across domains a Tree has at most as many channels as a
+        domain has ranks, and so at least one NIC per channel; NCCL may run two
+        channels on one NIC, which would double this sub-microsecond term). (Simple waits for a slice at
         every hop, LL128 for NCCL's own depth estimate: :meth:`_pipeline_fill`.)
         """
         hops = 2 * (self.k_domains.bit_length() - 1)
         nic = self._nic_GBps()
         if hops == 0 or nic <= 0:
             return 0.0
-        per_channel = nic * min(1.0, self.g / nc)          # GB/s = bytes / ns
-        return hops * slice_bytes / (per_channel * 1e3)
+        return hops * slice_bytes / (nic * 1e3)            # GB/s = bytes / ns
 
     def _best(self, op, cands, size):
         """The fastest (algorithm, protocol) of ``cands``; ties go to the earlier candidate.
@@ -1323,31 +1329,36 @@ class CollectiveModel:
           what it delivers;
         * Ring against Tree (allreduce across domains): NCCL rates the Tree from the
           Ring's own graph bandwidth (:meth:`_tree_as_nccl`), so past two domains it
-          runs the Ring for large messages even where the Tree would be faster. The
-          pick of the two then competes with the other algorithms at its price.
+          runs the Ring for large messages even where the Tree would be faster. Both
+          are judged first (an exact tie goes to the Tree, NCCL's algorithm 0), and
+          their pick then competes with the other algorithms at its price.
 
         Every other term (including the NVLink rate) is the model's own.
 
-        Candidates are tried in order of their latency (a lower bound of their time:
-        every other term is non-negative), and one whose latency already exceeds the
-        best time is never routed: on a million ranks a ring's 2 million steps rule it
-        out before its flows are (and the Tree is then judged at its own price).
+        The other candidates are tried in order of their latency (a lower bound of
+        their time: every other term is non-negative), and one whose latency already
+        exceeds the best time is never routed. Past :data:`_PAIR_MAX_RANKS` ranks the
+        Ring is skipped so too (on a million ranks its 2 million steps rule it out
+        before its flows are routed), and the Tree is then judged at its own price.
         """
         protos_of = {algo: [p for p in (("Simple",) if algo in _SIMPLE_ONLY else PROTOCOLS)
                             if p in self.protocols] for algo in cands}
-        cands = [a for a in cands if protos_of[a]]
-        if not cands:
-            msg = (f"no algorithm of {op} runs with protocols {', '.join(self.protocols)} "
-                   f"(`protocols`, --proto); allow Simple")
+        runnable = [a for a in cands if protos_of[a]]
+        if not runnable:
+            what = cands[0] if len(cands) == 1 else f"{op} (auto)"
+            msg = (f"{what} cannot run with protocols {', '.join(self.protocols)} "
+                   f"(`protocols`, --proto): "
+                   f"{'it needs' if len(cands) == 1 else 'allow'} Simple")
             raise ParameterError(msg)
+        cands = runnable
         floor = {algo: min(self._latency(op, algo, p) for p in protos_of[algo]) for algo in cands}
         rank = {algo: i for i, algo in enumerate(cands)}
-        pair = "tree" in cands and "ring" in cands and op == "allreduce" and self.k_domains > 1
-        judged, ring_bw, tree_priced = {}, {}, {}
-        best_t = math.inf
-        for algo in sorted(cands, key=lambda a: (floor[a], rank[a])):
-            if floor[algo] > best_t:
-                continue
+        pair = ("tree" in cands and "ring" in cands and op == "allreduce"
+                and self.k_domains > 1 and self.n <= _PAIR_MAX_RANKS)
+        judged = {}            # algo -> (time as auto judges it, rank, algo, proto, priced)
+        priced_of = {}         # (algo, proto) -> (judged time, priced), for the pair
+
+        def judge(algo):
             plan = self._plan(op, algo)
             for proto in protos_of[algo]:
                 priced = self._priced(op, algo, proto, size, plan, self._ll_floor)
@@ -1355,24 +1366,30 @@ class CollectiveModel:
                 if (proto == "LL" and algo in self._ll_floor
                         and self._ll_floor_nccl is not self._ll_floor):
                     chosen = self._priced(op, algo, proto, size, plan, self._ll_floor_nccl)[0]
-                if pair and algo == "ring":
-                    ring_bw[proto] = chosen - priced[1] - priced[2]
-                if pair and algo == "tree":
-                    tree_priced[proto] = (chosen, priced)
+                priced_of[algo, proto] = (chosen, priced)
                 if algo not in judged or chosen < judged[algo][0]:
                     judged[algo] = (chosen, rank[algo], algo, proto, priced)
-                best_t = min(best_t, chosen)
-        if pair and "ring" in judged and "tree" in judged:
-            view = {p: self._tree_as_nccl(p, size, tree_priced[p][1][1], ring_bw)
-                    for p in tree_priced if p in ring_bw}
-            if view:
-                p = min(view, key=lambda q: (view[q], PROTOCOLS.index(q)))
-                if judged["ring"][0] <= view[p]:
-                    del judged["tree"]
-                else:
-                    del judged["ring"]
-                    judged["tree"] = (tree_priced[p][0], rank["tree"], "tree", p,
-                                      tree_priced[p][1])
+
+        if pair:
+            judge("ring")
+            judge("tree")
+            ring_bw = {p: t - pr[1] - pr[2] for (a, p), (t, pr) in priced_of.items()
+                       if a == "ring"}
+            view = {p: self._tree_as_nccl(p, size, priced_of["tree", p][1][1], ring_bw)
+                    for p in protos_of["tree"]}
+            p = min(view, key=lambda q: (view[q], PROTOCOLS.index(q)))
+            if judged["ring"][0] < view[p]:
+                del judged["tree"]
+            else:
+                del judged["ring"]
+                chosen, priced = priced_of["tree", p]
+                judged["tree"] = (chosen, rank["tree"], "tree", p, priced)
+        best_t = min((j[0] for j in judged.values()), default=math.inf)
+        for algo in sorted(cands, key=lambda a: (floor[a], rank[a])):
+            if (pair and algo in ("ring", "tree")) or floor[algo] > best_t:
+                continue
+            judge(algo)
+            best_t = min(best_t, judged[algo][0])
         best = min(judged.values(), key=lambda x: (x[0], x[1]))
         _, _, algo, proto, (t, lat, fill, bottleneck, capped) = best
         algbw = size / (t * 1e3)                 # bytes / us / 1e3 = GB/s
@@ -1385,22 +1402,32 @@ class CollectiveModel:
     def _tree_as_nccl(self, proto, size, latency, ring_bw):
         """The time NCCL's tuner gives a Tree allreduce with ``proto`` (us), from the Ring's.
 
-        NCCL rates both from the same graph bandwidth (``tuning.cc``
-        ``ncclTopoTuneModel``): Tree busBw x 0.92 (and x 1/3.8 for LL, x 120/128 for
-        LL128) against the Ring's protocol fraction, algbw x 0.5 against the Ring's
-        nRanks / nsteps, with the Tree on bwIntra on two nodes (at most twice bwInter,
-        ``search.cc``) and on bwInter beyond; then ``treeCorrectionFactor``. So past two
-        domains NCCL runs the Ring for large messages even where a Tree would be faster
+        NCCL rates both from the same graph bandwidth B (``tuning.cc``
+        ``ncclTopoTuneModel``). The Ring's algbw is B x its protocol fraction x
+        nRanks / nsteps; the Tree's is 0.5 x B x 0.92 (x 1/3.8 more for LL, capped at
+        ``llMaxBw``; x 120/128 for LL128), with B on bwIntra on two nodes (at most
+        twice bwInter, ``search.cc``) and on bwInter beyond, then scaled by
+        ``treeCorrectionFactor``. B is read back from the Ring's bandwidth term
+        (``ring_bw``: us per protocol at this size, as ``auto`` judges it; Simple
+        first, whose fraction is 1 and which no ceiling caps). So past two domains NCCL
+        runs the Ring for large messages even where a Tree would be faster
         (NVIDIA/nccl#1801: 3 GB200 racks, Tree 20% faster at 16 GiB, Ring picked), and on
-        two it prefers the Tree. ``ring_bw`` holds the Ring's bandwidth term (us) per
-        protocol at this size, as ``auto`` judges it; the latency is the Tree's own.
+        two it prefers the Tree. NCCL's per-channel Tree caps (``perChMaxTreeBw``) are
+        not modelled: on two Hopper nodes they would rate the Tree ~6% lower.
         """
         d = self.k.d
-        tree = d[f"tree_busbw_factor_{proto.lower()}"] * d["tree_algbw_per_busbw"]
+        ratio = self.n / (2.0 * (self.n - 1))            # Ring algbw / busBw (allreduce)
+        base = next((q for q in ("Simple", "LL128", "LL") if q in ring_bw), None)
+        if base is None or ring_bw[base] <= 0:
+            return latency
+        B = size / (ring_bw[base] * self.k.fraction(base) * ratio)     # bytes / us
         if self.k_domains <= 2:
-            tree *= d["tree_bw_intra_over_inter_two_domains"]
-        ring = self.k.fraction(proto) * self.n / (2.0 * (self.n - 1))
-        return latency + ring_bw[proto] * ring / tree / self._tree_correction(proto, size)
+            B *= d["tree_bw_intra_over_inter_two_domains"]
+        busbw = d[f"tree_busbw_factor_{proto.lower()}"] * B
+        if proto == "LL":
+            busbw = min(busbw, self.k.ll_max_busbw(self.family, self.k_domains) * 1e3)
+        algbw = busbw * d["tree_algbw_per_busbw"] * self._tree_correction(proto, size)
+        return latency + size / algbw
 
     def _priced(self, op, algo, proto, size, plan, ll_floor):
         """(time us, latency us, fill us, bottleneck, rule) of one (algorithm, protocol) at
@@ -1419,8 +1446,10 @@ class CollectiveModel:
             ceiling = (f"{self.k.d['tree_algbw_per_busbw'] * self.ll_busbw_GBps:g} GB/s algbw"
                        if algo == "tree" else f"{self.ll_busbw_GBps:g} GB/s busbw")
             neck = f"LL ceiling {ceiling}{bottleneck and ' above ' + bottleneck}"
-        if algo == "tree":
-            us_per_byte /= self._tree_correction(proto, size)
+        # NCCL's treeCorrectionFactor is its own account of a Tree's mid-size losses:
+        # it scales the bandwidth term, not the fill (which would count them twice)
+        correction = self._tree_correction(proto, size) if algo == "tree" else 1.0
+        us_per_byte /= correction
         if algo == "nvlstree":
             cap = busbw_factor(op, self.n) / (self.nvls_channels * self.nvlstree_cap_GBps * 1e3)
             if cap > us_per_byte:
@@ -1433,27 +1462,38 @@ class CollectiveModel:
                 us_per_byte, capped = w, "wan_window"
                 neck = (f"WAN window: {self.windows[proto] / 2**20:g} MiB in flight per "
                         f"channel per round trip ({proto})")
-        fill = self._pipeline_fill(op, algo, size, us_per_byte, proto)
+        fill = self._pipeline_fill(op, algo, size, us_per_byte * correction, proto)
         return lat + fill + size * us_per_byte, lat, fill, neck, capped
 
 
 def _check_protocols(protocols):
-    """The allowed protocols in :data:`PROTOCOLS` order, from a sequence of names (any case)."""
+    """The allowed protocols in :data:`PROTOCOLS` order, from NCCL_PROTO-like input: a
+    sequence of names or a comma-separated string, any case; a string starting with ``^``
+    names the protocols to leave out (``"^LL128"``)."""
     if protocols is None:
         return PROTOCOLS
+    exclude = False
     if isinstance(protocols, str):
-        protocols = protocols.split(",")
+        text = protocols.strip()
+        exclude = text.startswith("^")
+        protocols = [p for p in text.lstrip("^").split(",") if p.strip()]
+    elif not isinstance(protocols, (list, tuple, set, frozenset)):
+        msg = (f"`protocols` (--proto) must be names of {', '.join(PROTOCOLS)}, "
+               f"got {type(protocols).__name__}")
+        raise ParameterError(msg)
     names = {p.lower(): p for p in PROTOCOLS}
     chosen = set()
     for p in protocols:
         key = p.strip().lower() if isinstance(p, str) else None
         if key not in names:
             msg = (f"`protocols` (--proto): unknown protocol {str(p)[:40]!r}; "
-                   f"use some of {', '.join(PROTOCOLS)}, comma-separated")
+                   f"use some of {', '.join(PROTOCOLS)}, comma-separated (^ to leave them out)")
             raise ParameterError(msg)
         chosen.add(names[key])
+    if exclude:
+        chosen = set(PROTOCOLS) - chosen
     if not chosen:
-        msg = f"`protocols` (--proto) must name at least one of {', '.join(PROTOCOLS)}"
+        msg = f"`protocols` (--proto) must leave at least one of {', '.join(PROTOCOLS)}"
         raise ParameterError(msg)
     return tuple(p for p in PROTOCOLS if p in chosen)
 

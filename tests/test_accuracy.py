@@ -75,6 +75,11 @@ def test_nvls_busbw_grows_with_gpu_count(n):
     # NVLS with IB SHARP: the known miss is not validated; the same nodes without SHARP are
     ("superpod-h100", 32, (("sharp", True),), 16 * GiB, (False, "M10")),
     ("superpod-h100", 32, (), 16 * GiB, (True, "M10")),
+    # a setting no case ran with (LL only: NCCL_PROTO=LL) is never validated
+    ("superpod-h100", 32, (("protocols", ("LL",)),), 16 * GiB, (False, "M10")),
+    # the GPU family comes before the size: a B200 pair at 16 B names the B200 case, N6
+    ("superpod-b200", 16, (), 16, (True, "N6")),
+    ("superpod-b200", 16, (), 1024, (False, "N6")),       # 38% off there
 ])
 def test_validated_follows_the_nearest_published_case(preset, gpus, kwargs, size, expect):
     """`validated` names the nearest published case (size, GPU family, settings, ranks) and

@@ -580,6 +580,35 @@ def test_protocols_limit_what_auto_and_algorithms_use(pod16):
         CollectiveModel(pod16, gpus=16, protocols=["LL129"])
     with pytest.raises(ParameterError, match="at least one"):
         CollectiveModel(pod16, gpus=16, protocols=[])
-    with pytest.raises(ParameterError, match="allow Simple"):
+    with pytest.raises(ParameterError, match="at least one"):
+        CollectiveModel(pod16, gpus=16, protocols="^LL,LL128,Simple")
+    with pytest.raises(ParameterError, match="must be names"):
+        CollectiveModel(pod16, gpus=16, protocols=5)
+    assert CollectiveModel(pod16, gpus=16, protocols="^ll128").protocols == ("LL", "Simple")
+    with pytest.raises(ParameterError, match="nvlstree cannot run.*needs Simple"):
         CollectiveModel(pod16, gpus=16, protocols=("LL",)).evaluate("allreduce", GiB,
                                                                     algo="nvlstree")
+
+
+def test_ring_and_tree_are_both_judged_whatever_their_latency():
+    """4 GB200 racks, NVLS off, no LL128: the Ring's latency (574 steps) exceeds the Tree's
+    price at small sizes, yet `auto` must still weigh the two as NCCL does (the Ring's
+    bandwidth sets the Tree's NCCL rating), at every size; and its time grows with size."""
+    G = topologies.build_preset("superpod-gb200", {"racks": "4", "aggregate_nvswitch": "1"})
+    m = CollectiveModel(G, nvls=False, protocols="LL,Simple")
+    ring_plan, tree_plan = m._plan("allreduce", "ring"), m._plan("allreduce", "tree")
+    times = []
+    for size in [2 ** k for k in range(20, 31)]:
+        ring = {p: m._priced("allreduce", "ring", p, size, ring_plan, m._ll_floor)
+                for p in m.protocols}
+        tree = {p: m._priced("allreduce", "tree", p, size, tree_plan, m._ll_floor)
+                for p in m.protocols}
+        ring_bw = {p: t[0] - t[1] - t[2] for p, t in ring.items()}
+        view = {p: m._tree_as_nccl(p, size, tree[p][1], ring_bw) for p in m.protocols}
+        p = min(view, key=view.get)
+        ring_best = min(ring, key=lambda q: ring[q][0])
+        expect = ("ring", ring_best) if ring[ring_best][0] < view[p] else ("tree", p)
+        r = m.evaluate("allreduce", size)
+        assert (r.algo, r.protocol) == expect, size
+        times.append(r.time_us)
+    assert times == sorted(times)
