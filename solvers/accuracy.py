@@ -325,13 +325,7 @@ class Case:
         """The error the tests allow: large messages 10% (I16 5%), mid sizes 20%, latency 25%;
         a known miss (:data:`KNOWN_MISSES`) is held at its own, wider bound until it is fixed."""
         miss = KNOWN_MISSES.get((self.id, self.algo, self.size_bytes, self.kwargs))
-        if miss:
-            return miss[0]
-        if self.kind == "lat":
-            return 0.25
-        if self.kind == "mid":
-            return 0.20
-        return 0.05 if self.id == "I16" else 0.10
+        return miss[0] if miss else _target_bound(self)
 
 
 KNOWN_MISSES = {

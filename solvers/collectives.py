@@ -1283,7 +1283,7 @@ class CollectiveModel:
         if steps <= 1:
             return 0.0
         if algo == "tree" and proto == "LL":
-            return self._line_tree_fill(slice_bytes, nc)
+            return self._line_tree_fill(slice_bytes)
         if algo == "tree" and proto == "LL128":
             steps = 2 * self._ll128_tree_depth()
         return (steps - 1) * slice_bytes * nc * us_per_byte
@@ -1296,21 +1296,20 @@ class CollectiveModel:
         ppn = self.n / self.k_domains
         return 1 + (self.k_domains.bit_length() - 1) + 0.1 * ppn
 
-    def _line_tree_fill(self, slice_bytes, nc):
+    def _line_tree_fill(self, slice_bytes):
         """Fill of a Tree run with LL, in us.
 
         LL carries a flag in every 8-byte store, and the receiving thread reduces and
-        forwards each line as soon as its flag arrives (``src/device/prims_ll.h``),
-        so the chain
-        through a domain's ranks streams: its per-hop latencies are NCCL's (in
-        :meth:`_latency`), with no slice to wait for. A network hop does not stream:
-        the proxy posts a step's buffer only once the GPU has filled it
-        (``src/transport/net.cc``), so each of the 2 log2i(domains) network hops of
-        the tree (reduce up, broadcast down) waits for one chunk, which crosses at
-        its rank's NIC rate (across domains a Tree has at most as many channels as a
-        domain has ranks, and so at least one NIC per channel; NCCL may run two
-        channels on one NIC, which would double this sub-microsecond term). (Simple waits for a slice at
-        every hop, LL128 for NCCL's own depth estimate: :meth:`_pipeline_fill`.)
+        forwards each line as soon as its flag arrives (``src/device/prims_ll.h``), so
+        the chain through a domain's ranks streams: its per-hop latencies are NCCL's
+        (in :meth:`_latency`), with no slice to wait for. A network hop does not
+        stream: the proxy posts a step's buffer only once the GPU has filled it
+        (``src/transport/net.cc``), so each of the 2 log2i(domains) network hops of the
+        tree (reduce up, broadcast down) waits for one chunk, which crosses at its
+        rank's NIC rate (across domains a Tree has at most as many channels as a domain
+        has ranks, so at least one NIC per channel; NCCL may run two channels on one
+        NIC, which would double this sub-microsecond term). Simple waits for a slice
+        at every hop, LL128 for NCCL's own depth estimate (:meth:`_pipeline_fill`).
         """
         hops = 2 * (self.k_domains.bit_length() - 1)
         nic = self._nic_GBps()
