@@ -523,7 +523,7 @@ def _preset_title(G):
 # `fabric collective` and `fabric compare`
 
 def _collective_model(state, topo, overrides, gpus, ranks_file, sharp, buffer=None, nvls=True,
-                      proto=None):
+                      proto=None, nccl=None):
     from solvers.collectives import CollectiveModel, load_rank_file, parse_size
 
     G = _load_topology(state, topo, overrides)
@@ -532,7 +532,7 @@ def _collective_model(state, topo, overrides, gpus, ranks_file, sharp, buffer=No
         ranks = load_rank_file(ranks_file, fabric.gpu_nodes(G))
     buffer_bytes = None if buffer is None else parse_size(buffer, name="`--buffer`")
     return CollectiveModel(G, ranks=ranks, gpus=gpus, catalog=state.catalog, sharp=sharp,
-                           buffer_bytes=buffer_bytes, nvls=nvls, protocols=proto)
+                           buffer_bytes=buffer_bytes, nvls=nvls, protocols=proto, nccl=nccl)
 
 
 def _proto_callback(ctx, param, value):
@@ -550,8 +550,23 @@ def _proto_callback(ctx, param, value):
 _proto_option = click.option(
     "--proto", default=None, metavar="LIST", callback=_proto_callback,
     help="Protocols NCCL may use, as NCCL_PROTO allows them: LL, LL128, Simple, "
-         "comma-separated, or ^ and the ones to leave out (default: all). NCCL before "
-         "2.27 keeps LL128 off across GB200/GB300 racks: --proto ^LL128.")
+         "comma-separated, or ^ and the ones to leave out (default: all; as in NCCL, any "
+         "--proto that allows LL128 turns it on where --nccl would keep it off).")
+
+
+def _nccl_callback(ctx, param, value):
+    """Check the form of --nccl when click parses it (the catalog bounds it later)."""
+    from solvers.collectives import _release_tuple
+
+    if value is not None and _release_tuple(value) is None:
+        raise click.BadParameter(f"must be an NCCL release such as 2.26 or 2.26.2, got "
+                                 f"{value[:40]!r}", ctx=ctx, param=param)
+    return value
+
+
+_NCCL_HELP = ("NCCL release whose rules apply, e.g. 2.26 (2.18 to 2.30; default the newest): "
+              "PAT from 2.23, Blackwell from 2.25; before 2.27 no LL128 across GB200/GB300 "
+              "racks and 32 NVLS channels in one Blackwell domain (24 from 2.27).")
 
 
 def _collective_count(op, size, n):
@@ -582,12 +597,14 @@ def _collective_count(op, size, n):
               help="NCCL_BUFFSIZE of the Simple protocol (default 4MiB): the bytes each channel "
                    "keeps in flight, which cap its rate over a WAN at buffer / round trip.")
 @_proto_option
+@click.option("--nccl", default=None, metavar="VERSION", callback=_nccl_callback,
+              help=_NCCL_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of rows.")
 @_set_option
 @pass_state
 @_errors
 def collective(state, topo, op, size, sweep, gpus, ranks_file, algo, sharp, nvls, buffer, proto,
-               as_json, overrides):
+               nccl, as_json, overrides):
     """Predict a collective's time and nccl-tests bandwidths on TOPO."""
     from solvers.collectives import parse_size, size_range
 
@@ -597,7 +614,7 @@ def collective(state, topo, op, size, sweep, gpus, ranks_file, algo, sharp, nvls
         raise click.UsageError("give --gpus or --ranks, not both")
     sizes = size_range(sweep) if sweep is not None else [parse_size(size or "1GiB")]
     model = _collective_model(state, topo, overrides, gpus, ranks_file, sharp, buffer, nvls,
-                              proto)
+                              proto, nccl)
     rows = model.sweep(op, sizes, algo=algo)
     from solvers.throughput import collective_lower_bound
 
@@ -610,13 +627,15 @@ def collective(state, topo, op, size, sweep, gpus, ranks_file, algo, sharp, nvls
     if as_json:
         click.echo(json.dumps([{**r.row(), "protocol": r.protocol, "latency_us": r.latency_us,
                                 "pipeline_us": r.pipeline_us, "bottleneck": r.bottleneck,
-                                "capped_by": r.capped_by, "validated": v[0],
+                                "capped_by": r.capped_by, "nccl": model.nccl_label,
+                                "validated": v[0],
                                 "nearest_case": v[1],
                                 "bound_time_us": b,
                                 "efficiency": b / r.time_us if r.time_us > 0 else None}
                                for r, b, v in zip(rows, bounds, checked)], indent=2))
         return
-    click.echo(f"# {op} on {topo}: {model.n} ranks in {model.k_domains} NVLink domain(s)")
+    click.echo(f"# {op} on {topo}: {model.n} ranks in {model.k_domains} NVLink domain(s), "
+               f"NCCL {model.nccl_label} rules")
     click.echo(f"# {'size':>12} {'count':>12} {'type':>6} {'time':>10} {'algbw':>8} {'busbw':>8}"
                f" {'bound':>10} {'eff':>5}  {'algo':<13}{'proto':<7}bottleneck")
     click.echo(f"# {'(B)':>12} {'(elements)':>12} {'':>6} {'(us)':>10} {'(GB/s)':>8} "
@@ -643,11 +662,14 @@ def collective(state, topo, op, size, sweep, gpus, ranks_file, algo, sharp, nvls
               help="Allow NVLink SHARP in the prediction (--no-nvls: the run's "
                    "NCCL_NVLS_ENABLE=0).")
 @_proto_option
+@click.option("--nccl", default=None, metavar="VERSION", callback=_nccl_callback,
+              help=_NCCL_HELP.replace("default the newest", "default the release RESULTS "
+                                      "names (nccl-library=...), else the newest"))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @_set_option
 @pass_state
 @_errors
-def compare(state, topo, results, op, gpus, ranks_file, algo, sharp, nvls, proto, as_json,
+def compare(state, topo, results, op, gpus, ranks_file, algo, sharp, nvls, proto, nccl, as_json,
             overrides):
     """Compare nccl-tests output RESULTS (text or -J JSON) with the prediction on TOPO."""
     from solvers.nccl_results import compare_results, parse_nccl_tests
@@ -655,13 +677,16 @@ def compare(state, topo, results, op, gpus, ranks_file, algo, sharp, nvls, proto
     run = parse_nccl_tests(results)
     if gpus is None and ranks_file is None:
         gpus = run.ranks
+    if nccl is None:
+        nccl = _run_release(state, run.nccl_version)
     model = _collective_model(state, topo, overrides, gpus, ranks_file, sharp, nvls=nvls,
-                              proto=proto)
+                              proto=proto, nccl=nccl)
     out = compare_results(model, run, op=op, algo=algo)
     if as_json:
         click.echo(json.dumps(out, indent=2))
         return
-    click.echo(f"# {out['op']} on {topo}: {out['ranks']} ranks; measured vs predicted")
+    click.echo(f"# {out['op']} on {topo}: {out['ranks']} ranks; measured vs predicted "
+               f"(NCCL {out['nccl']} rules)")
     click.echo(f"# {'size':>12} {'time_meas':>10} {'time_pred':>10} {'busbw_meas':>10} "
                f"{'busbw_pred':>10} {'error':>8}  algo")
     for r in out["rows"]:
@@ -673,6 +698,26 @@ def compare(state, topo, results, op, gpus, ranks_file, algo, sharp, nvls, proto
         if s["rows"]:
             click.echo(f"# {name:<5} rows {s['rows']:>3}: mean |error| {s['mean_abs_error']:.1%}, "
                        f"max |error| {s['max_abs_error']:.1%}, mean error {s['mean_error']:+.1%}")
+
+
+def _run_release(state, version):
+    """The release an nccl-tests run names, clamped to the catalog's modelled range (a newer
+    run follows the newest rules, said on stderr); None when the run names none."""
+    if version is None:
+        return None
+    from solvers.collectives import _release_tuple
+
+    versions = state.catalog.part("nccl", "versions")
+    lo, hi = versions["oldest"], versions["newest"]
+    if _release_tuple(version) > _release_tuple(hi):
+        click.echo(f"RESULTS names NCCL {version}; the model follows rules up to {hi}",
+                   err=True)
+        return hi
+    if _release_tuple(version) < _release_tuple(lo):
+        click.echo(f"RESULTS names NCCL {version}; the model follows rules from {lo}",
+                   err=True)
+        return lo
+    return version
 
 
 @main.command()

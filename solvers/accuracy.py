@@ -21,7 +21,7 @@ A prediction is *validated* when the published case of its regime and operation
 nearest to it (in size, then GPU family, NVLS/SHARP setting and rank count; asserted
 or information) lies within a factor 4 of its size and the model is within the
 issue's bound of that case (:func:`nearest_case`): one NVL72 rack at 1 GiB, where
-CoreWeave measured 20% less than the model predicts, is not. Cross-site (WAN)
+CoreWeave measured 16% less than the model predicts, is not. Cross-site (WAN)
 predictions have no case and are always reported ``validated: false``. Where a
 regime has only information cases (multi-rack), the nearest of those is named,
 unvalidated.
@@ -49,11 +49,12 @@ Published runs found since published.md, with their sources (none fitted):
   prose (JuihoChen/NVL72-NCCL-test).
 
 Multi-rack GB200 NVL72 results from CoreWeave (coreweave/nccl-tests PRs #43 and
-#48, not in published.md) are printed for information, never fitted: 2 racks
-(CW2, NVLS on) come out within 11%; 20 racks with NVLS off (CW20, NCCL 2.26.2, which
-keeps LL128 off across GB200 racks: the NIC hangs off the Grace CPU, ``PATH_PHB``)
-show ~4.6 ms of fixed cost and only ~430 GB/s of marginal busbw, which neither
-this model (NCCL's pick there, Tree/Simple: -26% to +44%) nor NCCL's own tuner (15 ring
+#48, not in published.md) are printed for information, never fitted, each under its
+NCCL release's rules (``nccl``: 2.25 or 2.26, so no LL128 across GB200 racks, whose NICs
+hang off the Grace CPU, ``PATH_PHB``, and 32 NVLS channels in one rack): 2 racks
+(CW2, NVLS on) come out within 11%; 20 racks with NVLS off (CW20) show ~4.6 ms of fixed
+cost, which the Tree's fill matches, and only ~430 GB/s of marginal busbw, which neither
+this model (NCCL's pick there, Tree/Simple: -10% to +49%) nor NCCL's own tuner (15 ring
 channels x 48 GB/s = 720 GB/s, read from ``src/graph/search.cc`` and ``tuning.cc``)
 explains.
 
@@ -149,9 +150,11 @@ _LARGE = [
      "B", "CollNet enabled"),
     # CoreWeave GB200 NVL72, one full rack, nccl-tests all_reduce_perf (coreweave/nccl-tests
     # PR #43, out-of-place busbw; not in published.md): the large sizes
-    ("CW1", "gb200-nvl72", {}, 72, {}, "allreduce", "auto", 4 * GiB, "bw", 839.16, "B",
+    # (NCCL 2.25.1 in PR #43's script, 2.26.2 in the README: before 2.27 either way, so one
+    # NVL72 domain runs 32 NVLS channels, not 24)
+    ("CW1", "gb200-nvl72", {}, 72, {"nccl": "2.25"}, "allreduce", "auto", 4 * GiB, "bw", 839.16, "B",
      "one NVL72 rack, CoreWeave"),
-    ("CW1", "gb200-nvl72", {}, 72, {}, "allreduce", "auto", 8 * GiB, "bw", 834.57, "B",
+    ("CW1", "gb200-nvl72", {}, 72, {"nccl": "2.25"}, "allreduce", "auto", 8 * GiB, "bw", 834.57, "B",
      "one NVL72 rack, CoreWeave"),
     ("I16", "gb200-nvl72", {}, 72, {}, "allreduce", "ring", 16 * GiB, "bw", 680.0, "B",
      "one NVL72 rack, GTC25 slide (+-2%)"),
@@ -161,7 +164,7 @@ _LARGE = [
     # off, NCCL 2.27.3 (NVIDIA/nccl#1801; not in published.md): NCCL runs the Ring by default
     # although the Tree (forced) is 20-23% faster at 16 GiB
     *[("G3", "superpod-gb200", {"racks": "3", "aggregate_nvswitch": "true"}, 3 * per,
-       {"nvls": False, "per_domain": per}, "allreduce", algo, 16 * GiB, "bw", b, "A",
+       {"nvls": False, "per_domain": per, "nccl": "2.27"}, "allreduce", algo, 16 * GiB, "bw", b, "A",
        f"3 racks x {per} GB200, NVLS off, {algo}")
       for per, algo, b in ((4, "auto", 196.72), (4, "ring", 196.72), (4, "tree", 234.43),
                            (8, "auto", 393.66), (8, "ring", 393.66), (8, "tree", 485.68))],
@@ -212,7 +215,7 @@ MID = [
 INFO = [
     # CW1 mid sizes: measured ~570 us of fixed cost per call on 72 ranks (intercept of the
     # published times) against ~250 us modelled (NVLS latency + pipeline fill): not understood
-    *[("CW1", "gb200-nvl72", {}, 72, {}, "allreduce", "auto", s * GiB // 1024, "bw", b, "B",
+    *[("CW1", "gb200-nvl72", {}, 72, {"nccl": "2.25"}, "allreduce", "auto", s * GiB // 1024, "bw", b, "B",
        "one NVL72 rack, mid size: fixed cost not modelled") for s, b in
       ((512, 586.06), (1024, 681.17), (2048, 757.78))],
     # CoreWeave, 20 NVL72 racks (1,440 GPUs) on InfiniBand (coreweave/nccl-tests PR #48): the
@@ -220,22 +223,22 @@ INFO = [
     # marginal busbw
     # NVLS was disabled in CoreWeave's GB200 examples then (coreweave/nccl-tests PR #60
     # "Re-enable NVLS. It was disabled previously"), so the run had Ring, Tree and no NVLS
-    # That run's NCCL 2.26.2 kept LL128 off across racks: a GB200 reaches its NIC through the
-    # Grace CPU (C2C, then PCIe: PATH_PHB, above the PATH_PXN limit of src/graph/tuning.cc;
-    # 2.27 names the path P2C and allows it), so the case runs with LL and Simple only
+    # The run is priced under NCCL 2.26's rules (the image nccl2.26.2-1): LL128 stays off
+    # across racks, as a GB200 reaches its NIC through the Grace CPU (PATH_PHB; catalog
+    # nccl.versions ll128_over_c2c_since)
     *[("CW20", "superpod-gb200", {"racks": "20", "aggregate_nvswitch": "true"}, 1440,
-       {"nvls": False, "protocols": ("LL", "Simple")}, "allreduce", algo, s * GiB // 1024, "bw",
-       b, "B", f"20 NVL72 racks, NVLS off, NCCL 2.26 (no LL128 across racks), {algo}")
+       {"nvls": False, "nccl": "2.26"}, "allreduce", algo, s * GiB // 1024, "bw",
+       b, "B", f"20 NVL72 racks, NVLS off, NCCL 2.26, {algo}")
       for algo in ("auto", "ring")
       for s, b in ((512, 150.95), (1024, 218.85), (2048, 286.52), (4096, 346.38), (8192, 381.48),
                    (16384, 405.74))],
     # CoreWeave, 2 NVL72 racks (144 GPUs) on InfiniBand (coreweave/nccl-tests PR #43, README
     # "Expected Performance"): that PR's script ran NCCL 2.25.1 with NVLS enabled; the algorithm
     # is not logged (busbw above the 720 GB/s ring ceiling points to NVLSTree)
-    # (2.25.1, like CW20's 2.26.2, keeps LL128 off across racks on GB200)
+    # (priced under NCCL 2.25's rules: like 2.26, no LL128 across GB200 racks)
     *[("CW2", "superpod-gb200", {"racks": "2", "aggregate_nvswitch": "true"}, 144,
-       {"protocols": ("LL", "Simple")}, "allreduce", "auto", s * GiB // 1024, "bw", b, "B",
-       "2 NVL72 racks, NVLS on, NCCL 2.25 (no LL128 across racks)")
+       {"nccl": "2.25"}, "allreduce", "auto", s * GiB // 1024, "bw", b, "B",
+       "2 NVL72 racks, NVLS on, NCCL 2.25")
       for s, b in ((512, 493.94), (1024, 596.10), (2048, 680.30), (4096, 743.09), (8192, 793.06),
                    (16384, 810.41))],
     ("L04", "gb200-nvl72", {"trays": "1"}, 4, {}, "allreduce", "ring", 1 * KiB, "lat",
@@ -255,7 +258,7 @@ INFO = [
     # GB300 NVL72, one rack, 72 ranks, NVLS, NCCL 2.28.7 (JuihoChen/NVL72-NCCL-test,
     # GB300_mpirun_NCCL_diag_deployment.md): "peak All-Reduce bus bandwidth ~927 GB/s at
     # 32GB", prose only (870-930 GB/s over the top sizes), so information only
-    ("GB3", "gb300-nvl72", {}, 72, {}, "allreduce", "auto", 32 * GiB, "bw", 927.0, "C",
+    ("GB3", "gb300-nvl72", {}, 72, {"nccl": "2.28"}, "allreduce", "auto", 32 * GiB, "bw", 927.0, "C",
      "one GB300 NVL72 rack, prose figure"),
     # 2 x 8 H100, Nebius InfiniBand (dstack examples/clusters/nebius/README.md): the output
     # names no GPU and the command line is another example's, so information only
@@ -448,14 +451,17 @@ def regime_of(model, size_bytes):
 
 def _setting_mismatch(model, case):
     """How many of the run settings differ between ``model`` and ``case``: NVLS, SHARP, the
-    protocols and the Simple buffer (``--buffer``; no case sets it)."""
+    protocols, the Simple buffer (``--buffer``; no case sets it) and the NCCL release, which
+    counts only where its rules differ for ``model``'s ranks (:meth:`CollectiveModel.rules_in`:
+    2.26 and 2.28 agree on 8 x H100)."""
     from solvers.collectives import PROTOCOLS
 
     kw = dict(case.kwargs)
     default_buffer = model.k.d["simple_buffer_bytes"]
     return ((kw.get("nvls", True) != model.nvls) + (kw.get("sharp", False) != model.sharp)
-            + (tuple(kw.get("protocols", PROTOCOLS)) != tuple(model.protocols))
-            + (model.windows["Simple"] != float(default_buffer)))
+            + (tuple(kw.get("protocols", PROTOCOLS)) != tuple(model.protocols_setting))
+            + (model.windows["Simple"] != float(default_buffer))
+            + (model.rules_in(kw.get("nccl")) != model.rules_in(model.nccl_setting)))
 
 
 def _target_bound(case):
@@ -498,7 +504,7 @@ def nearest_case(model, op, size_bytes, build=None):
     * an information case is priced (``build(preset, overrides, catalog=...)``, e.g.
       ``topologies.build_preset``, makes its fabric; without ``build`` it is not, and the
       prediction is not validated): so one NVL72 rack at 1 GiB, where CoreWeave's run is
-      20% below the model, is not validated, while 8 x H100 at 1 GiB (I01, within 2%) is,
+      16% below the model, is not validated, while 8 x H100 at 1 GiB (I01, within 2%) is,
       and 8 x B200 at 4 GiB (I10's PyTorch run, 11% below the model) is not;
     * a regime with no asserted case (multi-rack) is never validated;
     * a cross-site (WAN) prediction has no case: ``(False, None)``.

@@ -379,6 +379,7 @@ class _Constants:
         try:
             self.d = catalog.part("nccl", "defaults")
             self.c = catalog.part("nccl", "calibration")
+            self.v = catalog.part("nccl", "versions")
         except CatalogError as exc:
             msg = f"the catalog lacks the NCCL model constants: {exc}"
             raise FabricError(msg) from None
@@ -450,10 +451,21 @@ class CollectiveModel:
         NCCL, distance-aware Ethernet) recovers WAN bandwidth.
     protocols
         The protocols NCCL may use, as ``NCCL_PROTO`` allows them: a sequence of
-        ``"LL"``, ``"LL128"``, ``"Simple"`` (any case), default all three. A run
-        that NCCL kept off LL128 (``NCCL_PROTO=^LL128``; or NCCL before 2.27 across
-        nodes on GB200, where the NIC hangs off the Grace CPU: ``PATH_PHB``) is
-        ``("LL", "Simple")``.
+        ``"LL"``, ``"LL128"``, ``"Simple"`` (any case), default all three
+        (``NCCL_PROTO=^LL128`` is ``("LL", "Simple")``). As in NCCL, any given
+        list that allows LL128 (``"^LL"`` too: NCCL_PROTO sets 0 or 1, never the
+        default 2) turns it on even where the release keeps it off by default.
+    nccl
+        The NCCL release whose rules apply, ``"2.26"`` (or ``"2.26.2"``,
+        ``"2.26.2-1"``), from the catalog's ``nccl.versions`` ``oldest`` to
+        ``newest`` (2.18 to 2.30); default the newest. What changes with it
+        (each rule with its NCCL source in the catalog): PAT exists from 2.23;
+        Blackwell needs 2.25; before 2.27 LL128 is off by default across
+        domains whose NIC sits behind the Grace CPU (GB200/GB300: ``PATH_PHB``),
+        and one Blackwell domain runs 32 NVLS channels, not 24; before 2.30
+        every multi-domain Blackwell communicator runs 32 NVLS channels. The
+        tuning constants (latencies, LL ceilings, Tree factors) are the newest
+        release's for every version.
 
     Attributes
     ----------
@@ -482,17 +494,21 @@ class CollectiveModel:
     """
 
     def __init__(self, G, *, ranks=None, gpus=None, catalog=None, router=None, sharp=False,
-                 buffer_bytes=None, nvls=True, protocols=None):
+                 buffer_bytes=None, nvls=True, protocols=None, nccl=None):
         with gc_paused():
-            self.protocols = _check_protocols(protocols)
-            self._setup(G, ranks, gpus, catalog, router, sharp, buffer_bytes, nvls)
+            self.protocols_setting = _check_protocols(protocols)
+            self._protocols_named = protocols is not None
+            self._setup(G, ranks, gpus, catalog, router, sharp, buffer_bytes, nvls, nccl)
 
-    def _setup(self, G, ranks, gpus, catalog, router, sharp, buffer_bytes, nvls):
+    def _setup(self, G, ranks, gpus, catalog, router, sharp, buffer_bytes, nvls, nccl):
         self.G = G
         self.sharp = bool(sharp)
         self.nvls = bool(nvls)
         self.catalog = catalog or default_catalog()
         self.k = _Constants(self.catalog)
+        self.nccl_setting = nccl
+        self.nccl = _check_nccl(nccl, self.k.v)
+        self.nccl_label = "%d.%d" % self.nccl
         self.router = router or Router(G)
         r = self.router
         if ranks is None:
@@ -584,12 +600,23 @@ class CollectiveModel:
         """NCCL's NVLS channel count for these ranks (``src/transport/nvls.cc``).
 
         Hopper: 16. Blackwell in one NVLink domain (a whole NVL72 clique is one
-        NCCL node): 24. Blackwell across domains (``ncclNvlsTreeSm100Tuning``,
-        NCCL 2.30): 32 on two domains with a NIC of >= 48 GB/s; 24 for NICs of
-        >= 96 GB/s with <= 8 ranks per domain; 32 for >= 96 GB/s with more;
-        24 for 48-96 GB/s; otherwise the catalog's multi-domain default (32).
+        NCCL node): 24 (32 before NCCL 2.27). Blackwell across domains
+        (``ncclNvlsTreeSm100Tuning``, NCCL 2.30): 32 on two domains with a NIC
+        of >= 48 GB/s; 24 for NICs of >= 96 GB/s with <= 8 ranks per domain; 32
+        for >= 96 GB/s with more; 24 for 48-96 GB/s; otherwise (and before 2.30)
+        the catalog's multi-domain default (32).
         """
-        if family == "hopper" or self.k_domains == 1:
+        return self._nvls_channels_in(self.nccl, family)
+
+    def _nvls_channels_in(self, version, family):
+        """:meth:`_nvls_channel_count` under NCCL release ``version`` ((major, minor))."""
+        if family == "hopper":
+            return self.k.nvls_channels(family, self.k_domains)
+        if self.k_domains == 1:
+            if version < self._release("nvls_channels_sm100_one_domain_since"):
+                return self.k.nvls_channels(family, 2)          # NVLS_NCHANNELS_SM100
+            return self.k.nvls_channels(family, 1)
+        if version < self._release("nvls_tree_sm100_tuning_since"):
             return self.k.nvls_channels(family, self.k_domains)
         nic = self._nic_GBps()
         if self.k_domains == 2 and nic >= 48:
@@ -599,6 +626,35 @@ class CollectiveModel:
         if nic >= 48:
             return 24
         return self.k.nvls_channels(family, self.k_domains)
+
+    def _release(self, key):
+        """The NCCL release (major, minor) of the catalog's ``nccl.versions`` ``key``."""
+        return _release_tuple(self.k.v[key])
+
+    def _behind_cpu(self):
+        """True when a rank's NIC sits behind its CPU (GPU ``host_link`` ``c2c``: GB200/GB300),
+        which NCCL before 2.27 classes as ``PATH_PHB``."""
+        r = self.router
+        return any(self._gpu_part(r.gpus[int(grp[0])]).get("host_link") == "c2c"
+                   for grp in self.groups)
+
+    def _protocols_in(self, version):
+        """The protocols a run may use under NCCL ``version``: the ``protocols`` setting,
+        without LL128 across domains behind the CPU before 2.27 unless a setting was given
+        (NCCL's check applies only to protocols left at their default)."""
+        protos = self.protocols_setting
+        if (not self._protocols_named and self.k_domains > 1
+                and version < self._release("ll128_over_c2c_since") and self._behind_cpu()):
+            protos = tuple(p for p in protos if p != "LL128")
+        return protos
+
+    def rules_in(self, nccl=None):
+        """What NCCL release ``nccl`` decides for these ranks: ``(protocols, NVLS channels, PAT
+        available)``; two releases with equal rules price these ranks alike."""
+        version = _check_nccl(nccl, self.k.v)
+        return (self._protocols_in(version),
+                min(self._nvls_channels_in(version, self.family), self.max_channels),
+                version >= self._release("pat_since"))
 
     def _pipeline_constants(self):
         """NVLS channel count, nominal slice and LL ceilings for these ranks (NCCL per GPU family).
@@ -613,6 +669,12 @@ class CollectiveModel:
             families.add("blackwell" if arch.startswith("blackwell") else "hopper")
         family = "hopper" if "hopper" in families else "blackwell"
         self.family = family
+        if "blackwell" in families and self.nccl < self._release("blackwell_since"):
+            since = self.k.v["blackwell_since"]
+            msg = (f"`nccl` (--nccl) {self.nccl_setting}: NCCL runs Blackwell GPUs from "
+                   f"{since} on; give {since} or later")
+            raise ParameterError(msg)
+        self.protocols = self._protocols_in(self.nccl)
         d = self.k.d
         self.max_channels = int(self.k.c["max_channels"])
         self.nvls_channels = min(self._nvls_channel_count(family), self.max_channels)
@@ -804,6 +866,9 @@ class CollectiveModel:
         if algo == "hierarchical" and not self.uniform:
             return "hierarchical needs the same number of ranks in every NVLink domain"
         if algo == "pat":
+            if self.nccl < self._release("pat_since"):
+                return (f"PAT arrived in NCCL {self.k.v['pat_since']} "
+                        f"(this run follows NCCL {self.nccl_setting})")
             if self.k_domains != self.n:
                 return ("PAT runs with one rank per NVLink domain (NCCL: nNodes == nRanks); "
                         f"here {self.n} ranks in {self.k_domains} domain(s)")
@@ -1286,7 +1351,56 @@ class CollectiveModel:
             return self._line_tree_fill(slice_bytes)
         if algo == "tree" and proto == "LL128":
             steps = 2 * self._ll128_tree_depth()
+        if algo == "tree" and proto == "Simple":
+            return self._chain_tree_fill(slice_bytes, nc, us_per_byte)
         return (steps - 1) * slice_bytes * nc * us_per_byte
+
+    def _chain_tree_fill(self, slice_bytes, nc, us_per_byte):
+        """Fill of a Tree run with Simple, in us: the sum of its stages' own times.
+
+        A pipeline's first chunk crosses every stage at that stage's own speed,
+        and the bottleneck then streams: ``sum(t_s) - t_bottleneck`` on top of the
+        bandwidth term (for equal stages, the ``(stages - 1) x t`` of
+        :meth:`_pipeline_fill`). A Simple chunk is forwarded only whole (the step
+        flag follows the data), so each hop of a domain's chain waits for it. One
+        step of the chain moves a chunk of every channel, ``nc x slice`` bytes,
+        through each GPU's NVLink egress:
+
+        * reduce, going up: the links carry this pass alone, so a hop takes
+          ``nc x slice / L``, with L the GPU's usable NVLink egress;
+        * broadcast, coming down: the reduce streams beside it at the steady rate
+          R (bytes of S per us; each GPU sends S up and S down), leaving
+          ``L - R`` (never faster than the reduce stream's own stage);
+        * the 2 log2i(domains) network hops take the steady stage time.
+
+        No stage is slower than the steady one, so this fill is at most
+        :meth:`_pipeline_fill`'s uniform one; where NVLink is the bottleneck
+        (L = 2R) the reduce half fills at twice the steady speed.
+        """
+        ppn_hops = self.g - 1
+        net_hops = self.k_domains.bit_length() - 1
+        t_b = slice_bytes * nc * us_per_byte
+        stages = 2 * (ppn_hops + net_hops)
+        egress = self._nvlink_egress_GBps() * 1e3            # bytes per us
+        if stages <= 1 or ppn_hops == 0 or egress <= 0 or not self.uniform:
+            return max(stages - 1, 0) * t_b
+        chunk = nc * slice_bytes
+        steady = 1.0 / us_per_byte
+        t_up = min(t_b, chunk / egress)
+        t_down = t_b if egress <= steady else min(t_b, chunk / (egress - steady))
+        return ppn_hops * (t_up + t_down) + 2 * net_hops * t_b - t_b
+
+    def _nvlink_egress_GBps(self):
+        """Usable NVLink egress of one rank's GPU (GB/s, the rates the flows are priced at),
+        the smallest over the first rank of every domain; 0 without NVLink."""
+        key = ("nvlink_egress", self.catalog)
+        memo = _FABRIC_MEMO.setdefault(self.router, {})
+        if key not in memo:
+            r = self.router
+            nv = np.flatnonzero(r.arc_medium == MEDIUM_CODE["nvlink"])
+            memo[key] = np.bincount(r.arc_u[nv], weights=self.rate[nv], minlength=len(r.nodes))
+        firsts = np.fromiter((int(grp[0]) for grp in self.groups), np.int64, len(self.groups))
+        return float(memo[key][self.router.gpu_node[firsts]].min())
 
     def _ll128_tree_depth(self):
         """NCCL's pipeline depth of an LL128 Tree, in chunks, one way (``calcCollChunking``:
@@ -1463,6 +1577,38 @@ class CollectiveModel:
                         f"channel per round trip ({proto})")
         fill = self._pipeline_fill(op, algo, size, us_per_byte * correction, proto)
         return lat + fill + size * us_per_byte, lat, fill, neck, capped
+
+
+def _release_tuple(text):
+    """``"2.26"``, ``"2.26.2"`` or ``"2.26.2-1"`` as (2, 26); None when it is not such a text."""
+    if not isinstance(text, str):
+        return None
+    head = text.strip().removeprefix("v").split("-", 1)[0].split(".")
+    if not 2 <= len(head) <= 3 or not all(p.isdigit() and len(p) <= 4 for p in head):
+        return None
+    return int(head[0]), int(head[1])
+
+
+def _check_nccl(nccl, versions):
+    """The NCCL release (major, minor) of ``nccl`` (None: the catalog's newest), checked
+    against the catalog's ``nccl.versions`` range."""
+    oldest, newest = versions["oldest"], versions["newest"]
+    if nccl is None:
+        return _release_tuple(newest)
+    if isinstance(nccl, bool) or not isinstance(nccl, str):
+        msg = (f"`nccl` (--nccl) must be an NCCL release such as \"2.26\" or \"2.26.2\", "
+               f"got {type(nccl).__name__}")
+        raise ParameterError(msg)
+    version = _release_tuple(nccl)
+    if version is None:
+        msg = (f"`nccl` (--nccl) must be an NCCL release such as 2.26 or 2.26.2, "
+               f"got {nccl[:40]!r}")
+        raise ParameterError(msg)
+    if not _release_tuple(oldest) <= version <= _release_tuple(newest):
+        msg = (f"`nccl` (--nccl) {nccl.strip()}: the model follows NCCL {oldest} to {newest}; "
+               f"give a release in that range")
+        raise ParameterError(msg)
+    return version
 
 
 def _check_protocols(protocols):

@@ -41,12 +41,25 @@ class MeasuredRow:
 
 @dataclass(frozen=True)
 class NcclTestsRun:
-    """A parsed nccl-tests run: the op (when known), rank count (when known) and rows."""
+    """A parsed nccl-tests run: the op (when known), rank count (when known) and rows, and
+    the NCCL release the text names (``nccl-library=22602`` in the header of nccl-tests
+    2.13 and later, or NCCL's own ``NCCL version 2.26.2`` line), as ``"2.26.2"``."""
 
     op: str | None
     ranks: int | None
     rows: tuple
     avg_busbw_GBps: float | None = None
+    nccl_version: str | None = None
+
+
+def _nccl_version(text):
+    """The NCCL release a run's text names, ``"2.26.2"``, or None."""
+    m = re.search(r"nccl-library=(\d{5,6})\b", text)
+    if m:                  # NCCL_VERSION_CODE since 2.9: major * 10000 + minor * 100 + patch
+        code = int(m.group(1))
+        return f"{code // 10000}.{code // 100 % 100}.{code % 100}"
+    m = re.search(r"\bNCCL version (\d+\.\d+\.\d+)", text)
+    return m.group(1) if m else None
 
 
 def _num(tok):
@@ -112,7 +125,7 @@ def _parse_text(text, where):
         msg = (f"{where}: no nccl-tests result rows found (expected lines like "
                "'   1048576    262144  float  sum  -1  27.37  38.31  67.04  0 ...' or -J JSON)")
         raise ParameterError(msg)
-    return NcclTestsRun(_op_from_text(text), ranks, tuple(rows), avg)
+    return NcclTestsRun(_op_from_text(text), ranks, tuple(rows), avg, _nccl_version(text))
 
 
 def _parse_json(data, where):
@@ -235,8 +248,10 @@ def compare_results(model, run, *, op=None, algo="auto"):
     -------
     dict
         ``rows`` (size_bytes, measured/predicted time and busbw, busbw
-        error, predicted algo) and ``summary`` (mean and max absolute busbw
-        error, mean signed error, over all rows and over rows >= 64 MiB).
+        error, predicted algo), ``summary`` (mean and max absolute busbw
+        error, mean signed error, over all rows and over rows >= 64 MiB) and
+        ``nccl``, the NCCL release whose rules the model followed (build the
+        model with ``nccl=run.nccl_version`` to follow the run's).
 
     Raises
     ------
@@ -278,6 +293,6 @@ def compare_results(model, run, *, op=None, algo="auto"):
         return {"rows": len(errs), "mean_abs_error": sum(map(abs, errs)) / len(errs),
                 "max_abs_error": max(map(abs, errs)), "mean_error": sum(errs) / len(errs)}
 
-    return {"op": op, "ranks": model.n, "rows": rows,
+    return {"op": op, "ranks": model.n, "nccl": model.nccl_label, "rows": rows,
             "summary": {"all": stats(rows),
                         "large": stats([r for r in rows if r["size_bytes"] >= 64 * 2 ** 20])}}

@@ -64,7 +64,8 @@ def test_collective_json_keys(run):
     rows = json.loads(res.stdout)
     assert len(rows) == 1 and set(rows[0]) == KEYS | {"bound_time_us", "efficiency", "protocol",
                                                       "latency_us", "pipeline_us", "bottleneck",
-                                                      "capped_by", "validated", "nearest_case"}
+                                                      "capped_by", "validated", "nearest_case",
+                                                      "nccl"}
     assert rows[0]["validated"] is True and rows[0]["nearest_case"] and rows[0]["capped_by"]
     # the parts of the time add up to no more than the time
     assert 0 <= rows[0]["latency_us"] + rows[0]["pipeline_us"] < rows[0]["time_us"]
@@ -295,3 +296,43 @@ def test_wan_rows_are_marked_unvalidated(run):
     bad = run("collective", "superfactory", "--set", "site_gpus=144", "--op", "allreduce",
               "--buffer", "1")
     assert bad.exit_code == 2 and "--buffer" in bad.output
+
+
+def test_collective_nccl_release(run):
+    res = run("collective", "superpod-gb200", "--set", "racks=2", "--set",
+              "aggregate_nvswitch=true", "--op", "allreduce", "--sweep", "1M:64M", "--no-nvls",
+              "--nccl", "2.26", "--json")
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)
+    assert {r["nccl"] for r in rows} == {"2.26"} and all(r["protocol"] != "LL128" for r in rows)
+    res = run("collective", "dgx-h100", "--op", "allreduce", "--size", "8", "--json")
+    assert json.loads(res.stdout)[0]["nccl"] == "2.30"
+    for bad, text in (("2.x", "such as 2.26"), ("2.40", "2.18 to 2.30"), ("", "such as 2.26")):
+        res = run("collective", "dgx-h100", "--op", "allreduce", "--nccl", bad)
+        assert res.exit_code == 2 and text in res.output and "Traceback" not in res.output
+    res = run("collective", "gb200-nvl72", "--op", "allreduce", "--nccl", "2.24")
+    assert res.exit_code == 2 and "2.25" in res.output
+
+
+def test_compare_follows_the_release_the_run_names(run, tmp_path):
+    """TEXT's header says nccl-library=22703: the prediction follows 2.27 unless --nccl says
+    otherwise; a newer release than the catalog knows follows the newest rules, said."""
+    t = tmp_path / "out.txt"
+    t.write_text(TEXT)
+    res = run("compare", "dgx-h100", str(t), "--json")
+    assert json.loads(res.stdout)["nccl"] == "2.27"
+    res = run("compare", "dgx-h100", str(t), "--json", "--nccl", "2.26")
+    assert json.loads(res.stdout)["nccl"] == "2.26"
+    t.write_text(TEXT.replace("nccl-library=22703", "nccl-library=23301"))
+    res = run("compare", "dgx-h100", str(t), "--json")
+    assert res.exit_code == 0 and json.loads(res.stdout)["nccl"] == "2.30"
+    assert "NCCL 2.33.1" in res.stderr
+
+
+def test_nccl_version_of_a_run():
+    from solvers.nccl_results import _nccl_version
+
+    assert _nccl_version("# nccl-tests version 2.17.1 nccl-headers=22703 nccl-library=22703") \
+        == "2.27.3"
+    assert _nccl_version("node:1:1 [0] NCCL INFO NCCL version 2.26.2+cuda12.8") == "2.26.2"
+    assert _nccl_version("# no version here") is None

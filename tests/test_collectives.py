@@ -612,3 +612,85 @@ def test_ring_and_tree_are_both_judged_whatever_their_latency():
         assert (r.algo, r.protocol) == expect, size
         times.append(r.time_us)
     assert times == sorted(times)
+
+
+# --------------------------------------------------------------------------- NCCL releases
+
+@pytest.fixture(scope="module")
+def gb200_two_racks():
+    return topologies.build_preset("superpod-gb200", {"racks": "2", "aggregate_nvswitch": "true"})
+
+
+def test_ll128_across_gb200_racks_follows_the_release(gb200_two_racks):
+    """Before 2.27 a NIC behind the Grace CPU (PATH_PHB) keeps LL128 off across racks, unless
+    NCCL_PROTO names it; one rack and Hopper nodes (NIC on PCIe) keep it."""
+    G = gb200_two_racks
+    assert CollectiveModel(G, nccl="2.26").protocols == ("LL", "Simple")
+    assert CollectiveModel(G, nccl="2.26.2-1").protocols == ("LL", "Simple")
+    assert CollectiveModel(G, nccl="2.27").protocols == ("LL", "LL128", "Simple")
+    assert CollectiveModel(G).protocols == ("LL", "LL128", "Simple")
+    named = CollectiveModel(G, nccl="2.26", protocols="LL,LL128,Simple")
+    assert named.protocols == ("LL", "LL128", "Simple")
+    assert CollectiveModel(G, gpus=72, nccl="2.26").protocols == ("LL", "LL128", "Simple")
+    pod = topologies.build_preset("superpod-h100", {"gpus": "16"})
+    assert CollectiveModel(pod, gpus=16, nccl="2.26").protocols == ("LL", "LL128", "Simple")
+    # and the run's pick obeys it
+    rows = CollectiveModel(G, nccl="2.26", nvls=False).sweep("allreduce", [2 ** 20, 2 ** 26])
+    assert all(r.protocol != "LL128" for r in rows)
+
+
+def test_nvls_channels_in_one_blackwell_domain_follow_the_release():
+    """32 NVLS channels before 2.27, 24 after (src/transport/nvls.cc); the NVLS fill is one
+    chunk per head per channel per stage, so at 4 GiB (64 KiB chunks under both: 64 x 32 x
+    32 x 128 KiB = 8 GiB and 64 x 24 x 32 x 128 KiB = 6 GiB exceed it) it scales 32 : 24."""
+    G = topologies.gb200_nvl72_graph()
+    old, new = CollectiveModel(G, nccl="2.26"), CollectiveModel(G, nccl="2.27")
+    assert (old.nvls_channels, new.nvls_channels, CollectiveModel(G).nvls_channels) == (32, 24, 24)
+    a = old.evaluate("allreduce", 4 * GiB, algo="nvls")
+    b = new.evaluate("allreduce", 4 * GiB, algo="nvls")
+    assert a.pipeline_us / b.pipeline_us == pytest.approx(32 / 24, rel=1e-9)
+    h100 = topologies.dgx_h100_graph()
+    assert {CollectiveModel(h100, nccl=v).nvls_channels for v in ("2.19", "2.26", "2.30")} == {16}
+    assert CollectiveModel(h100).rules_in("2.26") == CollectiveModel(h100).rules_in("2.30")
+
+
+def test_pat_arrives_in_2_23(pod):
+    """PAT (one rank per domain, allgather/reducescatter) exists from NCCL 2.23."""
+    ranks = [f"d{i}-gpu0" for i in range(4)]
+    assert CollectiveModel(pod, ranks=ranks).eligible("allgather")["pat"] is None
+    why = CollectiveModel(pod, ranks=ranks, nccl="2.22").eligible("reducescatter")["pat"]
+    assert "2.23" in why and "2.22" in why
+
+
+@pytest.mark.parametrize("nccl, text", [
+    ("2.24", "from 2.25"), ("2.17", "2.18 to 2.30"), ("2.31.0", "2.18 to 2.30"),
+    ("2.x", "such as 2.26"), ("", "such as 2.26"), ("2", "such as 2.26"),
+    (2.26, "got float"), (True, "got bool"),
+])
+def test_nccl_release_errors(nccl, text):
+    with pytest.raises(ParameterError, match=r"`nccl`") as exc:
+        CollectiveModel(topologies.gb200_nvl72_graph(), gpus=4, nccl=nccl)
+    assert text in str(exc.value)
+
+
+def test_simple_tree_fill_is_the_sum_of_its_stages(gb200_two_racks):
+    """A Simple Tree's first chunk goes up the chain at the GPU's whole NVLink egress L and
+    comes down beside the reduce stream (L - R); with NVLink the bottleneck (L = 2R) the fill
+    is (ppn - 1)(t/2 + t) + 2 log2i(domains) t - t, t the steady stage time, and it never
+    exceeds the uniform (stages - 1) t."""
+    m = CollectiveModel(gb200_two_racks, nvls=False)
+    egress = m._nvlink_egress_GBps() * 1e3                  # bytes per us
+    slice_bytes, nc = 2 ** 19, 32
+    us_per_byte = 2.0 / egress                              # R = L / 2
+    t = slice_bytes * nc * us_per_byte
+    ppn, k = 72, 2
+    want = (ppn - 1) * (t / 2 + t) + 2 * 1 * t - t
+    assert m._chain_tree_fill(slice_bytes, nc, us_per_byte) == pytest.approx(want, rel=1e-12)
+    stages = 2 * ((ppn - 1) + 1)
+    for upb in (us_per_byte, us_per_byte * 1.5, us_per_byte * 3):   # NVLink or network bound
+        fill = m._chain_tree_fill(slice_bytes, nc, upb)
+        uniform = (stages - 1) * slice_bytes * nc * upb
+        assert fill <= uniform * (1 + 1e-12)
+        # no chain hop is faster than a chunk of every channel over the whole egress
+        floor = 2 * (ppn - 1) * slice_bytes * nc / egress - slice_bytes * nc * upb
+        assert fill >= floor - 1e-9
