@@ -564,9 +564,11 @@ def _nccl_callback(ctx, param, value):
     return value
 
 
-_NCCL_HELP = ("NCCL release whose rules apply, e.g. 2.26 (2.18 to 2.30; default the newest): "
-              "PAT from 2.23, Blackwell from 2.25; before 2.27 no LL128 across GB200/GB300 "
-              "racks and 32 NVLS channels in one Blackwell domain (24 from 2.27).")
+_NCCL_HELP = ("NCCL release whose rules apply, e.g. 2.26 (the catalog's nccl.versions range, "
+              "2.18 to 2.30 as shipped; default the newest): PAT from 2.23, Blackwell from "
+              "2.25; before 2.27 no LL128 on B300/GB300 nor across GB200 racks, and 32 NVLS "
+              "channels in one Blackwell domain (24 from 2.27); before 2.30 32 NVLS channels "
+              "across Blackwell domains (2.30 sets them by NIC rate).")
 
 
 def _collective_count(op, size, n):
@@ -677,10 +679,18 @@ def compare(state, topo, results, op, gpus, ranks_file, algo, sharp, nvls, proto
     run = parse_nccl_tests(results)
     if gpus is None and ranks_file is None:
         gpus = run.ranks
+    named = nccl is None and run.nccl_version is not None
     if nccl is None:
         nccl = _run_release(state, run.nccl_version)
-    model = _collective_model(state, topo, overrides, gpus, ranks_file, sharp, nvls=nvls,
-                              proto=proto, nccl=nccl)
+    try:
+        model = _collective_model(state, topo, overrides, gpus, ranks_file, sharp, nvls=nvls,
+                                  proto=proto, nccl=nccl)
+    except ParameterError as exc:
+        if named and "`nccl`" in str(exc):
+            msg = (f"RESULTS names NCCL {run.nccl_version}, and {exc}; pass --nccl to price "
+                   f"the run under another release")
+            raise ParameterError(msg) from None
+        raise
     out = compare_results(model, run, op=op, algo=algo)
     if as_json:
         click.echo(json.dumps(out, indent=2))

@@ -638,23 +638,38 @@ class CollectiveModel:
         return any(self._gpu_part(r.gpus[int(grp[0])]).get("host_link") == "c2c"
                    for grp in self.groups)
 
+    def _compute_capability_listed(self):
+        """False when a rank's GPU is Blackwell Ultra (B300/GB300, sm_103), which NCCL 2.25 and
+        2.26 leave out of their LL128 list (compute capabilities 70, 80, 90, 100, 120)."""
+        r = self.router
+        return not any(str(self._gpu_part(r.gpus[int(grp[0])]).get("arch", ""))
+                       == "blackwell-ultra" for grp in self.groups)
+
     def _protocols_in(self, version):
-        """The protocols a run may use under NCCL ``version``: the ``protocols`` setting,
-        without LL128 across domains behind the CPU before 2.27 unless a setting was given
-        (NCCL's check applies only to protocols left at their default)."""
+        """The protocols a run may use under NCCL ``version``: the ``protocols`` setting, less
+        LL128 where that release keeps it off by default. NCCL checks only protocols left at
+        their default (NCCL_PROTO sets 0 or 1, the default is 2), so a given setting stands.
+        Before 2.27: no LL128 on Blackwell Ultra (sm_103) at all, nor across domains whose
+        NICs sit behind the CPU (GB200/GB300)."""
         protos = self.protocols_setting
-        if (not self._protocols_named and self.k_domains > 1
-                and version < self._release("ll128_over_c2c_since") and self._behind_cpu()):
-            protos = tuple(p for p in protos if p != "LL128")
-        return protos
+        if self._protocols_named:
+            return protos
+        off = version < self._release("ll128_sm103_since") and not self._compute_capability_listed()
+        off = off or (self.k_domains > 1 and version < self._release("ll128_over_c2c_since")
+                      and self._behind_cpu())
+        return tuple(p for p in protos if p != "LL128") if off else protos
 
     def rules_in(self, nccl=None):
-        """What NCCL release ``nccl`` decides for these ranks: ``(protocols, NVLS channels, PAT
-        available)``; two releases with equal rules price these ranks alike."""
-        version = _check_nccl(nccl, self.k.v)
-        return (self._protocols_in(version),
-                min(self._nvls_channels_in(version, self.family), self.max_channels),
-                version >= self._release("pat_since"))
+        """What NCCL release ``nccl`` (default: this model's) decides that can change the price
+        of these ranks: ``(protocols, NVLS channels or None, PAT available or None)``, None
+        where the rule has nothing to act on (NVLS off or unsupported; PAT needs one rank per
+        domain). Equal rules price these ranks alike."""
+        version = self.nccl if nccl is None else _check_nccl(nccl, self.k.v)
+        nvls = None
+        if self._nvls_support() is None:
+            nvls = min(self._nvls_channels_in(version, self.family), self.max_channels)
+        pat = version >= self._release("pat_since") if self.k_domains == self.n else None
+        return self._protocols_in(version), nvls, pat
 
     def _pipeline_constants(self):
         """NVLS channel count, nominal slice and LL ceilings for these ranks (NCCL per GPU family).
@@ -671,7 +686,7 @@ class CollectiveModel:
         self.family = family
         if "blackwell" in families and self.nccl < self._release("blackwell_since"):
             since = self.k.v["blackwell_since"]
-            msg = (f"`nccl` (--nccl) {self.nccl_setting}: NCCL runs Blackwell GPUs from "
+            msg = (f"`nccl` (--nccl) {self.nccl_label}: NCCL runs Blackwell GPUs from "
                    f"{since} on; give {since} or later")
             raise ParameterError(msg)
         self.protocols = self._protocols_in(self.nccl)
@@ -868,7 +883,7 @@ class CollectiveModel:
         if algo == "pat":
             if self.nccl < self._release("pat_since"):
                 return (f"PAT arrived in NCCL {self.k.v['pat_since']} "
-                        f"(this run follows NCCL {self.nccl_setting})")
+                        f"(this run follows NCCL {self.nccl_label})")
             if self.k_domains != self.n:
                 return ("PAT runs with one rank per NVLink domain (NCCL: nNodes == nRanks); "
                         f"here {self.n} ranks in {self.k_domains} domain(s)")
@@ -1376,31 +1391,42 @@ class CollectiveModel:
         No stage is slower than the steady one, so this fill is at most
         :meth:`_pipeline_fill`'s uniform one; where NVLink is the bottleneck
         (L = 2R) the reduce half fills at twice the steady speed.
+
+        That assumes the reduce pass can use the link share the broadcast leaves
+        idle. NCCL splits each channel's threads between the two passes
+        (``runTreeSplit``), so a hop is never faster than one channel's slice at
+        the catalog's per-channel Tree rate (NCCL's one-node ``perChMaxTreeBws``,
+        as algbw): with few channels (a 4-GPU partition) that floor decides. The
+        longest chain (largest domain) sets the count of hops.
         """
-        ppn_hops = self.g - 1
+        ppn_hops = max(map(len, self.groups)) - 1
         net_hops = self.k_domains.bit_length() - 1
         t_b = slice_bytes * nc * us_per_byte
         stages = 2 * (ppn_hops + net_hops)
         egress = self._nvlink_egress_GBps() * 1e3            # bytes per us
-        if stages <= 1 or ppn_hops == 0 or egress <= 0 or not self.uniform:
+        if stages <= 1 or ppn_hops == 0 or egress <= 0:
             return max(stages - 1, 0) * t_b
+        per_channel = (self.k.d[f"tree_per_channel_busbw_GBps_{self.family}_one_domain"]
+                       * self.k.d["tree_algbw_per_busbw"] * 1e3)
+        floor = slice_bytes / per_channel
         chunk = nc * slice_bytes
         steady = 1.0 / us_per_byte
-        t_up = min(t_b, chunk / egress)
-        t_down = t_b if egress <= steady else min(t_b, chunk / (egress - steady))
-        return ppn_hops * (t_up + t_down) + 2 * net_hops * t_b - t_b
+        t_up = min(t_b, max(floor, chunk / egress))
+        t_down = t_b if egress <= steady else min(t_b, max(floor, chunk / (egress - steady)))
+        stage_times = [t_up, t_down] + ([t_b] if net_hops else [])
+        total = ppn_hops * (t_up + t_down) + 2 * net_hops * t_b
+        return max(0.0, total - max(stage_times))
 
     def _nvlink_egress_GBps(self):
         """Usable NVLink egress of one rank's GPU (GB/s, the rates the flows are priced at),
-        the smallest over the first rank of every domain; 0 without NVLink."""
+        the smallest over the ranks' GPUs; 0 without NVLink."""
         key = ("nvlink_egress", self.catalog)
         memo = _FABRIC_MEMO.setdefault(self.router, {})
         if key not in memo:
             r = self.router
             nv = np.flatnonzero(r.arc_medium == MEDIUM_CODE["nvlink"])
             memo[key] = np.bincount(r.arc_u[nv], weights=self.rate[nv], minlength=len(r.nodes))
-        firsts = np.fromiter((int(grp[0]) for grp in self.groups), np.int64, len(self.groups))
-        return float(memo[key][self.router.gpu_node[firsts]].min())
+        return float(memo[key][self.router.gpu_node[self.pos]].min())
 
     def _ll128_tree_depth(self):
         """NCCL's pipeline depth of an LL128 Tree, in chunks, one way (``calcCollChunking``:
@@ -1579,14 +1605,16 @@ class CollectiveModel:
         return lat + fill + size * us_per_byte, lat, fill, neck, capped
 
 
+_RELEASE = re.compile(r"v?([0-9]{1,4})\.([0-9]{1,4})(?:\.[0-9]{1,4})?(?:-[0-9A-Za-z]+)?", re.ASCII)
+
+
 def _release_tuple(text):
-    """``"2.26"``, ``"2.26.2"`` or ``"2.26.2-1"`` as (2, 26); None when it is not such a text."""
+    """``"2.26"``, ``"2.26.2"`` or ``"2.26.2-1"`` (ASCII digits) as (2, 26); None when it is
+    not such a text."""
     if not isinstance(text, str):
         return None
-    head = text.strip().removeprefix("v").split("-", 1)[0].split(".")
-    if not 2 <= len(head) <= 3 or not all(p.isdigit() and len(p) <= 4 for p in head):
-        return None
-    return int(head[0]), int(head[1])
+    m = _RELEASE.fullmatch(text.strip())
+    return (int(m.group(1)), int(m.group(2))) if m else None
 
 
 def _check_nccl(nccl, versions):

@@ -42,8 +42,9 @@ class MeasuredRow:
 @dataclass(frozen=True)
 class NcclTestsRun:
     """A parsed nccl-tests run: the op (when known), rank count (when known) and rows, and
-    the NCCL release the text names (``nccl-library=22602`` in the header of nccl-tests
-    2.13 and later, or NCCL's own ``NCCL version 2.26.2`` line), as ``"2.26.2"``."""
+    the NCCL release the output names (``nccl-library=22602`` in the header of nccl-tests
+    2.13 and later, NCCL's own ``NCCL version 2.26.2`` line, or ``nccl_version`` in
+    ``-J`` JSON), as ``"2.26.2"``."""
 
     op: str | None
     ranks: int | None
@@ -52,13 +53,22 @@ class NcclTestsRun:
     nccl_version: str | None = None
 
 
+def _version_of_code(code):
+    """``"2.26.2"`` of an NCCL_VERSION_CODE (major * 10000 + minor * 100 + patch, since
+    2.9), or None when ``code`` is not one."""
+    if isinstance(code, str) and re.fullmatch(r"[0-9]{5,6}", code, re.ASCII):
+        code = int(code)
+    if isinstance(code, bool) or not isinstance(code, int) or not 20900 <= code <= 999999:
+        return None
+    return f"{code // 10000}.{code // 100 % 100}.{code % 100}"
+
+
 def _nccl_version(text):
     """The NCCL release a run's text names, ``"2.26.2"``, or None."""
-    m = re.search(r"nccl-library=(\d{5,6})\b", text)
-    if m:                  # NCCL_VERSION_CODE since 2.9: major * 10000 + minor * 100 + patch
-        code = int(m.group(1))
-        return f"{code // 10000}.{code // 100 % 100}.{code % 100}"
-    m = re.search(r"\bNCCL version (\d+\.\d+\.\d+)", text)
+    m = re.search(r"nccl-library=([0-9]{5,6})\b", text, re.ASCII)
+    if m:
+        return _version_of_code(m.group(1))
+    m = re.search(r"\bNCCL version ([0-9]+\.[0-9]+\.[0-9]+)", text, re.ASCII)
     return m.group(1) if m else None
 
 
@@ -179,7 +189,8 @@ def _parse_json(data, where):
     avg = _num(avg) if isinstance(avg, (int, float, str)) and not isinstance(avg, bool) else None
     if avg is not None and not math.isfinite(avg):
         avg = None
-    return NcclTestsRun(op, ranks, tuple(rows), avg)
+    # nccl-tests -J writes NCCL_VERSION_CODE as "nccl_version" (src/util.cu jsonOutputInit)
+    return NcclTestsRun(op, ranks, tuple(rows), avg, _version_of_code(data.get("nccl_version")))
 
 
 def parse_nccl_tests(path_or_text):

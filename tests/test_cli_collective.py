@@ -5,6 +5,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
+import fabric
 from cli import main
 
 KEYS = {"op", "algo", "ranks", "size_bytes", "time_us", "algbw_GBps", "busbw_GBps"}
@@ -67,6 +68,7 @@ def test_collective_json_keys(run):
                                                       "capped_by", "validated", "nearest_case",
                                                       "nccl"}
     assert rows[0]["validated"] is True and rows[0]["nearest_case"] and rows[0]["capped_by"]
+    assert rows[0]["nccl"] == fabric.default_catalog().part("nccl", "versions")["newest"]
     # the parts of the time add up to no more than the time
     assert 0 <= rows[0]["latency_us"] + rows[0]["pipeline_us"] < rows[0]["time_us"]
     assert rows[0]["algo"] == "nvls" and rows[0]["ranks"] == 8
@@ -307,7 +309,8 @@ def test_collective_nccl_release(run):
     assert {r["nccl"] for r in rows} == {"2.26"} and all(r["protocol"] != "LL128" for r in rows)
     res = run("collective", "dgx-h100", "--op", "allreduce", "--size", "8", "--json")
     assert json.loads(res.stdout)[0]["nccl"] == "2.30"
-    for bad, text in (("2.x", "such as 2.26"), ("2.40", "2.18 to 2.30"), ("", "such as 2.26")):
+    for bad, text in (("2.x", "such as 2.26"), ("2.40", "2.18 to 2.30"), ("", "such as 2.26"),
+                      ("2.\u00b2", "such as 2.26")):
         res = run("collective", "dgx-h100", "--op", "allreduce", "--nccl", bad)
         assert res.exit_code == 2 and text in res.output and "Traceback" not in res.output
     res = run("collective", "gb200-nvl72", "--op", "allreduce", "--nccl", "2.24")
@@ -336,3 +339,25 @@ def test_nccl_version_of_a_run():
         == "2.27.3"
     assert _nccl_version("node:1:1 [0] NCCL INFO NCCL version 2.26.2+cuda12.8") == "2.26.2"
     assert _nccl_version("# no version here") is None
+
+
+def test_compare_reads_the_release_of_json_output(run, tmp_path):
+    """nccl-tests -J writes NCCL_VERSION_CODE as nccl_version."""
+    j = tmp_path / "out.json"
+    j.write_text(json.dumps({**JSON, "nccl_version": 22602}))
+    res = run("compare", "dgx-h100", str(j), "--json")
+    assert res.exit_code == 0 and json.loads(res.stdout)["nccl"] == "2.26"
+
+
+def test_compare_release_out_of_range(run, tmp_path):
+    """An older release than the model follows is priced under the oldest rules, said; one
+    that cannot run the fabric's GPUs is an error naming RESULTS, exit 2."""
+    t = tmp_path / "out.txt"
+    t.write_text(TEXT.replace("nccl-library=22703", "nccl-library=21703"))
+    res = run("compare", "dgx-h100", str(t), "--json")
+    assert res.exit_code == 0 and json.loads(res.stdout)["nccl"] == "2.18"
+    assert "NCCL 2.17.3" in res.stderr
+    t.write_text(TEXT.replace("nccl-library=22703", "nccl-library=22403"))
+    res = run("compare", "gb200-nvl72", str(t), "--gpus", "8")
+    assert res.exit_code == 2 and "RESULTS names NCCL 2.24.3" in res.output
+    assert "Traceback" not in res.output

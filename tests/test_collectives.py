@@ -665,6 +665,7 @@ def test_pat_arrives_in_2_23(pod):
 @pytest.mark.parametrize("nccl, text", [
     ("2.24", "from 2.25"), ("2.17", "2.18 to 2.30"), ("2.31.0", "2.18 to 2.30"),
     ("2.x", "such as 2.26"), ("", "such as 2.26"), ("2", "such as 2.26"),
+    ("2.\u00b2", "such as 2.26"), ("\uff12.\uff12\uff16", "such as 2.26"),   # ² and fullwidth
     (2.26, "got float"), (True, "got bool"),
 ])
 def test_nccl_release_errors(nccl, text):
@@ -694,3 +695,52 @@ def test_simple_tree_fill_is_the_sum_of_its_stages(gb200_two_racks):
         # no chain hop is faster than a chunk of every channel over the whole egress
         floor = 2 * (ppn - 1) * slice_bytes * nc / egress - slice_bytes * nc * upb
         assert fill >= floor - 1e-9
+
+
+def test_protocol_setting_stands_over_the_release(gb200_two_racks):
+    """NCCL_PROTO writes 0 or 1 for every protocol, so any given --proto that allows LL128
+    (``^LL`` too) turns it on where the release would keep it off."""
+    m = CollectiveModel(gb200_two_racks, nccl="2.26", protocols="^LL")
+    assert m.protocols == ("LL128", "Simple")
+
+
+def test_blackwell_ultra_has_no_ll128_before_2_27():
+    """2.25/2.26 list compute capabilities 70, 80, 90, 100, 120 for LL128; B300/GB300 are
+    10.3, so even one domain runs without it; B200 (10.0) keeps it."""
+    gb300 = topologies.build_preset("gb300-nvl72", {})
+    assert CollectiveModel(gb300, nccl="2.26").protocols == ("LL", "Simple")
+    assert CollectiveModel(gb300, nccl="2.27").protocols == ("LL", "LL128", "Simple")
+    b300 = topologies.build_preset("hgx-b200", {"gpu": "B300"})
+    assert CollectiveModel(b300, nccl="2.25").protocols == ("LL", "Simple")
+    b200 = topologies.build_preset("hgx-b200", {})
+    assert CollectiveModel(b200, nccl="2.25").protocols == ("LL", "LL128", "Simple")
+
+
+def test_multi_domain_nvls_channels_follow_2_30():
+    """Before 2.30 every multi-domain Blackwell communicator runs 32 NVLS channels; 2.30 sets
+    24 for 48-96 GB/s NICs past two domains (ncclNvlsTreeSm100Tuning)."""
+    G = topologies.build_preset("superpod-gb200", {"racks": "3", "aggregate_nvswitch": "true"})
+    assert CollectiveModel(G, nccl="2.29").nvls_channels == 32
+    assert CollectiveModel(G, nccl="2.30").nvls_channels == 24
+    assert CollectiveModel(G, nccl="2.29", nvls=False).rules_in("2.30") == \
+        CollectiveModel(G, nccl="2.29", nvls=False).rules_in()      # NVLS off: nothing to act on
+
+
+def test_tree_fill_follows_the_longest_chain(gb200_two_racks):
+    """8 + 2 ranks have the same 8-GPU chain in the first rack as 8 + 8: no shorter fill."""
+    G = gb200_two_racks
+    eight = [f"d0-gpu{i}" for i in range(8)]
+    a = CollectiveModel(G, ranks=eight + [f"d1-gpu{i}" for i in range(8)], protocols="Simple")
+    b = CollectiveModel(G, ranks=eight + ["d1-gpu0", "d1-gpu1"], protocols="Simple")
+    fa = a.evaluate("allreduce", 2 ** 24, algo="tree").pipeline_us
+    fb = b.evaluate("allreduce", 2 ** 24, algo="tree").pipeline_us
+    assert fb >= fa * (1 - 1e-9) > 0
+
+
+def test_tree_fill_is_never_negative():
+    """One domain of 3 GPUs with NVLink far faster than the steady rate: the fill is the
+    stages' own times less the longest, never below 0."""
+    m = CollectiveModel(topologies.dgx_h100_graph(), gpus=3)
+    egress = m._nvlink_egress_GBps() * 1e3
+    for upb in (10 / egress, 2 / egress, 1.2 / egress, 0.8 / egress):
+        assert m._chain_tree_fill(2 ** 19, 1, upb) >= 0.0
