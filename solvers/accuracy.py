@@ -391,7 +391,8 @@ def case_rows(build, catalog=None, *, cases=None):
                      "within": abs(error) <= c.bound if c.asserted else None,
                      "known_miss": KNOWN_MISSES.get((c.id, c.algo, c.size_bytes, c.kwargs),
                                                     (None, None))[1],
-                     "regime": c.regime, "grade": c.grade, "note": c.note})
+                     "regime": c.regime, "grade": c.grade, "note": c.note,
+                     "nccl": models[mkey].nccl_label})
     return rows
 
 

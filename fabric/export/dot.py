@@ -75,28 +75,26 @@ def write_dot(G, path):
         lines.append(f"{indent}{_dot_id(n)} [label={label}, "
                      f"shape={shapes.get(d.get('kind'), 'box')}];")
 
+    def open_cluster(name, label, indent):
+        """Open subgraph ``cluster_<name>`` labelled ``label``; return its members' indent."""
+        lines.append(f"{indent}subgraph {_dot_id(f'cluster_{name}')} {{")
+        lines.append(f"{indent}  label={_dot_id(label)};")
+        return indent + "  "
+
     for site, racks in tree.items():
         indent = "  "
         if site is not None:
-            lines.append(f"{indent}subgraph {_dot_id(f'cluster_site_{site}')} {{")
-            lines.append(f"{indent}  label={_dot_id(f'site {site}')};")
-            indent += "  "
+            indent = open_cluster(f"site_{site}", f"site {site}", indent)
         for rack, hosts in racks.items():
             rindent = indent
             if isinstance(rack, tuple):
-                lines.append(f"{rindent}subgraph {_dot_id(f'cluster_pod_{site}_{rack[1]}')} {{")
-                lines.append(f"{rindent}  label={_dot_id(f'pod {rack[1]}')};")
-                rindent += "  "
+                rindent = open_cluster(f"pod_{site}_{rack[1]}", f"pod {rack[1]}", rindent)
             elif rack is not None:
-                lines.append(f"{rindent}subgraph {_dot_id(f'cluster_rack_{site}_{rack}')} {{")
-                lines.append(f"{rindent}  label={_dot_id(f'rack {rack}')};")
-                rindent += "  "
+                rindent = open_cluster(f"rack_{site}_{rack}", f"rack {rack}", rindent)
             for host, members in hosts.items():
                 hindent = rindent
                 if host is not None:
-                    lines.append(f"{hindent}subgraph {_dot_id(f'cluster_host_{host}')} {{")
-                    lines.append(f"{hindent}  label={_dot_id(host)};")
-                    hindent += "  "
+                    hindent = open_cluster(f"host_{host}", host, hindent)
                 for n, d in members:
                     emit_node(n, d, hindent)
                 if host is not None:

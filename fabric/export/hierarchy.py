@@ -113,7 +113,7 @@ def network_tree(G, *, hostname_pattern=DEFAULT_HOSTNAME_PATTERN):
             if _plane0(nodes[m]):
                 access[d["host"]].add(m)
                 dsu.union(("h", d["host"]), ("s", m))
-    groups = []           # dicts as documented, plus "_members" set
+    groups = []           # tier-1 groups: {"hosts": [host nodes], "members": {switches}}
     by_root = {}
     loose = defaultdict(list)
     for h in names:
@@ -129,11 +129,15 @@ def network_tree(G, *, hostname_pattern=DEFAULT_HOSTNAME_PATTERN):
     out = []
     counters = defaultdict(int)
 
-    def finish(g, kind, tier, children):
+    def finish(g, kind, tier, children, name=None):
+        """Add the tree switch of group ``g`` above ``children`` to ``out``; return its record.
+
+        Its name is ``name`` if given, else its one member's, else ``<kind>-g<i>``.
+        """
         members = sorted(g["members"], key=_natural)
-        if len(members) == 1:
+        if name is None and len(members) == 1:
             name = members[0]
-        else:
+        elif name is None:
             name = f"{kind}-g{counters[kind]}"
             counters[kind] += 1
         rates = [nodes[m].get("port_gbps", 0.0) for m in members]
@@ -151,11 +155,8 @@ def network_tree(G, *, hostname_pattern=DEFAULT_HOSTNAME_PATTERN):
         tier = min(_tier(nodes[m]) for m in g["members"])
         frontier.append(finish(g, _TIER_KIND.get(tier, "leaf"), tier, []))
     for hs in loose.values():
-        name = f"nvl-{site_prefix(G, hs[0])}d{_domain_label(G, hs[0])}"
-        rec = {"name": name, "kind": "nvlink", "tier": 0, "members": [],
-               "switches": [], "hosts": [names[h] for h in hs], "link_gbps": 0.0,
-               "parent": None}
-        out.append(rec)
+        finish({"hosts": hs, "members": ()}, "nvlink", 0, [],
+               name=f"nvl-{site_prefix(G, hs[0])}d{_domain_label(G, hs[0])}")
     # Higher tiers: group the frontier by the next-tier switches above it.
     while True:
         ups = {}
@@ -170,11 +171,10 @@ def network_tree(G, *, hostname_pattern=DEFAULT_HOSTNAME_PATTERN):
         if not ups:
             break
         t = min(t for _, t, _ in ups.values())
+        level = [(name, rec, above) for name, (rec, tt, above) in ups.items() if tt == t]
         dsu = _DSU()
         peers = set()
-        for name, (rec, tt, above) in ups.items():
-            if tt != t:
-                continue
+        for name, _, above in level:
             for m2 in above:
                 dsu.union(("g", name), ("s", m2))
                 for m3 in G[m2]:       # peers of the same tier (the WAN routers of the sites)
@@ -183,9 +183,7 @@ def network_tree(G, *, hostname_pattern=DEFAULT_HOSTNAME_PATTERN):
                         peers.add(m3)
         merged = {}
         order = []
-        for name, (rec, tt, above) in ups.items():
-            if tt != t:
-                continue
+        for name, rec, above in level:
             r = dsu.find(("g", name))
             if r not in merged:
                 merged[r] = ({"members": set()}, [])

@@ -33,6 +33,9 @@ K8S_LABEL_KEYS = {
 }
 """Kubernetes node label keys, NVIDIA topograph's defaults (outermost level first)."""
 
+_LABELS_TITLE = "Kubernetes node topology labels (NVIDIA topograph keys)"
+"""The header title of the label files (:func:`k8s_labels_yaml`, :func:`k8s_labels_script`)."""
+
 _KUEUE_API = ("kueue.x-k8s.io/v1beta2", "kueue.x-k8s.io/v1beta1", "kueue.x-k8s.io/v1alpha1")
 
 
@@ -153,7 +156,7 @@ def k8s_labels_yaml(G, *, hostname_pattern=DEFAULT_HOSTNAME_PATTERN):
     (18, True)
     """
     labels = k8s_node_labels(G, hostname_pattern=hostname_pattern)
-    lines = [*file_header(G, "Kubernetes node topology labels (NVIDIA topograph keys)"),
+    lines = [*file_header(G, _LABELS_TITLE),
              "# apply: kubectl apply --server-side --field-manager=fabric -f THIS_FILE"]
     for name, kv in labels.items():
         lines += ["---", "apiVersion: v1", "kind: Node", "metadata:", f"  name: {name}",
@@ -192,8 +195,7 @@ def k8s_labels_script(G, *, hostname_pattern=DEFAULT_HOSTNAME_PATTERN):
     'kubectl label --overwrite node node0001 network.topology.nvidia.com/accelerator=nvl0'
     """
     labels = k8s_node_labels(G, hostname_pattern=hostname_pattern)
-    lines = ["#!/bin/sh",
-             *file_header(G, "Kubernetes node topology labels (NVIDIA topograph keys)"), "set -e"]
+    lines = ["#!/bin/sh", *file_header(G, _LABELS_TITLE), "set -e"]
     for name, kv in labels.items():
         args = " ".join(f"{k}={v}" for k, v in kv.items())
         lines.append(f"kubectl label --overwrite node {name} {args}")

@@ -315,7 +315,7 @@ def _svg_text(plt, fig):
 
 _ACCURACY_FIELDS = ("case", "system", "ranks", "op", "algo", "size_bytes", "what", "measured",
                     "predicted", "error", "bound", "within", "regime", "grade", "note",
-                    "known_miss")
+                    "known_miss", "nccl")
 _REGIME_COLORS = {"one box": "#1f77b4", "one rack": "#d62728", "multi-node": "#2ca02c",
                   "multi-rack": "#8c564b", "box latency": "#9467bd",
                   "network latency": "#ff7f0e"}
