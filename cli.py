@@ -589,7 +589,8 @@ def _collective_count(op, size, n):
 @click.option("--ranks", "ranks_file", type=click.Path(exists=True, dir_okay=False),
               help='Rank file: JSON list of GPU names, or {"assignment": {rank: gpu}}.')
 @click.option("--algo", default="auto", show_default=True, metavar="NAME",
-              help="ring, tree, nvls, nvlstree, collnet, hierarchical, p2p or auto.")
+              help="ring, tree, nvls, nvlstree, collnet (CollNet Direct), collnetchain, pat, "
+                   "p2p, hierarchical, crosssite or auto.")
 @click.option("--sharp/--no-sharp", default=False, show_default=True,
               help="Allow InfiniBand SHARP (CollNet, NVLS across domains), as NCCL does with "
                    "NCCL_COLLNET_ENABLE=1 and a SHARP plugin; off in a default NCCL run.")

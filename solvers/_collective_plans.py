@@ -229,6 +229,28 @@ def nvls_intra(groups, heads):
     return (nodes, amount, amount.copy()), head_slice
 
 
+def collnet_chain(groups, channels):
+    """CollNet Chain (NCCL ``collnetChain``, with IB SHARP): in every domain channel ``c``
+    is a chain from local rank ``c`` (its head, the GPU of the channel's NIC) through the
+    others. The reduce flows toward the head, the head sends the channel's share to the
+    network's switches and receives the reduced result, and the broadcast flows back down
+    the chain: 1/channels of S on every link of a chain each way, and on its head's NIC."""
+    per = 1.0 / channels
+    src, dst, heads = [], [], []
+    for grp in groups:
+        grp = np.asarray(grp, dtype=np.int64)
+        for c in range(channels):
+            order = np.roll(grp, -(c % len(grp)))          # head first
+            src += [order[1:], order[:-1]]                 # reduce up, broadcast down
+            dst += [order[:-1], order[1:]]
+            heads.append(order[0])
+    src, dst = _cat(src, np.int64), _cat(dst, np.int64)
+    nodes, count = np.unique(np.asarray(heads, dtype=np.int64), return_counts=True)
+    amount = count * per
+    return Phase(1, src, dst, np.full(src.size, per), nic=(nodes, amount, amount.copy()),
+                 passes=2)
+
+
 def all_pairs(grp, per_pair):
     """Every ordered pair of distinct GPUs in ``grp``."""
     grp = np.asarray(grp, dtype=np.int64)

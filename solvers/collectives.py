@@ -124,12 +124,13 @@ channels take 8 calls)."""
 OPS = ("allreduce", "allgather", "reducescatter", "broadcast", "reduce", "alltoall", "sendrecv")
 """The collective operations."""
 
-ALGORITHMS = ("ring", "tree", "nvls", "nvlstree", "collnet", "hierarchical", "crosssite", "pat",
-              "p2p")
+ALGORITHMS = ("ring", "tree", "nvls", "nvlstree", "collnet", "collnetchain", "hierarchical",
+              "crosssite", "pat", "p2p")
 """Every algorithm name (``auto`` picks among the eligible ones)."""
 
 OP_ALGORITHMS = {
-    "allreduce": ("ring", "tree", "nvls", "nvlstree", "collnet", "hierarchical", "crosssite"),
+    "allreduce": ("ring", "tree", "nvls", "nvlstree", "collnet", "collnetchain", "hierarchical",
+                  "crosssite"),
     "allgather": ("ring", "nvls", "pat"),
     "reducescatter": ("ring", "nvls", "pat"),
     "broadcast": ("ring",),
@@ -139,13 +140,13 @@ OP_ALGORITHMS = {
 }
 """Operation -> the algorithms that implement it (as in NCCL)."""
 
-NCCL_ALGORITHMS = ("ring", "tree", "nvls", "nvlstree", "collnet", "pat", "p2p")
+NCCL_ALGORITHMS = ("ring", "tree", "nvls", "nvlstree", "collnet", "collnetchain", "pat", "p2p")
 """The algorithms NCCL itself runs: ``auto`` chooses among these. ``hierarchical`` and
 ``crosssite`` are compositions a framework can build from NCCL calls; they are priced only
 when asked for by name."""
 
 PROTOCOLS = ("LL", "LL128", "Simple")
-_SIMPLE_ONLY = ("nvls", "nvlstree", "collnet", "pat", "p2p")
+_SIMPLE_ONLY = ("nvls", "nvlstree", "collnet", "collnetchain", "pat", "p2p")
 _MAX_ALLTOALL_RANKS = 4096
 
 _FABRIC_MEMO = weakref.WeakKeyDictionary()
@@ -385,7 +386,7 @@ class _Constants:
             raise FabricError(msg) from None
 
     def base(self, algo, proto):
-        if algo in ("nvls", "nvlstree", "collnet"):
+        if algo in ("nvls", "nvlstree", "collnet", "collnetchain"):
             return self.c["base_latency_us_nvls_collnet"]
         kind = "tree" if algo == "tree" else "ring"
         return self.d[f"base_latency_us_{kind}_{proto.lower()}"]
@@ -867,7 +868,7 @@ class CollectiveModel:
             if reason:
                 return reason
             return None if self.uniform else "NVLSTree needs the same number of ranks per domain"
-        if algo == "collnet":
+        if algo in ("collnet", "collnetchain"):
             if not multi:
                 return "CollNet (IB SHARP) needs ranks in at least 2 NVLink domains"
             sharp = self._sharp_support()
@@ -946,6 +947,8 @@ class CollectiveModel:
                                 plans._cat([p[1] for p in parts], np.int64),
                                 plans._cat([p[2] for p in parts], float), nic=(self.pos, sl, sl),
                                 passes=2)]
+        if algo == "collnetchain":
+            return [plans.collnet_chain(groups, C)]
         if algo == "hierarchical":
             g = self.g
             intra = plans.ring_orders(groups, 1) if k == 1 else np.concatenate(
@@ -1114,6 +1117,9 @@ class CollectiveModel:
             return (base + 2 * (min(1, ppn - 1) * k.c["hop_latency_us_nvlink_collnet_simple"]
                                 + (ppn - 1) * k.c["collnet_latency_us_per_local_peer"])
                     + k.d["hop_latency_us_net_collnet_simple"] + path)
+        if algo == "collnetchain":
+            return (base + 2 * (self.g - 1) * k.c["hop_latency_us_nvlink_collnetchain_simple"]
+                    + k.c["hop_latency_us_net_collnetchain_simple"] + path)
         if algo == "hierarchical":
             g = self.g
             intra = (k.base("ring", proto) + (g - 1) * k.hop("nvlink", "ring", proto)) if g > 1 else 0
@@ -1297,6 +1303,19 @@ class CollectiveModel:
                 chunk = floor
         return chunk
 
+    def _collnet_chain_chunk(self, size, nc):
+        """NCCL's CollNet Chain chunk (``calcCollChunking``): min(256 KiB, one Simple step),
+        halved while a channel has fewer than 64, 8, 1 x depth chunks (depth: ranks per
+        domain) down to 128, 64, 32 KiB."""
+        d = self.k.d
+        chunk = min(int(self.k.c["collnetchain_max_chunk_bytes"]),
+                    int(self.windows["Simple"] // int(d["nccl_steps"])))
+        depth = max(map(len, self.groups))
+        for factor, floor in ((64, 131072), (8, 65536), (1, 32768)):
+            while size // (nc * chunk) < depth * factor and chunk > floor:
+                chunk //= 2
+        return chunk
+
     def _tree_chunk(self, proto, size, nc):
         """NCCL's Tree chunk (``calcCollChunking``): one step of the protocol's buffer (its
         data part), LL128 halved while a channel has too few chunks for the tree's depth."""
@@ -1331,6 +1350,11 @@ class CollectiveModel:
         algorithms have no fill (``stages`` 0): a ring's steps are pipelined
         slice by slice.
         """
+        if algo == "collnetchain":
+            ppn = max(map(len, self.groups))
+            nc = self.channels
+            return 2 * ppn, nc, min(self._collnet_chain_chunk(int(size), nc),
+                                    -(-int(size) // nc))
         if algo == "tree":
             ppn = self.n // self.k_domains
             stages = 2 * ((ppn - 1) + (self.k_domains.bit_length() - 1))
@@ -1368,9 +1392,11 @@ class CollectiveModel:
             steps = 2 * self._ll128_tree_depth()
         if algo == "tree" and proto == "Simple":
             return self._chain_tree_fill(slice_bytes, nc, us_per_byte)
+        if algo == "collnetchain":
+            return self._chain_tree_fill(slice_bytes, nc, us_per_byte, net_stages=2)
         return (steps - 1) * slice_bytes * nc * us_per_byte
 
-    def _chain_tree_fill(self, slice_bytes, nc, us_per_byte):
+    def _chain_tree_fill(self, slice_bytes, nc, us_per_byte, net_stages=None):
         """Fill of a Tree run with Simple, in us: the sum of its stages' own times.
 
         A pipeline's first chunk crosses every stage at that stage's own speed,
@@ -1397,10 +1423,12 @@ class CollectiveModel:
         (``runTreeSplit``), so a hop is never faster than one channel's slice at
         the catalog's per-channel Tree rate (NCCL's one-node ``perChMaxTreeBws``,
         as algbw): with few channels (a 4-GPU partition) that floor decides. The
-        longest chain (largest domain) sets the count of hops.
+        longest chain (largest domain) sets the count of hops. ``net_stages`` counts the
+        network stages (default the Tree's 2 log2i(domains); a CollNet Chain's head sends
+        to the switches and receives from them: 2).
         """
         ppn_hops = max(map(len, self.groups)) - 1
-        net_hops = self.k_domains.bit_length() - 1
+        net_hops = (self.k_domains.bit_length() - 1) if net_stages is None else net_stages / 2
         t_b = slice_bytes * nc * us_per_byte
         stages = 2 * (ppn_hops + net_hops)
         egress = self._nvlink_egress_GBps() * 1e3            # bytes per us

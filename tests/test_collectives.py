@@ -744,3 +744,36 @@ def test_tree_fill_is_never_negative():
     egress = m._nvlink_egress_GBps() * 1e3
     for upb in (10 / egress, 2 / egress, 1.2 / egress, 0.8 / egress):
         assert m._chain_tree_fill(2 ** 19, 1, upb) >= 0.0
+
+
+def test_collnet_chain_hand_derived():
+    """CollNet Chain on 4 x 8 H100 with SHARP: channel c's chain starts at local rank c, so
+    with 8 channels every GPU is a head once and a tail once and sends 7/8 S up and 7/8 S
+    down over NVLink; each head's NIC moves S/8 each way. The NVLink bound is the time."""
+    pod = topologies.build_preset("superpod-h100", {"gpus": "32"})
+    m = CollectiveModel(pod, gpus=32, sharp=True)
+    assert m.eligible("allreduce")["collnetchain"] is None
+    r = m.evaluate("allreduce", 8 * GiB, algo="collnetchain")
+    egress = m._nvlink_egress_GBps()
+    want_algbw = egress / 1.75                       # GB/s of S
+    assert r.algbw_GBps == pytest.approx(want_algbw, rel=0.03)
+    assert r.algbw_GBps <= want_algbw * (1 + 1e-9)
+    # latency: NCCL's 2 (ppn - 1) x 2.8 + 30 us (plus the graph's own network path)
+    lat = m._latency("allreduce", "collnetchain", "Simple")
+    assert 2 * 7 * 2.8 + 30 <= lat < 2 * 7 * 2.8 + 30 + 10
+    # no SHARP, or one domain: not eligible
+    assert "SHARP" in CollectiveModel(pod, gpus=32).eligible("allreduce")["collnetchain"]
+    one = CollectiveModel(topologies.dgx_h100_graph(), sharp=True)
+    assert "2 NVLink domains" in one.eligible("allreduce")["collnetchain"]
+
+
+def test_collnet_chain_chunk_follows_nccl():
+    """calcCollChunking: min(256 KiB, Simple step), halved below 64/8/1 x depth chunks per
+    channel (depth = 8 ranks per node) down to 128/64/32 KiB."""
+    pod = topologies.build_preset("superpod-h100", {"gpus": "32"})
+    m = CollectiveModel(pod, gpus=32, sharp=True)
+    nc = m.channels
+    assert m._collnet_chain_chunk(8 * GiB, nc) == 262144           # 4096 chunks >= 512
+    assert m._collnet_chain_chunk(256 * 2 ** 20, nc) == 131072     # 128 < 512 -> 128 KiB
+    assert m._collnet_chain_chunk(16 * 2 ** 20, nc) == 65536       # 16 < 64 -> 64 KiB
+    assert m._collnet_chain_chunk(2 ** 20, nc) == 32768            # 2 < 8 -> 32 KiB
