@@ -61,7 +61,7 @@ def _collectives(G, catalog, scale_gpus, progress, router):
             progress(f"  collective sweep: {op} on {label}")
             for r in model.sweep(op, size_range(_SIZES)):
                 rows.append({"communicator": label, **r.row(), "protocol": r.protocol,
-                             "bottleneck": r.bottleneck})
+                             "bottleneck": r.bottleneck, "nccl": model.nccl_label})
     return rows
 
 

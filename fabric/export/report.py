@@ -220,7 +220,7 @@ def write_metrics_files(out, metrics):
 
 
 _COLLECTIVE_FIELDS = ["communicator", "op", "algo", "protocol", "ranks", "size_bytes", "time_us",
-                      "algbw_GBps", "busbw_GBps", "bottleneck"]
+                      "algbw_GBps", "busbw_GBps", "bottleneck", "nccl"]
 
 
 def write_collective_files(out, rows, ops):
@@ -753,7 +753,10 @@ def _page(s, rows, sections, files, elapsed, *, title=None, site_bisection=(), w
     parts.append("<p class='note'>Full sweep (8 B up to 16 GiB by factors of 4, as "
                  "<code>nccl-tests -b 8 -e 16G -f 4</code>) in "
                  "<a href='collectives.csv'>collectives.csv</a>. Model: each algorithm's flows "
-                 "routed on the graph, busiest link / usable rate plus NCCL's latency terms; "
+                 "routed on the graph, busiest link / usable rate plus NCCL's latency terms, "
+                 + (f"under NCCL {esc(rows[0]['nccl'])}'s rules (<code>fabric collective "
+                    "--nccl</code> prices another release); " if rows and "nccl" in rows[0]
+                    else "") +
                  "held against published nccl-tests results by regime (<code>fabric "
                  "accuracy</code>, tests/test_accuracy.py"
                  + (", and the section Accuracy of the collective model"
