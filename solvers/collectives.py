@@ -662,15 +662,20 @@ class CollectiveModel:
 
     def rules_in(self, nccl=None):
         """What NCCL release ``nccl`` (default: this model's) decides that can change the price
-        of these ranks: ``(protocols, NVLS channels or None, PAT available or None)``, None
-        where the rule has nothing to act on (NVLS off or unsupported; PAT needs one rank per
-        domain). Equal rules price these ranks alike."""
+        of these ranks: ``(protocols, NVLS channels or None, PAT available or None, CollNet
+        Chain above 8 ranks per domain or None)``, None where the rule has nothing to act on
+        (NVLS off or unsupported; PAT needs one rank per domain; the Chain rule needs SHARP
+        and more than 8 ranks per domain). Equal rules price these ranks alike."""
         version = self.nccl if nccl is None else _check_nccl(nccl, self.k.v)
         nvls = None
         if self._nvls_support() is None:
             nvls = min(self._nvls_channels_in(version, self.family), self.max_channels)
         pat = version >= self._release("pat_since") if self.k_domains == self.n else None
-        return self._protocols_in(version), nvls, pat
+        chain = None
+        if self.sharp and self.k_domains > 1 and self.g > int(self.k.d["collnet_max_local_ranks"]):
+            chain = (self._release("collnetchain_any_local_ranks_since") <= version
+                     < self._release("collnetchain_local_ranks_limit_since"))
+        return self._protocols_in(version), nvls, pat, chain
 
     def _pipeline_constants(self):
         """NVLS channel count, nominal slice and LL ceilings for these ranks (NCCL per GPU family).
@@ -808,10 +813,33 @@ class CollectiveModel:
                     return f"NVLink switch part `{part}` has no NVLink SHARP"
         return None
 
+    def _no_nvswitch(self):
+        """True when a rank's GPU has no NVLink switch (NCCL's nvsCount 0)."""
+        G = self.G
+        for grp in self.groups:
+            g = self.router.gpus[int(grp[0])]
+            if not any(G.nodes[w]["kind"] == "nvswitch" for w, e in G.adj[g].items()
+                       if e["medium"] == "nvlink"):
+                return True
+        return False
+
+    def _collnet_direct_factor(self):
+        """NCCL's GPU-per-NIC correction of CollNet Direct (``tuning.cc``): ``f = ppn /
+        heads``, then ``f - (f - 1) / 2``; heads: the distinct NICs of a domain's ranks."""
+        G = self.G
+        grp = self.groups[0]
+        nics = {w for p in grp.tolist() for w in G.adj[self.router.gpus[p]]
+                if G.nodes[w]["kind"] == "nic"}
+        f = len(grp) / max(1, len(nics))
+        return f - (f - 1) / 2
+
     def _sharp_support(self):
         """None when every network switch supports SHARP (in-network reduction), else the reason."""
         if not self.sharp:
             return "SHARP is disabled (sharp=False, as in a default NCCL run)"
+        if self.sites > 1:
+            return (f"the ranks span {self.sites} sites, and a SHARP reduction tree ends at a "
+                    f"site's own switches (the WAN routers do not aggregate)")
         memo = _FABRIC_MEMO.setdefault(self.router, {})
         key = ("collective_sharp", self.catalog)
         if key not in memo:
@@ -875,9 +903,17 @@ class CollectiveModel:
             if sharp:
                 return sharp
             most = int(d["collnet_max_local_ranks"])
-            if max(len(grp) for grp in self.groups) > most:
-                return (f"NCCL runs CollNet with at most {most} ranks per NVLink domain "
-                        f"(NCCL_MAX_DIRECT_ARITY + 1)")
+            if max(len(grp) for grp in self.groups) > most and not (
+                    algo == "collnetchain"
+                    and self._release("collnetchain_any_local_ranks_since") <= self.nccl
+                    < self._release("collnetchain_local_ranks_limit_since")):
+                return (f"NCCL runs {'CollNet Chain' if algo == 'collnetchain' else 'CollNet'} "
+                        f"with at most {most} ranks per NVLink domain (NCCL_MAX_DIRECT_ARITY + 1"
+                        + ("; Chain takes more from 2.23 to 2.27" if algo == "collnetchain"
+                           else "") + ")")
+            if algo == "collnet" and self._no_nvswitch():
+                return ("CollNet Direct needs an NVLink switch in every domain (NCCL disables "
+                        "it when nvsCount is 0); CollNet Chain runs without one")
             return None if self.uniform else "CollNet needs the same number of ranks per domain"
         if algo == "hierarchical" and not self.uniform:
             return "hierarchical needs the same number of ranks in every NVLink domain"
@@ -1118,8 +1154,8 @@ class CollectiveModel:
                                 + (ppn - 1) * k.c["collnet_latency_us_per_local_peer"])
                     + k.d["hop_latency_us_net_collnet_simple"] + path)
         if algo == "collnetchain":
-            return (base + 2 * (self.g - 1) * k.c["hop_latency_us_nvlink_collnetchain_simple"]
-                    + k.c["hop_latency_us_net_collnetchain_simple"] + path)
+            return (base + 2 * (self.g - 1) * k.d["hop_latency_us_nvlink_collnetchain_simple"]
+                    + k.d["hop_latency_us_net_collnetchain_simple"] + path)
         if algo == "hierarchical":
             g = self.g
             intra = (k.base("ring", proto) + (g - 1) * k.hop("nvlink", "ring", proto)) if g > 1 else 0
@@ -1308,7 +1344,7 @@ class CollectiveModel:
         halved while a channel has fewer than 64, 8, 1 x depth chunks (depth: ranks per
         domain) down to 128, 64, 32 KiB."""
         d = self.k.d
-        chunk = min(int(self.k.c["collnetchain_max_chunk_bytes"]),
+        chunk = min(int(self.k.d["collnetchain_max_chunk_bytes"]),
                     int(self.windows["Simple"] // int(d["nccl_steps"])))
         depth = max(map(len, self.groups))
         for factor, floor in ((64, 131072), (8, 65536), (1, 32768)):
@@ -1425,10 +1461,13 @@ class CollectiveModel:
         as algbw): with few channels (a 4-GPU partition) that floor decides. The
         longest chain (largest domain) sets the count of hops. ``net_stages`` counts the
         network stages (default the Tree's 2 log2i(domains); a CollNet Chain's head sends
-        to the switches and receives from them: 2).
+        to the switches and receives from them: 2). A CollNet Chain splits its threads the
+        same way (reduce up, broadcast down), so the same per-channel floor bounds its hops;
+        NCCL has no per-channel CollNet figure, so the Tree's stands in. ``nc`` is the
+        model's channel count (NCCL may run more CollNet channels: 1.5x, ``connect.cc``).
         """
         ppn_hops = max(map(len, self.groups)) - 1
-        net_hops = (self.k_domains.bit_length() - 1) if net_stages is None else net_stages / 2
+        net_hops = (self.k_domains.bit_length() - 1) if net_stages is None else net_stages // 2
         t_b = slice_bytes * nc * us_per_byte
         stages = 2 * (ppn_hops + net_hops)
         egress = self._nvlink_egress_GBps() * 1e3            # bytes per us
@@ -1522,6 +1561,7 @@ class CollectiveModel:
         rank = {algo: i for i, algo in enumerate(cands)}
         pair = ("tree" in cands and "ring" in cands and op == "allreduce"
                 and self.k_domains > 1 and self.n <= _PAIR_MAX_RANKS)
+        cpair = "collnet" in cands and "collnetchain" in cands
         judged = {}            # algo -> (time as auto judges it, rank, algo, proto, priced)
         priced_of = {}         # (algo, proto) -> (judged time, priced), for the pair
 
@@ -1551,9 +1591,14 @@ class CollectiveModel:
                 del judged["ring"]
                 chosen, priced = priced_of["tree", p]
                 judged["tree"] = (chosen, rank["tree"], "tree", p, priced)
+        if cpair:
+            judge("collnet")
+            judge("collnetchain")
+            del judged[self._collnet_as_nccl(size, priced_of)]
         best_t = min((j[0] for j in judged.values()), default=math.inf)
         for algo in sorted(cands, key=lambda a: (floor[a], rank[a])):
-            if (pair and algo in ("ring", "tree")) or floor[algo] > best_t:
+            if ((pair and algo in ("ring", "tree")) or (cpair and algo.startswith("collnet"))
+                    or floor[algo] > best_t):
                 continue
             judge(algo)
             best_t = min(best_t, judged[algo][0])
@@ -1565,6 +1610,25 @@ class CollectiveModel:
                                 busbw_GBps=float(algbw * busbw_factor(op, self.n)),
                                 protocol=proto, latency_us=float(lat), pipeline_us=float(fill),
                                 bottleneck=bottleneck, capped_by=capped)
+
+    def _collnet_as_nccl(self, size, priced_of):
+        """The CollNet algorithm NCCL's tuner would not run at ``size``: "collnet" (Direct)
+        or "collnetchain".
+
+        NCCL rates both from the same CollNet graph bandwidth (``tuning.cc``): Chain at
+        it, Direct at it over its GPU-per-NIC factor and x 0.85 on sm90 and later
+        (``collnet_direct_busbw_factor``), each plus its own latency. The common
+        bandwidth is read back from the model's Chain term, so with one NIC per GPU
+        Direct wins on latency for small messages and Chain for large ones (about 20 MB
+        on 8 x H100). The pick is then priced by the model.
+        """
+        t_c, pr_c = priced_of["collnetchain", "Simple"]
+        _, pr_d = priced_of["collnet", "Simple"]
+        band = t_c - pr_c[1] - pr_c[2]                   # the Chain's bandwidth term, us
+        if band <= 0:
+            return "collnetchain"
+        direct = band * self._collnet_direct_factor() / self.k.d["collnet_direct_busbw_factor"]
+        return "collnet" if pr_c[1] + band < pr_d[1] + direct else "collnetchain"
 
     def _tree_as_nccl(self, proto, size, latency, ring_bw):
         """The time NCCL's tuner gives a Tree allreduce with ``proto`` (us), from the Ring's.

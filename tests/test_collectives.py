@@ -777,3 +777,37 @@ def test_collnet_chain_chunk_follows_nccl():
     assert m._collnet_chain_chunk(256 * 2 ** 20, nc) == 131072     # 128 < 512 -> 128 KiB
     assert m._collnet_chain_chunk(16 * 2 ** 20, nc) == 65536       # 16 < 64 -> 64 KiB
     assert m._collnet_chain_chunk(2 ** 20, nc) == 32768            # 2 < 8 -> 32 KiB
+
+
+def test_collnet_direct_needs_an_nvlink_switch():
+    """NCCL disables CollNet Direct when a node has no NVSwitch (nvsCount 0); Chain runs."""
+    m = CollectiveModel(topologies.build_preset("fat-tree", {}), sharp=True)
+    e = m.eligible("allreduce")
+    assert "NVLink switch" in e["collnet"] and e["collnetchain"] is None
+
+
+def test_collnet_chain_above_8_ranks_follows_the_release():
+    """2.23-2.27 set CollNet Chain up for any number of local ranks; 2.28 limits it to 8."""
+    G = topologies.build_preset("superpod-gb200", {"racks": "2", "aggregate_nvswitch": "true"})
+    assert CollectiveModel(G, sharp=True, nccl="2.26").eligible("allreduce")["collnetchain"] is None
+    why = CollectiveModel(G, sharp=True, nccl="2.28").eligible("allreduce")["collnetchain"]
+    assert "at most 8" in why
+    assert "at most 8" in CollectiveModel(G, sharp=True, nccl="2.26").eligible("allreduce")["collnet"]
+
+
+def test_auto_picks_collnet_direct_or_chain_as_nccl_does():
+    """NCCL rates Direct at 0.85 x the shared CollNet bandwidth (sm90+) with less latency than
+    Chain: Direct for small messages, Chain for large ones; never both judged away."""
+    pod = topologies.build_preset("superpod-h100", {"gpus": "64"})
+    m = CollectiveModel(pod, gpus=64, sharp=True, nvls=False)
+    picks = [m.evaluate("allreduce", s).algo for s in (2 ** 20, 2 ** 30, 8 * GiB)]
+    assert picks == ["collnet", "collnetchain", "collnetchain"]
+
+
+def test_sharp_stops_at_a_site():
+    """A SHARP reduction tree ends at a site's switches: no CollNet or NVLS across sites."""
+    sf = topologies.build_preset("superfactory", {"site": "superpod-gb200", "site_gpus": "144"})
+    ranks = [f"s{s}-d{2 * s}-gpu{i}" for s in (0, 1) for i in range(4)]
+    e = CollectiveModel(sf, ranks=ranks, sharp=True).eligible("allreduce")
+    for algo in ("collnet", "collnetchain", "nvls"):
+        assert "sites" in e[algo], (algo, e[algo])
