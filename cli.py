@@ -675,14 +675,16 @@ def collective(state, topo, op, size, sweep, gpus, ranks_file, algo, sharp, nvls
 def compare(state, topo, results, op, gpus, ranks_file, algo, sharp, nvls, proto, nccl, as_json,
             overrides):
     """Compare nccl-tests output RESULTS (text or -J JSON) with the prediction on TOPO."""
-    from solvers.nccl_results import compare_results, parse_nccl_tests
+    from solvers.nccl_results import compare_results, parse_nccl_tests, run_release
 
     run = parse_nccl_tests(results)
     if gpus is None and ranks_file is None:
         gpus = run.ranks
     named = nccl is None and run.nccl_version is not None
     if nccl is None:
-        nccl = _run_release(state, run.nccl_version)
+        nccl, note = run_release(run, state.catalog)
+        if note:
+            click.echo(note, err=True)
     try:
         model = _collective_model(state, topo, overrides, gpus, ranks_file, sharp, nvls=nvls,
                                   proto=proto, nccl=nccl)
@@ -709,26 +711,6 @@ def compare(state, topo, results, op, gpus, ranks_file, algo, sharp, nvls, proto
         if s["rows"]:
             click.echo(f"# {name:<5} rows {s['rows']:>3}: mean |error| {s['mean_abs_error']:.1%}, "
                        f"max |error| {s['max_abs_error']:.1%}, mean error {s['mean_error']:+.1%}")
-
-
-def _run_release(state, version):
-    """The release an nccl-tests run names, clamped to the catalog's modelled range (a newer
-    run follows the newest rules, said on stderr); None when the run names none."""
-    if version is None:
-        return None
-    from solvers.collectives import _release_tuple
-
-    versions = state.catalog.part("nccl", "versions")
-    lo, hi = versions["oldest"], versions["newest"]
-    if _release_tuple(version) > _release_tuple(hi):
-        click.echo(f"RESULTS names NCCL {version}; the model follows rules up to {hi}",
-                   err=True)
-        return hi
-    if _release_tuple(version) < _release_tuple(lo):
-        click.echo(f"RESULTS names NCCL {version}; the model follows rules from {lo}",
-                   err=True)
-        return lo
-    return version
 
 
 @main.command()

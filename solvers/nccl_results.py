@@ -16,7 +16,7 @@ from pathlib import Path
 
 from fabric.exceptions import FabricFormatError, ParameterError
 
-__all__ = ["MeasuredRow", "NcclTestsRun", "parse_nccl_tests", "compare_results"]
+__all__ = ["MeasuredRow", "NcclTestsRun", "parse_nccl_tests", "compare_results", "run_release"]
 
 _PROGRAMS = {
     "all_reduce": "allreduce", "all_gather": "allgather", "reduce_scatter": "reducescatter",
@@ -240,6 +240,31 @@ def parse_nccl_tests(path_or_text):
             raise ParameterError(msg) from None
         return _parse_json(data, where)
     return _parse_text(text, where)
+
+
+def run_release(run, catalog=None):
+    """The NCCL release whose rules price ``run``: the one its output names, clamped to the
+    catalog's ``nccl.versions`` range, and a note when clamped.
+
+    Returns
+    -------
+    (str or None, str or None)
+        The release for ``CollectiveModel(nccl=...)`` (None: the output names none, so the
+        newest rules apply) and the note to show (None unless clamped).
+    """
+    from fabric.catalog import default_catalog
+    from solvers.collectives import _release_tuple
+
+    version = run.nccl_version
+    if version is None:
+        return None, None
+    versions = (catalog or default_catalog()).part("nccl", "versions")
+    lo, hi = versions["oldest"], versions["newest"]
+    if _release_tuple(version) > _release_tuple(hi):
+        return hi, f"RESULTS names NCCL {version}; the model follows rules up to {hi}"
+    if _release_tuple(version) < _release_tuple(lo):
+        return lo, f"RESULTS names NCCL {version}; the model follows rules from {lo}"
+    return version, None
 
 
 def compare_results(model, run, *, op=None, algo="auto"):
