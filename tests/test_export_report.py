@@ -7,6 +7,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
+import fabric
 import topologies
 from cli import main
 from solvers.study import write_report
@@ -52,6 +53,10 @@ def test_collective_sweep_covers_ops_and_sizes(small_report):
     assert sizes == [8 * 4 ** i for i in range(16)]
     for r in rows:
         assert float(r["time_us"]) > 0 and float(r["busbw_GBps"]) >= 0
+    # the sweep says which NCCL release's rules priced it, in the file and on the page
+    newest = fabric.default_catalog().part("nccl", "versions")["newest"]
+    assert {r["nccl"] for r in rows} == {newest}
+    assert f"under NCCL {newest}'s rules" in (out / "index.html").read_text(encoding="utf-8")
 
 
 def test_placement_beats_or_matches_baselines(small_report):
