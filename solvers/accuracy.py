@@ -56,7 +56,7 @@ Multi-rack GB200 NVL72 results from CoreWeave (coreweave/nccl-tests PRs #43 and
 NCCL release's rules (``nccl``: 2.25 or 2.26, so no LL128 across GB200 racks, whose NICs
 hang off the Grace CPU, ``PATH_PHB``, and 32 NVLS channels in one rack): 2 racks
 (CW2, NVLS on) come out within 11%; 20 racks with NVLS off (CW20) show ~4.6 ms of fixed
-cost, which the Tree's fill matches, and only ~430 GB/s of marginal busbw, which neither
+cost, near the Tree's 6.3 ms (latency and fill), and only ~430 GB/s of marginal busbw, which neither
 this model (NCCL's pick there, Tree/Simple: -10% to +49%) nor NCCL's own tuner (15 ring
 channels x 48 GB/s = 720 GB/s, read from ``src/graph/search.cc`` and ``tuning.cc``)
 explains.
