@@ -567,8 +567,9 @@ def _nccl_callback(ctx, param, value):
 _NCCL_HELP = ("NCCL release whose rules apply, e.g. 2.26 (the catalog's nccl.versions range, "
               "2.18 to 2.30 as shipped; default the newest): PAT from 2.23, Blackwell from "
               "2.25; before 2.27 no LL128 on B300/GB300 nor across GB200 racks, and 32 NVLS "
-              "channels in one Blackwell domain (24 from 2.27); before 2.30 32 NVLS channels "
-              "across Blackwell domains (2.30 sets them by NIC rate).")
+              "channels in one Blackwell domain (24 from 2.27); CollNet Chain above 8 ranks "
+              "per domain only in 2.23-2.27; before 2.30 32 NVLS channels across Blackwell "
+              "domains (2.30 sets them by NIC rate).")
 
 
 def _collective_count(op, size, n):

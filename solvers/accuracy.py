@@ -216,8 +216,9 @@ MID = [
 
 # Printed for information, not asserted (see the module docstring).
 INFO = [
-    # CW1 mid sizes: measured ~570 us of fixed cost per call on 72 ranks (intercept of the
-    # published times) against ~250 us modelled (NVLS latency + pipeline fill): not understood
+    # CW1 mid sizes: measured ~550 us of fixed cost per call on 72 ranks (intercept of the
+    # 512 MiB-2 GiB times) against ~320 us modelled (NVLS latency + pipeline fill with 2.25's
+    # 32 channels): not understood
     *[("CW1", "gb200-nvl72", {}, 72, {"nccl": "2.25"}, "allreduce", "auto", s * GiB // 1024, "bw", b, "B",
        "one NVL72 rack, mid size: fixed cost not modelled") for s, b in
       ((512, 586.06), (1024, 681.17), (2048, 757.78))],
@@ -234,9 +235,9 @@ INFO = [
        "8 x 8 H100, SHARP job (COLLNETCHAIN), NCCL 2.18.1; CollNet use not shown in the log")
       for s, b in ((512, 356.01), (1024, 365.90), (2048, 380.73), (4096, 383.23),
                    (8192, 386.56))],
-    # CoreWeave, 20 NVL72 racks (1,440 GPUs) on InfiniBand (coreweave/nccl-tests PR #48): the
-    # times grow like a ring's (a ~4.5 ms fixed cost from 2 x 1,439 steps) with ~420 GB/s of
-    # marginal busbw
+    # CoreWeave, 20 NVL72 racks (1,440 GPUs) on InfiniBand (coreweave/nccl-tests PR #48): a
+    # ~4.6 ms fixed cost (the model's Tree: 6.3 ms of latency and fill) and ~430 GB/s of
+    # marginal busbw (the model's Tree: ~680)
     # NVLS was disabled in CoreWeave's GB200 examples then (coreweave/nccl-tests PR #60
     # "Re-enable NVLS. It was disabled previously"), so the run had Ring, Tree and no NVLS
     # The run is priced under NCCL 2.26's rules (the image nccl2.26.2-1): LL128 stays off
@@ -478,7 +479,7 @@ def _setting_mismatch(model, case):
     return ((kw.get("nvls", True) != model.nvls) + (kw.get("sharp", False) != model.sharp)
             + (tuple(kw.get("protocols", PROTOCOLS)) != tuple(model.protocols_setting))
             + (model.windows["Simple"] != float(default_buffer))
-            + (model.rules_in(kw.get("nccl")) != model.rules_in(model.nccl_setting)))
+            + (model.rules_in(kw.get("nccl", model.k.v["newest"])) != model.rules_in()))
 
 
 def _target_bound(case):

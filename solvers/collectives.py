@@ -49,7 +49,8 @@ Mechanisms beyond link rates (each with its source in the catalog):
   Hopper's), as NCCL does, and prices the pick at the CTA-bound ceiling.
 * **Tree correction**: Tree bandwidth is scaled by NCCL's
   ``treeCorrectionFactor`` for sizes up to 512 MiB.
-* **Tree pipeline**: a Tree's slice waits at every hop with Simple, at NCCL's
+* **Tree pipeline**: a Tree's slice waits at every hop with Simple, each hop at
+  its own speed (the reduce going up has the chain's links to itself), at NCCL's
   own depth estimate with LL128 (``1 + log2i(nodes) + 0.1 x ppn`` each way,
   ``calcCollChunking``), and only at the network hops with LL, whose flagged
   lines are forwarded as they arrive (``prims_ll.h``).
@@ -60,7 +61,10 @@ Mechanisms beyond link rates (each with its source in the catalog):
   pick is priced by this model.
 * **NCCL's multi-node rules**: SHARP (CollNet, NVLS across domains) only when
   enabled (``sharp=True``, NCCL_COLLNET_ENABLE=1); NVLS allgather /
-  reducescatter only up to 32 ranks per domain; CollNet only up to 8; PAT
+  reducescatter only up to 32 ranks per domain; CollNet Direct only up to 8
+  and with an NVLink switch, CollNet Chain up to 8 (any number in NCCL
+  2.23-2.27), ``auto`` choosing between them as NCCL's tuner does; no SHARP
+  across sites; PAT
   for allgather / reducescatter with one rank per domain (x0.75); NVLSTree
   per-channel caps by domain count; NVLS channel counts from the NIC rate on
   Blackwell; log2i tree depths; a ring hop on several domains costs at least
@@ -76,6 +80,8 @@ Each result says which rule set its bandwidth term (``capped_by``).
 
 Every constant comes from the catalog category ``nccl`` (tables
 ``defaults`` and ``calibration``) with its source; none is fitted to a case.
+The rules that changed between NCCL releases (table ``versions``) follow the
+release a model is given (``nccl``, default the newest).
 """
 
 import functools
@@ -461,10 +467,12 @@ class CollectiveModel:
         ``"2.26.2-1"``), from the catalog's ``nccl.versions`` ``oldest`` to
         ``newest`` (2.18 to 2.30); default the newest. What changes with it
         (each rule with its NCCL source in the catalog): PAT exists from 2.23;
-        Blackwell needs 2.25; before 2.27 LL128 is off by default across
-        domains whose NIC sits behind the Grace CPU (GB200/GB300: ``PATH_PHB``),
-        and one Blackwell domain runs 32 NVLS channels, not 24; before 2.30
-        every multi-domain Blackwell communicator runs 32 NVLS channels. The
+        Blackwell needs 2.25; before 2.27 LL128 is off by default on B300/GB300
+        (compute capability 10.3) and across domains whose NIC sits behind the
+        Grace CPU (GB200: ``PATH_PHB``), and one Blackwell domain runs 32 NVLS
+        channels, not 24; CollNet Chain takes more than 8 ranks per domain only
+        from 2.23 to 2.27; before 2.30 every multi-domain Blackwell communicator
+        runs 32 NVLS channels. The
         tuning constants (latencies, LL ceilings, Tree factors) are the newest
         release's for every version.
 
@@ -670,12 +678,20 @@ class CollectiveModel:
         nvls = None
         if self._nvls_support() is None:
             nvls = min(self._nvls_channels_in(version, self.family), self.max_channels)
-        pat = version >= self._release("pat_since") if self.k_domains == self.n else None
+        pat = self._pat_in(version) if self.k_domains == self.n else None
         chain = None
         if self.sharp and self.k_domains > 1 and self.g > int(self.k.d["collnet_max_local_ranks"]):
-            chain = (self._release("collnetchain_any_local_ranks_since") <= version
-                     < self._release("collnetchain_local_ranks_limit_since"))
+            chain = self._chain_above_limit_in(version)
         return self._protocols_in(version), nvls, pat, chain
+
+    def _pat_in(self, version):
+        """Whether NCCL ``version`` has PAT."""
+        return version >= self._release("pat_since")
+
+    def _chain_above_limit_in(self, version):
+        """Whether NCCL ``version`` runs CollNet Chain above 8 ranks per domain."""
+        return (self._release("collnetchain_any_local_ranks_since") <= version
+                < self._release("collnetchain_local_ranks_limit_since"))
 
     def _pipeline_constants(self):
         """NVLS channel count, nominal slice and LL ceilings for these ranks (NCCL per GPU family).
@@ -904,9 +920,7 @@ class CollectiveModel:
                 return sharp
             most = int(d["collnet_max_local_ranks"])
             if max(len(grp) for grp in self.groups) > most and not (
-                    algo == "collnetchain"
-                    and self._release("collnetchain_any_local_ranks_since") <= self.nccl
-                    < self._release("collnetchain_local_ranks_limit_since")):
+                    algo == "collnetchain" and self._chain_above_limit_in(self.nccl)):
                 return (f"NCCL runs {'CollNet Chain' if algo == 'collnetchain' else 'CollNet'} "
                         f"with at most {most} ranks per NVLink domain (NCCL_MAX_DIRECT_ARITY + 1"
                         + ("; Chain takes more from 2.23 to 2.27" if algo == "collnetchain"
@@ -918,7 +932,7 @@ class CollectiveModel:
         if algo == "hierarchical" and not self.uniform:
             return "hierarchical needs the same number of ranks in every NVLink domain"
         if algo == "pat":
-            if self.nccl < self._release("pat_since"):
+            if not self._pat_in(self.nccl):
                 return (f"PAT arrived in NCCL {self.k.v['pat_since']} "
                         f"(this run follows NCCL {self.nccl_label})")
             if self.k_domains != self.n:
@@ -1697,7 +1711,8 @@ class CollectiveModel:
         return lat + fill + size * us_per_byte, lat, fill, neck, capped
 
 
-_RELEASE = re.compile(r"v?([0-9]{1,4})\.([0-9]{1,4})(?:\.[0-9]{1,4})?(?:-[0-9A-Za-z]+)?", re.ASCII)
+_RELEASE = re.compile(r"v?(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})(?:\.(?:0|[1-9][0-9]{0,3}))?"
+                      r"(?:-[0-9A-Za-z]{1,8})?", re.ASCII)
 
 
 def _release_tuple(text):

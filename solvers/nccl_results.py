@@ -68,7 +68,7 @@ def _nccl_version(text):
     m = re.search(r"nccl-library=([0-9]{5,6})\b", text, re.ASCII)
     if m:
         return _version_of_code(m.group(1))
-    m = re.search(r"\bNCCL version ([0-9]+\.[0-9]+\.[0-9]+)", text, re.ASCII)
+    m = re.search(r"\bNCCL version ([0-9]{1,4}\.[0-9]{1,4}\.[0-9]{1,4})\b", text, re.ASCII)
     return m.group(1) if m else None
 
 
@@ -260,6 +260,8 @@ def run_release(run, catalog=None):
         return None, None
     versions = (catalog or default_catalog()).part("nccl", "versions")
     lo, hi = versions["oldest"], versions["newest"]
+    if _release_tuple(version) is None:
+        return None, f"RESULTS names NCCL {version[:20]}, not a release; the newest rules apply"
     if _release_tuple(version) > _release_tuple(hi):
         return hi, f"RESULTS names NCCL {version}; the model follows rules up to {hi}"
     if _release_tuple(version) < _release_tuple(lo):
@@ -287,7 +289,7 @@ def compare_results(model, run, *, op=None, algo="auto"):
         error, predicted algo), ``summary`` (mean and max absolute busbw
         error, mean signed error, over all rows and over rows >= 64 MiB) and
         ``nccl``, the NCCL release whose rules the model followed (build the
-        model with ``nccl=run.nccl_version`` to follow the run's).
+        model with ``nccl=run_release(run)[0]`` to follow the run's).
 
     Raises
     ------

@@ -73,6 +73,9 @@ def test_nvls_busbw_grows_with_gpu_count(n):
     # the nearest case with the same rules is I16's 16 GiB
     ("gb200-nvl72", 72, (), 4 * GiB, (True, "I16")),
     ("gb200-nvl72", 72, (("nccl", "2.27"),), 4 * GiB, (True, "I16")),
+    # a case that names no release ran the newest rules: under 2.26's (32 NVLS channels) the
+    # nearest case with the same rules at 16 GiB is CW1's 8 GiB, not I16
+    ("gb200-nvl72", 72, (("nccl", "2.26"),), 16 * GiB, (True, "CW1")),
     ("dgx-h100", 8, (), GiB, (True, "I01")),                 # information case within 2%
     ("hgx-b200", 8, (), 4 * GiB, (False, "I10")),            # PyTorch run, 11% below
     ("hgx-b200", 8, (), 16 * GiB, (True, "I10")),

@@ -344,6 +344,8 @@ def test_nccl_version_of_a_run():
         == "2.27.3"
     assert _nccl_version("node:1:1 [0] NCCL INFO NCCL version 2.26.2+cuda12.8") == "2.26.2"
     assert _nccl_version("# no version here") is None
+    assert _nccl_version("NCCL version 2.99999999999999999999.1") is None
+    assert _nccl_version("# nccl-tests version 2.17.1 nccl-headers=abc nccl-library=abc") is None
 
 
 def test_compare_reads_the_release_of_json_output(run, tmp_path):
