@@ -515,7 +515,6 @@ class CollectiveModel:
         self.nvls = bool(nvls)
         self.catalog = catalog or default_catalog()
         self.k = _Constants(self.catalog)
-        self.nccl_setting = nccl
         self.nccl = _check_nccl(nccl, self.k.v)
         self.nccl_label = "%d.%d" % self.nccl
         self.router = router or Router(G)
@@ -640,20 +639,6 @@ class CollectiveModel:
         """The NCCL release (major, minor) of the catalog's ``nccl.versions`` ``key``."""
         return _release_tuple(self.k.v[key])
 
-    def _behind_cpu(self):
-        """True when a rank's NIC sits behind its CPU (GPU ``host_link`` ``c2c``: GB200/GB300),
-        which NCCL before 2.27 classes as ``PATH_PHB``."""
-        r = self.router
-        return any(self._gpu_part(r.gpus[int(grp[0])]).get("host_link") == "c2c"
-                   for grp in self.groups)
-
-    def _compute_capability_listed(self):
-        """False when a rank's GPU is Blackwell Ultra (B300/GB300, sm_103), which NCCL 2.25 and
-        2.26 leave out of their LL128 list (compute capabilities 70, 80, 90, 100, 120)."""
-        r = self.router
-        return not any(str(self._gpu_part(r.gpus[int(grp[0])]).get("arch", ""))
-                       == "blackwell-ultra" for grp in self.groups)
-
     def _protocols_in(self, version):
         """The protocols a run may use under NCCL ``version``: the ``protocols`` setting, less
         LL128 where that release keeps it off by default. NCCL checks only protocols left at
@@ -663,9 +648,9 @@ class CollectiveModel:
         protos = self.protocols_setting
         if self._protocols_named:
             return protos
-        off = version < self._release("ll128_sm103_since") and not self._compute_capability_listed()
+        off = version < self._release("ll128_sm103_since") and self._sm103
         off = off or (self.k_domains > 1 and version < self._release("ll128_over_c2c_since")
-                      and self._behind_cpu())
+                      and self._nic_behind_cpu)
         return tuple(p for p in protos if p != "LL128") if off else protos
 
     def rules_in(self, nccl=None):
@@ -675,6 +660,13 @@ class CollectiveModel:
         (NVLS off or unsupported; PAT needs one rank per domain; the Chain rule needs SHARP
         and more than 8 ranks per domain). Equal rules price these ranks alike."""
         version = self.nccl if nccl is None else _check_nccl(nccl, self.k.v)
+        memo = self.__dict__.setdefault("_rules_memo", {})
+        if version not in memo:
+            memo[version] = self._rules(version)
+        return memo[version]
+
+    def _rules(self, version):
+        """:meth:`rules_in` of a checked release, uncached."""
         nvls = None
         if self._nvls_support() is None:
             nvls = min(self._nvls_channels_in(version, self.family), self.max_channels)
@@ -701,9 +693,15 @@ class CollectiveModel:
         """
         r = self.router
         families = set()
+        self._nic_behind_cpu = self._sm103 = False
         for grp in self.groups:
-            arch = str(self._gpu_part(r.gpus[int(grp[0])]).get("arch", ""))
+            spec = self._gpu_part(r.gpus[int(grp[0])])
+            arch = str(spec.get("arch", ""))
             families.add("blackwell" if arch.startswith("blackwell") else "hopper")
+            # NCCL before 2.27: a NIC behind the CPU (host link C2C: GB200/GB300) is
+            # PATH_PHB; Blackwell Ultra (B300/GB300, sm_103) is off the LL128 list
+            self._nic_behind_cpu |= spec.get("host_link") == "c2c"
+            self._sm103 |= arch == "blackwell-ultra"
         family = "hopper" if "hopper" in families else "blackwell"
         self.family = family
         if "blackwell" in families and self.nccl < self._release("blackwell_since"):
@@ -818,8 +816,7 @@ class CollectiveModel:
             g = r.gpus[int(grp[0])]
             if self._nvls_eff[r.index[g]] <= 0:
                 return f"GPU part `{G.nodes[g]['part']}` has no NVLink SHARP efficiency"
-            chips = [w for w, d in G.adj[g].items()
-                     if d["medium"] == "nvlink" and G.nodes[w]["kind"] == "nvswitch"]
+            chips = self._nvlink_switches(g)
             if not chips:
                 return f"GPU `{g}` is not attached to an NVLink switch"
             for w in chips:
@@ -829,15 +826,16 @@ class CollectiveModel:
                     return f"NVLink switch part `{part}` has no NVLink SHARP"
         return None
 
+    def _nvlink_switches(self, g):
+        """The NVLink switches GPU ``g`` is linked to."""
+        G = self.G
+        return [w for w, d in G.adj[g].items()
+                if d["medium"] == "nvlink" and G.nodes[w]["kind"] == "nvswitch"]
+
     def _no_nvswitch(self):
         """True when a rank's GPU has no NVLink switch (NCCL's nvsCount 0)."""
-        G = self.G
-        for grp in self.groups:
-            g = self.router.gpus[int(grp[0])]
-            if not any(G.nodes[w]["kind"] == "nvswitch" for w, e in G.adj[g].items()
-                       if e["medium"] == "nvlink"):
-                return True
-        return False
+        return any(not self._nvlink_switches(self.router.gpus[int(grp[0])])
+                   for grp in self.groups)
 
     def _collnet_direct_factor(self):
         """NCCL's GPU-per-NIC correction of CollNet Direct (``tuning.cc``): ``f = ppn /
@@ -1358,7 +1356,7 @@ class CollectiveModel:
         halved while a channel has fewer than 64, 8, 1 x depth chunks (depth: ranks per
         domain) down to 128, 64, 32 KiB."""
         d = self.k.d
-        chunk = min(int(self.k.d["collnetchain_max_chunk_bytes"]),
+        chunk = min(int(d["collnetchain_max_chunk_bytes"]),
                     int(self.windows["Simple"] // int(d["nccl_steps"])))
         depth = max(map(len, self.groups))
         for factor, floor in ((64, 131072), (8, 65536), (1, 32768)):

@@ -260,11 +260,12 @@ def run_release(run, catalog=None):
         return None, None
     versions = (catalog or default_catalog()).part("nccl", "versions")
     lo, hi = versions["oldest"], versions["newest"]
-    if _release_tuple(version) is None:
+    release = _release_tuple(version)
+    if release is None:
         return None, f"RESULTS names NCCL {version[:20]}, not a release; the newest rules apply"
-    if _release_tuple(version) > _release_tuple(hi):
+    if release > _release_tuple(hi):
         return hi, f"RESULTS names NCCL {version}; the model follows rules up to {hi}"
-    if _release_tuple(version) < _release_tuple(lo):
+    if release < _release_tuple(lo):
         return lo, f"RESULTS names NCCL {version}; the model follows rules from {lo}"
     return version, None
 
