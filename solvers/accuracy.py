@@ -45,6 +45,8 @@ Published runs found since published.md, with their sources (none fitted):
 * N5, N6, N8 (information): 2 x 8 H100 on Nebius and 2 x 8 B200 on Lambda (dstack's
   cluster examples; no GPU in the first's output, no network named in the second's),
   and the 1 MiB points of 2 and 8 x 8 H100 with no NCCL version (nccl-tests#309).
+* X2140: 8 x H100 and 8 x B300 in one box, NCCL 2.30.4 (NVIDIA/nccl#2140): allreduce busbw
+  with NVLS off and on, at an unstated (peak) size, taken as 16 GiB;
 * GB3 (information): one GB300 NVL72 rack, NVLS, NCCL 2.28.7, "~927 GB/s at 32GB" in
   prose (JuihoChen/NVL72-NCCL-test).
 * CWH (information): 8 x 8 H100, the example output of coreweave/nccl-tests' SHARP job
@@ -171,6 +173,13 @@ _LARGE = [
        f"3 racks x {per} GB200, NVLS off, {algo}")
       for per, algo, b in ((4, "auto", 196.72), (4, "ring", 196.72), (4, "tree", 234.43),
                            (8, "auto", 393.66), (8, "ring", 393.66), (8, "tree", 485.68))],
+    # 8 x H100 and 8 x B300 in one box, NCCL 2.30.4 (NVIDIA/nccl#2140; not in published.md):
+    # allreduce busbw with NVLS off (Ring) and on; the size is not stated (the peak figures of
+    # a sweep), so the 16 GiB plateau stands for it
+    *[("X2140", preset, over, 8, {}, "allreduce", algo, 16 * GiB, "bw", b, "C",
+       f"8 x {gpu}, NCCL 2.30.4, {'NVLS' if algo == 'nvls' else 'NVLS off'}")
+      for preset, over, gpu in (("dgx-h100", {}, "H100"), ("hgx-b200", {"gpu": "B300"}, "B300"))
+      for algo, b in zip(("ring", "nvls"), {"H100": (370.0, 480.0), "B300": (695.0, 845.0)}[gpu])],
     # 2 x 8 H100 over 8 x 400G NDR InfiniBand per node, bare metal, NCCL 2.26.2, default
     # algorithm (NVIDIA/nccl-tests#309, first post; not in published.md). 16 B stands for the
     # latency floor: the 8 B out-of-place row (68.5 us) is the sweep's warm-up outlier
