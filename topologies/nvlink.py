@@ -93,33 +93,56 @@ def add_nvlink_domain(col, cat, system, *, domain, prefix="", loc=None, aggregat
     ``loc`` holds location keys (site, pod, ...) set on every node. ``rack``
     is the global rack number of the domain (NVL36x2 uses ``rack`` and
     ``rack + 1``). Parameters left as None take the published design.
+    (:func:`nvlink_domain_maker` with these parameters, called once.)
     """
-    loc = dict(loc or {})
-    p = f"{prefix}d{domain}-"
-    rack = domain if rack is None else rack
+    make = nvlink_domain_maker(col, cat, system, aggregate=aggregate, nic=nic, planes=planes,
+                               gpu=gpu, trays=trays, link_split=link_split,
+                               links_per_chip=links_per_chip)
+    return make(domain, prefix=prefix, loc=loc, rack=rack)
+
+
+def nvlink_domain_maker(col, cat, system, *, aggregate=False, nic=None, planes=1, gpu=None,
+                        trays=None, link_split=None, links_per_chip=None):
+    """Check the design of an NVLink domain of ``system`` once and return
+    ``make(domain, *, prefix="", loc=None, rack=None)``, which adds one such domain to
+    ``col`` and returns its :class:`DomainParts` (as :func:`add_nvlink_domain` does).
+
+    A site of thousands of identical domains resolves its catalog parts, checks its
+    parameters and makes its shared link dicts once, not once a domain.
+    """
     col.note(_NOTE_PCIE)
     col.note(_NOTE_LEN)
     if aggregate:
         col.note(_NOTE_AGG)
     if system == "dgx-h100":
-        return _baseboard(col, cat, p, domain, rack, loc, aggregate, gpu or "H100",
-                          "nvswitch3", [int(x) for x in (link_split or (5, 4, 4, 5))],
-                          nic or "cx7", planes, "dgx-h100", "xeon-8480c", "link_split")
-    if system == "hgx-b200":
+        board = _board_plan(cat, aggregate, gpu or "H100", "nvswitch3",
+                            [int(x) for x in (link_split or (5, 4, 4, 5))], nic or "cx7", planes,
+                            "dgx-h100", "xeon-8480c", "link_split")
+    elif system == "hgx-b200":
         per = 9 if links_per_chip is None else links_per_chip
-        return _baseboard(col, cat, p, domain, rack, loc, aggregate, gpu or "B200",
-                          "nvlink5-switch", [per, per], nic or "cx7", planes, "hgx-b200",
-                          "xeon-8570", "links_per_chip")
-    if system in ("gb200-nvl72", "gb300-nvl72"):
+        board = _board_plan(cat, aggregate, gpu or "B200", "nvlink5-switch", [per, per],
+                            nic or "cx7", planes, "hgx-b200", "xeon-8570", "links_per_chip")
+    elif system in ("gb200-nvl72", "gb300-nvl72", "nvl36x2"):
+        board = None
+    else:
+        msg = f"`system` must be one of {', '.join(NVLINK_SYSTEMS)}, got {system!r}"
+        raise ParameterError(msg)
+
+    def make(domain, *, prefix="", loc=None, rack=None):
+        loc = dict(loc or {})
+        p = f"{prefix}d{domain}-"
+        rack = domain if rack is None else rack
+        if board is not None:
+            return _baseboard(col, board, p, domain, rack, loc)
+        if system == "nvl36x2":
+            return _nvl36x2(col, cat, p, domain, rack, loc, aggregate, gpu or "GB200",
+                            nic or "cx7", planes, 9 if trays is None else trays)
         gb = "GB200" if system == "gb200-nvl72" else "GB300"
         default_nic = "cx7" if gb == "GB200" else "cx8"
         return _nvl72(col, cat, p, domain, rack, loc, aggregate, gpu or gb, nic or default_nic,
                       planes, 18 if trays is None else trays, system)
-    if system == "nvl36x2":
-        return _nvl36x2(col, cat, p, domain, rack, loc, aggregate, gpu or "GB200",
-                        nic or "cx7", planes, 9 if trays is None else trays)
-    msg = f"`system` must be one of {', '.join(NVLINK_SYSTEMS)}, got {system!r}"
-    raise ParameterError(msg)
+
+    return make
 
 
 _BOARD_GPUS = 8          # GPUs of a DGX/HGX baseboard
@@ -187,9 +210,9 @@ def _switch_chip(col, p, s, chip, chip_part, rack, domain, loc, aggregate_chips=
     return col.node(f"{p}nvsw{s}", attrs)
 
 
-def _baseboard(col, cat, p, domain, rack, loc, aggregate, gpu_key, chip, split, nic, planes,
-               system, cpu_part, param):
-    """An 8-GPU DGX/HGX baseboard: each GPU has split[c] links to chip c."""
+def _board_plan(cat, aggregate, gpu_key, chip, split, nic, planes, system, cpu_part, param):
+    """What every 8-GPU DGX/HGX baseboard of one design shares (each GPU has ``split[c]``
+    links to chip ``c``): its catalog parts and link dicts, its parameters checked."""
     gpu_part = cat.part("gpu", gpu_key)
     chip_part = cat.part("nvswitch", chip)
     nic_part, per_port = _nic_config(cat, nic, planes)
@@ -210,24 +233,39 @@ def _baseboard(col, cat, p, domain, rack, loc, aggregate, gpu_key, chip, split, 
                    f"need {_BOARD_GPUS * k} ports; a {chip_part['name']} has {chip_ports} "
                    f"(use at most {chip_ports // _BOARD_GPUS} links per chip)")
             raise ParameterError(msg)
-    parts = DomainParts()
-    host, cpus = _host(col, p, 0, system, loc, rack, domain, _BOARD_CPUS, cpu_part,
-                       cat.part("cpu", cpu_part).get("pcie_gbps", 512.0), aggregate)
-    parts.hosts.append(host)
     rate = min(gpu_part["nvlink_link_gbps"], chip_part["port_gbps"])
     if aggregate:
-        chips = [_switch_chip(col, p, None, chip, chip_part, rack, domain, loc, len(split))]
-        nvlinks = [(chips[0], link("nvlink", sum(split), rate, length_m=0.3))]
+        nvlinks = [(0, link("nvlink", sum(split), rate, length_m=0.3))]
+    else:
+        nvlinks = [(c, link("nvlink", k, rate, length_m=0.3)) for c, k in enumerate(split) if k]
+    host_link = gpu_part["host_link_gbps"]
+    return {"aggregate": aggregate, "system": system, "cpu_part": cpu_part,
+            "cpu_pcie": cat.part("cpu", cpu_part).get("pcie_gbps", 512.0), "chip": chip,
+            "chip_part": chip_part, "chips": len(split), "nvlinks": nvlinks,
+            "gpu_key": gpu_key, "nvlink_links": int(n_links), "nic": nic,
+            "ports": int(planes), "port_gbps": float(per_port),
+            "cpu_attrs": link("pcie", 1, host_link, length_m=0.3),
+            "nic_attrs": _nic_link(host_link, nic_part)}
+
+
+def _baseboard(col, b, p, domain, rack, loc):
+    """One 8-GPU DGX/HGX baseboard of the design ``b`` (:func:`_board_plan`)."""
+    aggregate = b["aggregate"]
+    parts = DomainParts()
+    host, cpus = _host(col, p, 0, b["system"], loc, rack, domain, _BOARD_CPUS, b["cpu_part"],
+                       b["cpu_pcie"], aggregate)
+    parts.hosts.append(host)
+    chip, chip_part = b["chip"], b["chip_part"]
+    if aggregate:
+        chips = [_switch_chip(col, p, None, chip, chip_part, rack, domain, loc, b["chips"])]
     else:
         chips = [_switch_chip(col, p, c, chip, chip_part, rack, domain, loc)
-                 for c in range(len(split))]
-        nvlinks = [(s, link("nvlink", k, rate, length_m=0.3)) for s, k in zip(chips, split) if k]
+                 for c in range(b["chips"])]
     parts.switches.extend(chips)
-    # every GPU's links are the same: their attribute dicts are made once per board
-    host_link = gpu_part["host_link_gbps"]
-    cpu_attrs = link("pcie", 1, host_link, length_m=0.3)
-    nic_attrs = _nic_link(host_link, nic_part)
-    nvlink_links, ports, port_gbps = int(n_links), int(planes), float(per_port)
+    nvlinks = [(chips[c], attrs) for c, attrs in b["nvlinks"]]
+    gpu_key, nvlink_links, nic = b["gpu_key"], b["nvlink_links"], b["nic"]
+    ports, port_gbps = b["ports"], b["port_gbps"]
+    cpu_attrs, nic_attrs = b["cpu_attrs"], b["nic_attrs"]
     per_cpu = _BOARD_GPUS // _BOARD_CPUS
     node, edge = col.node, col.edge
     for i in range(_BOARD_GPUS):

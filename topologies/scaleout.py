@@ -13,7 +13,7 @@ from operator import itemgetter
 from fabric.exceptions import ParameterError
 from topologies._common import Collector, catalog_or_default, check_int, link
 from topologies.clos import add_clos_plane, plan_tiers, switch_radix
-from topologies.nvlink import add_nvlink_domain
+from topologies.nvlink import nvlink_domain_maker
 from topologies.registry import TOPOLOGIES, P, preset
 
 __all__ = [
@@ -64,10 +64,13 @@ class _Site:
         self.domains = []
 
     def add_domains(self, system, count, *, nic=None, planes=1, gpu=None):
+        """Add ``count`` identical domains of ``system`` (their design checked once)."""
+        if count < 1:
+            return self.domains
+        make = nvlink_domain_maker(self.col, self.cat, system, aggregate=self.aggregate, nic=nic,
+                                   planes=planes, gpu=gpu)
         for _ in range(count):
-            parts = add_nvlink_domain(self.col, self.cat, system, domain=self.next_domain,
-                                      rack=self.next_rack, prefix=self.prefix, loc=self.loc,
-                                      aggregate=self.aggregate, nic=nic, planes=planes, gpu=gpu)
+            parts = make(self.next_domain, rack=self.next_rack, prefix=self.prefix, loc=self.loc)
             self.domains.append(parts)
             self.next_domain += 1
             self.next_rack += 2 if system == "nvl36x2" else 1
