@@ -251,7 +251,9 @@ INFO = [
     # "Re-enable NVLS. It was disabled previously"), so the run had Ring, Tree and no NVLS
     # The run is priced under NCCL 2.26's rules (the image nccl2.26.2-1): LL128 stays off
     # across racks, as a GB200 reaches its NIC through the Grace CPU (PATH_PHB; catalog
-    # nccl.versions ll128_over_c2c_since)
+    # nccl.versions ll128_over_c2c_since). The job files published with it (commit bee97e7)
+    # set NCCL_NET_GDR_C2C=1, so GPUDirect RDMA was on (2.26 has it off by default on C2C
+    # platforms, 2.27 on: release notes of v2.26.2-1 and v2.27.3-1)
     *[("CW20", "superpod-gb200", {"racks": "20", "aggregate_nvswitch": "true"}, 1440,
        {"nvls": False, "nccl": "2.26"}, "allreduce", algo, s * GiB // 1024, "bw",
        b, "B", f"20 NVL72 racks, NVLS off, NCCL 2.26, {algo}")
@@ -261,7 +263,10 @@ INFO = [
     # CoreWeave, 2 NVL72 racks (144 GPUs) on InfiniBand (coreweave/nccl-tests PR #43, README
     # "Expected Performance"): that PR's script ran NCCL 2.25.1 with NVLS enabled; the algorithm
     # is not logged (busbw above the 720 GB/s ring ceiling points to NVLSTree)
-    # (priced under NCCL 2.25's rules: like 2.26, no LL128 across GB200 racks)
+    # (priced under NCCL 2.25's rules: like 2.26, no LL128 across GB200 racks). NCCL 2.25 has
+    # no GPUDirect RDMA over C2C (src/graph/paths.cc ncclTopoCheckGdr: PATH_PHB > PXB), so
+    # this run staged its network traffic through Grace memory, which the model does not
+    # price; at 2 racks the NICs carry 1/32 of S each way per head, far below their rate
     *[("CW2", "superpod-gb200", {"racks": "2", "aggregate_nvswitch": "true"}, 144,
        {"nccl": "2.25"}, "allreduce", "auto", s * GiB // 1024, "bw", b, "B",
        "2 NVL72 racks, NVLS on, NCCL 2.25")
