@@ -690,7 +690,7 @@ def compare(state, topo, results, op, gpus, ranks_file, algo, sharp, nvls, proto
         model = _collective_model(state, topo, overrides, gpus, ranks_file, sharp, nvls=nvls,
                                   proto=proto, nccl=nccl)
     except ParameterError as exc:
-        if named and "`nccl`" in str(exc):
+        if named and exc.param == "nccl":
             msg = (f"RESULTS names NCCL {run.nccl_version}, and {exc}; pass --nccl to price "
                    f"the run under another release")
             raise ParameterError(msg) from None

@@ -25,7 +25,15 @@ class FabricError(Exception):
 
 
 class ParameterError(FabricError, ValueError):
-    """A parameter is outside its documented range; the message names it and the bound."""
+    """A parameter is outside its documented range; the message names it and the bound.
+
+    ``param`` names the parameter when a caller may need to tell it apart (None
+    otherwise): ``ParameterError(msg, param="nccl")``.
+    """
+
+    def __init__(self, *args, param=None):
+        super().__init__(*args)
+        self.param = param
 
 
 class FabricValidationError(FabricError, ValueError):

@@ -708,7 +708,7 @@ class CollectiveModel:
             since = self.k.v["blackwell_since"]
             msg = (f"`nccl` (--nccl) {self.nccl_label}: NCCL runs Blackwell GPUs from "
                    f"{since} on; give {since} or later")
-            raise ParameterError(msg)
+            raise ParameterError(msg, param="nccl")
         self.protocols = self._protocols_in(self.nccl)
         d = self.k.d
         self.max_channels = int(self.k.c["max_channels"])
@@ -1731,16 +1731,16 @@ def _check_nccl(nccl, versions):
     if isinstance(nccl, bool) or not isinstance(nccl, str):
         msg = (f"`nccl` (--nccl) must be an NCCL release such as \"2.26\" or \"2.26.2\", "
                f"got {type(nccl).__name__}")
-        raise ParameterError(msg)
+        raise ParameterError(msg, param="nccl")
     version = _release_tuple(nccl)
     if version is None:
         msg = (f"`nccl` (--nccl) must be an NCCL release such as 2.26 or 2.26.2, "
                f"got {nccl[:40]!r}")
-        raise ParameterError(msg)
+        raise ParameterError(msg, param="nccl")
     if not _release_tuple(oldest) <= version <= _release_tuple(newest):
         msg = (f"`nccl` (--nccl) {nccl.strip()}: the model follows NCCL {oldest} to {newest}; "
                f"give a release in that range")
-        raise ParameterError(msg)
+        raise ParameterError(msg, param="nccl")
     return version
 
 

@@ -673,6 +673,7 @@ def test_nccl_release_errors(nccl, text):
     with pytest.raises(ParameterError, match=r"`nccl`") as exc:
         CollectiveModel(topologies.gb200_nvl72_graph(), gpus=4, nccl=nccl)
     assert text in str(exc.value)
+    assert exc.value.param == "nccl"        # what `fabric compare` tells apart, not the text
 
 
 def test_simple_tree_fill_is_the_sum_of_its_stages(gb200_two_racks):
