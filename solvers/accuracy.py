@@ -367,7 +367,7 @@ class Case:
 # window per channel over the SHARP round trip (16 channels x 8 steps x 128 KiB); the
 # multi-node NVLS kernel's warp split (src/device/all_reduce.h: 3 reduce + 2 broadcast
 # warps against 5 in one node), since one node loses nothing between 7 and 5 reduce warps
-# (I05: 6 GPUs 261, 7 GPUs 263 GB/s algbw).
+# (I05: 261 GB/s algbw on 6 GPUs, 7 reduce warps; 268 on 7 GPUs, 5 reduce warps).
 KNOWN_MISSES = {
     ("M10", "auto", 16 * GiB, (("sharp", True),)): (
         0.15, "NVLS + IB SHARP on 4 x 8 H100: +12.8%. Measured busbw equals the single-node NVLS "
