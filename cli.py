@@ -693,7 +693,7 @@ def compare(state, topo, results, op, gpus, ranks_file, algo, sharp, nvls, proto
         if named and exc.param == "nccl":
             msg = (f"RESULTS names NCCL {run.nccl_version}, and {exc}; pass --nccl to price "
                    f"the run under another release")
-            raise ParameterError(msg) from None
+            raise ParameterError(msg, param="nccl") from None
         raise
     out = compare_results(model, run, op=op, algo=algo)
     if as_json:

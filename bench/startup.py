@@ -6,8 +6,9 @@ script prints the median and the fastest run, and each median as a ratio to a
 baseline measured in the same run: the interpreter doing nothing (`python -c pass`).
 
   * `fabric --help` and `fabric presets`              target: median <= 0.15 s
-  * `python -c "import cli, numpy"`: the floor under the build (the CLI's modules and
-    numpy, which the build's validation, port numbering and writer use), no work done
+  * `python -c "import cli, numpy"`: a lower bound under the build (click, the CLI and
+    numpy, which the build's validation, port numbering and writer use, imported and no
+    work done; the build imports its builder, validation and writer modules besides)
   * `fabric build spectrum-x --set gpus=4096 --set aggregate_nvswitch=true -o x.json`
   * with ``--simai PATH`` (SimAI's ``astra-sim-alibabacloud/inputs/topo/gen_Topo_Template.py``):
     ``gen_Topo_Template.py -topo Spectrum-X -g 4096 -gps 8 -bw 400Gbps`` (4,096 GPUs,
@@ -83,7 +84,7 @@ def main():
             median, fastest = _time(fabric + extra, args.runs, ROOT)
             ok = "ok" if median <= HELP_TARGET_S else f"OVER the {HELP_TARGET_S} s target"
             _row(label, median, fastest, base, ok)
-        # the floor under the build: the CLI's modules and numpy imported, no work done
+        # a lower bound under the build: click, the CLI and numpy imported, no work done
         f_median, fastest = _time([sys.executable, "-c", "import cli, numpy"], args.runs, ROOT)
         _row("python -c 'import cli, numpy' (build floor)", f_median, fastest, base)
         out = os.path.join(tmp, "x.json")

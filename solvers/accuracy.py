@@ -176,10 +176,10 @@ _LARGE = [
     # 8 x H100 and 8 x B300 in one box, NCCL 2.30.4 (NVIDIA/nccl#2140; not in published.md):
     # allreduce busbw with NVLS off (Ring) and on; the size is not stated (the peak figures of
     # a sweep), so the 16 GiB plateau stands for it
-    *[("X2140", preset, over, 8, {}, "allreduce", algo, 16 * GiB, "bw", b, "C",
-       f"8 x {gpu}, NCCL 2.30.4, {'NVLS' if algo == 'nvls' else 'NVLS off'}")
+    *[("X2140", preset, over, 8, {"nvls": nvls, "nccl": "2.30"}, "allreduce", "auto", 16 * GiB,
+       "bw", b, "C", f"8 x {gpu}, NCCL 2.30.4, {'NVLS' if nvls else 'NVLS off'}")
       for preset, over, gpu in (("dgx-h100", {}, "H100"), ("hgx-b200", {"gpu": "B300"}, "B300"))
-      for algo, b in zip(("ring", "nvls"), {"H100": (370.0, 480.0), "B300": (695.0, 845.0)}[gpu])],
+      for nvls, b in zip((False, True), {"H100": (370.0, 480.0), "B300": (695.0, 845.0)}[gpu])],
     # 2 x 8 H100 over 8 x 400G NDR InfiniBand per node, bare metal, NCCL 2.26.2, default
     # algorithm (NVIDIA/nccl-tests#309, first post; not in published.md). 16 B stands for the
     # latency floor: the 8 B out-of-place row (68.5 us) is the sweep's warm-up outlier
@@ -264,9 +264,10 @@ INFO = [
     # "Expected Performance"): that PR's script ran NCCL 2.25.1 with NVLS enabled; the algorithm
     # is not logged (busbw above the 720 GB/s ring ceiling points to NVLSTree)
     # (priced under NCCL 2.25's rules: like 2.26, no LL128 across GB200 racks). NCCL 2.25 has
-    # no GPUDirect RDMA over C2C (src/graph/paths.cc ncclTopoCheckGdr: PATH_PHB > PXB), so
-    # this run staged its network traffic through Grace memory, which the model does not
-    # price; at 2 racks the NICs carry 1/32 of S each way per head, far below their rate
+    # no GPUDirect RDMA over C2C by default (src/graph/paths.cc ncclTopoCheckGdr: PATH_PHB >
+    # PXB; PR #43's script sets no NCCL_NET_GDR_LEVEL), so this run staged its network
+    # traffic through Grace memory, which the model does not price; at 2 racks each NVLS
+    # head's NIC carries 1/32 of S each way, far below its rate
     *[("CW2", "superpod-gb200", {"racks": "2", "aggregate_nvswitch": "true"}, 144,
        {"nccl": "2.25"}, "allreduce", "auto", s * GiB // 1024, "bw", b, "B",
        "2 NVL72 racks, NVLS on, NCCL 2.25")
@@ -363,7 +364,7 @@ class Case:
 
 
 # M10, mechanisms checked and ruled out (no fit made): the SHARP network side (8 NICs x
-# 48 GB/s carry S/8 each way: ~34 GB/s per NIC at the modelled rate); NCCL's in-flight
+# 48 GB/s carry S/8 each way: ~35 GB/s per NIC at the modelled rate); NCCL's in-flight
 # window per channel over the SHARP round trip (16 channels x 8 steps x 128 KiB); the
 # multi-node NVLS kernel's warp split (src/device/all_reduce.h: 3 reduce + 2 broadcast
 # warps against 5 in one node), since one node loses nothing between 7 and 5 reduce warps

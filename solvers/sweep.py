@@ -75,7 +75,7 @@ import random
 import time
 from pathlib import Path
 
-from fabric.exceptions import FabricError, ParameterError
+from fabric.exceptions import FabricError, FabricValidationError, ParameterError
 
 __all__ = ["METRICS", "load_sweep_spec", "normalize_spec", "pareto_front", "point_key",
            "run_point", "sweep"]
@@ -558,6 +558,12 @@ def _measure_point(task, given_catalog):
                     module, _, func = m["hook"].partition(":")
                     value = getattr(importlib.import_module(module), func)(G, task["overrides"])
                     rows.append(_row(m["name"], value, ""))
+            except FabricValidationError as exc:     # built from its list of violations
+                where = f"measurement `{m['name']}`"
+                raise FabricValidationError([f"{where}: {e}" for e in exc.errors]) from None
+            except ParameterError as exc:
+                raise ParameterError(f"measurement `{m['name']}`: {exc}",
+                                     param=exc.param) from None
             except FabricError as exc:
                 raise type(exc)(f"measurement `{m['name']}`: {exc}") from None
         if task["failures"]:

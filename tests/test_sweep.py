@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 import topologies
 from cli import main
-from fabric.exceptions import ParameterError
+from fabric.exceptions import FabricValidationError, ParameterError
 from solvers.sweep import load_sweep_spec, pareto_front, sweep
 
 CALLS = []
@@ -24,6 +24,11 @@ def count_measure(G, params):
     """A measurement hook: counts its calls, returns the node count."""
     CALLS.append(dict(params))
     return G.number_of_nodes()
+
+
+def invalid_measure(G, params):
+    """A measurement hook that finds the fabric invalid (two violations)."""
+    raise FabricValidationError(["edge a-b has no medium", "node c has no kind"])
 
 
 def slow_measure(G, params):
@@ -156,6 +161,22 @@ def test_bad_point_is_recorded_and_the_rest_complete(tmp_path):
     good = df[df["status"] == "ok"]
     assert set(good["k"]) == {4} and good["value"].notna().any()
     assert "error" in (tmp_path / "out" / "results.csv").read_text()
+
+
+def test_a_measurement_error_keeps_its_kind_and_names_the_measurement(tmp_path):
+    """A validation error of a hook is recorded as its violations, each prefixed with the
+    measurement's name (not one violation per character of a joined message)."""
+    text = SPEC.split("[failures]")[0] + """
+[[measure]]
+hook = "tests.test_sweep:invalid_measure"
+name = "check"
+"""
+    df = sweep(_write(tmp_path, text), scheduler="none", build=topologies.load)
+    assert df.attrs["sweep"]["failed"] == 4
+    err = df[df["status"] == "error"]["error"].iloc[0]
+    assert "(2 violations)" in err
+    assert "measurement `check`: edge a-b has no medium" in err
+    assert "measurement `check`: node c has no kind" in err
 
 
 def test_failed_collective_trials_are_counted_not_fatal(tmp_path):

@@ -107,8 +107,9 @@ def nvlink_domain_maker(col, cat, system, *, aggregate=False, nic=None, planes=1
     ``make(domain, *, prefix="", loc=None, rack=None)``, which adds one such domain to
     ``col`` and returns its :class:`DomainParts` (as :func:`add_nvlink_domain` does).
 
-    A site of thousands of identical domains resolves its catalog parts, checks its
-    parameters and makes its shared link dicts once, not once a domain.
+    For DGX/HGX baseboards (``dgx-h100``, ``hgx-b200``) a site of thousands of identical
+    domains resolves its catalog parts, checks its parameters and makes its shared link
+    dicts once, not once a domain; NVL72 and NVL36x2 racks still resolve them per rack.
     """
     col.note(_NOTE_PCIE)
     col.note(_NOTE_LEN)

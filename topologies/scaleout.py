@@ -64,7 +64,8 @@ class _Site:
         self.domains = []
 
     def add_domains(self, system, count, *, nic=None, planes=1, gpu=None):
-        """Add ``count`` identical domains of ``system`` (their design checked once)."""
+        """Add ``count`` identical domains of ``system`` (a DGX/HGX board design is checked
+        once for all of them: :func:`topologies.nvlink.nvlink_domain_maker`)."""
         if count < 1:
             return self.domains
         make = nvlink_domain_maker(self.col, self.cat, system, aggregate=self.aggregate, nic=nic,
