@@ -485,7 +485,7 @@ def regime_of(model, size_bytes):
     are multi-rack."""
     if model.sites > 1:
         return "cross-site"
-    return _regime(model.k_domains > 1, size_bytes, max(len(g) for g in model.groups))
+    return _regime(model.k_domains > 1, size_bytes, model.g_max)
 
 
 def _setting_mismatch(model, case):

@@ -548,7 +548,8 @@ class CollectiveModel:
         self.k_domains = len(self.groups)
         sizes = {len(g) for g in self.groups}
         self.uniform = len(sizes) == 1
-        self.g = min(sizes)
+        self.g = min(sizes)                 # ranks per domain: the fewest, and the most
+        self.g_max = max(sizes)
         sites = list(map(dict.get, map(r.gpu_attrs.__getitem__, self.pos.tolist()),
                          repeat("site"), repeat(0)))
         site_code = first_appearance(sites)
@@ -917,7 +918,7 @@ class CollectiveModel:
             if sharp:
                 return sharp
             most = int(d["collnet_max_local_ranks"])
-            if max(len(grp) for grp in self.groups) > most and not (
+            if self.g_max > most and not (
                     algo == "collnetchain" and self._chain_above_limit_in(self.nccl)):
                 return (f"NCCL runs {'CollNet Chain' if algo == 'collnetchain' else 'CollNet'} "
                         f"with at most {most} ranks per NVLink domain (NCCL_MAX_DIRECT_ARITY + 1"
@@ -1358,7 +1359,7 @@ class CollectiveModel:
         d = self.k.d
         chunk = min(int(d["collnetchain_max_chunk_bytes"]),
                     int(self.windows["Simple"] // int(d["nccl_steps"])))
-        depth = max(map(len, self.groups))
+        depth = self.g_max
         for factor, floor in ((64, 131072), (8, 65536), (1, 32768)):
             while size // (nc * chunk) < depth * factor and chunk > floor:
                 chunk //= 2
@@ -1399,9 +1400,8 @@ class CollectiveModel:
         slice by slice.
         """
         if algo == "collnetchain":
-            ppn = max(map(len, self.groups))
             nc = self.channels
-            return 2 * ppn, nc, min(self._collnet_chain_chunk(int(size), nc),
+            return 2 * self.g_max, nc, min(self._collnet_chain_chunk(int(size), nc),
                                     -(-int(size) // nc))
         if algo == "tree":
             ppn = self.n // self.k_domains
@@ -1478,7 +1478,7 @@ class CollectiveModel:
         NCCL has no per-channel CollNet figure, so the Tree's stands in. ``nc`` is the
         model's channel count (NCCL may run more CollNet channels: 1.5x, ``connect.cc``).
         """
-        ppn_hops = max(map(len, self.groups)) - 1
+        ppn_hops = self.g_max - 1
         net_hops = (self.k_domains.bit_length() - 1) if net_stages is None else net_stages // 2
         t_b = slice_bytes * nc * us_per_byte
         stages = 2 * (ppn_hops + net_hops)
