@@ -45,6 +45,9 @@ Published runs found since published.md, with their sources (none fitted):
 * N5, N6, N8 (information): 2 x 8 H100 on Nebius and 2 x 8 B200 on Lambda (dstack's
   cluster examples; no GPU in the first's output, no network named in the second's),
   and the 1 MiB points of 2 and 8 x 8 H100 with no NCCL version (nccl-tests#309).
+* CW92: 2 x 8 H100 and 2 x 8 B200 on InfiniBand, NCCL 2.28.3, default algorithm
+  (coreweave/nccl-tests PR #92): allreduce busbw at 8 GiB; the H100 run is NVLSTree,
+  bounded by NCCL's per-head cap (``perChMaxNVLSTreeBws`` x 8 heads);
 * X2140: 8 x H100 and 8 x B300 in one box, NCCL 2.30.4 (NVIDIA/nccl#2140): allreduce busbw
   with NVLS off and on, at an unstated (peak) size, taken as 16 GiB;
 * GB3 (information): one GB300 NVL72 rack, NVLS, NCCL 2.28.7, "~927 GB/s at 32GB" in
@@ -180,6 +183,15 @@ _LARGE = [
        "bw", b, "C", f"8 x {gpu}, NCCL 2.30.4, {'NVLS' if nvls else 'NVLS off'}")
       for preset, over, gpu in (("dgx-h100", {}, "H100"), ("hgx-b200", {"gpu": "B300"}, "B300"))
       for nvls, b in zip((False, True), {"H100": (370.0, 480.0), "B300": (695.0, 845.0)}[gpu])],
+    # 2 x 8 H100 and 2 x 8 B200 on InfiniBand, NCCL 2.28.3, default algorithm with NVLS on
+    # and CollNet off (coreweave/nccl-tests PR #92, test plan; its job files set
+    # NCCL_COLLNET_ENABLE=0 and list 8 HCAs per node; not in published.md): busbw at 8 GiB,
+    # the top of the -b 512M -e 8G sweep. On H100 it is NVLSTree (above the ring's NIC
+    # ceiling), which NCCL's per-head cap bounds (8 heads x 57.7 GB/s); the B200 NICs' rate
+    # is not stated (400G, as the DGX B200's CX-7, is assumed)
+    *[("CW92", preset, {"gpus": "16"}, 16, {"nccl": "2.28"}, "allreduce", "auto", 8 * GiB, "bw",
+       b, "B", f"2 x 8 {gpu}, IB, NCCL 2.28.3")
+      for preset, gpu, b in (("superpod-h100", "H100", 440.58), ("superpod-b200", "B200", 690.07))],
     # 2 x 8 H100 over 8 x 400G NDR InfiniBand per node, bare metal, NCCL 2.26.2, default
     # algorithm (NVIDIA/nccl-tests#309, first post; not in published.md). 16 B stands for the
     # latency floor: the 8 B out-of-place row (68.5 us) is the sweep's warm-up outlier

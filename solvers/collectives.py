@@ -66,7 +66,9 @@ Mechanisms beyond link rates (each with its source in the catalog):
   2.23-2.27), ``auto`` choosing between them as NCCL's tuner does; no SHARP
   across sites; PAT
   for allgather / reducescatter with one rank per domain (x0.75); NVLSTree
-  per-channel caps by domain count; NVLS channel counts from the NIC rate on
+  per-channel caps by domain count (NCCL's ``perChMaxNVLSTreeBws`` busbw per NVLS head,
+  x the heads, as ``tuning.cc`` multiplies it by the NVLS graph's channels: 8 x 57.7 GB/s
+  on two 8-GPU Hopper boxes); NVLS channel counts from the NIC rate on
   Blackwell; log2i tree depths; a ring hop on several domains costs at least
   NCCL's netOverhead. Every network step also pays the graph's own path
   (NICs, switches, cables).
@@ -187,9 +189,10 @@ class CollectiveResult:
     capped_by : str
         The rule that set the bandwidth term: ``link`` (the busiest link at its
         usable rate), ``switch_reduction`` (the NVLink switches' in-switch
-        reduction rate), ``ll_max_bw`` (the LL protocol's ceiling), ``nvlstree_channel_cap``
-        (NCCL's per-channel NVLSTree cap), or ``wan_window`` (each channel's
-        in-flight window over the WAN round trip).
+        reduction rate), ``ll_max_bw`` (the LL protocol's ceiling),
+        ``nvlstree_channel_cap`` (NCCL's per-channel NVLSTree cap,
+        ``perChMaxNVLSTreeBws``, times the NVLS heads), or ``wan_window`` (each
+        channel's in-flight window over the WAN round trip).
     """
 
     op: str
@@ -1694,11 +1697,14 @@ class CollectiveModel:
         correction = self._tree_correction(proto, size) if algo == "tree" else 1.0
         us_per_byte /= correction
         if algo == "nvlstree":
-            cap = busbw_factor(op, self.n) / (self.nvls_channels * self.nvlstree_cap_GBps * 1e3)
+            # NCCL's busBw = graphs[NVLS]->nChannels x min(intra, inter, perChMaxNVLSTreeBw)
+            # (tuning.cc); the NVLS graph's channels are its heads (connect.cc nvlsHeads), not
+            # the NVLS CTAs (nvlsChannels)
+            cap = busbw_factor(op, self.n) / (self.nvls_heads * self.nvlstree_cap_GBps * 1e3)
             if cap > us_per_byte:
                 us_per_byte, capped = cap, "nvlstree_channel_cap"
-                neck = (f"NCCL NVLSTree cap {self.nvlstree_cap_GBps:g} GB/s per channel x "
-                        f"{self.nvls_channels} channels")
+                neck = (f"NCCL NVLSTree cap {self.nvlstree_cap_GBps:g} GB/s busbw per NVLS "
+                        f"head x {self.nvls_heads} heads")
         if window > 0:
             w = window / self.windows[proto]
             if w > us_per_byte:
