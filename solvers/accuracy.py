@@ -47,7 +47,7 @@ Published runs found since published.md, with their sources (none fitted):
   and the 1 MiB points of 2 and 8 x 8 H100 with no NCCL version (nccl-tests#309).
 * CW92: 2 x 8 H100 and 2 x 8 B200 on InfiniBand, NCCL 2.28.3, default algorithm
   (coreweave/nccl-tests PR #92): allreduce busbw at 8 GiB; the H100 run is NVLSTree,
-  bounded by NCCL's per-head cap (``perChMaxNVLSTreeBws`` x 8 heads);
+  which the model bounds by NCCL's tuner figure for it (``perChMaxNVLSTreeBws`` x 8 heads);
 * X2140: 8 x H100 and 8 x B300 in one box, NCCL 2.30.4 (NVIDIA/nccl#2140): allreduce busbw
   with NVLS off and on, at an unstated (peak) size, taken as 16 GiB;
 * GB3 (information): one GB300 NVL72 rack, NVLS, NCCL 2.28.7, "~927 GB/s at 32GB" in
@@ -186,8 +186,10 @@ _LARGE = [
     # 2 x 8 H100 and 2 x 8 B200 on InfiniBand, NCCL 2.28.3, default algorithm with NVLS on
     # and CollNet off (coreweave/nccl-tests PR #92, test plan; its job files set
     # NCCL_COLLNET_ENABLE=0 and list 8 HCAs per node; not in published.md): busbw at 8 GiB,
-    # the top of the -b 512M -e 8G sweep. On H100 it is NVLSTree (above the ring's NIC
-    # ceiling), which NCCL's per-head cap bounds (8 heads x 57.7 GB/s); the B200 NICs' rate
+    # the top of the -b 512M -e 8G sweep. On H100 it is NVLSTree (above what the Ring and the
+    # Tree reach), which the model bounds by NCCL's tuner figure for it (perChMaxNVLSTreeBws:
+    # 8 heads x 57.7 GB/s; NCCL rates NVLSTree with it, the kernel is not throttled by it);
+    # the B200 NICs' rate
     # is not stated (400G, as the DGX B200's CX-7, is assumed)
     *[("CW92", preset, {"gpus": "16"}, 16, {"nccl": "2.28"}, "allreduce", "auto", 8 * GiB, "bw",
        b, "B", f"2 x 8 {gpu}, IB, NCCL 2.28.3")

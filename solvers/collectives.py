@@ -476,8 +476,10 @@ class CollectiveModel:
         channels, not 24; CollNet Chain takes more than 8 ranks per domain only
         from 2.23 to 2.27; before 2.30 every multi-domain Blackwell communicator
         runs 32 NVLS channels. The
-        tuning constants (latencies, LL ceilings, Tree factors) are the newest
-        release's for every version.
+        tuning constants (latencies, LL ceilings, Tree factors, the NVLSTree
+        per-head cap, whose table NCCL has from 2.28 on while the NVLSTree kernel's
+        work split is the same since 2.19) are the newest release's for every
+        version.
 
     Attributes
     ----------

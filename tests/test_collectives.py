@@ -102,8 +102,8 @@ def test_multinode_ring_uses_every_rail(pod):
 
 
 def test_two_node_nvlstree_exceeds_the_network(pod):
-    # published.md §1.1 item 2: on 2 nodes NVLSTree busbw exceeds the NICs' 8 x 48; NCCL's
-    # per-head NVLSTree cap (8 heads x 57.7 GB/s, tuning.cc) bounds it
+    # published.md §1.1 item 2: on 2 nodes NVLSTree busbw exceeds the NICs' 8 x 48; the
+    # model bounds it by NCCL's tuner figure for NVLSTree (8 heads x 57.7 GB/s, tuning.cc)
     m = CollectiveModel(pod, gpus=16, sharp=False)
     assert 8 * 48 < m.evaluate("allreduce", 16 * GiB, algo="nvlstree").busbw_GBps <= 8 * 57.7
     assert m.evaluate("allreduce", 16 * GiB).algo == "nvlstree"
