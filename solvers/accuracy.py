@@ -377,19 +377,9 @@ class Case:
         return miss[0] if miss else _target_bound(self)
 
 
-# M10, mechanisms checked and ruled out (no fit made): the SHARP network side (8 NICs x
-# 48 GB/s carry S/8 each way: ~35 GB/s per NIC at the modelled rate); NCCL's in-flight
-# window per channel over the SHARP round trip (16 channels x 8 steps x 128 KiB); the
-# multi-node NVLS kernel's warp split (src/device/all_reduce.h: 3 reduce + 2 broadcast
-# warps against 5 in one node), since one node loses nothing between 7 and 5 reduce warps
-# (I05: 261 GB/s algbw on 6 GPUs, 7 reduce warps; 268 on 7 GPUs, 5 reduce warps).
-KNOWN_MISSES = {
-    ("M10", "auto", 16 * GiB, (("sharp", True),)): (
-        0.15, "NVLS + IB SHARP on 4 x 8 H100: +12.8%. Measured busbw equals the single-node NVLS "
-              "figure (480), i.e. ~10% less algbw than one node; the model's intra-node NVLS "
-              "algbw stays at the single-node rate and no mechanism for the loss is identified "
-              "(the network side, 8 NICs x 48 GB/s with SHARP, is not the bottleneck)"),
-}
+# Empty: the last miss, M10 (NVLS + IB SHARP on 4 x 8 H100), is within its bound since the
+# model bounds NVLS across domains by NCCL's rating (CollectiveModel._nvls_domain_bound).
+KNOWN_MISSES = {}
 """(case id, algo, size, model kwargs) -> (bound, why): misses of the issue-10 bounds, kept
 visible and held so they cannot get worse."""
 
@@ -553,7 +543,7 @@ def nearest_case(model, op, size_bytes, build=None):
     bound there (10% large messages, 20% mid sizes, 25% latency):
 
     * an asserted case is within it (the tests hold it), unless it is a known miss
-      (:data:`KNOWN_MISSES`: M10, NVLS with IB SHARP);
+      (:data:`KNOWN_MISSES`, empty at present);
     * an information case is priced (``build(preset, overrides, catalog=...)``, e.g.
       ``topologies.build_preset``, makes its fabric; without ``build`` it is not, and the
       prediction is not validated): so one NVL72 rack at 1 GiB, where CoreWeave's run is

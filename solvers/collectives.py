@@ -191,8 +191,10 @@ class CollectiveResult:
         usable rate), ``switch_reduction`` (the NVLink switches' in-switch
         reduction rate), ``ll_max_bw`` (the LL protocol's ceiling),
         ``nvlstree_channel_cap`` (NCCL's per-channel NVLSTree cap,
-        ``perChMaxNVLSTreeBws``, times the NVLS heads), or ``wan_window`` (each
-        channel's in-flight window over the WAN round trip).
+        ``perChMaxNVLSTreeBws``, times the NVLS heads), ``nvls_domain_busbw``
+        (NVLS or NVLSTree across domains at one domain's NVLS busbw, NCCL's rating
+        of them), or ``wan_window`` (each channel's in-flight window over the WAN
+        round trip).
     """
 
     op: str
@@ -1232,6 +1234,9 @@ class CollectiveModel:
                     per, rule = red_per, "switch_reduction"
                     neck = (f"NVLink switch reduction ({red / 1e3:,.0f} GFLOP/s fp32 per domain, "
                             f"{self.g} ranks)")
+            if (reduces and op == "allreduce" and self.k_domains > 1 and self.g > 1
+                    and self.k.d["nvls_busbw_across_domains_is_one_domains"]):
+                per, neck, rule = self._nvls_domain_bound(ph, rate, red, per, neck, rule)
             us_per_byte += ph.repeat * per
             if ph.repeat * per > worst[0]:
                 worst = (ph.repeat * per, neck, rule)
@@ -1246,6 +1251,41 @@ class CollectiveModel:
         hit = (us_per_byte, worst[1], prop_us, window, worst[2])
         self._plans[key] = hit
         return hit
+
+    def _nvls_domain_bound(self, ph, rate, red, per, neck, rule):
+        """NCCL's rating of NVLS and NVLSTree allreduce across domains, as a bound on ``per``
+        (us per byte of S): their busbw is at most that of one domain's NVLS.
+
+        NCCL 2.28.3 and later ("Improved NVLS/NVLSTree tuning prediction",
+        ``src/graph/tuning.cc`` ncclTopoTuneModel) rate both by the domain's NVLink
+        term, busBw = nHeads x bwIntra x nvlsEfficiency x 2 (nHeads - 1) / nHeads
+        (or less by the network term), and turn it into algbw with nccl-tests'
+        ratio nRanks / nsteps: the domain count enters only through that ratio, so
+        the busbw across k domains is one domain's and the algbw falls with the
+        ranks, by (g - 1) / g x n / (n - 1) (10% on 4 x 8 GPUs). Releases before
+        2.28 converted with a flat 5/6, i.e. the same algbw on any node count; the
+        NVLS kernels did not change (``src/device/all_reduce.h``: 3 reduce and 2
+        broadcast warps across nodes since 2.18), so the newer rating, NCCL's
+        account of what the kernels reach, applies to every ``--nccl``. The model
+        takes one domain's NVLS busbw from its own links and switch reduction (the
+        switch flows of this phase alone), not from NCCL's search bandwidth. The
+        catalog's ``nvls_busbw_across_domains_is_one_domains`` turns the bound off.
+        """
+        r = self.router
+        loads = r.new_loads()
+        r.add_switch_flows(loads, *ph.switch)
+        t = loads / rate
+        one = float(t[r.busiest_arc(t)]) * 1e-3
+        if red:
+            one = max(one, (self.g - 1) / 4.0 / red)
+        n, g = self.n, self.g
+        bound = one * (n - 1) * g / (n * (g - 1))
+        if bound > per:
+            busbw = 2.0 * (g - 1) / g / one * 1e-3                 # GB/s
+            per, rule = bound, "nvls_domain_busbw"
+            neck = (f"NCCL NVLS rating: busbw across domains at most one {g}-GPU domain's "
+                    f"NVLS busbw ({busbw:,.0f} GB/s)")
+        return per, neck, rule
 
     # ----------------------------------------------------------- evaluation
     def _check(self, op, algo):

@@ -409,6 +409,29 @@ def test_nvlstree_cap_is_per_nvls_head():
         assert r.busbw_GBps < cap
 
 
+def test_nvls_across_domains_keeps_one_domains_busbw(pod, tmp_path):
+    """NCCL 2.28.3+ rates NVLS allreduce across domains by the domain's NVLink term with
+    nccl-tests' ratio nRanks / nsteps, so the busbw of 4 x 8 H100 with IB SHARP is one
+    box's: 2(n-1)/(n+1) x 18 x 20.6 x 0.85 with n = 8 (test_nvls_hand_derived), i.e. 10%
+    less algbw than one box. Without the bound the links alone would allow one box's algbw
+    (the SHARP network side carries 1/8 of S per NIC each way and does not bind)."""
+    n = 8
+    box_busbw = 2 * (n - 1) / (n + 1) * 18 * 20.6 * 0.85
+    r = CollectiveModel(pod, gpus=32, sharp=True).evaluate("allreduce", "64GiB", algo="nvls")
+    assert r.capped_by == "nvls_domain_busbw" and "one 8-GPU domain" in r.bottleneck
+    bw_term_us = r.time_us - r.latency_us - r.pipeline_us
+    term_busbw = r.size_bytes / (bw_term_us * 1e3) * busbw_factor("allreduce", 32)
+    assert term_busbw == pytest.approx(box_busbw, rel=0.01)
+    f = tmp_path / "off.toml"
+    f.write_text("[nccl.defaults]\nnvls_busbw_across_domains_is_one_domains = false\n")
+    off = CollectiveModel(pod, gpus=32, sharp=True, catalog=fabric.load_catalog(f))
+    free = off.evaluate("allreduce", "64GiB", algo="nvls")
+    assert free.capped_by == "link"
+    box_algbw = box_busbw / busbw_factor("allreduce", n)
+    assert free.algbw_GBps == pytest.approx(box_algbw, rel=0.01)
+    assert r.algbw_GBps == pytest.approx(box_algbw * (n - 1) / n * 32 / 31, rel=0.01)
+
+
 def test_nccl_eligibility_rules_on_nvl72():
     """NVLS allgather needs <= 32 ranks per domain; PAT needs one rank per domain; CollNet
     needs <= 8 ranks per domain; SHARP (CollNet, NVLS across domains) is off by default."""
