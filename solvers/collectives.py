@@ -480,8 +480,9 @@ class CollectiveModel:
         runs 32 NVLS channels. The
         tuning constants (latencies, LL ceilings, Tree factors, the NVLSTree
         per-head cap, whose table NCCL has from 2.28 on while the NVLSTree kernel's
-        work split is the same since 2.19) are the newest release's for every
-        version.
+        work split is the same since 2.19) are 2.30's for every version. Releases
+        after 2.30 are refused (2.31 and 2.32 change Blackwell's Ring and Tree
+        ratings on two domains and the Ring/Simple latency in one Blackwell domain).
 
     Attributes
     ----------
