@@ -377,8 +377,13 @@ class Case:
         return miss[0] if miss else _target_bound(self)
 
 
-# Empty: the last miss, M10 (NVLS + IB SHARP on 4 x 8 H100), is within its bound since the
-# model bounds NVLS across domains by NCCL's rating (CollectiveModel._nvls_domain_bound).
+# Empty. The last miss was M10 (NVLS + IB SHARP on 4 x 8 H100, +12.8% against 480): it is
+# within its bound since the model holds NVLS across domains to one domain's NVLS busbw, the
+# form of NCCL's rating since 2.28.3 (CollectiveModel._nvls_domain_bound), with no mechanism
+# known. Ruled out before (no fit made): the SHARP network side (8 NICs x 48 GB/s carry S/8
+# each way), NCCL's in-flight window per channel over the SHARP round trip (16 channels x 8
+# steps x 128 KiB), and the multi-node kernel's warp split (3 reduce + 2 broadcast warps
+# against 5 in one node: one node loses nothing between 7 and 5 reduce warps, I05).
 KNOWN_MISSES = {}
 """(case id, algo, size, model kwargs) -> (bound, why): misses of the issue-10 bounds, kept
 visible and held so they cannot get worse."""

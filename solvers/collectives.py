@@ -192,8 +192,8 @@ class CollectiveResult:
         reduction rate), ``ll_max_bw`` (the LL protocol's ceiling),
         ``nvlstree_channel_cap`` (NCCL's per-channel NVLSTree cap,
         ``perChMaxNVLSTreeBws``, times the NVLS heads), ``nvls_domain_busbw``
-        (NVLS or NVLSTree across domains at one domain's NVLS busbw, NCCL's rating
-        of them), or ``wan_window`` (each channel's in-flight window over the WAN
+        (NVLS or NVLSTree across domains held to one domain's NVLS busbw, the form
+        of NCCL's rating since 2.28.3), or ``wan_window`` (each channel's in-flight window over the WAN
         round trip).
     """
 
@@ -1189,7 +1189,8 @@ class CollectiveModel:
 
     def _plan(self, op, algo):
         """(us per byte of S, bottleneck text, long-haul propagation us, WAN window coefficient,
-        the rule of the costliest phase: ``link`` or ``switch_reduction``).
+        the rule of the costliest phase: ``link``, ``switch_reduction`` or
+        ``nvls_domain_busbw``, see :meth:`_nvls_domain_bound`).
 
         The window coefficient ``w`` is, summed over phases, the bytes per byte of
         S that one connection carries across the WAN times the round trip (us):
@@ -1235,8 +1236,10 @@ class CollectiveModel:
                     per, rule = red_per, "switch_reduction"
                     neck = (f"NVLink switch reduction ({red / 1e3:,.0f} GFLOP/s fp32 per domain, "
                             f"{self.g} ranks)")
+            # the bound is on the whole collective: NVLS and NVLSTree phases run once
             if (reduces and op == "allreduce" and self.k_domains > 1 and self.g > 1
-                    and self.k.d["nvls_busbw_across_domains_is_one_domains"]):
+                    and ph.repeat == 1
+                    and self.k.d["nvls_busbw_across_domains_at_most_one_domains"]):
                 per, neck, rule = self._nvls_domain_bound(ph, rate, red, per, neck, rule)
             us_per_byte += ph.repeat * per
             if ph.repeat * per > worst[0]:
@@ -1254,23 +1257,26 @@ class CollectiveModel:
         return hit
 
     def _nvls_domain_bound(self, ph, rate, red, per, neck, rule):
-        """NCCL's rating of NVLS and NVLSTree allreduce across domains, as a bound on ``per``
-        (us per byte of S): their busbw is at most that of one domain's NVLS.
+        """Bound ``per`` (us per byte of S) of an NVLS or NVLSTree allreduce across domains:
+        its busbw is at most one domain's NVLS busbw.
 
-        NCCL 2.28.3 and later ("Improved NVLS/NVLSTree tuning prediction",
-        ``src/graph/tuning.cc`` ncclTopoTuneModel) rate both by the domain's NVLink
-        term, busBw = nHeads x bwIntra x nvlsEfficiency x 2 (nHeads - 1) / nHeads
-        (or less by the network term), and turn it into algbw with nccl-tests'
-        ratio nRanks / nsteps: the domain count enters only through that ratio, so
-        the busbw across k domains is one domain's and the algbw falls with the
-        ranks, by (g - 1) / g x n / (n - 1) (10% on 4 x 8 GPUs). Releases before
-        2.28 converted with a flat 5/6, i.e. the same algbw on any node count; the
-        NVLS kernels did not change (``src/device/all_reduce.h``: 3 reduce and 2
-        broadcast warps across nodes since 2.18), so the newer rating, NCCL's
-        account of what the kernels reach, applies to every ``--nccl``. The model
-        takes one domain's NVLS busbw from its own links and switch reduction (the
-        switch flows of this phase alone), not from NCCL's search bandwidth. The
-        catalog's ``nvls_busbw_across_domains_is_one_domains`` turns the bound off.
+        This is the form of NCCL's rating since 2.28.3 ("Improved NVLS/NVLSTree
+        tuning prediction", ``src/graph/tuning.cc`` ncclTopoTuneModel): busBw = nHeads
+        x a per-head bandwidth, turned into algbw with nccl-tests' ratio nRanks /
+        nsteps, so at a fixed per-head bandwidth the busbw, not the algbw, is the
+        same on any domain count (2.19.1-2.27.7 converted with a flat 5/6 and 2.18.1
+        with 0.75: the same algbw). NCCL's own per-head figure is not used: its
+        multi-node NVLS search caps bwIntra near the NIC rate (8 x 48 = 384 GB/s on
+        4 x 8 H100 with SHARP, under the published 480). The model takes one
+        domain's NVLS busbw from its own links and switch reduction (this phase's
+        switch flows alone), applies the bound to every ``--nccl`` as it does NCCL's
+        other tuning constants, and keeps its own network side (with SHARP each NIC
+        carries 1/nHeads of S each way, which does not bind on 400G NICs). No
+        mechanism is known: the kernels' work split is the same since 2.18.1 for
+        unregistered buffers. The evidence is published: M10 (480 with IB SHARP on 4 x
+        8 H100) motivated it; M12, M01, CW92 and CW2 lie at or under it (see the
+        catalog entry ``nvls_busbw_across_domains_at_most_one_domains``, which turns
+        the bound off).
         """
         r = self.router
         loads = r.new_loads()
@@ -1284,8 +1290,8 @@ class CollectiveModel:
         if bound > per:
             busbw = 2.0 * (g - 1) / g / one * 1e-3                 # GB/s
             per, rule = bound, "nvls_domain_busbw"
-            neck = (f"NCCL NVLS rating: busbw across domains at most one {g}-GPU domain's "
-                    f"NVLS busbw ({busbw:,.0f} GB/s)")
+            neck = (f"NVLS across domains at most one {g}-GPU domain's NVLS busbw "
+                    f"({busbw:,.0f} GB/s; NCCL 2.28.3+ rating form)")
         return per, neck, rule
 
     # ----------------------------------------------------------- evaluation

@@ -410,11 +410,11 @@ def test_nvlstree_cap_is_per_nvls_head():
 
 
 def test_nvls_across_domains_keeps_one_domains_busbw(pod, tmp_path):
-    """NCCL 2.28.3+ rates NVLS allreduce across domains by the domain's NVLink term with
-    nccl-tests' ratio nRanks / nsteps, so the busbw of 4 x 8 H100 with IB SHARP is one
-    box's: 2(n-1)/(n+1) x 18 x 20.6 x 0.85 with n = 8 (test_nvls_hand_derived), i.e. 10%
-    less algbw than one box. Without the bound the links alone would allow one box's algbw
-    (the SHARP network side carries 1/8 of S per NIC each way and does not bind)."""
+    """NVLS across domains is held to one domain's NVLS busbw (the form of NCCL's rating
+    since 2.28.3): 4 x 8 H100 with IB SHARP keep one box's busbw, 2(n-1)/(n+1) x 18 x 20.6
+    x 0.85 with n = 8 (test_nvls_hand_derived), i.e. 7/8 x 32/31 of its algbw. Without the
+    bound the links alone allow one box's algbw (the SHARP network side carries 1/8 of S
+    per NIC each way and does not bind)."""
     n = 8
     box_busbw = 2 * (n - 1) / (n + 1) * 18 * 20.6 * 0.85
     r = CollectiveModel(pod, gpus=32, sharp=True).evaluate("allreduce", "64GiB", algo="nvls")
@@ -423,13 +423,27 @@ def test_nvls_across_domains_keeps_one_domains_busbw(pod, tmp_path):
     term_busbw = r.size_bytes / (bw_term_us * 1e3) * busbw_factor("allreduce", 32)
     assert term_busbw == pytest.approx(box_busbw, rel=0.01)
     f = tmp_path / "off.toml"
-    f.write_text("[nccl.defaults]\nnvls_busbw_across_domains_is_one_domains = false\n")
+    f.write_text("[nccl.defaults]\nnvls_busbw_across_domains_at_most_one_domains = false\n")
     off = CollectiveModel(pod, gpus=32, sharp=True, catalog=fabric.load_catalog(f))
     free = off.evaluate("allreduce", "64GiB", algo="nvls")
     assert free.capped_by == "link"
     box_algbw = box_busbw / busbw_factor("allreduce", n)
     assert free.algbw_GBps == pytest.approx(box_algbw, rel=0.01)
     assert r.algbw_GBps == pytest.approx(box_algbw * (n - 1) / n * 32 / 31, rel=0.01)
+
+
+def test_nvlstree_across_racks_keeps_one_racks_nvls_busbw():
+    """Two GB200 NVL72 racks, NVLSTree: one rack's NVLS is bound by in-switch reduction, 71
+    additions per float on 18 chips (algbw 18 x rate x 4 / 71), so its busbw is 2 x 71/72 of
+    that, i.e. 2 x 4 x 18 x rate / 72 = 2 x rate per chip (900 GB/s at 450 GFLOP/s); across
+    the racks the bandwidth term keeps exactly that busbw."""
+    G = topologies.build_preset("superpod-gb200", {"racks": "2", "aggregate_nvswitch": "true"})
+    rate = fabric.default_catalog().part("nvswitch", "nvlink5-switch")["nvls_reduce_gflops_fp32"]
+    r = CollectiveModel(G).evaluate("allreduce", "64GiB", algo="nvlstree")
+    assert r.ranks == 144 and r.capped_by == "nvls_domain_busbw"
+    bw_term_us = r.time_us - r.latency_us - r.pipeline_us
+    term_busbw = r.size_bytes / (bw_term_us * 1e3) * busbw_factor("allreduce", 144)
+    assert term_busbw == pytest.approx(2 * rate, rel=1e-6)
 
 
 def test_nccl_eligibility_rules_on_nvl72():
