@@ -193,8 +193,8 @@ class CollectiveResult:
         ``nvlstree_channel_cap`` (NCCL's per-channel NVLSTree cap,
         ``perChMaxNVLSTreeBws``, times the NVLS heads), ``nvls_domain_busbw``
         (NVLS or NVLSTree across domains held to one domain's NVLS busbw, the form
-        of NCCL's rating since 2.28.3), or ``wan_window`` (each channel's in-flight window over the WAN
-        round trip).
+        of NCCL's rating since 2.28.3), or ``wan_window`` (each channel's in-flight
+        window over the WAN round trip).
     """
 
     op: str
@@ -480,7 +480,8 @@ class CollectiveModel:
         runs 32 NVLS channels. The
         tuning constants (latencies, LL ceilings, Tree factors, the NVLSTree
         per-head cap, whose table NCCL has from 2.28 on while the NVLSTree kernel's
-        work split is the same since 2.19) are 2.30's for every version. Releases
+        work split is the same since 2.18.1 for unregistered buffers) are 2.30's for
+        every version. Releases
         after 2.30 are refused (2.31 and 2.32 change Blackwell's Ring and Tree
         ratings on two domains and the Ring/Simple latency in one Blackwell domain).
 
