@@ -1794,8 +1794,10 @@ def _check_nccl(nccl, versions):
                f"got {nccl[:40]!r}")
         raise ParameterError(msg, param="nccl")
     if not _release_tuple(oldest) <= version <= _release_tuple(newest):
-        msg = (f"`nccl` (--nccl) {nccl.strip()}: the model follows NCCL {oldest} to {newest}; "
-               f"give a release in that range")
+        later = (f" (releases after {newest} are not followed yet)"
+                 if version > _release_tuple(newest) else "")
+        msg = (f"`nccl` (--nccl) {nccl.strip()}: the model follows NCCL {oldest} to {newest}"
+               f"{later}; give a release in that range")
         raise ParameterError(msg, param="nccl")
     return version
 
