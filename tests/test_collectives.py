@@ -720,7 +720,8 @@ def test_pat_arrives_in_2_23(pod):
 
 
 @pytest.mark.parametrize("nccl, text", [
-    ("2.24", "from 2.25"), ("2.17", "2.18 to 2.30"), ("2.31.0", "2.18 to 2.30 (releases after 2.30 are not followed yet)"),
+    ("2.24", "from 2.25"), ("2.17", "2.18 to 2.30"),
+    ("2.31.0", "2.18 to 2.30 (releases after 2.30 are not followed yet)"),
     ("2.x", "such as 2.26"), ("", "such as 2.26"), ("2", "such as 2.26"),
     ("2.\u00b2", "such as 2.26"), ("\uff12.\uff12\uff16", "such as 2.26"),   # ² and fullwidth
     ("02.026", "such as 2.26"), ("2.9-" + "a" * 100, "such as 2.26"),
