@@ -52,6 +52,10 @@ Published runs found since published.md, with their sources (none fitted):
   with NVLS off and on, at an unstated (peak) size, taken as 16 GiB;
 * GB3 (information): one GB300 NVL72 rack, NVLS, NCCL 2.28.7, "~927 GB/s at 32GB" in
   prose (JuihoChen/NVL72-NCCL-test).
+* X2035 (information): 2 to 16 x 8 B300 on Ethernet, each CX-8 split into 2 x 400G (the
+  spectrum-x preset), NCCL 2.29.7 (NVIDIA/nccl#2035), prose: Ring "760+" on every node
+  count, NVLSTree "800+" on 2 nodes (above NCCL's NVLSTree figure, 8 heads x 96 GB/s,
+  which the model uses as a bound); size not stated, taken as 16 GiB.
 * CWH (information): 8 x 8 H100, the example output of coreweave/nccl-tests' SHARP job
   (NCCL 2.18.1, NCCL_ALGO=COLLNETCHAIN in the job file; the output itself shows no NCCL
   lines, so CollNet use is not proven): 512 MiB to 8 GiB.
@@ -60,7 +64,7 @@ Multi-rack GB200 NVL72 results from CoreWeave (coreweave/nccl-tests PRs #43 and
 #48, not in published.md) are printed for information, never fitted, each under its
 NCCL release's rules (``nccl``: 2.25 or 2.26, so no LL128 across GB200 racks, whose NICs
 hang off the Grace CPU, ``PATH_PHB``, and 32 NVLS channels in one rack): 2 racks
-(CW2, NVLS on) come out within 11%; 20 racks with NVLS off (CW20) show ~4.6 ms of fixed
+(CW2, NVLS on) come out +0.7% to +10.1%; 20 racks with NVLS off (CW20) show ~4.6 ms of fixed
 cost, near the Tree's 6.3 ms (latency and fill), and only ~430 GB/s of marginal busbw, which neither
 this model (NCCL's pick there, Tree/Simple: -10% to +49%) nor NCCL's own tuner (15 ring
 channels x 48 GB/s = 720 GB/s, read from ``src/graph/search.cc`` and ``tuning.cc``)
@@ -301,6 +305,15 @@ INFO = [
       for s, b in ((1, 5.37), (4, 18.90), (16, 64.43), (64, 156.74), (256, 229.09))],
     ("M12", "superpod-h100", {"gpus": "64"}, 64, {"sharp": True}, "allreduce", "auto", 16 * GiB, "bw", 450.0,
      "B", "auto picks NVLS+SHARP"),
+    # 2 to 16 x 8 B300 with 8 CX-8 per node, each split into 2 x 400G on Ethernet (the
+    # spectrum-x preset's default, DGX B300 twin-planar), NCCL 2.29.7 (NVIDIA/nccl#2035, prose:
+    # "Ring: 2/4/8/16 ==> 760GBps +", "NVLSTree: 2 Nodes ==> 800GBps +"; size not stated,
+    # taken as 16 GiB), so information only
+    *[("X2035", "spectrum-x", {"gpus": str(n)}, n, {"nccl": "2.29"}, "allreduce", "ring",
+       16 * GiB, "bw", 760.0, "C", f"{n // 8} x 8 B300, 2 x 400G Ethernet per CX-8, prose")
+      for n in (16, 32, 64, 128)],
+    ("X2035", "spectrum-x", {"gpus": "16"}, 16, {"nccl": "2.29"}, "allreduce", "nvlstree",
+     16 * GiB, "bw", 800.0, "C", "2 x 8 B300, 2 x 400G Ethernet per CX-8, prose"),
     # GB300 NVL72, one rack, 72 ranks, NVLS, NCCL 2.28.7 (JuihoChen/NVL72-NCCL-test,
     # GB300_mpirun_NCCL_diag_deployment.md): "peak All-Reduce bus bandwidth ~927 GB/s at
     # 32GB", prose only (870-930 GB/s over the top sizes), so information only
@@ -391,7 +404,7 @@ visible and held so they cannot get worse."""
 _SYSTEMS = {"dgx-h100": (8, "hopper"), "hgx-b200": (8, "blackwell"),
             "gb200-nvl72": (72, "blackwell"), "gb300-nvl72": (72, "blackwell"),
             "superpod-h100": (8, "hopper"), "superpod-b200": (8, "blackwell"),
-            "superpod-gb200": (72, "blackwell")}
+            "superpod-gb200": (72, "blackwell"), "spectrum-x": (8, "blackwell")}
 """Preset of a case -> (GPUs per NVLink domain, GPU family as the collective engine names
 it: ``CollectiveModel.family``)."""
 
