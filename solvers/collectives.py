@@ -1229,19 +1229,18 @@ class CollectiveModel:
             rule = "link"
             reduces = ph.nvls and ph.switch and (op in ("allreduce", "reducescatter"))
             red = self._switch_reduce_rate() if reduces else None
-            if red:
-                # every element is summed over the domain's ranks inside the switches:
-                # (g - 1) additions per float32 element (nccl-tests' default type)
-                red_per = (self.g - 1) / 4.0 / red
-                if red_per > per:
-                    per, rule = red_per, "switch_reduction"
-                    neck = (f"NVLink switch reduction ({red / 1e3:,.0f} GFLOP/s fp32 per domain, "
-                            f"{self.g} ranks)")
+            # every element is summed over the domain's ranks inside the switches:
+            # (g - 1) additions per float32 element (nccl-tests' default type)
+            red_per = (self.g - 1) / 4.0 / red if red else 0.0
+            if red_per > per:
+                per, rule = red_per, "switch_reduction"
+                neck = (f"NVLink switch reduction ({red / 1e3:,.0f} GFLOP/s fp32 per domain, "
+                        f"{self.g} ranks)")
             # the bound is on the whole collective: NVLS and NVLSTree phases run once
             if (reduces and op == "allreduce" and self.k_domains > 1 and self.g > 1
                     and ph.repeat == 1
                     and self.k.d["nvls_busbw_across_domains_at_most_one_domains"]):
-                per, neck, rule = self._nvls_domain_bound(ph, rate, red, per, neck, rule)
+                per, neck, rule = self._nvls_domain_bound(ph, rate, red_per, per, neck, rule)
             us_per_byte += ph.repeat * per
             if ph.repeat * per > worst[0]:
                 worst = (ph.repeat * per, neck, rule)
@@ -1257,9 +1256,10 @@ class CollectiveModel:
         self._plans[key] = hit
         return hit
 
-    def _nvls_domain_bound(self, ph, rate, red, per, neck, rule):
+    def _nvls_domain_bound(self, ph, rate, red_per, per, neck, rule):
         """Bound ``per`` (us per byte of S) of an NVLS or NVLSTree allreduce across domains:
-        its busbw is at most one domain's NVLS busbw.
+        its busbw is at most one domain's NVLS busbw (``red_per``: the switch-reduction
+        term :meth:`_plan` computed for the phase, 0 without one).
 
         This is the form of NCCL's rating since 2.28.3 ("Improved NVLS/NVLSTree
         tuning prediction", ``src/graph/tuning.cc`` ncclTopoTuneModel): busBw = nHeads
@@ -1283,9 +1283,7 @@ class CollectiveModel:
         loads = r.new_loads()
         r.add_switch_flows(loads, *ph.switch)
         t = loads / rate
-        one = float(t[r.busiest_arc(t)]) * 1e-3
-        if red:
-            one = max(one, (self.g - 1) / 4.0 / red)
+        one = max(float(t[r.busiest_arc(t)]) * 1e-3, red_per)
         n, g = self.n, self.g
         bound = one * (n - 1) * g / (n * (g - 1))
         if bound > per:
